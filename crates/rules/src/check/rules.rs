@@ -1,0 +1,393 @@
+//! Rule files, structurally: ids, kinds, conditions, legal bases, amounts.
+//!
+//! Expressions are parsed here (with positions) but resolved and typed in `exprs`.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use toml::Spanned;
+
+use super::Ctx;
+use super::situation::is_identifier;
+use crate::diag::{Diagnostics, Kind};
+use crate::expr::{self, Expr};
+use crate::model::{DefRole, LegalBasis, RESERVED_NAMES, RuleKind, Simplification, SourceFile};
+use crate::raw::{ConditionRaw, LegalBasisRaw, RuleFileRaw, SString, TestRaw};
+
+/// An expression as written in a file: its text, the span of the TOML string holding
+/// it, and its syntax tree when it parsed.
+#[derive(Debug, Clone)]
+pub(crate) struct ExprSrc {
+    pub text: String,
+    pub span: Range<usize>,
+    pub ast: Option<Expr>,
+}
+
+impl ExprSrc {
+    fn parse(ctx: Ctx<'_>, s: &SString, diags: &mut Diagnostics) -> ExprSrc {
+        let text = s.get_ref().clone();
+        let span = s.span();
+        let ast = match expr::parse(&text) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                diags.push(ctx.error(Kind::ExpressionSyntax, ctx.sub_span(&span, &text, &e.span), e.message));
+                None
+            }
+        };
+        ExprSrc { text, span, ast }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum DraftBody {
+    Expr(ExprSrc),
+    Toutes(Vec<SString>),
+    UneDe(Vec<SString>),
+    Non(SString),
+    /// `montant_calcule >= seuil` (or `> 0` without a threshold).
+    Seuil(Option<ExprSrc>),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct DraftDef {
+    pub name: String,
+    pub name_span: Range<usize>,
+    pub titre: String,
+    pub role: DefRole,
+    pub body: DraftBody,
+    pub unite: Option<String>,
+    pub description: Option<String>,
+    pub base_legale: Vec<LegalBasis>,
+}
+
+/// A rule file that passed the structural checks.
+#[derive(Debug, Clone)]
+pub(crate) struct Draft {
+    pub path: String,
+    pub id: String,
+    pub id_span: Range<usize>,
+    pub titre: String,
+    pub kind: RuleKind,
+    pub prestation: Option<String>,
+    pub description: Option<String>,
+    pub base_legale: Vec<LegalBasis>,
+    pub simplifications: Vec<Simplification>,
+    pub defs: Vec<DraftDef>,
+    pub has_montant: bool,
+    pub has_en_paiement: bool,
+    pub situation_de_base: BTreeMap<SString, Spanned<toml::Value>>,
+    pub tests: Vec<Spanned<TestRaw>>,
+}
+
+/// Reads the legal bases of an element; reports entries without text or URL, and an
+/// empty list when `required`.
+fn legal_bases(
+    ctx: Ctx<'_>,
+    raw: &[Spanned<LegalBasisRaw>],
+    required: Option<(&str, Range<usize>)>,
+    diags: &mut Diagnostics,
+) -> Vec<LegalBasis> {
+    let mut out = Vec::new();
+    for b in raw {
+        let v = b.get_ref();
+        let get = |s: &Option<SString>| {
+            s.as_ref().map(|x| x.get_ref().trim().to_string()).filter(|x| !x.is_empty())
+        };
+        match (get(&v.texte), get(&v.url)) {
+            (Some(texte), Some(url)) => out.push(LegalBasis { texte, article: get(&v.article), url }),
+            (texte, _) => diags.push(ctx.error(
+                Kind::MissingLegalBasis,
+                b.span(),
+                if texte.is_none() {
+                    "a legal basis needs `texte` (the text and, in `article`, its article)"
+                } else {
+                    "a legal basis needs `url` (where an auditor reads the text)"
+                },
+            )),
+        }
+    }
+    if let Some((what, span)) = required
+        && raw.is_empty()
+    {
+        diags.push(ctx.error(
+            Kind::MissingLegalBasis,
+            span,
+            format!("{what} has no legal basis: add `base_legale = [{{ texte = …, article = …, url = … }}]`"),
+        ));
+    }
+    out
+}
+
+fn condition_body(
+    ctx: Ctx<'_>,
+    name: &str,
+    span: Range<usize>,
+    c: &ConditionRaw,
+    diags: &mut Diagnostics,
+) -> Option<DraftBody> {
+    let given = [c.expr.is_some(), c.toutes.is_some(), c.une_de.is_some(), c.non.is_some()];
+    if given.iter().filter(|g| **g).count() != 1 {
+        diags.push(ctx.error(
+            Kind::InvalidValue,
+            span,
+            format!("condition `{name}` needs exactly one of `expr`, `toutes`, `une_de` or `non`"),
+        ));
+        return None;
+    }
+    Some(if let Some(e) = &c.expr {
+        DraftBody::Expr(ExprSrc::parse(ctx, e, diags))
+    } else if let Some(list) = &c.toutes {
+        DraftBody::Toutes(list.clone())
+    } else if let Some(list) = &c.une_de {
+        DraftBody::UneDe(list.clone())
+    } else {
+        DraftBody::Non(c.non.clone()?)
+    })
+}
+
+pub(crate) fn read_rule_file(ctx: Ctx<'_>, diags: &mut Diagnostics) -> Option<Draft> {
+    let raw: RuleFileRaw = ctx.parse_toml(diags)?;
+    let errors_before = diags.errors().count();
+    let id = raw.id.get_ref().clone();
+    let id_span = raw.id.span();
+    if !is_identifier(&id) || id == "param" {
+        diags.push(ctx.error(Kind::InvalidValue, id_span.clone(), format!("invalid rule id `{id}`")));
+    }
+    let stem = ctx.path.rsplit('/').next().and_then(|f| f.strip_suffix(".toml")).unwrap_or("");
+    if stem != id {
+        diags.push(ctx.error(
+            Kind::InvalidValue,
+            id_span.clone(),
+            format!("rule id `{id}` must be its file name (`{id}.toml`), so auditors find it"),
+        ));
+    }
+    let kind = match raw.kind.get_ref().as_str() {
+        "prestation" => RuleKind::Prestation,
+        "evenement" => RuleKind::Evenement,
+        other => {
+            diags.push(ctx.error(
+                Kind::InvalidValue,
+                raw.kind.span(),
+                format!("unknown rule type `{other}` (expected prestation or evenement)"),
+            ));
+            return None;
+        }
+    };
+    if kind == RuleKind::Prestation {
+        if raw.prestation.is_none() {
+            diags.push(ctx.error(Kind::InvalidValue, id_span.clone(), "a prestation rule names its benefit code in `prestation`"));
+        }
+        if raw.en_paiement.is_none() {
+            diags.push(ctx.error(
+                Kind::InvalidValue,
+                id_span.clone(),
+                "a prestation rule says in `en_paiement` when a right is in payment",
+            ));
+        }
+    }
+    let base_legale = legal_bases(ctx, &raw.base_legale, Some(("this rule", id_span.clone())), diags);
+    let simplifications = raw
+        .simplifications
+        .iter()
+        .filter_map(|s| {
+            let s = s.get_ref();
+            let effet = s.effet.get_ref().as_str();
+            if !["surestimation", "sous-estimation", "indetermine"].contains(&effet) {
+                diags.push(ctx.error(
+                    Kind::InvalidValue,
+                    s.effet.span(),
+                    format!("unknown effect `{effet}` (expected surestimation, sous-estimation or indetermine)"),
+                ));
+                return None;
+            }
+            Some(Simplification { texte: s.texte.get_ref().clone(), effet: effet.to_string() })
+        })
+        .collect();
+
+    let mut defs: Vec<DraftDef> = Vec::new();
+    let mut seen: BTreeMap<String, Range<usize>> = BTreeMap::new();
+    let mut declare = |name: &SString, diags: &mut Diagnostics| -> bool {
+        let n = name.get_ref();
+        if !is_identifier(n) {
+            diags.push(ctx.error(Kind::InvalidValue, name.span(), format!("invalid name `{n}`: lowercase letters, digits and `_`")));
+            return false;
+        }
+        if RESERVED_NAMES.contains(&n.as_str()) {
+            diags.push(ctx.error(Kind::DuplicateId, name.span(), format!("`{n}` is defined by every rule and cannot be redefined")));
+            return false;
+        }
+        if seen.insert(n.clone(), name.span()).is_some() {
+            diags.push(ctx.error(Kind::DuplicateId, name.span(), format!("`{n}` is defined twice in this rule")));
+            return false;
+        }
+        true
+    };
+
+    // Definitions in file order, whichever table they are in.
+    let mut entries: Vec<(usize, DraftDef)> = Vec::new();
+    for (name, v) in &raw.variables {
+        if !declare(name, diags) {
+            continue;
+        }
+        let v_span = v.span();
+        let v = v.get_ref();
+        entries.push((
+            v_span.start,
+            DraftDef {
+                name: name.get_ref().clone(),
+                name_span: name.span(),
+                titre: v.titre.get_ref().clone(),
+                role: DefRole::Variable,
+                body: DraftBody::Expr(ExprSrc::parse(ctx, &v.expr, diags)),
+                unite: v.unite.clone(),
+                description: v.description.clone(),
+                base_legale: legal_bases(ctx, &v.base_legale, None, diags),
+            },
+        ));
+    }
+    for (name, c) in &raw.conditions {
+        if !declare(name, diags) {
+            continue;
+        }
+        let c_span = c.span();
+        let c = c.get_ref();
+        let n = name.get_ref();
+        let Some(titre) = &c.titre else {
+            diags.push(ctx.error(Kind::InvalidValue, name.span(), format!("condition `{n}` needs a `titre`")));
+            continue;
+        };
+        let what = format!("condition `{n}`");
+        let base = legal_bases(ctx, &c.base_legale, Some((&what, name.span())), diags);
+        let Some(body) = condition_body(ctx, n, name.span(), c, diags) else { continue };
+        entries.push((
+            c_span.start,
+            DraftDef {
+                name: n.clone(),
+                name_span: name.span(),
+                titre: titre.get_ref().clone(),
+                role: DefRole::Condition,
+                body,
+                unite: None,
+                description: c.description.clone(),
+                base_legale: base,
+            },
+        ));
+    }
+    entries.sort_by_key(|(start, _)| *start);
+    defs.extend(entries.into_iter().map(|(_, d)| d));
+
+    // The root condition; it cites the rule's bases unless it has its own.
+    let e = raw.eligibilite.get_ref();
+    let e_span = raw.eligibilite.span();
+    let own = legal_bases(ctx, &e.base_legale, None, diags);
+    if let Some(body) = condition_body(ctx, "eligibilite", e_span.clone(), e, diags) {
+        defs.push(DraftDef {
+            name: "eligibilite".into(),
+            name_span: e_span.clone(),
+            titre: e.titre.as_ref().map_or_else(|| format!("Conditions : {}", raw.titre.get_ref()), |t| t.get_ref().clone()),
+            role: DefRole::Condition,
+            body,
+            unite: None,
+            description: e.description.clone(),
+            base_legale: if own.is_empty() { base_legale.clone() } else { own },
+        });
+    }
+
+    let has_montant = raw.montant.is_some();
+    if let Some(m) = &raw.montant {
+        let span = m.span();
+        let m = m.get_ref();
+        let base = legal_bases(ctx, &m.base_legale, Some(("the amount (`montant`)", span.clone())), diags);
+        defs.push(DraftDef {
+            name: "montant_calcule".into(),
+            name_span: m.expr.span(),
+            titre: m.titre.as_ref().map_or("Montant mensuel calculé".into(), |t| t.get_ref().clone()),
+            role: DefRole::Variable,
+            body: DraftBody::Expr(ExprSrc::parse(ctx, &m.expr, diags)),
+            unite: Some("€/mois".into()),
+            description: m.description.clone(),
+            base_legale: base.clone(),
+        });
+        let seuil = m.seuil_versement.as_ref().map(|s| ExprSrc::parse(ctx, s, diags));
+        defs.push(DraftDef {
+            name: "montant_versable".into(),
+            name_span: m.seuil_versement.as_ref().map_or(span.clone(), |s| s.span()),
+            titre: if seuil.is_some() {
+                "Le montant calculé atteint le seuil de versement".into()
+            } else {
+                "Le montant calculé est positif".into()
+            },
+            role: DefRole::Condition,
+            body: DraftBody::Seuil(seuil),
+            unite: None,
+            description: None,
+            base_legale: base,
+        });
+    }
+    let has_en_paiement = raw.en_paiement.is_some();
+    if let Some(p) = &raw.en_paiement {
+        defs.push(DraftDef {
+            name: "en_paiement".into(),
+            name_span: p.span(),
+            titre: "Un droit est en paiement pour le mois".into(),
+            role: DefRole::Variable,
+            body: DraftBody::Expr(ExprSrc::parse(ctx, p, diags)),
+            unite: None,
+            description: None,
+            base_legale: Vec::new(),
+        });
+    }
+    let root_children = if has_montant {
+        vec!["eligibilite", "montant_versable"]
+    } else {
+        vec!["eligibilite"]
+    };
+    defs.push(DraftDef {
+        name: "eligible".into(),
+        name_span: e_span.clone(),
+        titre: if has_montant {
+            "Éligible, pour un montant versable".into()
+        } else {
+            "Conditions remplies".into()
+        },
+        role: DefRole::Condition,
+        body: DraftBody::Toutes(
+            root_children.into_iter().map(|c| Spanned::new(e_span.clone(), c.to_string())).collect(),
+        ),
+        unite: None,
+        description: None,
+        base_legale: base_legale.clone(),
+    });
+
+    if diags.errors().count() > errors_before && defs.is_empty() {
+        return None;
+    }
+    Some(Draft {
+        path: ctx.path.to_string(),
+        id,
+        id_span,
+        titre: raw.titre.get_ref().clone(),
+        kind,
+        prestation: raw.prestation.as_ref().map(|p| p.get_ref().clone()),
+        description: raw.description.clone(),
+        base_legale,
+        simplifications,
+        defs,
+        has_montant,
+        has_en_paiement,
+        situation_de_base: raw.situation_de_base,
+        tests: raw.tests,
+    })
+}
+
+/// Two rule files with the same id: the second is reported.
+pub(crate) fn check_duplicate_ids(drafts: &[Draft], files: &[SourceFile], diags: &mut Diagnostics) {
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    for d in drafts {
+        if let Some(first) = seen.insert(&d.id, &d.path) {
+            let src = files.iter().find(|f| f.path == d.path).map_or("", |f| f.text.as_str());
+            let ctx = Ctx { path: &d.path, src };
+            diags.push(ctx.error(Kind::DuplicateId, d.id_span.clone(), format!("rule id `{}` is already used by {first}", d.id)));
+        }
+    }
+}

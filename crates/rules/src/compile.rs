@@ -1,0 +1,531 @@
+//! Compilation of a checked rule set, at a reference month, into Polars expressions.
+//!
+//! Every definition becomes one column `<rule>.<name>`; definitions are grouped in
+//! layers by dependency depth and each layer is one `with_columns`, so Polars evaluates
+//! a layer's columns in parallel and each column once. Parameters are resolved to
+//! literals for the month. Logic is three-valued: an unknown input is a null, and
+//! nulls propagate except where Kleene logic decides (`faux et inconnu` is `faux`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use polars::prelude::*;
+
+use crate::date::{Date, Mois};
+use crate::expr::BinOp;
+use crate::model::{DatedValue, DefBody, ParamValue, Parameter, RuleKind, RuleSet, Type, column};
+use crate::resolved::{Func, RExpr, RKind};
+
+/// A parameter value used by the compiled rules, with its date in force and source.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct UsedParam {
+    pub id: String,
+    pub titre: String,
+    pub unite: Option<String>,
+    pub file: String,
+    #[serde(flatten)]
+    pub value: DatedValue,
+}
+
+/// The output columns of one compiled rule.
+#[derive(Debug, Clone)]
+pub struct CompiledRule {
+    pub id: String,
+    pub kind: RuleKind,
+    pub prestation: Option<String>,
+    /// `eligible`, `non_eligible` or `indetermine` (String column).
+    pub statut: String,
+    /// Monthly amount: the computed amount when eligible, 0 when not, null when
+    /// undetermined (Float64 column; always null for rules without an amount).
+    pub montant: String,
+    /// Comma-separated missing inputs of an undetermined result (String column).
+    pub manquants: String,
+    /// Whether a right is in payment (Boolean column), for benefit rules.
+    pub en_paiement: Option<String>,
+    /// Every condition column of the rule, in rule order.
+    pub conditions: Vec<String>,
+    /// Situation inputs the rule reads, directly or through other definitions.
+    pub inputs: BTreeSet<String>,
+    /// Parameters the rule reads, directly or through other definitions.
+    pub params: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub mois: Mois,
+    /// Situation inputs read by the compiled rules, with their types.
+    pub inputs: BTreeMap<String, Type>,
+    pub rules: Vec<CompiledRule>,
+    /// Parameters read by the compiled rules, as resolved for the month.
+    pub params: Vec<UsedParam>,
+    layers: Vec<Vec<Expr>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    #[error("parameter `{0}` has no value in force in {1}")]
+    NoValueInForce(String, Mois),
+    #[error("unknown rule `{0}`")]
+    UnknownRule(String),
+    #[error("the situation has no column `{0}`, which the rules read")]
+    MissingInput(String),
+}
+
+pub fn dtype(ty: Type) -> DataType {
+    match ty {
+        Type::Nombre => DataType::Float64,
+        Type::Booleen => DataType::Boolean,
+        Type::Date => DataType::Date,
+        Type::Texte => DataType::String,
+    }
+}
+
+fn null_of(ty: Type) -> Expr {
+    lit(NULL).cast(dtype(ty))
+}
+
+fn date_lit(d: Date) -> Expr {
+    lit(d.to_days()).cast(DataType::Date)
+}
+
+/// Kleene conjunction: false if any operand is false, else unknown if any is unknown.
+fn kleene_and(items: Vec<Expr>) -> Expr {
+    let any_false = items
+        .iter()
+        .map(|e| e.clone().fill_null(lit(true)).not())
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false));
+    let any_null = items.iter().map(|e| e.clone().is_null()).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
+    when(any_false).then(lit(false)).when(any_null).then(null_of(Type::Booleen)).otherwise(lit(true))
+}
+
+/// Kleene disjunction: true if any operand is true, else unknown if any is unknown.
+fn kleene_or(items: Vec<Expr>) -> Expr {
+    let any_true = items
+        .iter()
+        .map(|e| e.clone().fill_null(lit(false)))
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false));
+    let any_null = items.iter().map(|e| e.clone().is_null()).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
+    when(any_true).then(lit(true)).when(any_null).then(null_of(Type::Booleen)).otherwise(lit(false))
+}
+
+/// Null when either operand is null, else `pick(a, b)`.
+fn strict2(a: Expr, b: Expr, ty: Type, value: Expr) -> Expr {
+    when(a.is_null().or(b.is_null())).then(null_of(ty)).otherwise(value)
+}
+
+struct ExprCompiler<'a> {
+    mois: Mois,
+    params: &'a BTreeMap<String, Parameter>,
+}
+
+impl ExprCompiler<'_> {
+    fn param(&self, id: &str) -> Result<&ParamValue, CompileError> {
+        self.params
+            .get(id)
+            .and_then(|p| p.in_force(self.mois))
+            .map(|v| &v.valeur)
+            .ok_or_else(|| CompileError::NoValueInForce(id.to_string(), self.mois))
+    }
+
+    fn compile(&self, e: &RExpr) -> Result<Expr, CompileError> {
+        Ok(match &e.kind {
+            RKind::Nombre(n) => lit(*n),
+            RKind::Booleen(b) => lit(*b),
+            RKind::Texte(t) => lit(t.as_str()),
+            RKind::DateLit(d) => date_lit(*d),
+            RKind::MoisReference => date_lit(self.mois.first_day()),
+            RKind::Input(name) => col(name.as_str()),
+            RKind::Def { rule, name } => col(column(rule, name)),
+            RKind::Param(id) => match self.param(id)? {
+                ParamValue::Nombre(n) => lit(*n),
+                ParamValue::Booleen(b) => lit(*b),
+                ParamValue::Bareme(_) => return Err(CompileError::NoValueInForce(id.clone(), self.mois)),
+            },
+            RKind::Bareme(id, x) => {
+                let ParamValue::Bareme(scale) = self.param(id)? else {
+                    return Err(CompileError::NoValueInForce(id.clone(), self.mois));
+                };
+                let x = self.compile(x)?;
+                let last = scale.tranches.len() - 1;
+                // Highest bracket first: the first bound `x` reaches gives its value.
+                let mut chain: Option<ChainedThen> = None;
+                let mut start: Option<Then> = None;
+                for (i, (de, valeur)) in scale.tranches.iter().enumerate().rev() {
+                    let value = match scale.par_unite_au_dela {
+                        Some(step) if i == last => lit(*valeur) + (x.clone() - lit(*de)) * lit(step),
+                        _ => lit(*valeur),
+                    };
+                    let cond = x.clone().gt_eq(lit(*de));
+                    match (start.take(), chain.take()) {
+                        (None, None) => start = Some(when(cond).then(value)),
+                        (Some(t), None) => chain = Some(t.when(cond).then(value)),
+                        (_, Some(c)) => chain = Some(c.when(cond).then(value)),
+                    }
+                }
+                let below = null_of(Type::Nombre);
+                match (start, chain) {
+                    (_, Some(c)) => c.otherwise(below),
+                    (Some(t), None) => t.otherwise(below),
+                    (None, None) => below,
+                }
+            }
+            RKind::Neg(x) => lit(0.0) - self.compile(x)?,
+            RKind::Not(x) => self.compile(x)?.not(),
+            RKind::Binary(op, a, b) => {
+                let (a, b) = (self.compile(a)?, self.compile(b)?);
+                match op {
+                    BinOp::Add => a + b,
+                    BinOp::Sub => a - b,
+                    BinOp::Mul => a * b,
+                    // Division by zero is undefined, not infinite: unknown.
+                    BinOp::Div => when(b.clone().eq(lit(0.0))).then(null_of(Type::Nombre)).otherwise(a / b),
+                    BinOp::Eq => a.eq(b),
+                    BinOp::Ne => a.neq(b),
+                    BinOp::Lt => a.lt(b),
+                    BinOp::Le => a.lt_eq(b),
+                    BinOp::Gt => a.gt(b),
+                    BinOp::Ge => a.gt_eq(b),
+                    BinOp::And => kleene_and(vec![a, b]),
+                    BinOp::Or => kleene_or(vec![a, b]),
+                }
+            }
+            RKind::In(x, items) => {
+                let x = self.compile(x)?;
+                let mut any = None;
+                for item in items {
+                    let eq = x.clone().eq(self.compile(item)?);
+                    any = Some(match any {
+                        None => eq,
+                        Some(prev) => Expr::or(prev, eq),
+                    });
+                }
+                let any = any.unwrap_or(lit(false));
+                when(x.is_null()).then(null_of(Type::Booleen)).otherwise(any)
+            }
+            RKind::Call(f, args) => {
+                let mut c: Vec<Expr> = args.iter().map(|a| self.compile(a)).collect::<Result<_, _>>()?;
+                match f {
+                    Func::Min | Func::Max => {
+                        let mut acc = c.remove(0);
+                        for b in c {
+                            let pick_acc = if *f == Func::Min { acc.clone().lt_eq(b.clone()) } else { acc.clone().gt_eq(b.clone()) };
+                            let value = when(pick_acc).then(acc.clone()).otherwise(b.clone());
+                            acc = strict2(acc, b, Type::Nombre, value);
+                        }
+                        acc
+                    }
+                    Func::Si => {
+                        let (cond, then, otherwise) = (c.remove(0), c.remove(0), c.remove(0));
+                        when(cond.clone().is_null()).then(null_of(e.ty)).when(cond).then(then).otherwise(otherwise)
+                    }
+                    Func::Arrondi(decimals) => c.remove(0).round(*decimals, RoundMode::HalfAwayFromZero),
+                    Func::ArrondiInf => c.remove(0).floor(),
+                    Func::ArrondiSup => c.remove(0).ceil(),
+                    Func::MoisEcoules => {
+                        let d = c.remove(0);
+                        let index = d.clone().dt().year().cast(DataType::Int32) * lit(12i32)
+                            + d.dt().month().cast(DataType::Int32)
+                            - lit(1i32);
+                        (lit(self.mois.index()) - index).cast(DataType::Float64)
+                    }
+                    Func::EstConnu => c.remove(0).is_not_null(),
+                    Func::SiInconnu => {
+                        let (x, d) = (c.remove(0), c.remove(0));
+                        x.fill_null(d)
+                    }
+                }
+            }
+        })
+    }
+}
+
+/// Everything a definition or output column depends on: other columns of the frame.
+fn body_deps(rule: &str, body: &DefBody) -> Vec<String> {
+    match body {
+        DefBody::Expr(e, _) => e.defs().into_iter().map(|(r, n)| column(r, n)).collect(),
+        DefBody::Toutes(cs) | DefBody::UneDe(cs) => cs.iter().map(|c| column(rule, c)).collect(),
+        DefBody::Non(c) => vec![column(rule, c)],
+    }
+}
+
+impl Compiled {
+    /// Compiles every rule of the set (or only `only` and what they depend on) for `mois`.
+    pub fn new(rs: &RuleSet, mois: Mois, only: Option<&[String]>) -> Result<Compiled, CompileError> {
+        let selected = select_rules(rs, only)?;
+        let ec = ExprCompiler { mois, params: &rs.params };
+
+        // Column → (expression, dependencies).
+        let mut nodes: BTreeMap<String, (Expr, Vec<String>)> = BTreeMap::new();
+        let mut rules = Vec::new();
+        for rule in rs.rules.iter().filter(|r| selected.contains(&r.id)) {
+            for def in &rule.defs {
+                let expr = match &def.body {
+                    DefBody::Expr(e, _) => ec.compile(e)?,
+                    DefBody::Toutes(cs) => kleene_and(cs.iter().map(|c| col(column(&rule.id, c))).collect()),
+                    DefBody::UneDe(cs) => kleene_or(cs.iter().map(|c| col(column(&rule.id, c))).collect()),
+                    DefBody::Non(c) => col(column(&rule.id, c)).not(),
+                };
+                let name = column(&rule.id, &def.name);
+                nodes.insert(name.clone(), (expr.alias(name.as_str()), body_deps(&rule.id, &def.body)));
+            }
+            let eligible = col(column(&rule.id, "eligible"));
+            let statut = column(&rule.id, "statut");
+            let statut_expr = when(eligible.clone().is_null())
+                .then(lit("indetermine"))
+                .when(eligible.clone())
+                .then(lit("eligible"))
+                .otherwise(lit("non_eligible"));
+            nodes.insert(statut.clone(), (statut_expr.alias(statut.as_str()), vec![column(&rule.id, "eligible")]));
+            let montant = column(&rule.id, "montant");
+            let (montant_expr, montant_deps) = if rule.has_montant {
+                let calcule = column(&rule.id, "montant_calcule");
+                let e = when(eligible.clone().is_null())
+                    .then(null_of(Type::Nombre))
+                    .when(eligible.clone())
+                    .then(col(calcule.as_str()))
+                    .otherwise(lit(0.0));
+                (e, vec![column(&rule.id, "eligible"), calcule])
+            } else {
+                (null_of(Type::Nombre), vec![])
+            };
+            nodes.insert(montant.clone(), (montant_expr.alias(montant.as_str()), montant_deps));
+            let manquants = column(&rule.id, "manquants");
+            let (m_expr, m_deps) = missing_inputs_expr(rs, rule);
+            nodes.insert(manquants.clone(), (m_expr.alias(manquants.as_str()), m_deps));
+
+            let (inputs, params) = inputs_and_params(rs, rule);
+            rules.push(CompiledRule {
+                id: rule.id.clone(),
+                kind: rule.kind,
+                prestation: rule.prestation.clone(),
+                statut,
+                montant,
+                manquants,
+                en_paiement: rule.has_en_paiement.then(|| column(&rule.id, "en_paiement")),
+                conditions: rule
+                    .defs
+                    .iter()
+                    .filter(|d| d.role == crate::model::DefRole::Condition)
+                    .map(|d| column(&rule.id, &d.name))
+                    .collect(),
+                inputs,
+                params,
+            });
+        }
+
+        // Depth of each column: inputs are 0, a column is one more than its deepest dependency.
+        let mut depth: BTreeMap<String, usize> = BTreeMap::new();
+        fn depth_of(name: &str, nodes: &BTreeMap<String, (Expr, Vec<String>)>, depth: &mut BTreeMap<String, usize>) -> usize {
+            if let Some(d) = depth.get(name) {
+                return *d;
+            }
+            let d = match nodes.get(name) {
+                None => 0,
+                Some((_, deps)) => 1 + deps.iter().map(|x| depth_of(x, nodes, depth)).max().unwrap_or(0),
+            };
+            depth.insert(name.to_string(), d);
+            d
+        }
+        let names: Vec<String> = nodes.keys().cloned().collect();
+        let mut layers: Vec<Vec<Expr>> = Vec::new();
+        for name in names {
+            let d = depth_of(&name, &nodes, &mut depth);
+            if layers.len() < d {
+                layers.resize(d, Vec::new());
+            }
+            if let Some((expr, _)) = nodes.get(&name) {
+                layers[d - 1].push(expr.clone());
+            }
+        }
+
+        let mut inputs = BTreeMap::new();
+        let mut param_ids = BTreeSet::new();
+        for r in &rules {
+            for i in &r.inputs {
+                inputs.insert(i.clone(), rs.inputs[i].ty);
+            }
+            param_ids.extend(r.params.iter().cloned());
+        }
+        let params = param_ids
+            .iter()
+            .map(|id| {
+                let p = &rs.params[id];
+                let value = p.in_force(mois).cloned().ok_or_else(|| CompileError::NoValueInForce(id.clone(), mois))?;
+                Ok(UsedParam { id: id.clone(), titre: p.titre.clone(), unite: p.unite.clone(), file: p.file.clone(), value })
+            })
+            .collect::<Result<Vec<_>, CompileError>>()?;
+        Ok(Compiled { mois, inputs, rules, params, layers })
+    }
+
+    /// Adds every rule column to a situation frame (one row per foyer). The frame must
+    /// hold every input in [`Compiled::inputs`]; they are cast to their declared types.
+    pub fn apply(&self, lf: LazyFrame) -> LazyFrame {
+        let casts: Vec<Expr> =
+            self.inputs.iter().map(|(name, ty)| col(name.as_str()).strict_cast(dtype(*ty))).collect();
+        let mut lf = if casts.is_empty() { lf } else { lf.with_columns(casts) };
+        for layer in &self.layers {
+            lf = lf.with_columns(layer.clone());
+        }
+        lf
+    }
+
+    /// Fails with the first input the frame lacks.
+    pub fn check_schema(&self, schema: &Schema) -> Result<(), CompileError> {
+        match self.inputs.keys().find(|i| schema.get(i.as_str()).is_none()) {
+            Some(missing) => Err(CompileError::MissingInput(missing.clone())),
+            None => Ok(()),
+        }
+    }
+
+    pub fn rule(&self, id: &str) -> Option<&CompiledRule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+}
+
+/// The selected rules and every rule they read from.
+fn select_rules(rs: &RuleSet, only: Option<&[String]>) -> Result<BTreeSet<String>, CompileError> {
+    let Some(only) = only else {
+        return Ok(rs.rules.iter().map(|r| r.id.clone()).collect());
+    };
+    let mut selected = BTreeSet::new();
+    let mut todo: Vec<String> = only.to_vec();
+    while let Some(id) = todo.pop() {
+        let rule = rs.rule(&id).ok_or_else(|| CompileError::UnknownRule(id.clone()))?;
+        if !selected.insert(id.clone()) {
+            continue;
+        }
+        for def in &rule.defs {
+            if let DefBody::Expr(e, _) = &def.body {
+                todo.extend(e.defs().into_iter().map(|(r, _)| r.to_string()).filter(|r| *r != id));
+            }
+        }
+    }
+    Ok(selected)
+}
+
+/// Every expression read from the definitions `starts`, following references into
+/// other definitions (of the same rule or others), each once.
+pub(crate) fn reachable_exprs<'a>(rs: &'a RuleSet, starts: Vec<(String, String)>) -> Vec<&'a RExpr> {
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut todo = starts;
+    while let Some((r, n)) = todo.pop() {
+        if !seen.insert((r.clone(), n.clone())) {
+            continue;
+        }
+        let Some(def) = rs.rule(&r).and_then(|x| x.def(&n)) else {
+            // Derived outputs (`statut`, `montant`) read `eligible` and `montant_calcule`.
+            todo.push((r.clone(), "eligible".into()));
+            todo.push((r, "montant_calcule".into()));
+            continue;
+        };
+        match &def.body {
+            DefBody::Expr(e, _) => {
+                out.push(e);
+                todo.extend(e.defs().into_iter().map(|(r, n)| (r.to_string(), n.to_string())));
+            }
+            DefBody::Toutes(cs) | DefBody::UneDe(cs) => todo.extend(cs.iter().map(|c| (r.clone(), c.clone()))),
+            DefBody::Non(c) => todo.push((r.clone(), c.clone())),
+        }
+    }
+    out
+}
+
+/// Situation inputs and parameters a rule reads, directly or through definitions.
+fn inputs_and_params(rs: &RuleSet, rule: &crate::model::Rule) -> (BTreeSet<String>, BTreeSet<String>) {
+    let starts = rule.defs.iter().map(|d| (rule.id.clone(), d.name.clone())).collect();
+    let mut inputs = BTreeSet::new();
+    let mut params = BTreeSet::new();
+    for e in reachable_exprs(rs, starts) {
+        inputs.extend(e.inputs().into_iter().map(String::from));
+        params.extend(e.params().into_iter().map(String::from));
+    }
+    (inputs, params)
+}
+
+/// The names of the missing inputs that leave a rule undetermined.
+///
+/// An input is blamed when it is unknown and reached from `eligible` through a chain
+/// of unknown definitions only: a known definition (say a condition that is false, or
+/// a variable that did not need the input) stops the chain. So a single person's
+/// unknown `age_conjoint_mois` is not blamed when `en_couple` is false.
+fn missing_inputs_expr(rs: &RuleSet, rule: &crate::model::Rule) -> (Expr, Vec<String>) {
+    let mut memo: BTreeMap<(String, String), BTreeMap<String, Expr>> = BTreeMap::new();
+    let mut deps: BTreeSet<String> = BTreeSet::new();
+    let blamed = blame(rs, &rule.id, "eligible", &mut memo, &mut deps, 0);
+    let parts: Vec<Expr> = blamed
+        .into_iter()
+        .map(|(input, path_unknown)| {
+            deps.insert(input.clone());
+            when(col(input.as_str()).is_null().and(path_unknown))
+                .then(lit(input.as_str()))
+                .otherwise(null_of(Type::Texte))
+        })
+        .collect();
+    let eligible = column(&rule.id, "eligible");
+    deps.insert(eligible.clone());
+    let list = if parts.is_empty() { null_of(Type::Texte) } else { concat_str(parts, ", ", true) };
+    let expr = when(col(eligible.as_str()).is_null().and(list.clone().neq(lit(""))))
+        .then(list)
+        .otherwise(null_of(Type::Texte));
+    (expr, deps.into_iter().collect())
+}
+
+/// For definition `name` of `rule`: input → "this input is reached from the definition
+/// through unknown definitions only" (a boolean expression, never null).
+fn blame(
+    rs: &RuleSet,
+    rule: &str,
+    name: &str,
+    memo: &mut BTreeMap<(String, String), BTreeMap<String, Expr>>,
+    deps: &mut BTreeSet<String>,
+    depth: usize,
+) -> BTreeMap<String, Expr> {
+    let key = (rule.to_string(), name.to_string());
+    if let Some(m) = memo.get(&key) {
+        return m.clone();
+    }
+    let mut out: BTreeMap<String, Expr> = BTreeMap::new();
+    let add = |out: &mut BTreeMap<String, Expr>, input: String, cond: Expr| {
+        let merged = match out.remove(&input) {
+            Some(prev) => prev.or(cond),
+            None => cond,
+        };
+        out.insert(input, merged);
+    };
+    // Children: (rule, name) of definitions read, and direct inputs.
+    let (children, inputs): (Vec<(String, String)>, Vec<String>) = match rs.rule(rule).and_then(|r| r.def(name)) {
+        Some(def) => match &def.body {
+            DefBody::Expr(e, _) => (
+                e.defs().into_iter().map(|(r, n)| (r.to_string(), n.to_string())).collect(),
+                e.inputs().into_iter().map(String::from).collect(),
+            ),
+            DefBody::Toutes(cs) | DefBody::UneDe(cs) => {
+                (cs.iter().map(|c| (rule.to_string(), c.clone())).collect(), vec![])
+            }
+            DefBody::Non(c) => (vec![(rule.to_string(), c.clone())], vec![]),
+        },
+        // A derived output (`statut`, `montant`) of another rule.
+        None => (vec![(rule.to_string(), "eligible".into()), (rule.to_string(), "montant_calcule".into())], vec![]),
+    };
+    for input in inputs {
+        add(&mut out, input, lit(true));
+    }
+    // The checker refuses cycles; the depth bound only guards the recursion.
+    if depth < 64 {
+        for (r, n) in children {
+            if rs.rule(&r).and_then(|x| x.def(&n)).is_none() && !matches!(n.as_str(), "statut" | "montant") {
+                continue;
+            }
+            let child_col = column(&r, &n);
+            deps.insert(child_col.clone());
+            let unknown = col(child_col.as_str()).is_null();
+            for (input, cond) in blame(rs, &r, &n, memo, deps, depth + 1) {
+                add(&mut out, input, unknown.clone().and(cond));
+            }
+        }
+    }
+    memo.insert(key, out.clone());
+    out
+}

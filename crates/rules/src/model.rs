@@ -1,0 +1,349 @@
+//! The checked rule set: what the compiler, the test runner and `explain` work from.
+//!
+//! Everything here has passed the checker: names are resolved, types agree, there is no
+//! cycle, every rule and condition cites its legal basis.
+
+use std::collections::BTreeMap;
+
+use crate::date::{Date, Mois};
+use crate::resolved::RExpr;
+
+/// The four types of the rule language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Type {
+    Nombre,
+    Booleen,
+    Date,
+    Texte,
+}
+
+impl Type {
+    pub fn parse(s: &str) -> Option<Type> {
+        Some(match s {
+            "nombre" => Type::Nombre,
+            "booleen" => Type::Booleen,
+            "date" => Type::Date,
+            "texte" => Type::Texte,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Type::Nombre => "nombre",
+            Type::Booleen => "booleen",
+            Type::Date => "date",
+            Type::Texte => "texte",
+        }
+    }
+}
+
+/// A legal or practice basis.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LegalBasis {
+    pub texte: String,
+    pub article: Option<String>,
+    pub url: String,
+}
+
+impl std::fmt::Display for LegalBasis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.article {
+            Some(a) => write!(f, "{}, {} <{}>", self.texte, a, self.url),
+            None => write!(f, "{} <{}>", self.texte, self.url),
+        }
+    }
+}
+
+/// One input of the situation (one column per foyer).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Input {
+    pub name: String,
+    pub ty: Type,
+    pub titre: String,
+    pub unite: Option<String>,
+    pub description: Option<String>,
+    /// The values a `texte` input may take.
+    pub valeurs: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Scale {
+    /// `(lower bound included, value)`, increasing bounds.
+    pub tranches: Vec<(f64, f64)>,
+    /// Added per unit above the last bound.
+    pub par_unite_au_dela: Option<f64>,
+}
+
+impl Scale {
+    /// The value for `x`; `None` below the first bracket.
+    pub fn lookup(&self, x: f64) -> Option<f64> {
+        let (de, valeur) = *self.tranches.iter().rev().find(|(de, _)| x >= *de)?;
+        let last = self.tranches.last()?;
+        match self.par_unite_au_dela {
+            Some(step) if de == last.0 => Some(valeur + (x - de) * step),
+            _ => Some(valeur),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(untagged)]
+pub enum ParamValue {
+    Nombre(f64),
+    Booleen(bool),
+    Bareme(Scale),
+}
+
+impl ParamValue {
+    pub fn ty(&self) -> Type {
+        match self {
+            ParamValue::Nombre(_) | ParamValue::Bareme(_) => Type::Nombre,
+            ParamValue::Booleen(_) => Type::Booleen,
+        }
+    }
+}
+
+/// One dated value of a parameter, with the text that sets it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DatedValue {
+    pub depuis: String,
+    #[serde(skip)]
+    pub date: Date,
+    pub valeur: ParamValue,
+    pub source: String,
+    pub url: String,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamKind {
+    Nombre,
+    Booleen,
+    Bareme,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Parameter {
+    /// `<namespace>.<name>`, e.g. `aspa.plafond_personne_seule`.
+    pub id: String,
+    pub titre: String,
+    pub unite: Option<String>,
+    pub kind: ParamKind,
+    /// Expected months between revaluations (`None`: no regular revaluation).
+    pub revalorisation_mois: Option<u32>,
+    pub openfisca: Option<String>,
+    pub description: Option<String>,
+    /// Increasing dates.
+    pub valeurs: Vec<DatedValue>,
+    pub file: String,
+}
+
+impl Parameter {
+    /// The value in force on `date`: the last one whose date is on or before it.
+    pub fn at(&self, date: Date) -> Option<&DatedValue> {
+        self.valeurs.iter().rev().find(|v| v.date <= date)
+    }
+
+    /// The value in force for a reference month (on its first day).
+    pub fn in_force(&self, mois: Mois) -> Option<&DatedValue> {
+        self.at(mois.first_day())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleKind {
+    Prestation,
+    Evenement,
+}
+
+impl RuleKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            RuleKind::Prestation => "prestation",
+            RuleKind::Evenement => "evenement",
+        }
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Simplification {
+    pub texte: String,
+    pub effet: String,
+}
+
+/// What a definition computes.
+#[derive(Debug, Clone)]
+pub enum DefBody {
+    /// A typed expression, with its source text for display.
+    Expr(RExpr, String),
+    /// Kleene conjunction of conditions of the same rule.
+    Toutes(Vec<String>),
+    /// Kleene disjunction of conditions of the same rule.
+    UneDe(Vec<String>),
+    /// Negation of a condition of the same rule.
+    Non(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DefRole {
+    /// An intermediate quantity.
+    Variable,
+    /// A named condition (counted, explained, cited as a reason).
+    Condition,
+}
+
+/// A named variable or condition of a rule; each becomes one column `<rule>.<name>`.
+#[derive(Debug, Clone)]
+pub struct Def {
+    pub name: String,
+    pub titre: String,
+    pub role: DefRole,
+    pub ty: Type,
+    pub body: DefBody,
+    pub unite: Option<String>,
+    pub description: Option<String>,
+    pub base_legale: Vec<LegalBasis>,
+}
+
+/// Expected result of a test case.
+#[derive(Debug, Clone)]
+pub struct TestCase {
+    pub nom: String,
+    pub mois: Mois,
+    /// Input values (merged with the file's `situation_de_base`).
+    pub situation: BTreeMap<String, Value>,
+    pub statut: Statut,
+    pub montant: Option<f64>,
+    pub tolerance: f64,
+    pub source: Option<String>,
+    pub conditions: BTreeMap<String, bool>,
+    pub manquants: Option<Vec<String>>,
+    /// 1-based line of the test in its file, for reports.
+    pub line: usize,
+}
+
+/// A value of the situation or of an evaluated column, for tests and explanations.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(untagged)]
+pub enum Value {
+    Inconnu,
+    Nombre(f64),
+    Booleen(bool),
+    Date(String),
+    Texte(String),
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Inconnu => f.write_str("inconnu"),
+            Value::Nombre(n) => write!(f, "{}", crate::explain::format_number(*n)),
+            Value::Booleen(true) => f.write_str("vrai"),
+            Value::Booleen(false) => f.write_str("faux"),
+            Value::Date(d) => f.write_str(d),
+            Value::Texte(t) => write!(f, "\"{t}\""),
+        }
+    }
+}
+
+/// The three-valued result of a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Statut {
+    Eligible,
+    NonEligible,
+    Indetermine,
+}
+
+impl Statut {
+    pub fn name(self) -> &'static str {
+        match self {
+            Statut::Eligible => "eligible",
+            Statut::NonEligible => "non_eligible",
+            Statut::Indetermine => "indetermine",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Statut> {
+        Some(match s {
+            "eligible" => Statut::Eligible,
+            "non_eligible" => Statut::NonEligible,
+            "indetermine" => Statut::Indetermine,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub titre: String,
+    pub kind: RuleKind,
+    pub prestation: Option<String>,
+    pub description: Option<String>,
+    pub base_legale: Vec<LegalBasis>,
+    pub simplifications: Vec<Simplification>,
+    /// Variables and conditions in file order, then the definitions every rule gets:
+    /// `eligibilite` (the root condition), and for benefits `montant_calcule`,
+    /// `montant_versable` (the amount reaches the payment threshold) and `en_paiement`;
+    /// last `eligible` (eligibility and a payable amount).
+    pub defs: Vec<Def>,
+    /// The rule computes an amount (`montant_calcule`).
+    pub has_montant: bool,
+    /// The rule says whether a right is in payment (`en_paiement`).
+    pub has_en_paiement: bool,
+    pub tests: Vec<TestCase>,
+    pub file: String,
+}
+
+impl Rule {
+    pub fn def(&self, name: &str) -> Option<&Def> {
+        self.defs.iter().find(|d| d.name == name)
+    }
+}
+
+/// A source file of the rule set, kept for the manifest (hashes) and diagnostics.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Path relative to the rules folder, with `/` separators.
+    pub path: String,
+    pub text: String,
+}
+
+/// A whole checked rule set.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    pub inputs: BTreeMap<String, Input>,
+    pub params: BTreeMap<String, Parameter>,
+    /// Sorted by id.
+    pub rules: Vec<Rule>,
+    pub files: Vec<SourceFile>,
+}
+
+impl RuleSet {
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+}
+
+/// Names every rule gets without declaring them (they cannot be redefined).
+pub const RESERVED_NAMES: [&str; 8] = [
+    "eligibilite",
+    "eligible",
+    "statut",
+    "montant",
+    "montant_calcule",
+    "montant_versable",
+    "en_paiement",
+    "manquants",
+];
+
+/// The column holding `<rule>.<name>` in the evaluation frame.
+pub fn column(rule: &str, name: &str) -> String {
+    format!("{rule}.{name}")
+}

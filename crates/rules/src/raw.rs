@@ -1,0 +1,171 @@
+//! The shapes of the three kinds of TOML file, as written (before checking).
+//!
+//! Every field an error may point at is `Spanned`, so the checker can give file, line
+//! and column. Unknown fields are refused (`deny_unknown_fields`): a misspelt key would
+//! otherwise be silently ignored.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+pub type SString = Spanned<String>;
+
+/// One legal (or practice) basis: a text, its article, where to read it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegalBasisRaw {
+    pub texte: Option<SString>,
+    pub article: Option<SString>,
+    pub url: Option<SString>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimplificationRaw {
+    pub texte: SString,
+    /// `surestimation`, `sous-estimation` or `indetermine`: the likely effect on the
+    /// number of households found eligible or on the amount.
+    pub effet: SString,
+}
+
+/// `rules/<id>.toml`: one benefit (`prestation`) or one life event (`evenement`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFileRaw {
+    pub id: SString,
+    pub titre: SString,
+    #[serde(rename = "type")]
+    pub kind: SString,
+    pub prestation: Option<SString>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub base_legale: Vec<Spanned<LegalBasisRaw>>,
+    #[serde(default)]
+    pub simplifications: Vec<Spanned<SimplificationRaw>>,
+    /// Boolean expression: a right to this benefit is in payment for the month.
+    pub en_paiement: Option<SString>,
+    #[serde(default)]
+    pub variables: BTreeMap<SString, Spanned<VariableRaw>>,
+    #[serde(default)]
+    pub conditions: BTreeMap<SString, Spanned<ConditionRaw>>,
+    pub eligibilite: Spanned<ConditionRaw>,
+    pub montant: Option<Spanned<MontantRaw>>,
+    /// Inputs shared by every test case of the file (each case may override them).
+    #[serde(default)]
+    pub situation_de_base: BTreeMap<SString, Spanned<toml::Value>>,
+    #[serde(default)]
+    pub tests: Vec<Spanned<TestRaw>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariableRaw {
+    pub titre: SString,
+    pub expr: SString,
+    pub unite: Option<String>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub base_legale: Vec<Spanned<LegalBasisRaw>>,
+}
+
+/// A named condition: a boolean expression, or a combination of other conditions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionRaw {
+    pub titre: Option<SString>,
+    pub description: Option<String>,
+    pub expr: Option<SString>,
+    pub toutes: Option<Vec<SString>>,
+    pub une_de: Option<Vec<SString>>,
+    pub non: Option<SString>,
+    #[serde(default)]
+    pub base_legale: Vec<Spanned<LegalBasisRaw>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MontantRaw {
+    pub titre: Option<SString>,
+    pub expr: SString,
+    /// Numeric expression: under this monthly amount nothing is paid.
+    pub seuil_versement: Option<SString>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub base_legale: Vec<Spanned<LegalBasisRaw>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestRaw {
+    pub nom: SString,
+    pub mois: SString,
+    #[serde(default)]
+    pub situation: BTreeMap<SString, Spanned<toml::Value>>,
+    pub statut: SString,
+    pub montant: Option<Spanned<f64>>,
+    pub tolerance: Option<f64>,
+    /// Where the expected figures come from (an official example, the computation).
+    pub source: Option<String>,
+    /// Expected values of named conditions (`true`, `false`; absent = not checked).
+    #[serde(default)]
+    pub conditions: BTreeMap<SString, Spanned<bool>>,
+    /// Expected missing inputs of an undetermined result.
+    pub manquants: Option<Vec<SString>>,
+}
+
+/// `rules/parametres/<namespace>.toml`: each top-level table is one parameter.
+pub type ParamFileRaw = BTreeMap<SString, Spanned<ParamRaw>>;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParamRaw {
+    pub titre: SString,
+    pub unite: Option<String>,
+    /// `nombre` (default), `booleen` or `bareme`.
+    #[serde(rename = "type")]
+    pub kind: Option<SString>,
+    /// `annuelle`, `semestrielle`, `trimestrielle`, `mensuelle` or `aucune`.
+    pub revalorisation: Option<SString>,
+    /// The corresponding OpenFisca-France parameter, for cross-checks.
+    pub openfisca: Option<String>,
+    pub description: Option<String>,
+    pub valeurs: Vec<Spanned<ParamValueRaw>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParamValueRaw {
+    pub depuis: Spanned<toml::value::Datetime>,
+    pub valeur: Option<Spanned<toml::Value>>,
+    pub tranches: Option<Vec<Spanned<TrancheRaw>>>,
+    /// Scales: added per unit above the last bracket (e.g. per extra person).
+    pub par_unite_au_dela: Option<f64>,
+    pub source: Option<SString>,
+    pub url: Option<SString>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrancheRaw {
+    /// Lower bound of the bracket (included).
+    pub de: f64,
+    pub valeur: f64,
+}
+
+/// `rules/situation.toml`: the inputs the situation builder provides, one table each.
+pub type SituationFileRaw = BTreeMap<SString, Spanned<InputRaw>>;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputRaw {
+    /// `nombre`, `booleen`, `date` or `texte`.
+    #[serde(rename = "type")]
+    pub kind: SString,
+    pub titre: SString,
+    pub unite: Option<String>,
+    pub description: Option<String>,
+    /// For `texte` inputs: every value the input may take.
+    pub valeurs: Option<Vec<String>>,
+}

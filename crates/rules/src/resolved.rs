@@ -1,0 +1,116 @@
+//! Expressions after checking: every name resolved, every node typed.
+
+use crate::date::Date;
+use crate::expr::BinOp;
+use crate::model::Type;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RExpr {
+    pub kind: RKind,
+    pub ty: Type,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RKind {
+    Nombre(f64),
+    Booleen(bool),
+    Texte(String),
+    DateLit(Date),
+    /// A column of the situation.
+    Input(String),
+    /// A variable or condition (`rule`, `name`), local or of another rule.
+    Def { rule: String, name: String },
+    /// A number or boolean parameter, resolved at the reference month.
+    Param(String),
+    /// The first day of the reference month.
+    MoisReference,
+    Neg(Box<RExpr>),
+    Not(Box<RExpr>),
+    Binary(BinOp, Box<RExpr>, Box<RExpr>),
+    In(Box<RExpr>, Vec<RExpr>),
+    Call(Func, Vec<RExpr>),
+    /// `bareme(param.x, n)`: the scale's value for `n`.
+    Bareme(String, Box<RExpr>),
+}
+
+/// The functions of the language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Func {
+    Min,
+    Max,
+    /// `si(condition, alors, sinon)`; unknown condition gives unknown.
+    Si,
+    /// `arrondi(x, decimales)`: half away from zero.
+    Arrondi(u32),
+    ArrondiInf,
+    ArrondiSup,
+    /// Whole months from a date's month to the reference month.
+    MoisEcoules,
+    /// True when the value is known; never unknown itself.
+    EstConnu,
+    /// `si_inconnu(x, valeur)`: an explicit, visible default.
+    SiInconnu,
+}
+
+impl RExpr {
+    pub fn new(kind: RKind, ty: Type) -> RExpr {
+        RExpr { kind, ty }
+    }
+
+    /// Visits every node, parents first.
+    pub fn walk<'a>(&'a self, f: &mut impl FnMut(&'a RExpr)) {
+        f(self);
+        match &self.kind {
+            RKind::Neg(e) | RKind::Not(e) | RKind::Bareme(_, e) => e.walk(f),
+            RKind::Binary(_, a, b) => {
+                a.walk(f);
+                b.walk(f);
+            }
+            RKind::In(e, items) => {
+                e.walk(f);
+                items.iter().for_each(|i| i.walk(f));
+            }
+            RKind::Call(_, args) => args.iter().for_each(|a| a.walk(f)),
+            RKind::Nombre(_)
+            | RKind::Booleen(_)
+            | RKind::Texte(_)
+            | RKind::DateLit(_)
+            | RKind::Input(_)
+            | RKind::Def { .. }
+            | RKind::Param(_)
+            | RKind::MoisReference => {}
+        }
+    }
+
+    /// Situation inputs referenced directly (not through definitions).
+    pub fn inputs(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        self.walk(&mut |e| {
+            if let RKind::Input(name) = &e.kind {
+                out.push(name.as_str());
+            }
+        });
+        out
+    }
+
+    /// Definitions referenced directly, as (rule, name).
+    pub fn defs(&self) -> Vec<(&str, &str)> {
+        let mut out = Vec::new();
+        self.walk(&mut |e| {
+            if let RKind::Def { rule, name } = &e.kind {
+                out.push((rule.as_str(), name.as_str()));
+            }
+        });
+        out
+    }
+
+    /// Parameters referenced directly (scales included).
+    pub fn params(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        self.walk(&mut |e| match &e.kind {
+            RKind::Param(p) | RKind::Bareme(p, _) => out.push(p.as_str()),
+            _ => {}
+        });
+        out
+    }
+}

@@ -1,0 +1,168 @@
+//! Evaluation through Polars: parameter resolution around a revaluation, three-valued
+//! logic, the worked example (ASPA) on a small frame, explanations.
+
+use polars::prelude::*;
+use reperage_rules::explain::{cell, explain};
+use reperage_rules::{Compiled, Date, Value, source};
+
+use crate::{base_files, checked, mois, with_file};
+
+#[test]
+fn parameters_resolve_on_the_day_before_of_and_after_a_revaluation() {
+    let rs = checked(&base_files(), "2025-06");
+    let p = &rs.params["demo.plafond"];
+    let value = |d: &str| match p.at(Date::parse(d).expect("date")).map(|v| &v.valeur) {
+        Some(reperage_rules::model::ParamValue::Nombre(n)) => *n,
+        other => panic!("unexpected {other:?}"),
+    };
+    assert_eq!(value("2025-03-31"), 1000.0);
+    assert_eq!(value("2025-04-01"), 1100.0);
+    assert_eq!(value("2025-04-02"), 1100.0);
+    assert_eq!(value("2024-04-01"), 1000.0);
+    assert!(p.at(Date::parse("2024-03-31").expect("date")).is_none(), "no value before the first date");
+    assert_eq!(p.in_force(mois("2025-03")).map(|v| v.depuis.as_str()), Some("2024-04-01"));
+    assert_eq!(p.in_force(mois("2025-04")).map(|v| v.depuis.as_str()), Some("2025-04-01"));
+}
+
+fn demo_frame(rs: &reperage_rules::RuleSet, at: &str) -> DataFrame {
+    let compiled = Compiled::new(rs, mois(at), None).expect("compiles");
+    let df = df!(
+        "age_mois" => [360.0f64],
+        "en_couple" => [false],
+        "nb_enfants" => [0.0f64],
+        "ressources" => [0.0f64],
+        "statut_logement" => ["locataire"],
+        "date_naissance" => [Option::<i32>::None],
+        "demo_en_paiement" => [false],
+    )
+    .expect("frame");
+    compiled.apply(df.lazy()).collect().expect("evaluates")
+}
+
+#[test]
+fn the_amount_follows_the_revaluation_month() {
+    let rs = checked(&base_files(), "2025-06");
+    assert_eq!(cell(&demo_frame(&rs, "2025-03"), "demo.montant", 0), Value::Nombre(1000.0));
+    assert_eq!(cell(&demo_frame(&rs, "2025-04"), "demo.montant", 0), Value::Nombre(1100.0));
+}
+
+#[test]
+fn a_month_without_a_parameter_value_is_refused() {
+    let rs = checked(&base_files(), "2025-06");
+    let err = Compiled::new(&rs, mois("2024-01"), None).expect_err("no value in force in 2024-01");
+    assert!(err.to_string().contains("demo.plafond"), "{err}");
+}
+
+/// A rule whose conditions are the Kleene operators over two boolean inputs.
+fn kleene_rules() -> reperage_rules::RuleSet {
+    let situation = "[a]\ntype = \"booleen\"\ntitre = \"A\"\n[b]\ntype = \"booleen\"\ntitre = \"B\"\n";
+    let base = "base_legale = [{ texte = \"T\", url = \"u\" }]";
+    let rule = format!(
+        "id = \"k\"\ntitre = \"K\"\ntype = \"evenement\"\n{base}\n\
+         [conditions.ca]\ntitre = \"a\"\nexpr = \"a\"\n{base}\n\
+         [conditions.cb]\ntitre = \"b\"\nexpr = \"b\"\n{base}\n\
+         [conditions.et]\ntitre = \"a et b\"\nexpr = \"a et b\"\n{base}\n\
+         [conditions.ou]\ntitre = \"a ou b\"\nexpr = \"a ou b\"\n{base}\n\
+         [conditions.non_a]\ntitre = \"non a\"\nexpr = \"non a\"\n{base}\n\
+         [conditions.toutes]\ntitre = \"toutes\"\ntoutes = [\"ca\", \"cb\"]\n{base}\n\
+         [conditions.une_de]\ntitre = \"une_de\"\nune_de = [\"ca\", \"cb\"]\n{base}\n\
+         [conditions.connu]\ntitre = \"a connu\"\nexpr = \"est_connu(a)\"\n{base}\n\
+         [eligibilite]\ntoutes = [\"et\"]\n"
+    );
+    let files = with_file(with_file(Vec::new(), "situation.toml", situation), "k.toml", &rule);
+    checked(&files, "2025-01")
+}
+
+#[test]
+fn three_valued_logic_follows_kleene() {
+    let rs = kleene_rules();
+    let compiled = Compiled::new(&rs, mois("2025-01"), None).expect("compiles");
+    let t = Some(true);
+    let f = Some(false);
+    let n: Option<bool> = None;
+    let pairs = [(t, t), (t, f), (t, n), (f, t), (f, f), (f, n), (n, t), (n, f), (n, n)];
+    let a: Vec<Option<bool>> = pairs.iter().map(|p| p.0).collect();
+    let b: Vec<Option<bool>> = pairs.iter().map(|p| p.1).collect();
+    let df = df!("a" => a, "b" => b).expect("frame");
+    let out = compiled.apply(df.lazy()).collect().expect("evaluates");
+    let get = |c: &str, row: usize| match cell(&out, &format!("k.{c}"), row) {
+        Value::Booleen(x) => Some(x),
+        Value::Inconnu => None,
+        other => panic!("{other:?}"),
+    };
+    //                  TT TF  TN FT FF FN  NT NF  NN
+    let and_expected = [t, f, n, f, f, f, n, f, n];
+    let or_expected = [t, t, t, t, f, n, t, n, n];
+    for (row, (e_and, e_or)) in and_expected.iter().zip(or_expected.iter()).enumerate() {
+        assert_eq!(get("et", row), *e_and, "a et b, row {row} {:?}", pairs[row]);
+        assert_eq!(get("toutes", row), *e_and, "toutes, row {row}");
+        assert_eq!(get("ou", row), *e_or, "a ou b, row {row} {:?}", pairs[row]);
+        assert_eq!(get("une_de", row), *e_or, "une_de, row {row}");
+        assert_eq!(get("non_a", row), pairs[row].0.map(|x| !x), "non a, row {row}");
+        assert_eq!(get("connu", row), Some(pairs[row].0.is_some()), "est_connu never unknown");
+    }
+    // The status: unknown AND false is false (non_eligible), unknown AND true is unknown.
+    assert_eq!(cell(&out, "k.statut", 5), Value::Texte("non_eligible".into()));
+    assert_eq!(cell(&out, "k.statut", 2), Value::Texte("indetermine".into()));
+    assert_eq!(cell(&out, "k.manquants", 2), Value::Texte("b".into()));
+    assert_eq!(cell(&out, "k.manquants", 8), Value::Texte("a, b".into()));
+    assert_eq!(cell(&out, "k.manquants", 5), Value::Inconnu, "no missing input named when decided");
+}
+
+fn shipped() -> reperage_rules::RuleSet {
+    checked(&source::embedded(), "2025-03")
+}
+
+/// The worked example of docs/rules.md, on five foyers.
+#[test]
+fn worked_example_aspa_on_a_small_frame() {
+    let rs = shipped();
+    let compiled = Compiled::new(&rs, mois("2025-03"), Some(&["aspa".to_string()])).expect("compiles");
+    let df = df!(
+        // 0: alone, 70, no resources. 1: alone, 64. 2: couple 70/71, 1 500 € over 3 months.
+        // 3: alone, resources unknown. 4: alone, age unknown, resources above the ceiling.
+        "age_allocataire_mois" => [Some(840.0), Some(779.0), Some(840.0), Some(840.0), None],
+        "age_conjoint_mois" => [None, None, Some(852.0), None, None],
+        "en_couple" => [false, false, true, false, false],
+        "ressources_3m_foyer" => [Some(0.0), Some(0.0), Some(1500.0), None, Some(4000.0)],
+        "aspa_en_paiement" => [false, false, true, false, false],
+    )
+    .expect("frame");
+    let out = compiled.apply(df.lazy()).collect().expect("evaluates");
+    let statut = |row| cell(&out, "aspa.statut", row);
+    let montant = |row| match cell(&out, "aspa.montant", row) {
+        Value::Nombre(n) => Some((n * 100.0).round() / 100.0),
+        _ => None,
+    };
+    // 12 411,44 € a year from 2025-01-01 (Circulaire Cnav 2024-39): 1 034,29 € a month.
+    assert_eq!(statut(0), Value::Texte("eligible".into()));
+    assert_eq!(montant(0), Some(1034.29));
+    assert_eq!(statut(1), Value::Texte("non_eligible".into()));
+    assert_eq!(montant(1), Some(0.0));
+    // Couple: (19 268,80 − 1 500 × 4) / 12 = 1 105,73 €.
+    assert_eq!(statut(2), Value::Texte("eligible".into()));
+    assert_eq!(montant(2), Some(1105.73));
+    assert_eq!(cell(&out, "aspa.en_paiement", 2), Value::Booleen(true));
+    // Unknown resources: undetermined, no amount, and the missing input is named
+    // (not the conjoint's age, unknown but irrelevant for a single person).
+    assert_eq!(statut(3), Value::Texte("indetermine".into()));
+    assert_eq!(montant(3), None);
+    assert_eq!(cell(&out, "aspa.manquants", 3), Value::Texte("ressources_3m_foyer".into()));
+    // Unknown age, but resources above the ceiling: decided, not eligible.
+    assert_eq!(statut(4), Value::Texte("non_eligible".into()));
+    assert_eq!(cell(&out, "aspa.age", 4), Value::Inconnu);
+    assert_eq!(cell(&out, "aspa.ressources_sous_plafond", 4), Value::Booleen(false));
+
+    let e = explain(&rs, &compiled, &out, 0);
+    let text = e.to_string();
+    assert!(text.contains("Résultat : eligible, montant mensuel estimé 1034,29 €"), "{text}");
+    assert!(text.contains("aspa.plafond_personne_seule = 12411,44 €/an (en vigueur depuis le 2025-01-01)"), "{text}");
+    assert!(text.contains("Circulaire Cnav 2024-39"), "{text}");
+    assert!(text.contains("[oui]     age_allocataire"), "{text}");
+    let json = serde_json::to_value(&e).expect("json");
+    let rule = &json["regles"][0];
+    assert_eq!(rule["id"], "aspa");
+    assert_eq!(rule["arbre"]["nom"], "eligible");
+    assert_eq!(rule["arbre"]["conditions"][0]["nom"], "eligibilite");
+    assert_eq!(rule["parametres"][1]["depuis"], "2025-01-01");
+}
