@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
+use reperage_rules::check::{FileRole, file_role};
 use reperage_rules::{Mois, RuleSet, SourceFile, check, source, testing};
 
 #[global_allocator]
@@ -107,10 +108,10 @@ fn run(cli: Cli) -> Result<u8> {
                 Format::Json => println!("{}", serde_json::to_string_pretty(d)?),
                 Format::Text => eprint!("{d}"),
             }
-            let (n_rules, n_params) =
-                checked.ruleset.as_ref().map_or((0, 0), |rs| (rs.rules.len(), rs.params.len()));
+            let count = |role| files.iter().filter(|f| file_role(&f.path) == role).count();
+            let (n_rules, n_params) = (count(FileRole::Regle), count(FileRole::Parametres));
             let summary = format!(
-                "check {origin} for {mois}: {n_rules} rules, {n_params} parameters — {errors} error(s), {warnings} warning(s)"
+                "check {origin} for {mois}: {n_rules} rule file(s), {n_params} parameter file(s) — {errors} error(s), {warnings} warning(s)"
             );
             eprintln!("{summary}");
             Ok(if errors > 0 { EXIT_FINDINGS } else { 0 })
