@@ -1,1 +1,15 @@
+//! # reperage-batch: the monthly screening job
+//!
+//! ```text
+//! extract dir ─► extract::load (privacy guard, reading, validation, quarantine)
+//!             ─► situation::build (one row per foyer)
+//!             ─► reperage_rules::Compiled::apply (every rule, one Polars query)
+//!             ─► screen outputs: eligibilites, signalements, quarantaine/, manifest.json
+//! ```
+//! Data moves forward only; every output is a projection of the evaluation frame.
 
+pub mod explain;
+pub mod extract;
+pub mod output;
+pub mod screen;
+pub mod situation;

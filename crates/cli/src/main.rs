@@ -6,6 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
+use reperage_batch::explain::Outcome;
+use reperage_batch::output;
+use reperage_batch::screen::{self, ScreenError};
 use reperage_rules::check::{FileRole, file_role};
 use reperage_rules::{Mois, RuleSet, SourceFile, check, source, testing};
 
@@ -25,8 +28,49 @@ enum Format {
     Json,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum OutFormat {
+    Csv,
+    Parquet,
+    Both,
+}
+
 #[derive(Subcommand)]
 enum Command {
+    /// Screen an extract for a month: evaluate every rule on every foyer and write
+    /// signalements, eligibilites, quarantaine/ and manifest.json.
+    Screen {
+        /// The extract folder (foyers, personnes, ressources, droits, evenements[, contacts]).
+        #[arg(long)]
+        extract: PathBuf,
+        /// Reference month YYYY-MM.
+        #[arg(long)]
+        mois: String,
+        /// Output folder (created if needed).
+        #[arg(long)]
+        out: PathBuf,
+        /// Rules folder (default: the catalog embedded in this binary).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: OutFormat,
+        /// Fail (exit 2) when any input row is quarantined.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Explain the result of every rule for one foyer.
+    Explain {
+        #[arg(long)]
+        extract: PathBuf,
+        #[arg(long)]
+        mois: String,
+        #[arg(long)]
+        foyer: String,
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
     /// Check the rule and parameter files: syntax, names, types, cycles, legal bases,
     /// parameter values in force at the month.
     Check {
@@ -51,9 +95,12 @@ enum Command {
     },
 }
 
-/// Exit codes: 0 clean, 1 rule errors or failing tests, 2 usage or I/O error.
+/// Exit codes: 0 success; 1 rule errors, failing tests, unreadable input or any other
+/// error; 2 `--strict` and rows were quarantined; 3 the privacy guard refused the extract.
 const EXIT_FINDINGS: u8 = 1;
-const EXIT_USAGE: u8 = 2;
+const EXIT_USAGE: u8 = 1;
+const EXIT_STRICT: u8 = 2;
+const EXIT_PRIVACY: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -61,8 +108,22 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(EXIT_USAGE)
+            let privacy = e.chain().any(|c| {
+                matches!(
+                    c.downcast_ref::<ScreenError>(),
+                    Some(ScreenError::Extract(reperage_batch::extract::ExtractError::Privacy(_)))
+                )
+            });
+            ExitCode::from(if privacy { EXIT_PRIVACY } else { EXIT_USAGE })
         }
+    }
+}
+
+fn load_rules(dir: &Option<PathBuf>, mois: Mois) -> Result<RuleSet> {
+    let (files, origin) = rule_files(dir)?;
+    match checked_rules(&files, mois) {
+        Some(rs) => Ok(rs),
+        None => bail!("the rules in {origin} have errors: run `reperage check`"),
     }
 }
 
@@ -116,6 +177,39 @@ fn run(cli: Cli) -> Result<u8> {
             eprintln!("{summary}");
             Ok(if errors > 0 { EXIT_FINDINGS } else { 0 })
         }
+        Command::Screen { extract, mois, out, rules, format, strict } => {
+            let mois = parse_mois(&mois)?;
+            let rs = load_rules(&rules, mois)?;
+            let format = match format {
+                OutFormat::Csv => output::Format::Csv,
+                OutFormat::Parquet => output::Format::Parquet,
+                OutFormat::Both => output::Format::Both,
+            };
+            eprintln!("screening {} for {mois}…", extract.display());
+            let opts = screen::Options { extract: &extract, mois, out: &out, rules: &rs, format, strict };
+            let report = screen::screen(&opts)?;
+            print_summary(&report);
+            if report.strict_stop {
+                eprintln!("--strict: rows were quarantined (see {}/quarantaine/); no other output written", out.display());
+                return Ok(EXIT_STRICT);
+            }
+            Ok(0)
+        }
+        Command::Explain { extract, mois, foyer, rules, format } => {
+            let mois = parse_mois(&mois)?;
+            let rs = load_rules(&rules, mois)?;
+            match reperage_batch::explain::explain_foyer(&extract, mois, &rs, &foyer)? {
+                Outcome::Evaluated(e) => match format {
+                    Format::Text => print!("{e}"),
+                    Format::Json => println!("{}", serde_json::to_string_pretty(&e)?),
+                },
+                Outcome::Quarantined { motif } => {
+                    println!("Foyer {foyer} : en quarantaine, non évalué ({motif})");
+                }
+                Outcome::NotFound => bail!("foyer `{foyer}` is not in the extract"),
+            }
+            Ok(0)
+        }
         Command::Test { rules, junit } => {
             let (files, origin) = rule_files(&rules)?;
             // Test cases carry their own months; the check runs at the latest of them so
@@ -142,6 +236,27 @@ fn run(cli: Cli) -> Result<u8> {
             }
             println!("{} passed, {} failed", outcomes.len() - failed.len(), failed.len());
             Ok(if failed.is_empty() { 0 } else { EXIT_FINDINGS })
+        }
+    }
+}
+
+fn print_summary(r: &screen::Report) {
+    eprintln!("rows read = used + quarantined:");
+    for c in &r.comptes {
+        let ok = if c.lus == c.utilises + c.quarantaines { "ok" } else { "MISMATCH" };
+        eprintln!("  {:<11} {:>9} = {:>9} + {:>7}  {ok}", c.table, c.lus, c.utilises, c.quarantaines);
+    }
+    eprintln!(
+        "foyers: {} read, {} evaluated, {} quarantined",
+        r.foyers_lus, r.foyers_evalues, r.foyers_quarantaine
+    );
+    if !r.strict_stop {
+        eprintln!("signalements per rule:");
+        for (rule, n) in &r.signalements {
+            eprintln!("  {rule:<24} {n:>9}");
+        }
+        if r.signalements.is_empty() {
+            eprintln!("  (none)");
         }
     }
 }

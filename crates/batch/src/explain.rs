@@ -1,0 +1,32 @@
+//! `explain`: why one foyer was or was not flagged, from the same evaluation as `screen`.
+
+use std::path::Path;
+
+use polars::prelude::*;
+use reperage_rules::explain::{Explanation, explain};
+use reperage_rules::{Compiled, Mois, RuleSet};
+
+use crate::extract;
+use crate::screen::ScreenError;
+use crate::situation;
+
+pub enum Outcome {
+    Evaluated(Box<Explanation>),
+    /// The foyer is in the extract but was quarantined: it was not evaluated.
+    Quarantined { motif: String },
+    NotFound,
+}
+
+pub fn explain_foyer(dir: &Path, mois: Mois, rules: &RuleSet, id_foyer: &str) -> Result<Outcome, ScreenError> {
+    let extract = extract::load(dir, mois)?;
+    if let Some(q) = extract.foyers_quarantaine.iter().find(|q| q.id_foyer == id_foyer) {
+        return Ok(Outcome::Quarantined { motif: q.motif.clone() });
+    }
+    let compiled = Compiled::new(rules, mois, None)?;
+    let one = situation::build(&extract, mois).filter(col("id_foyer").eq(lit(id_foyer)));
+    let df = compiled.apply(one).collect()?;
+    if df.height() == 0 {
+        return Ok(Outcome::NotFound);
+    }
+    Ok(Outcome::Evaluated(Box::new(explain(rules, &compiled, &df, 0))))
+}

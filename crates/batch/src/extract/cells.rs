@@ -1,0 +1,140 @@
+//! Parsing one cell of an extract, as French data teams write it.
+//!
+//! Every function takes the trimmed text of a non-empty cell and returns the typed
+//! value or a reason (in French, as it goes to the quarantine files data teams read).
+
+use reperage_rules::{Date, Mois};
+
+use super::schema::ColType;
+
+/// A parsed cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Texte(String),
+    Nombre(f64),
+    Entier(i32),
+    Booleen(bool),
+    /// Days since 1970-01-01, and whether the day was given (`YYYY-MM` gives the 1st).
+    Date { days: i32, jour_connu: bool },
+}
+
+pub fn parse_decimal(s: &str) -> Result<f64, String> {
+    let normalized = s.replace(',', ".");
+    let valid = !normalized.is_empty()
+        && normalized.chars().enumerate().all(|(i, c)| c.is_ascii_digit() || c == '.' || (i == 0 && (c == '-' || c == '+')))
+        && normalized.matches('.').count() <= 1
+        && normalized.chars().any(|c| c.is_ascii_digit());
+    if !valid {
+        return Err(format!("nombre décimal illisible « {s} » (attendu 1234,56 ou 1234.56, sans séparateur de milliers)"));
+    }
+    normalized.parse::<f64>().map_err(|_| format!("nombre décimal illisible « {s} »"))
+}
+
+pub fn parse_bool(s: &str) -> Result<bool, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "1" | "true" | "vrai" | "oui" | "o" | "y" | "yes" => Ok(true),
+        "0" | "false" | "faux" | "non" | "n" | "no" => Ok(false),
+        _ => Err(format!("booléen illisible « {s} » (attendu 1/0, true/false, oui/non, O/N)")),
+    }
+}
+
+fn parse_date_text(s: &str) -> Result<Date, String> {
+    Date::parse(s).ok_or_else(|| format!("date illisible « {s} » (attendu AAAA-MM-JJ)"))
+}
+
+fn parse_month_text(s: &str) -> Result<Mois, String> {
+    Mois::parse(s).ok_or_else(|| format!("mois illisible « {s} » (attendu AAAA-MM)"))
+}
+
+/// Parses a non-empty, trimmed cell of type `ty`.
+pub fn parse_cell(ty: ColType, s: &str) -> Result<Cell, String> {
+    Ok(match ty {
+        ColType::Texte => Cell::Texte(s.to_string()),
+        ColType::Decimal => Cell::Nombre(parse_decimal(s)?),
+        ColType::Entier { min, max } => {
+            let v = parse_decimal(s)?;
+            if v.fract() != 0.0 || v < min as f64 || v > max as f64 {
+                return Err(format!("entier attendu entre {min} et {max}, trouvé « {s} »"));
+            }
+            Cell::Entier(v as i32)
+        }
+        ColType::Booleen => Cell::Booleen(parse_bool(s)?),
+        ColType::Date => Cell::Date { days: parse_date_text(s)?.to_days(), jour_connu: true },
+        ColType::Mois => Cell::Date { days: parse_month_text(s)?.first_day().to_days(), jour_connu: false },
+        ColType::DateOuMois => {
+            if s.len() == 7 {
+                Cell::Date { days: parse_month_text(s)?.first_day().to_days(), jour_connu: false }
+            } else {
+                Cell::Date { days: parse_date_text(s)?.to_days(), jour_connu: true }
+            }
+        }
+        ColType::Enum(values) => {
+            let found = values.iter().find(|v| v.eq_ignore_ascii_case(s));
+            match found {
+                Some(v) => Cell::Texte(v.to_string()),
+                None => return Err(format!("valeur « {s} » inconnue (attendu : {})", values.join(", "))),
+            }
+        }
+        ColType::Commune => {
+            let b = s.as_bytes();
+            let ok = b.len() == 5
+                && (b[0].is_ascii_digit() || b[0] == b'2')
+                && (b[1].is_ascii_digit() || matches!(b[1], b'A' | b'B' | b'a' | b'b'))
+                && b[2..].iter().all(u8::is_ascii_digit);
+            if !ok {
+                return Err(format!("code commune INSEE illisible « {s} » (5 caractères, ex. 93008, 2A004)"));
+            }
+            Cell::Texte(s.to_ascii_uppercase())
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_accept_comma_and_point_only() {
+        assert_eq!(parse_decimal("1234,56"), Ok(1234.56));
+        assert_eq!(parse_decimal("1234.56"), Ok(1234.56));
+        assert_eq!(parse_decimal("-3"), Ok(-3.0));
+        assert!(parse_decimal("1 234,56").is_err());
+        assert!(parse_decimal("1.234,56").is_err());
+        assert!(parse_decimal("12e3").is_err());
+        assert!(parse_decimal("abc").is_err());
+    }
+
+    #[test]
+    fn booleans_in_every_spelling() {
+        for t in ["1", "true", "OUI", "o", "Vrai"] {
+            assert_eq!(parse_bool(t), Ok(true), "{t}");
+        }
+        for f in ["0", "FALSE", "non", "N"] {
+            assert_eq!(parse_bool(f), Ok(false), "{f}");
+        }
+        assert!(parse_bool("peut-être").is_err());
+    }
+
+    #[test]
+    fn birth_dates_may_be_months() {
+        assert_eq!(
+            parse_cell(ColType::DateOuMois, "1990-03"),
+            Ok(Cell::Date { days: Date::new(1990, 3, 1).expect("d").to_days(), jour_connu: false })
+        );
+        assert_eq!(
+            parse_cell(ColType::DateOuMois, "1990-03-15"),
+            Ok(Cell::Date { days: Date::new(1990, 3, 15).expect("d").to_days(), jour_connu: true })
+        );
+        assert!(parse_cell(ColType::Date, "1990-03").is_err());
+        assert!(parse_cell(ColType::Date, "1990-02-30").is_err());
+    }
+
+    #[test]
+    fn enums_are_canonicalised_and_communes_checked() {
+        assert_eq!(parse_cell(ColType::Enum(&["locataire"]), "Locataire"), Ok(Cell::Texte("locataire".into())));
+        assert!(parse_cell(ColType::Enum(&["locataire"]), "chateau").is_err());
+        assert_eq!(parse_cell(ColType::Commune, "2a004"), Ok(Cell::Texte("2A004".into())));
+        assert!(parse_cell(ColType::Commune, "9300").is_err());
+        assert!(parse_cell(ColType::Entier { min: 1, max: 3 }, "4").is_err());
+    }
+}

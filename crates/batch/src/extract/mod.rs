@@ -1,0 +1,188 @@
+//! The extract: finding the table files, the privacy guard, reading, validation and
+//! quarantine. See docs/extract.md for the contract.
+//!
+//! ```text
+//! dir ─► locate tables ─► privacy guard (all tables, before anything else)
+//!     ─► read each table (rows refused cell by cell) ─► validate across tables
+//!     ─► Extract { accepted rows, quarantine, row counts, file hashes }
+//! ```
+
+pub mod cells;
+pub mod privacy;
+pub mod reader;
+pub mod schema;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use reperage_rules::Mois;
+use sha2::{Digest, Sha256};
+
+pub use reader::{LIGNE, Refus};
+pub use schema::Table;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    #[error("{dir}: the extract has no `{table}` table (expected {table}.csv or {table}.parquet)")]
+    MissingTable { dir: String, table: &'static str },
+    #[error("{dir}: both {table}.csv and {table}.parquet exist; keep one")]
+    AmbiguousTable { dir: String, table: &'static str },
+    #[error("{file}: {source}")]
+    Io { file: String, source: std::io::Error },
+    #[error("{file}: line 1: the header is not UTF-8 text (binary file or wrong encoding)")]
+    NotText { file: String },
+    #[error("{file}: the file is empty (no header line)")]
+    Empty { file: String },
+    #[error("{file}: {message}")]
+    Csv { file: String, message: String },
+    #[error("{file}: not a readable Parquet file: {message}")]
+    Parquet { file: String, message: String },
+    #[error("{file}: line 1: required column `{column}` is missing (header read: {header})")]
+    MissingColumn { file: String, column: String, header: String },
+    #[error(
+        "privacy guard: table `{}`, column `{}`: {} — extracts must not hold direct identifiers (see docs/extract.md)",
+        .0.table, .0.column, .0.reason
+    )]
+    Privacy(privacy::Violation),
+    #[error("{0}")]
+    Polars(#[from] PolarsError),
+    #[error("internal error, please report: {0}")]
+    Internal(String),
+}
+
+/// An input file of the extract, for the manifest.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InputFile {
+    pub table: &'static str,
+    pub path: String,
+    pub format: &'static str,
+    pub sha256: String,
+}
+
+/// Rows read, used and quarantined for one table; `lus = utilises + quarantaines`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TableCount {
+    pub table: &'static str,
+    pub lus: u64,
+    pub utilises: u64,
+    pub quarantaines: u64,
+}
+
+/// A foyer left out of the evaluation, with why.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FoyerQuarantaine {
+    pub id_foyer: String,
+    pub motif: String,
+}
+
+/// A loaded and validated extract: only accepted rows of foyers that can be evaluated.
+pub struct Extract {
+    pub tables: BTreeMap<Table, DataFrame>,
+    pub refus: Vec<Refus>,
+    pub foyers_quarantaine: Vec<FoyerQuarantaine>,
+    pub comptes: Vec<TableCount>,
+    pub fichiers: Vec<InputFile>,
+}
+
+impl Extract {
+    pub fn table(&self, t: Table) -> &DataFrame {
+        &self.tables[&t]
+    }
+}
+
+fn locate(dir: &Path, table: Table) -> Result<Option<(PathBuf, &'static str)>, ExtractError> {
+    let csv = dir.join(format!("{}.csv", table.name()));
+    let parquet = dir.join(format!("{}.parquet", table.name()));
+    match (csv.is_file(), parquet.is_file()) {
+        (true, true) => Err(ExtractError::AmbiguousTable { dir: dir.display().to_string(), table: table.name() }),
+        (true, false) => Ok(Some((csv, "csv"))),
+        (false, true) => Ok(Some((parquet, "parquet"))),
+        (false, false) if table.required() => {
+            Err(ExtractError::MissingTable { dir: dir.display().to_string(), table: table.name() })
+        }
+        (false, false) => Ok(None),
+    }
+}
+
+fn sha256_file(path: &Path) -> Result<String, ExtractError> {
+    let io = |e| ExtractError::Io { file: path.display().to_string(), source: e };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = std::io::Read::read(&mut file, &mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// An empty frame with the contract's columns, for an absent optional table.
+fn empty_table(table: Table) -> Result<DataFrame, ExtractError> {
+    let builder = reader::TableBuilder::empty(table)?;
+    Ok(builder.finish()?.0)
+}
+
+/// Loads, guards and validates the extract in `dir` for the reference month `mois`.
+pub fn load(dir: &Path, mois: Mois) -> Result<Extract, ExtractError> {
+    let mut located = Vec::new();
+    for table in Table::ALL {
+        if let Some((path, format)) = locate(dir, table)? {
+            located.push((table, path, format));
+        }
+    }
+    // The privacy guard runs on every table before anything else is read.
+    for (table, path, format) in &located {
+        let sample = if *format == "csv" { reader::sample_csv(path, *table)? } else { reader::sample_parquet(path)? };
+        if let Some(v) = privacy::check_table(*table, &sample) {
+            return Err(ExtractError::Privacy(v));
+        }
+    }
+    // Tables are read in parallel (two at a time on two cores): reading is ours, not
+    // Polars', so this does not oversubscribe its thread pool.
+    let results: Vec<Result<(Table, InputFile, DataFrame, Vec<Refus>, u64), ExtractError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = located
+            .iter()
+            .map(|(table, path, format)| {
+                s.spawn(move || {
+                    let builder =
+                        if *format == "csv" { reader::read_csv(path, *table)? } else { reader::read_parquet(path, *table)? };
+                    let (df, refus, read) = builder.finish()?;
+                    let file = InputFile {
+                        table: table.name(),
+                        path: path.display().to_string(),
+                        format,
+                        sha256: sha256_file(path)?,
+                    };
+                    Ok((*table, file, df, refus, read))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(ExtractError::Internal("a table reader panicked".into()))))
+            .collect()
+    });
+    let mut tables = BTreeMap::new();
+    let mut refus = Vec::new();
+    let mut read = BTreeMap::new();
+    let mut fichiers = Vec::new();
+    for r in results {
+        let (table, file, df, mut r, n) = r?;
+        tables.insert(table, df);
+        refus.append(&mut r);
+        read.insert(table, n);
+        fichiers.push(file);
+    }
+    for table in Table::ALL {
+        if !tables.contains_key(&table) {
+            tables.insert(table, empty_table(table)?);
+            read.insert(table, 0);
+        }
+    }
+    validate::validate(tables, refus, read, fichiers, mois)
+}

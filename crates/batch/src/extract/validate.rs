@@ -1,0 +1,289 @@
+//! Validation across rows and tables, and the quarantine of whole foyers.
+//!
+//! After cell-level parsing (reader.rs), rows are refused for: duplicate ids, dates in
+//! the future or ages over 120, a right ending before it starts, orphans (a person whose
+//! foyer does not exist, a resource whose person does not exist, …), and foyers without
+//! exactly one allocataire. A foyer with any refused row is not evaluated (its rules
+//! would be computed on incomplete data): all its rows are quarantined with the reason.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use polars::prelude::*;
+use reperage_rules::Mois;
+
+use super::reader::{LIGNE, Refus};
+use super::schema::Table;
+use super::{Extract, ExtractError, FoyerQuarantaine, InputFile, TableCount};
+
+type Reason = Option<(&'static str, String, String)>;
+
+fn strings<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<Vec<Option<&'a str>>> {
+    Ok(df.column(name)?.str()?.iter().collect())
+}
+
+fn days(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i32>>> {
+    let c = df.column(name)?.cast(&DataType::Int32)?;
+    Ok(c.i32()?.iter().collect())
+}
+
+/// Refuses the rows of `df` that have a reason; returns the kept rows.
+fn refuse_rows(table: Table, df: &DataFrame, reasons: &[Reason], refus: &mut Vec<Refus>) -> PolarsResult<DataFrame> {
+    if reasons.iter().all(Option::is_none) {
+        return Ok(df.clone());
+    }
+    let lignes: Vec<Option<u64>> = df.column(LIGNE)?.u64()?.iter().collect();
+    let foyer = if table.column("id_foyer").is_some() { strings(df, "id_foyer")? } else { vec![None; df.height()] };
+    let personne =
+        if table.column("id_personne").is_some() { strings(df, "id_personne")? } else { vec![None; df.height()] };
+    for (i, r) in reasons.iter().enumerate() {
+        if let Some((colonne, valeur, motif)) = r {
+            refus.push(Refus {
+                table,
+                ligne: lignes[i].unwrap_or(0),
+                colonne: colonne.to_string(),
+                valeur: valeur.clone(),
+                motif: motif.clone(),
+                id_foyer: foyer[i].map(str::to_string),
+                id_personne: personne[i].map(str::to_string),
+            });
+        }
+    }
+    let keep: BooleanChunked = reasons.iter().map(|r| Some(r.is_none())).collect();
+    df.filter(&keep)
+}
+
+fn duplicates(ids: &[Option<&str>], column: &'static str) -> Vec<Reason> {
+    let mut count: HashMap<&str, usize> = HashMap::new();
+    for id in ids.iter().flatten() {
+        *count.entry(id).or_default() += 1;
+    }
+    ids.iter()
+        .map(|id| {
+            let id = (*id)?;
+            (count[id] > 1).then(|| (column, id.to_string(), format!("identifiant en double ({} lignes)", count[id])))
+        })
+        .collect()
+}
+
+fn merge(a: Vec<Reason>, b: Vec<Reason>) -> Vec<Reason> {
+    a.into_iter().zip(b).map(|(x, y)| x.or(y)).collect()
+}
+
+fn date_text(d: i32) -> String {
+    reperage_rules::Date::from_days(d).to_string()
+}
+
+/// Rows whose date column is after `limit` (days), with `what` as reason.
+fn after(values: &[Option<i32>], limit: i32, column: &'static str, what: &str) -> Vec<Reason> {
+    values
+        .iter()
+        .map(|d| match d {
+            Some(d) if *d > limit => Some((column, date_text(*d), what.to_string())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn orphans(ids: &[Option<&str>], known: &HashSet<String>, column: &'static str, what: &str) -> Vec<Reason> {
+    ids.iter()
+        .map(|id| match id {
+            Some(id) if !known.contains(*id) => Some((column, id.to_string(), what.to_string())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn id_set(df: &DataFrame, name: &str) -> PolarsResult<HashSet<String>> {
+    Ok(df.column(name)?.str()?.iter().flatten().map(str::to_string).collect())
+}
+
+/// `id_personne`, when given, must be a person of the same foyer.
+fn person_of_foyer(df: &DataFrame, person_foyer: &HashMap<String, String>) -> PolarsResult<Vec<Reason>> {
+    let foyers = strings(df, "id_foyer")?;
+    let personnes = strings(df, "id_personne")?;
+    Ok(foyers
+        .iter()
+        .zip(&personnes)
+        .map(|(f, p)| match (f, p) {
+            (Some(f), Some(p)) if person_foyer.get(*p).map(String::as_str) != Some(*f) => {
+                Some(("id_personne", p.to_string(), format!("la personne n'appartient pas au foyer {f}")))
+            }
+            _ => None,
+        })
+        .collect())
+}
+
+pub(super) fn validate(
+    mut tables: BTreeMap<Table, DataFrame>,
+    mut refus: Vec<Refus>,
+    read: BTreeMap<Table, u64>,
+    fichiers: Vec<InputFile>,
+    mois: Mois,
+) -> Result<Extract, ExtractError> {
+    let end = mois.last_day().to_days();
+    let mut take = |t: Table| tables.remove(&t).unwrap_or_default();
+
+    // foyers
+    let foyers = take(Table::Foyers);
+    let reasons = merge(
+        duplicates(&strings(&foyers, "id_foyer")?, "id_foyer"),
+        after(&days(&foyers, "date_ouverture")?, end, "date_ouverture", "date d'ouverture postérieure au mois de référence"),
+    );
+    let foyers = refuse_rows(Table::Foyers, &foyers, &reasons, &mut refus)?;
+    let foyer_ids = id_set(&foyers, "id_foyer")?;
+
+    // personnes
+    let personnes = take(Table::Personnes);
+    let naissance = days(&personnes, "date_naissance")?;
+    let oldest = mois.plus(-120 * 12).first_day().to_days();
+    let too_old: Vec<Reason> = naissance
+        .iter()
+        .map(|d| match d {
+            Some(d) if *d < oldest => Some(("date_naissance", date_text(*d), "âge supérieur à 120 ans".to_string())),
+            _ => None,
+        })
+        .collect();
+    let mut reasons = duplicates(&strings(&personnes, "id_personne")?, "id_personne");
+    reasons = merge(reasons, after(&naissance, end, "date_naissance", "date de naissance postérieure au mois de référence"));
+    reasons = merge(reasons, too_old);
+    reasons = merge(reasons, after(&days(&personnes, "date_deces")?, end, "date_deces", "date de décès postérieure au mois de référence"));
+    reasons = merge(reasons, orphans(&strings(&personnes, "id_foyer")?, &foyer_ids, "id_foyer", "foyer inexistant dans la table foyers"));
+    let personnes = refuse_rows(Table::Personnes, &personnes, &reasons, &mut refus)?;
+    let person_foyer: HashMap<String, String> = strings(&personnes, "id_personne")?
+        .into_iter()
+        .zip(strings(&personnes, "id_foyer")?)
+        .filter_map(|(p, f)| Some((p?.to_string(), f?.to_string())))
+        .collect();
+    let person_ids: HashSet<String> = person_foyer.keys().cloned().collect();
+
+    // ressources
+    let ressources = take(Table::Ressources);
+    let reasons = merge(
+        orphans(&strings(&ressources, "id_personne")?, &person_ids, "id_personne", "personne inexistante dans la table personnes"),
+        after(&days(&ressources, "mois")?, end, "mois", "mois postérieur au mois de référence"),
+    );
+    let ressources = refuse_rows(Table::Ressources, &ressources, &reasons, &mut refus)?;
+
+    // droits
+    let droits = take(Table::Droits);
+    let debut = days(&droits, "date_debut")?;
+    let fin = days(&droits, "date_fin")?;
+    let inverted: Vec<Reason> = debut
+        .iter()
+        .zip(&fin)
+        .map(|(d, f)| match (d, f) {
+            (Some(d), Some(f)) if f < d => Some(("date_fin", date_text(*f), "date de fin antérieure à la date de début".to_string())),
+            _ => None,
+        })
+        .collect();
+    let mut reasons = orphans(&strings(&droits, "id_foyer")?, &foyer_ids, "id_foyer", "foyer inexistant dans la table foyers");
+    reasons = merge(reasons, person_of_foyer(&droits, &person_foyer)?);
+    reasons = merge(reasons, inverted);
+    let droits = refuse_rows(Table::Droits, &droits, &reasons, &mut refus)?;
+
+    // evenements
+    let evenements = take(Table::Evenements);
+    let mut reasons = orphans(&strings(&evenements, "id_foyer")?, &foyer_ids, "id_foyer", "foyer inexistant dans la table foyers");
+    reasons = merge(reasons, person_of_foyer(&evenements, &person_foyer)?);
+    reasons = merge(reasons, after(&days(&evenements, "date")?, end, "date", "événement postérieur au mois de référence"));
+    let evenements = refuse_rows(Table::Evenements, &evenements, &reasons, &mut refus)?;
+
+    // contacts
+    let contacts = take(Table::Contacts);
+    let reasons = merge(
+        orphans(&strings(&contacts, "id_foyer")?, &foyer_ids, "id_foyer", "foyer inexistant dans la table foyers"),
+        after(&days(&contacts, "date")?, end, "date", "contact postérieur au mois de référence"),
+    );
+    let contacts = refuse_rows(Table::Contacts, &contacts, &reasons, &mut refus)?;
+
+    // Foyers to quarantine as a whole: any refused row, or not exactly one allocataire.
+    let mut quarantined: BTreeMap<String, String> = BTreeMap::new();
+    let mut refused_person_foyer: HashMap<String, String> = HashMap::new();
+    for r in refus.iter().filter(|r| r.table == Table::Personnes) {
+        if let (Some(p), Some(f)) = (&r.id_personne, &r.id_foyer) {
+            refused_person_foyer.insert(p.clone(), f.clone());
+        }
+    }
+    let mut sorted: Vec<&Refus> = refus.iter().collect();
+    sorted.sort_by(|a, b| (a.table, a.ligne).cmp(&(b.table, b.ligne)));
+    for r in sorted {
+        let foyer = r.id_foyer.clone().or_else(|| {
+            let p = r.id_personne.as_ref()?;
+            person_foyer.get(p).or_else(|| refused_person_foyer.get(p)).cloned()
+        });
+        if let Some(f) = foyer {
+            quarantined.entry(f).or_insert_with(|| format!("{} ligne {} : {}", r.table.name(), r.ligne, r.motif));
+        }
+    }
+    let mut allocataires: HashMap<&str, usize> = HashMap::new();
+    let mut conjoints: HashMap<&str, usize> = HashMap::new();
+    for (f, role) in strings(&personnes, "id_foyer")?.into_iter().zip(strings(&personnes, "role")?) {
+        match (f, role) {
+            (Some(f), Some("allocataire")) => *allocataires.entry(f).or_default() += 1,
+            (Some(f), Some("conjoint")) => *conjoints.entry(f).or_default() += 1,
+            _ => {}
+        }
+    }
+    for f in foyer_ids.iter() {
+        let n = allocataires.get(f.as_str()).copied().unwrap_or(0);
+        let c = conjoints.get(f.as_str()).copied().unwrap_or(0);
+        let motif = if n == 0 {
+            Some("aucun allocataire dans la table personnes".to_string())
+        } else if n > 1 {
+            Some(format!("{n} allocataires dans la table personnes"))
+        } else if c > 1 {
+            Some(format!("{c} conjoints dans la table personnes"))
+        } else {
+            None
+        };
+        if let Some(m) = motif {
+            quarantined.entry(f.clone()).or_insert(m);
+        }
+    }
+
+    // Remove every row of a quarantined foyer.
+    let mut finals = BTreeMap::new();
+    for (table, df) in [
+        (Table::Foyers, foyers),
+        (Table::Personnes, personnes),
+        (Table::Droits, droits),
+        (Table::Evenements, evenements),
+        (Table::Contacts, contacts),
+    ] {
+        let reasons: Vec<Reason> = strings(&df, "id_foyer")?
+            .iter()
+            .map(|f| {
+                let f = (*f)?;
+                quarantined.get(f).map(|m| ("id_foyer", f.to_string(), format!("foyer en quarantaine ({m})")))
+            })
+            .collect();
+        finals.insert(table, refuse_rows(table, &df, &reasons, &mut refus)?);
+    }
+    let reasons: Vec<Reason> = strings(&ressources, "id_personne")?
+        .iter()
+        .map(|p| {
+            let f = person_foyer.get((*p)?)?;
+            quarantined.get(f).map(|m| ("id_personne", p.unwrap_or("").to_string(), format!("foyer {f} en quarantaine ({m})")))
+        })
+        .collect();
+    finals.insert(Table::Ressources, refuse_rows(Table::Ressources, &ressources, &reasons, &mut refus)?);
+
+    refus.sort_by(|a, b| (a.table, a.ligne, &a.colonne).cmp(&(b.table, b.ligne, &b.colonne)));
+    let mut comptes = Vec::new();
+    for table in Table::ALL {
+        let lines: BTreeSet<u64> = refus.iter().filter(|r| r.table == table).map(|r| r.ligne).collect();
+        let lus = read.get(&table).copied().unwrap_or(0);
+        let utilises = finals[&table].height() as u64;
+        let quarantaines = lines.len() as u64;
+        if lus != utilises + quarantaines {
+            return Err(ExtractError::Internal(format!(
+                "row accounting of {}: {lus} read ≠ {utilises} used + {quarantaines} quarantined",
+                table.name()
+            )));
+        }
+        comptes.push(TableCount { table: table.name(), lus, utilises, quarantaines });
+    }
+    let foyers_quarantaine =
+        quarantined.into_iter().map(|(id_foyer, motif)| FoyerQuarantaine { id_foyer, motif }).collect();
+    Ok(Extract { tables: finals, refus, foyers_quarantaine, comptes, fichiers })
+}

@@ -1,0 +1,240 @@
+//! `screen`: the monthly job. Load the extract, build the situation, evaluate every
+//! rule, and write every output as a projection of one evaluation frame.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use reperage_rules::model::{RuleKind, column};
+use reperage_rules::{CompileError, Compiled, Mois, RuleSet};
+use sha2::{Digest, Sha256};
+
+use crate::extract::{self, Extract, ExtractError, Refus, Table, TableCount};
+use crate::output::{self, Format, OutputError};
+use crate::situation;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScreenError {
+    #[error(transparent)]
+    Extract(#[from] ExtractError),
+    #[error("rules: {0}")]
+    Compile(#[from] CompileError),
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    #[error("evaluation: {0}")]
+    Polars(#[from] PolarsError),
+}
+
+/// What a screen found, for the terminal summary and the manifest.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Report {
+    pub mois: String,
+    pub comptes: Vec<TableCount>,
+    pub foyers_lus: u64,
+    pub foyers_evalues: u64,
+    pub foyers_quarantaine: u64,
+    /// Signalements per rule id.
+    pub signalements: BTreeMap<String, u64>,
+    /// The `--strict` run stopped at the quarantine: only `quarantaine/` was written.
+    pub strict_stop: bool,
+    pub fichiers_ecrits: Vec<String>,
+}
+
+pub struct Options<'a> {
+    pub extract: &'a Path,
+    pub mois: Mois,
+    pub out: &'a Path,
+    pub rules: &'a RuleSet,
+    pub format: Format,
+    pub strict: bool,
+}
+
+/// The situation of every evaluable foyer with every rule column (one row per foyer,
+/// sorted by `id_foyer`).
+pub fn evaluate(extract: &Extract, rules: &RuleSet, mois: Mois) -> Result<(Compiled, DataFrame), ScreenError> {
+    let compiled = Compiled::new(rules, mois, None)?;
+    let mut situation = situation::build(extract, mois);
+    compiled.check_schema(&*situation.collect_schema()?)?;
+    let df = compiled.apply(situation).collect()?;
+    Ok((compiled, df))
+}
+
+fn round2(e: Expr) -> Expr {
+    e.round(2, RoundMode::HalfAwayFromZero)
+}
+
+/// One row per foyer: for each benefit B, `B_statut`, `B_montant`, `B_en_paiement`.
+pub fn eligibilites(compiled: &Compiled, eval: &DataFrame) -> PolarsResult<DataFrame> {
+    let mut cols = vec![col("id_foyer")];
+    for r in compiled.rules.iter().filter(|r| r.kind == RuleKind::Prestation) {
+        let b = r.prestation.clone().unwrap_or_else(|| r.id.clone());
+        cols.push(col(r.statut.as_str()).alias(format!("{b}_statut")));
+        cols.push(round2(col(r.montant.as_str())).alias(format!("{b}_montant")));
+        if let Some(p) = &r.en_paiement {
+            cols.push(col(p.as_str()).alias(format!("{b}_en_paiement")));
+        }
+    }
+    eval.clone().lazy().select(cols).collect()
+}
+
+/// One row per (foyer, rule) that fires: a benefit eligible (or undetermined) and not
+/// in payment — likely non-take-up —, or a life event detected.
+pub fn signalements(compiled: &Compiled, rules: &RuleSet, eval: &DataFrame) -> PolarsResult<DataFrame> {
+    let mut parts = Vec::new();
+    for cr in &compiled.rules {
+        let Some(rule) = rules.rule(&cr.id) else { continue };
+        let statut = col(cr.statut.as_str());
+        let fires = match (&cr.kind, &cr.en_paiement) {
+            (RuleKind::Prestation, Some(p)) => {
+                statut.clone().neq(lit("non_eligible")).and(col(p.as_str()).eq(lit(false)))
+            }
+            _ => statut.clone().eq(lit("eligible")),
+        };
+        // Reasons: the leaf conditions that held, or the missing inputs.
+        let held: Vec<Expr> = rule
+            .defs
+            .iter()
+            .filter(|d| {
+                d.role == reperage_rules::model::DefRole::Condition
+                    && matches!(d.body, reperage_rules::model::DefBody::Expr(..))
+            })
+            .map(|d| when(col(column(&cr.id, &d.name)).eq(lit(true))).then(lit(d.name.as_str())).otherwise(lit(NULL).cast(DataType::String)))
+            .collect();
+        let held = if held.is_empty() { lit("") } else { concat_str(held, ", ", true) };
+        let motifs = when(statut.clone().eq(lit("indetermine")))
+            .then(concat_str([lit("données manquantes : "), col(cr.manquants.as_str()).fill_null(lit("?"))], "", true))
+            .otherwise(held);
+        let montant = match cr.kind {
+            RuleKind::Prestation => round2(col(cr.montant.as_str())),
+            RuleKind::Evenement => lit(NULL).cast(DataType::Float64),
+        };
+        parts.push(eval.clone().lazy().filter(fires).select([
+            col("id_foyer"),
+            lit(cr.id.as_str()).alias("regle"),
+            lit(cr.kind.name()).alias("type"),
+            statut.alias("statut"),
+            montant.alias("montant_mensuel_estime"),
+            motifs.alias("motifs"),
+            lit(compiled.mois.to_string()).alias("mois"),
+        ]));
+    }
+    if parts.is_empty() {
+        return DataFrame::new_infer_height(vec![
+            Column::new_empty("id_foyer".into(), &DataType::String),
+            Column::new_empty("regle".into(), &DataType::String),
+            Column::new_empty("type".into(), &DataType::String),
+            Column::new_empty("statut".into(), &DataType::String),
+            Column::new_empty("montant_mensuel_estime".into(), &DataType::Float64),
+            Column::new_empty("motifs".into(), &DataType::String),
+            Column::new_empty("mois".into(), &DataType::String),
+        ]);
+    }
+    concat(parts, UnionArgs::default())?
+        .sort(["id_foyer", "regle"], SortMultipleOptions::default())
+        .collect()
+}
+
+/// The refused rows of one table, as written to `quarantaine/<table>.csv`.
+fn quarantine_frame(refus: &[&Refus]) -> PolarsResult<DataFrame> {
+    df!(
+        "table" => refus.iter().map(|r| r.table.name()).collect::<Vec<_>>(),
+        "ligne" => refus.iter().map(|r| r.ligne).collect::<Vec<_>>(),
+        "colonne" => refus.iter().map(|r| r.colonne.as_str()).collect::<Vec<_>>(),
+        "valeur" => refus.iter().map(|r| r.valeur.as_str()).collect::<Vec<_>>(),
+        "motif" => refus.iter().map(|r| r.motif.as_str()).collect::<Vec<_>>(),
+        "id_foyer" => refus.iter().map(|r| r.id_foyer.as_deref()).collect::<Vec<_>>(),
+    )
+}
+
+fn sha256_text(text: &str) -> String {
+    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn write_quarantine(extract: &Extract, out: &Path, written: &mut Vec<PathBuf>) -> Result<(), ScreenError> {
+    let dir = out.join("quarantaine");
+    for table in Table::ALL {
+        let rows: Vec<&Refus> = extract.refus.iter().filter(|r| r.table == table).collect();
+        let mut df = quarantine_frame(&rows)?;
+        let p = dir.join(format!("{}.csv", table.name()));
+        output::write_csv(&mut df, &p)?;
+        written.push(p);
+    }
+    let mut exclus = df!(
+        "id_foyer" => extract.foyers_quarantaine.iter().map(|f| f.id_foyer.as_str()).collect::<Vec<_>>(),
+        "motif" => extract.foyers_quarantaine.iter().map(|f| f.motif.as_str()).collect::<Vec<_>>(),
+    )?;
+    let p = dir.join("foyers_exclus.csv");
+    output::write_csv(&mut exclus, &p)?;
+    written.push(p);
+    Ok(())
+}
+
+/// Runs the whole screen and writes its outputs under `opts.out`.
+pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
+    let extract = extract::load(opts.extract, opts.mois)?;
+    let mut written = Vec::new();
+    write_quarantine(&extract, opts.out, &mut written)?;
+    let foyers = extract.comptes.iter().find(|c| c.table == "foyers");
+    let mut report = Report {
+        mois: opts.mois.to_string(),
+        comptes: extract.comptes.clone(),
+        foyers_lus: foyers.map_or(0, |c| c.lus),
+        foyers_evalues: extract.table(Table::Foyers).height() as u64,
+        foyers_quarantaine: extract.foyers_quarantaine.len() as u64,
+        signalements: BTreeMap::new(),
+        strict_stop: false,
+        fichiers_ecrits: Vec::new(),
+    };
+    if opts.strict && !extract.refus.is_empty() {
+        report.strict_stop = true;
+        report.fichiers_ecrits = written.iter().map(|p| p.display().to_string()).collect();
+        return Ok(report);
+    }
+
+    let (compiled, eval) = evaluate(&extract, opts.rules, opts.mois)?;
+    let mut elig = eligibilites(&compiled, &eval)?;
+    written.extend(output::write_table(&mut elig, opts.out, "eligibilites", opts.format)?);
+    let mut sig = signalements(&compiled, opts.rules, &eval)?;
+    for r in sig.column("regle")?.str()?.iter().flatten() {
+        *report.signalements.entry(r.to_string()).or_default() += 1;
+    }
+    written.extend(output::write_table(&mut sig, opts.out, "signalements", opts.format)?);
+
+    let manifest = serde_json::json!({
+        "moteur": { "nom": "reperage", "version": env!("CARGO_PKG_VERSION") },
+        "mois": opts.mois.to_string(),
+        "extrait": extract.fichiers.iter().map(|f| serde_json::json!({
+            "table": f.table,
+            "fichier": Path::new(&f.path).file_name().map(|n| n.to_string_lossy().to_string()),
+            "format": f.format,
+            "sha256": f.sha256,
+        })).collect::<Vec<_>>(),
+        "regles": opts.rules.files.iter().map(|f| serde_json::json!({
+            "fichier": f.path,
+            "sha256": sha256_text(&f.text),
+        })).collect::<Vec<_>>(),
+        "parametres": compiled.params,
+        "lignes": extract.comptes,
+        "foyers": {
+            "lus": report.foyers_lus,
+            "evalues": report.foyers_evalues,
+            "en_quarantaine": report.foyers_quarantaine,
+        },
+        "sorties": {
+            "eligibilites": elig.height(),
+            "signalements": sig.height(),
+            "signalements_par_regle": report.signalements,
+        },
+    });
+    let text = serde_json::to_string_pretty(&manifest).map_err(|e| {
+        ScreenError::Output(OutputError::Io { path: "manifest.json".into(), source: std::io::Error::other(e) })
+    })?;
+    let p = opts.out.join("manifest.json");
+    output::atomic_write(&p, |f| {
+        use std::io::Write;
+        f.write_all(text.as_bytes()).map_err(|e| OutputError::Io { path: p.display().to_string(), source: e })
+    })?;
+    written.push(p);
+    report.fichiers_ecrits = written.iter().map(|p| p.display().to_string()).collect();
+    Ok(report)
+}
