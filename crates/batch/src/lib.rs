@@ -9,6 +9,7 @@
 //! Data moves forward only; every output is a projection of the evaluation frame.
 
 pub mod explain;
+pub mod generate;
 pub mod extract;
 pub mod output;
 pub mod screen;

@@ -58,6 +58,22 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// Write a synthetic extract following the contract, with planted non-take-up and
+    /// its ground truth beside the extract (`<out>.verite.csv`).
+    Generate {
+        /// Number of foyers.
+        #[arg(long)]
+        foyers: usize,
+        /// Reference month YYYY-MM (resources cover the 12 months before).
+        #[arg(long)]
+        mois: String,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: OutFormat,
+    },
     /// Explain the result of every rule for one foyer.
     Explain {
         #[arg(long)]
@@ -192,6 +208,19 @@ fn run(cli: Cli) -> Result<u8> {
             if report.strict_stop {
                 eprintln!("--strict: rows were quarantined (see {}/quarantaine/); no other output written", out.display());
                 return Ok(EXIT_STRICT);
+            }
+            Ok(0)
+        }
+        Command::Generate { foyers, mois, seed, out, format } => {
+            let mois = parse_mois(&mois)?;
+            let parquet = match format {
+                OutFormat::Csv => false,
+                OutFormat::Parquet => true,
+                OutFormat::Both => bail!("generate writes one format: csv or parquet"),
+            };
+            let written = reperage_batch::generate::generate(foyers, mois, seed, &out, parquet)?;
+            for p in written {
+                eprintln!("wrote {}", p.display());
             }
             Ok(0)
         }

@@ -85,7 +85,19 @@ pub fn looks_like_phone(v: &str) -> bool {
     rest.len() == 9 && rest.bytes().all(|b| b.is_ascii_digit()) && rest.as_bytes()[0] != b'0'
 }
 
+/// A value that is, or holds (in free text), an e-mail address.
 pub fn looks_like_email(v: &str) -> bool {
+    v.split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '<' | '>' | '(' | ')')).any(is_email)
+}
+
+/// A value that is, or holds (in free text), a phone number.
+pub fn holds_phone(v: &str) -> bool {
+    looks_like_phone(v)
+        || v.split(|c: char| !(c.is_ascii_digit() || matches!(c, ' ' | '.' | '-' | '+' | '(' | ')')))
+            .any(|segment| looks_like_phone(segment.trim()))
+}
+
+fn is_email(v: &str) -> bool {
     let v = v.trim();
     let Some((local, domain)) = v.split_once('@') else { return false };
     !local.is_empty()
@@ -111,7 +123,7 @@ pub fn check_table(table: Table, sample: &Sample) -> Option<Violation> {
         let threshold = (values.len() / 20).max(1);
         for (shape, test) in [
             ("numéros de sécurité sociale (NIR)", looks_like_nir as fn(&str) -> bool),
-            ("numéros de téléphone", looks_like_phone),
+            ("numéros de téléphone", holds_phone),
             ("adresses e-mail", looks_like_email),
         ] {
             let n = values.iter().filter(|v| test(v)).count();
@@ -153,6 +165,9 @@ mod tests {
         assert!(looks_like_email("jean.dupont@example.fr"));
         assert!(!looks_like_email("a@b"));
         assert!(!looks_like_email("@example.fr"));
+        assert!(looks_like_email("écrire à jean.dupont@example.fr svp"));
+        assert!(holds_phone("rappeler au 06 12 34 56 78 demain"));
+        assert!(!holds_phone("rdv le 12/03 à 14h"));
     }
 
     #[test]

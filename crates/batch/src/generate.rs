@@ -1,0 +1,434 @@
+//! Synthetic extracts following the contract, for `sample-data/`, tests and benchmarks.
+//!
+//! Deterministic: the same seed, month and size give byte-identical files. Distributions
+//! are documented in docs/synthetic.md. Non-take-up is planted: among foyers whose
+//! profile makes a benefit likely, the right is put in payment except for a chosen
+//! share, and the ground truth (written beside the extract, never inside it) says which
+//! rights were withheld. The profile is deliberately rough (age, income band): the
+//! generator does not re-implement the rules, so the ground truth says what was
+//! planted, not what the law decides.
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use reperage_rules::{Date, Mois};
+
+use crate::output::{self, OutputError};
+
+/// Non-take-up rates planted by default, from published estimates (docs/synthetic.md).
+pub const TAUX_NON_RECOURS: &[(&str, f64)] = &[("aspa", 0.50), ("rsa", 0.34), ("ppa", 0.27), ("css", 0.44)];
+
+/// splitmix64: small, fast, and stable across platforms and versions.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed ^ 0x5DEE_CE66_D1CE_4E5B)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    pub fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+
+    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next_u64() % ((hi - lo + 1).max(1) as u64)) as i64
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[(self.next_u64() % items.len() as u64) as usize]
+    }
+
+    /// Cents-rounded amount uniform in [lo, hi].
+    pub fn amount(&mut self, lo: f64, hi: f64) -> f64 {
+        ((lo + self.unit() * (hi - lo)) * 100.0).round() / 100.0
+    }
+}
+
+/// (commune, zone de logement, caisse)
+const COMMUNES: &[(&str, i32, &str)] = &[
+    ("93008", 1, "931"),
+    ("93048", 1, "931"),
+    ("93066", 1, "931"),
+    ("75056", 1, "751"),
+    ("92050", 1, "921"),
+    ("69123", 2, "691"),
+    ("13055", 2, "131"),
+    ("59350", 2, "591"),
+    ("31555", 2, "311"),
+    ("33063", 2, "331"),
+    ("35238", 2, "351"),
+    ("63113", 2, "631"),
+    ("23096", 3, "231"),
+    ("48095", 3, "481"),
+    ("2A004", 3, "2A1"),
+    ("97411", 3, "974"),
+    ("97105", 3, "971"),
+    ("08105", 3, "081"),
+];
+
+#[derive(Default)]
+struct Tables {
+    foyers: Vec<[String; 21]>,
+    personnes: Vec<[String; 16]>,
+    ressources: Vec<(String, String, &'static str, f64)>,
+    droits: Vec<(String, String, &'static str, String, String, Option<f64>)>,
+    evenements: Vec<(String, String, &'static str, String, &'static str)>,
+    contacts: Vec<(String, String, String, &'static str, &'static str)>,
+    verite: Vec<(String, &'static str, String)>,
+}
+
+fn b(v: Option<bool>) -> String {
+    match v {
+        Some(true) => "1".into(),
+        Some(false) => "0".into(),
+        None => String::new(),
+    }
+}
+
+fn money(v: f64) -> String {
+    format!("{v:.2}").replace('.', ",")
+}
+
+struct Member {
+    id: String,
+    role: &'static str,
+    naissance: Date,
+    activite: Option<&'static str>,
+    /// Monthly net income and its nature (None: no income, written as 0).
+    revenu: Option<(&'static str, f64)>,
+}
+
+fn birth(rng: &mut Rng, mois: Mois, age_years: i64) -> Date {
+    let months = age_years * 12 + rng.range(0, 11);
+    let m = mois.plus(-(months as i32));
+    let day = rng.range(1, reperage_rules::date::days_in_month(m.year, m.month) as i64) as u32;
+    Date::new(m.year, m.month, day).unwrap_or(m.first_day())
+}
+
+fn adult_profile(rng: &mut Rng, age: i64) -> (&'static str, Option<(&'static str, f64)>) {
+    if age >= 63 {
+        let pension = if rng.chance(0.25) { rng.amount(250.0, 950.0) } else { rng.amount(950.0, 2800.0) };
+        return ("retraite", Some(("retraite", pension)));
+    }
+    if age < 25 && rng.chance(0.35) {
+        return if rng.chance(0.5) { ("etudiant", None) } else { ("apprenti", Some(("salaire", rng.amount(500.0, 1100.0)))) };
+    }
+    let u = rng.unit();
+    if u < 0.50 {
+        let full = rng.chance(0.75);
+        let pay = if full { rng.amount(1400.0, 3600.0) } else { rng.amount(450.0, 1250.0) };
+        ("salarie", Some(("salaire", pay)))
+    } else if u < 0.58 {
+        ("independant", Some(("independant", rng.amount(200.0, 3000.0))))
+    } else if u < 0.72 {
+        ("chomeur", if rng.chance(0.7) { Some(("chomage", rng.amount(550.0, 1400.0))) } else { None })
+    } else if u < 0.80 {
+        ("invalide", Some(("invalidite", rng.amount(300.0, 950.0))))
+    } else {
+        ("inactif", None)
+    }
+}
+
+fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
+    let id = format!("F{index:07}");
+    let (commune, zone, caisse) = *rng.pick(COMMUNES);
+    let kind = rng.unit();
+    // Household type: single 38 %, couple 24 %, couple with children 24 %, single parent 12 %, other 2 %.
+    let (couple, n_children) = if kind < 0.38 {
+        (false, 0)
+    } else if kind < 0.62 {
+        (true, 0)
+    } else if kind < 0.86 {
+        (true, rng.range(1, 4))
+    } else {
+        (false, rng.range(1, 3))
+    };
+    let age = if n_children > 0 { rng.range(20, 55) } else if rng.chance(0.3) { rng.range(62, 95) } else { rng.range(18, 61) };
+    let mut members = Vec::new();
+    let (act, rev) = adult_profile(rng, age);
+    members.push(Member { id: format!("{id}-1"), role: "allocataire", naissance: birth(rng, mois, age), activite: Some(act), revenu: rev });
+    if couple {
+        let a2 = (age + rng.range(-6, 6)).clamp(18, 99);
+        let (act, rev) = adult_profile(rng, a2);
+        members.push(Member { id: format!("{id}-2"), role: "conjoint", naissance: birth(rng, mois, a2), activite: Some(act), revenu: rev });
+    }
+    for k in 0..n_children {
+        let max_age = (age - 18).clamp(0, 24);
+        let a = rng.range(0, max_age);
+        let naissance = if a == 0 && rng.chance(0.3) {
+            // A birth within the last two months (a life event).
+            let m = mois.plus(-(rng.range(0, 1) as i32));
+            Date::new(m.year, m.month, 1 + rng.range(0, 20) as u32).unwrap_or(m.first_day())
+        } else {
+            birth(rng, mois, a)
+        };
+        members.push(Member { id: format!("{id}-{}", k + 3), role: "enfant", naissance, activite: None, revenu: None });
+    }
+    if !couple && n_children == 0 && rng.chance(0.03) {
+        let a = rng.range(60, 90);
+        members.push(Member { id: format!("{id}-9"), role: "autre", naissance: birth(rng, mois, a), activite: Some("retraite"), revenu: Some(("retraite", rng.amount(300.0, 900.0))) });
+    }
+
+    let statut = *rng.pick(&["locataire", "locataire", "locataire", "locataire_meuble", "proprietaire", "accedant", "heberge_gratuit", "foyer"]);
+    let loyer = matches!(statut, "locataire" | "locataire_meuble" | "foyer").then(|| rng.amount(250.0, 450.0) + (4 - zone) as f64 * 150.0);
+    let closed = rng.chance(0.02);
+    let opened = mois.plus(-(rng.range(1, 240) as i32)).first_day();
+    let declaration = if rng.chance(0.06) { "manquante" } else if rng.chance(0.1) { "non_requise" } else { "recue" };
+    let channels = [rng.chance(0.85), rng.chance(0.75), rng.chance(0.6), rng.chance(0.98)];
+    t.foyers.push([
+        id.clone(),
+        caisse.to_string(),
+        format!("{caisse}-A{}", rng.range(1, 4)),
+        commune.to_string(),
+        String::new(),
+        if rng.chance(0.1) { format!("QP{}{:03}", &commune[..2], rng.range(1, 40)) } else { String::new() },
+        zone.to_string(),
+        statut.to_string(),
+        loyer.map(money).unwrap_or_default(),
+        b(loyer.map(|_| rng.chance(0.5))),
+        b(Some(rng.chance(0.04))),
+        b(Some(rng.chance(0.08))),
+        declaration.to_string(),
+        if rng.chance(0.3) { mois.plus(-(rng.range(1, 6) as i32)).to_string() } else { String::new() },
+        b(Some(rng.chance(0.03))),
+        b(Some(channels[0])),
+        b(Some(channels[1])),
+        b(Some(channels[2])),
+        b(Some(channels[3])),
+        opened.to_string(),
+        if closed { mois.plus(-(rng.range(1, 12) as i32)).first_day().to_string() } else { String::new() },
+    ]);
+
+    let window: Vec<Mois> = (1..=12).rev().map(|k| mois.plus(-k)).collect();
+    let mut household_income = 0.0;
+    for m in &members {
+        let month_only = rng.chance(0.1);
+        let naissance = if month_only { m.naissance.mois().to_string() } else { m.naissance.to_string() };
+        let adult = matches!(m.role, "allocataire" | "conjoint" | "autre");
+        let taux = (adult && rng.chance(0.05)).then(|| rng.range(50, 90));
+        t.personnes.push([
+            m.id.clone(),
+            id.clone(),
+            m.role.to_string(),
+            naissance,
+            rng.pick(&["F", "M"]).to_string(),
+            rng.pick(&["francaise", "francaise", "francaise", "francaise", "ue", "hors_ue"]).to_string(),
+            b(adult.then(|| rng.chance(0.9))),
+            m.activite.unwrap_or("").to_string(),
+            b(adult.then(|| rng.chance(0.02))),
+            taux.map(|x| x.to_string()).unwrap_or_default(),
+            b(taux.map(|_| rng.chance(0.5))),
+            b((m.role == "enfant").then(|| rng.chance(0.9))),
+            if adult && rng.chance(0.95) { money(m.revenu.map_or(0.0, |r| r.1) * 12.0 * rng.amount(0.85, 1.1)) } else { String::new() },
+            String::new(),
+            b(Some(rng.chance(0.88))),
+            rng.pick(&["privee", "privee", "privee", "aucune", "css"]).to_string(),
+        ]);
+        if !adult {
+            continue;
+        }
+        // 3 % of adults have one unknown month (no row at all that month).
+        let missing = rng.chance(0.03).then(|| rng.range(0, 11) as usize);
+        for (k, mm) in window.iter().enumerate() {
+            if Some(k) == missing {
+                continue;
+            }
+            match m.revenu {
+                Some((nature, amount)) => {
+                    let v = (amount * rng.amount(0.9, 1.1) * 100.0).round() / 100.0;
+                    if k >= 9 {
+                        household_income += v;
+                    }
+                    t.ressources.push((m.id.clone(), mm.to_string(), nature, v));
+                }
+                None => t.ressources.push((m.id.clone(), mm.to_string(), "autre", 0.0)),
+            }
+        }
+    }
+
+    // Rights: put in payment for likely profiles, except a planted share (non-take-up).
+    let monthly = household_income / 3.0;
+    let alloc_age = age;
+    let persons = members.len() as f64;
+    let likely: Vec<(&'static str, bool, f64)> = vec![
+        ("aspa", alloc_age >= 65 && monthly < if couple { 1500.0 } else { 1000.0 }, (1034.0 - monthly).max(0.0)),
+        ("rsa", (alloc_age >= 25 || n_children > 0) && monthly < 600.0 * persons.min(3.0), (650.0 * persons.min(3.0) - monthly).max(0.0)),
+        ("ppa", alloc_age >= 18 && monthly > 500.0 && monthly < 1900.0 * persons.min(2.0), 150.0),
+        ("css", monthly < 850.0 * persons, 0.0),
+    ];
+    let start = mois.plus(-(rng.range(2, 60) as i32)).first_day().to_string();
+    for (code, likely, amount) in likely {
+        if !likely || closed {
+            continue;
+        }
+        let rate = TAUX_NON_RECOURS.iter().find(|(c, _)| *c == code).map_or(0.0, |x| x.1);
+        if rng.chance(rate) {
+            t.verite.push((id.clone(), code, "droit_non_demande".into()));
+        } else {
+            let person = if matches!(code, "aspa" | "css") { format!("{id}-1") } else { String::new() };
+            let amount = (code != "css").then(|| (amount * 100.0).round() / 100.0);
+            t.droits.push((id.clone(), person, code, start.clone(), String::new(), amount));
+        }
+    }
+    if loyer.is_some() && monthly < 1500.0 {
+        let code = if statut == "foyer" { "als" } else if rng.chance(0.5) { "apl" } else { "al" };
+        t.droits.push((id.clone(), String::new(), code, start.clone(), String::new(), Some(rng.amount(80.0, 350.0))));
+    }
+    if n_children >= 2 {
+        t.droits.push((id.clone(), String::new(), "af", start.clone(), String::new(), Some(if n_children == 2 { 151.0 } else { 345.0 })));
+    }
+    if rng.chance(0.04) {
+        // A right ending within three months (renewal due).
+        let end = mois.plus(rng.range(0, 2) as i32).last_day().to_string();
+        t.droits.push((id.clone(), String::new(), "css", start.clone(), end, None));
+    }
+
+    // Events of the last six months.
+    for m in members.iter().filter(|m| m.role == "enfant" && m.naissance >= mois.plus(-2).first_day()) {
+        t.evenements.push((id.clone(), m.id.clone(), "naissance", m.naissance.to_string(), "allocataire"));
+    }
+    for (kind, p, source) in [
+        ("separation", 0.01, "allocataire"),
+        ("demenagement", 0.02, "allocataire"),
+        ("impaye_loyer", 0.005, "bailleur"),
+        ("indecence_logement", 0.002, "commune"),
+        ("perte_emploi", 0.01, "dsn"),
+    ] {
+        if rng.chance(p) {
+            let when = mois.plus(-(rng.range(0, 5) as i32));
+            let date = Date::new(when.year, when.month, rng.range(1, 28) as u32).unwrap_or(when.first_day());
+            t.evenements.push((id.clone(), String::new(), kind, date.to_string(), source));
+        }
+    }
+    if rng.chance(0.05) {
+        let when = mois.plus(-(rng.range(1, 12) as i32)).first_day();
+        let canal = *rng.pick(&["telephone", "sms", "email", "courrier"]);
+        t.contacts.push((id.clone(), "rendez_vous_des_droits".into(), when.to_string(), canal, *rng.pick(&["joint", "injoignable", "rdv_pris"])));
+    }
+}
+
+fn frame(names: &[&str], rows: Vec<Vec<String>>) -> PolarsResult<DataFrame> {
+    let columns: Vec<Column> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| Column::new((*n).into(), rows.iter().map(|r| r[i].as_str()).collect::<Vec<_>>()))
+        .collect();
+    DataFrame::new_infer_height(columns)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    #[error(transparent)]
+    Polars(#[from] PolarsError),
+}
+
+/// Where the ground truth goes: beside the extract folder, never inside it.
+pub fn ground_truth_path(out: &Path) -> PathBuf {
+    let name = out.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "extrait".into());
+    out.with_file_name(format!("{name}.verite.csv"))
+}
+
+/// Writes a synthetic extract of `n` foyers for `mois` in `out` (CSV `;` or Parquet),
+/// and its ground truth beside it. Returns the paths written.
+pub fn generate(n: usize, mois: Mois, seed: u64, out: &Path, parquet: bool) -> Result<Vec<PathBuf>, GenerateError> {
+    let mut rng = Rng::new(seed);
+    let mut t = Tables::default();
+    for i in 0..n {
+        foyer(&mut rng, mois, i + 1, &mut t);
+    }
+    let mut tables: Vec<(&str, DataFrame)> = Vec::new();
+    let foyer_cols = [
+        "id_foyer", "caisse", "agence", "commune", "iris", "qpv", "zone_logement", "statut_logement", "loyer",
+        "logement_conventionne", "colocation", "suivi_social", "declaration_annuelle", "dtr_derniere",
+        "opposition_contact", "canal_telephone", "canal_sms", "canal_email", "canal_courrier", "date_ouverture",
+        "date_cloture",
+    ];
+    tables.push(("foyers", frame(&foyer_cols, t.foyers.into_iter().map(Vec::from).collect())?));
+    let personne_cols = [
+        "id_personne", "id_foyer", "role", "date_naissance", "sexe", "nationalite", "sejour_regulier_5ans", "activite",
+        "enceinte", "taux_incapacite", "rsdae", "scolarise", "revenu_n2", "date_deces", "medecin_traitant",
+        "complementaire_sante",
+    ];
+    tables.push(("personnes", frame(&personne_cols, t.personnes.into_iter().map(Vec::from).collect())?));
+    tables.push((
+        "ressources",
+        frame(
+            &["id_personne", "mois", "nature", "montant", "montant_brut"],
+            t.ressources.into_iter().map(|(p, m, n, v)| vec![p, m, n.to_string(), money(v), String::new()]).collect(),
+        )?,
+    ));
+    tables.push((
+        "droits",
+        frame(
+            &["id_foyer", "id_personne", "prestation", "date_debut", "date_fin", "montant_mensuel"],
+            t.droits
+                .into_iter()
+                .map(|(f, p, c, d, e, v)| vec![f, p, c.to_string(), d, e, v.map(money).unwrap_or_default()])
+                .collect(),
+        )?,
+    ));
+    tables.push((
+        "evenements",
+        frame(
+            &["id_foyer", "id_personne", "type", "date", "source"],
+            t.evenements.into_iter().map(|(f, p, k, d, s)| vec![f, p, k.to_string(), d, s.to_string()]).collect(),
+        )?,
+    ));
+    tables.push((
+        "contacts",
+        frame(
+            &["id_foyer", "campagne", "date", "canal", "resultat"],
+            t.contacts.into_iter().map(|(f, c, d, k, r)| vec![f, c, d, k.to_string(), r.to_string()]).collect(),
+        )?,
+    ));
+    let mut written = Vec::new();
+    for (name, mut df) in tables {
+        // Empty cells are unknown: written as nothing, not as a quoted empty string.
+        let exprs: Vec<Expr> = df
+            .get_column_names()
+            .iter()
+            .map(|c| when(col(c.as_str()).eq(lit(""))).then(lit(NULL).cast(DataType::String)).otherwise(col(c.as_str())).alias(c.as_str()))
+            .collect();
+        df = df.lazy().select(exprs).collect()?;
+        let path = out.join(format!("{name}.{}", if parquet { "parquet" } else { "csv" }));
+        if parquet {
+            output::write_parquet(&mut df, &path)?;
+        } else {
+            output::atomic_write(&path, |f| {
+                CsvWriter::new(f)
+                    .with_separator(b';')
+                    .finish(&mut df)
+                    .map_err(|e| OutputError::Polars { path: path.display().to_string(), source: e })
+            })?;
+        }
+        written.push(path);
+    }
+    let mut truth = frame(
+        &["id_foyer", "prestation", "plante"],
+        t.verite.into_iter().map(|(f, c, k)| vec![f, c.to_string(), k]).collect(),
+    )?;
+    let truth_path = ground_truth_path(out);
+    output::atomic_write(&truth_path, |f| {
+        CsvWriter::new(f)
+            .with_separator(b';')
+            .finish(&mut truth)
+            .map_err(|e| OutputError::Polars { path: truth_path.display().to_string(), source: e })
+    })?;
+    written.push(truth_path);
+    Ok(written)
+}

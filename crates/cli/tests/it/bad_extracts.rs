@@ -1,0 +1,124 @@
+//! Every folder of `sample-data/mauvais/` is a deliberately bad extract: the hand-written
+//! edge cases of `sample-data/cas-limites/` with some files replaced (same name), added,
+//! or deleted (listed in `SUPPRIMER`). Its `attendu.txt` says what must happen:
+//!
+//! ```text
+//! exit 1                                    the exit code
+//! stderr: required column `role`            stderr contains this text
+//! quarantaine personnes 4: ligne de 17      quarantaine/personnes.csv has line 4 with this reason
+//! exclu CL003: aucun allocataire            the foyer is excluded (reason contains the text)
+//! signalement CL002 aspa                    signalements has this foyer and rule
+//! ```
+//! Whatever the case: never a panic, and when the screen ran, the row accounting holds.
+
+use std::path::Path;
+
+use crate::{read_output, sample, screen};
+
+fn prepare(case: &Path, into: &Path) {
+    for entry in std::fs::read_dir(sample("cas-limites")).expect("cas-limites") {
+        let p = entry.expect("entry").path();
+        if p.extension().is_some_and(|e| e == "csv") {
+            std::fs::copy(&p, into.join(p.file_name().expect("name"))).expect("copy");
+        }
+    }
+    for entry in std::fs::read_dir(case).expect("case") {
+        let p = entry.expect("entry").path();
+        let name = p.file_name().expect("name").to_string_lossy().to_string();
+        match name.as_str() {
+            "attendu.txt" => {}
+            "SUPPRIMER" => {
+                for f in std::fs::read_to_string(&p).expect("list").lines().filter(|l| !l.trim().is_empty()) {
+                    std::fs::remove_file(into.join(f.trim())).expect("listed file exists");
+                }
+            }
+            _ => {
+                std::fs::copy(&p, into.join(&name)).expect("copy");
+            }
+        }
+    }
+}
+
+#[test]
+fn every_bad_extract_ends_in_a_clear_message_or_a_quarantine() {
+    let dir = sample("mauvais");
+    let mut cases: Vec<_> = std::fs::read_dir(&dir).expect("mauvais").map(|e| e.expect("entry").path()).collect();
+    cases.sort();
+    assert!(cases.len() >= 15, "at least 15 kinds of bad input, found {}", cases.len());
+    for case in cases {
+        let name = case.file_name().expect("name").to_string_lossy().to_string();
+        let extract = tempfile::tempdir().expect("tmp");
+        let out = tempfile::tempdir().expect("tmp");
+        prepare(&case, extract.path());
+        let run = screen(extract.path(), "2025-03", out.path(), &[], &[]);
+        let stderr = String::from_utf8_lossy(&run.stderr).to_string();
+        assert!(!stderr.contains("panicked"), "{name}: panic\n{stderr}");
+        let expected = std::fs::read_to_string(case.join("attendu.txt")).expect("attendu.txt");
+        for line in expected.lines().filter(|l| !l.trim().is_empty()) {
+            if let Some(code) = line.strip_prefix("exit ") {
+                let code: i32 = code.trim().parse().expect("exit code");
+                assert_eq!(run.status.code(), Some(code), "{name}: exit code\n{stderr}");
+            } else if let Some(text) = line.strip_prefix("stderr: ") {
+                assert!(stderr.contains(text), "{name}: stderr should contain «{text}»\n{stderr}");
+            } else if let Some(rest) = line.strip_prefix("quarantaine ") {
+                let (table, rest) = rest.split_once(' ').expect("table");
+                let (ligne, motif) = rest.split_once(": ").expect("line: reason");
+                let rows = read_output(&out.path().join(format!("quarantaine/{table}.csv")));
+                let found = rows.iter().skip(1).any(|r| {
+                    let f: Vec<&str> = r.split(';').collect();
+                    f.get(1) == Some(&ligne) && r.contains(motif)
+                });
+                assert!(found, "{name}: quarantaine/{table}.csv should hold line {ligne} «{motif}»:\n{}", rows.join("\n"));
+            } else if let Some(rest) = line.strip_prefix("exclu ") {
+                let (foyer, motif) = rest.split_once(": ").unwrap_or((rest, ""));
+                let rows = read_output(&out.path().join("quarantaine/foyers_exclus.csv"));
+                assert!(
+                    rows.iter().any(|r| r.starts_with(&format!("{foyer};")) && r.contains(motif)),
+                    "{name}: {foyer} should be excluded ({motif}):\n{}",
+                    rows.join("\n")
+                );
+                let flagged = read_output(&out.path().join("signalements.csv"));
+                assert!(!flagged.iter().any(|r| r.starts_with(&format!("{foyer};"))), "{name}: an excluded foyer is never flagged");
+            } else if let Some(rest) = line.strip_prefix("signalement ") {
+                let (foyer, rule) = rest.split_once(' ').expect("foyer rule");
+                let rows = read_output(&out.path().join("signalements.csv"));
+                assert!(rows.iter().any(|r| r.starts_with(&format!("{foyer};{rule};"))), "{name}: {foyer} {rule} flagged");
+            } else {
+                panic!("{name}: unknown expectation «{line}»");
+            }
+        }
+        if run.status.success() {
+            let manifest: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(out.path().join("manifest.json")).expect("manifest"))
+                    .expect("json");
+            for c in manifest["lignes"].as_array().expect("counts") {
+                let (lus, used, q) = (c["lus"].as_u64(), c["utilises"].as_u64(), c["quarantaines"].as_u64());
+                assert_eq!(lus, Some(used.unwrap_or(0) + q.unwrap_or(0)), "{name}: accounting {c}");
+                let table = c["table"].as_str().expect("table");
+                let file = extract.path().join(format!("{table}.csv"));
+                if file.exists() {
+                    let data_lines = std::fs::read_to_string(&file)
+                        .map(|t| t.lines().skip(1).filter(|l| !l.trim().is_empty()).count() as u64)
+                        .unwrap_or(0);
+                    assert_eq!(lus, Some(data_lines), "{name}: every line of {table}.csv is read");
+                }
+            }
+        } else {
+            assert!(!out.path().join("manifest.json").exists(), "{name}: a failed run writes no manifest");
+        }
+    }
+}
+
+#[test]
+fn strict_mode_fails_on_any_quarantine() {
+    let extract = tempfile::tempdir().expect("tmp");
+    let out = tempfile::tempdir().expect("tmp");
+    prepare(&sample("mauvais/06_montant_negatif"), extract.path());
+    let run = screen(extract.path(), "2025-03", out.path(), &["--strict"], &[]);
+    assert_eq!(run.status.code(), Some(2), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(out.path().join("quarantaine/ressources.csv").exists());
+    assert!(!out.path().join("signalements.csv").exists(), "a strict failure writes no flags");
+    let clean = tempfile::tempdir().expect("tmp");
+    let run = screen(&sample("cas-limites"), "2025-03", clean.path(), &["--strict"], &[]);
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+}

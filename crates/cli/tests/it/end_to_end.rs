@@ -1,0 +1,155 @@
+//! The main job on the committed sample data: schemas, counts, values computed by
+//! hand, determinism, formats, `explain` and `generate`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::{read_output, reperage, sample, screen};
+
+fn files_of(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).expect("prefix").display().to_string();
+                out.insert(rel, std::fs::read(&p).expect("read"));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn screen_of_the_synthetic_sample_has_the_documented_schemas_and_counts() {
+    let out = tempfile::tempdir().expect("tmp");
+    let run = screen(&sample("synthetique"), "2025-03", out.path(), &[], &[]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(stderr.contains("foyers: 2000 read, 2000 evaluated, 0 quarantined"), "{stderr}");
+
+    let sig = read_output(&out.path().join("signalements.csv"));
+    assert_eq!(sig[0], "id_foyer;regle;type;statut;montant_mensuel_estime;motifs;mois");
+    assert!(sig.len() > 1, "the sample plants non-take-up: some foyers are flagged");
+    for row in &sig[1..] {
+        let f: Vec<&str> = row.split(';').collect();
+        assert_eq!(f.len(), 7, "{row}");
+        assert!(matches!(f[3], "eligible" | "indetermine"), "{row}");
+        assert_eq!(f[6], "2025-03");
+    }
+    let elig = read_output(&out.path().join("eligibilites.csv"));
+    assert_eq!(elig[0], "id_foyer;aspa_statut;aspa_montant;aspa_en_paiement");
+    assert_eq!(elig.len() - 1, 2000, "one row per evaluated foyer");
+
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("manifest.json")).expect("manifest")).expect("json");
+    assert_eq!(manifest["mois"], "2025-03");
+    assert_eq!(manifest["foyers"]["evalues"], 2000);
+    assert_eq!(manifest["sorties"]["signalements"], (sig.len() - 1) as u64);
+    assert_eq!(manifest["extrait"].as_array().map(Vec::len), Some(6));
+    assert!(manifest["regles"].as_array().is_some_and(|r| r.iter().any(|f| f["fichier"] == "aspa.toml")));
+    let sha = manifest["extrait"][0]["sha256"].as_str().expect("sha");
+    assert_eq!(sha.len(), 64);
+    assert!(manifest["parametres"].as_array().is_some_and(|p| p.iter().any(|p| p["id"] == "aspa.plafond_personne_seule" && p["depuis"] == "2025-01-01")));
+}
+
+#[test]
+fn hand_written_cases_give_the_amounts_computed_by_hand() {
+    let out = tempfile::tempdir().expect("tmp");
+    let run = screen(&sample("cas-limites"), "2025-03", out.path(), &[], &[]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let sig = read_output(&out.path().join("signalements.csv"));
+    // CL001: (12 411,44 − 250 × 3 × 4) / 12 = 784,29 €.
+    assert!(sig.iter().any(|r| r.starts_with("CL001;aspa;prestation;eligible;784,29;")), "{sig:?}");
+    // CL004: February 2025 resources missing: undetermined, the missing input named.
+    assert!(sig.iter().any(|r| r.starts_with("CL004;aspa;prestation;indetermine;;données manquantes : ressources_3m_foyer")), "{sig:?}");
+    // CL002 receives the ASPA: eligible but not a non-take-up case.
+    assert!(!sig.iter().any(|r| r.starts_with("CL002;")), "{sig:?}");
+    let elig = read_output(&out.path().join("eligibilites.csv"));
+    // (19 268,80 − (1 150 + 420,50) × 3 × 4) / 12 = 35,23 €.
+    assert!(elig.contains(&"CL002;eligible;35,23;true".to_string()), "{elig:?}");
+}
+
+#[test]
+fn screens_are_byte_identical_whatever_the_thread_count() {
+    let a = tempfile::tempdir().expect("tmp");
+    let b = tempfile::tempdir().expect("tmp");
+    let c = tempfile::tempdir().expect("tmp");
+    let extract = sample("synthetique");
+    assert!(screen(&extract, "2025-03", a.path(), &["--format", "both"], &[]).status.success());
+    assert!(screen(&extract, "2025-03", b.path(), &["--format", "both"], &[]).status.success());
+    let one_thread = [("RAYON_NUM_THREADS", "1"), ("POLARS_MAX_THREADS", "1")];
+    assert!(screen(&extract, "2025-03", c.path(), &["--format", "both"], &one_thread).status.success());
+    let (fa, fb, fc) = (files_of(a.path()), files_of(b.path()), files_of(c.path()));
+    assert!(fa.contains_key("signalements.parquet") && fa.contains_key("manifest.json"));
+    assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>());
+    for (name, bytes) in &fa {
+        assert!(fb[name] == *bytes, "{name} differs between two runs");
+        assert!(fc[name] == *bytes, "{name} differs with one thread");
+    }
+}
+
+#[test]
+fn generate_is_deterministic_and_the_sample_is_reproducible() {
+    let a = tempfile::tempdir().expect("tmp");
+    let out = a.path().join("synthetique");
+    let run = reperage(&["generate", "--foyers", "2000", "--mois", "2025-03", "--seed", "2025", "--out", out.to_str().expect("path")], &[]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let fresh = files_of(&out);
+    let committed = files_of(&sample("synthetique"));
+    assert_eq!(fresh.keys().collect::<Vec<_>>(), committed.keys().collect::<Vec<_>>());
+    for (name, bytes) in &fresh {
+        assert!(committed[name] == *bytes, "sample-data/synthetique/{name} is not what README's generate command writes");
+    }
+    let truth = a.path().join("synthetique.verite.csv");
+    assert!(truth.exists(), "the ground truth is beside the extract");
+    assert!(!out.join("synthetique.verite.csv").exists(), "and not inside it");
+}
+
+#[test]
+fn parquet_and_csv_extracts_give_the_same_results() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (csv, pq) = (tmp.path().join("csv"), tmp.path().join("pq"));
+    for (dir, format) in [(&csv, "csv"), (&pq, "parquet")] {
+        let run = reperage(&["generate", "--foyers", "300", "--mois", "2025-03", "--seed", "7", "--out", dir.to_str().expect("p"), "--format", format], &[]);
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    }
+    // A mixed extract: Parquet foyers with CSV for the rest.
+    let mixed = tmp.path().join("mixed");
+    std::fs::create_dir(&mixed).expect("mkdir");
+    for t in ["personnes", "ressources", "droits", "evenements", "contacts"] {
+        std::fs::copy(csv.join(format!("{t}.csv")), mixed.join(format!("{t}.csv"))).expect("copy");
+    }
+    std::fs::copy(pq.join("foyers.parquet"), mixed.join("foyers.parquet")).expect("copy");
+    let mut results = Vec::new();
+    for dir in [&csv, &pq, &mixed] {
+        let out = tmp.path().join(format!("out-{}", dir.file_name().expect("n").to_string_lossy()));
+        let run = screen(dir, "2025-03", &out, &[], &[]);
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        results.push(std::fs::read(out.join("eligibilites.csv")).expect("read"));
+    }
+    assert!(results[0] == results[1], "CSV and Parquet extracts agree");
+    assert!(results[0] == results[2], "a mixed extract agrees");
+}
+
+#[test]
+fn explain_shows_conditions_values_and_parameters() {
+    let extract = sample("cas-limites");
+    let run = reperage(&["explain", "--extract", extract.to_str().expect("p"), "--mois", "2025-03", "--foyer", "CL001"], &[]);
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(text.contains("ressources_3m_foyer = 750"), "{text}");
+    assert!(text.contains("Résultat : eligible, montant mensuel estimé 784,29 €"), "{text}");
+    assert!(text.contains("aspa.plafond_personne_seule = 12411,44"), "{text}");
+    assert!(text.contains("Circulaire Cnav 2024-39"), "{text}");
+    let run = reperage(&["explain", "--extract", extract.to_str().expect("p"), "--mois", "2025-03", "--foyer", "CL004", "--format", "json"], &[]);
+    let json: serde_json::Value = serde_json::from_slice(&run.stdout).expect("json");
+    assert_eq!(json["regles"][0]["statut"], "indetermine");
+    assert_eq!(json["regles"][0]["manquants"][0], "ressources_3m_foyer");
+    let run = reperage(&["explain", "--extract", extract.to_str().expect("p"), "--mois", "2025-03", "--foyer", "NOPE"], &[]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("foyer `NOPE` is not in the extract"));
+}

@@ -1,0 +1,44 @@
+//! End-to-end tests of the `reperage` binary on the committed sample data.
+
+mod bad_extracts;
+mod end_to_end;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn sample(name: &str) -> PathBuf {
+    root().join("sample-data").join(name)
+}
+
+pub fn reperage(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_reperage"));
+    cmd.args(args);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the binary runs")
+}
+
+pub fn screen(extract: &Path, mois: &str, out: &Path, extra: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut args = vec![
+        "screen",
+        "--extract",
+        extract.to_str().expect("utf-8 path"),
+        "--mois",
+        mois,
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ];
+    args.extend_from_slice(extra);
+    reperage(&args, envs)
+}
+
+/// A CSV output of the screen, without its BOM, as lines.
+pub fn read_output(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.trim_start_matches('\u{feff}').lines().map(str::to_string).collect()
+}
