@@ -146,7 +146,7 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
     let id = format!("F{index:07}");
     let (commune, zone, caisse) = *rng.pick(COMMUNES);
     let kind = rng.unit();
-    // Household type: single 38 %, couple 24 %, couple with children 24 %, single parent 12 %, other 2 %.
+    // Household type: single 38 %, couple 24 %, couple with children 24 %, single parent 14 %.
     let (couple, n_children) = if kind < 0.38 {
         (false, 0)
     } else if kind < 0.62 {

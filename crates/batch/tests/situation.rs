@@ -1,0 +1,89 @@
+//! The situation builder produces every input declared in rules/situation.toml, with
+//! its declared type, and computes them as docs/situation.md says.
+
+use std::path::PathBuf;
+
+use polars::prelude::*;
+use reperage_batch::{extract, situation};
+use reperage_rules::compile::dtype;
+use reperage_rules::explain::cell;
+use reperage_rules::{Mois, Value, check, source};
+
+fn sample(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../sample-data").join(name)
+}
+
+fn situation_of(name: &str) -> DataFrame {
+    let mois = Mois::parse("2025-03").expect("month");
+    let extract = extract::load(&sample(name), mois).expect("loads");
+    situation::build(&extract, mois).collect().expect("builds")
+}
+
+#[test]
+fn every_declared_input_is_built_with_its_type() {
+    let rs = check(&source::embedded(), Mois::parse("2025-03").expect("m")).ruleset.expect("rules");
+    let df = situation_of("synthetique");
+    assert_eq!(df.height(), 2000);
+    for input in rs.inputs.values() {
+        let c = df.column(&input.name).unwrap_or_else(|_| panic!("situation lacks `{}`", input.name));
+        let want = dtype(input.ty);
+        let castable = c.dtype() == &want || (want == DataType::Float64 && c.dtype().is_primitive_numeric());
+        assert!(castable, "`{}` is {:?}, declared {:?}", input.name, c.dtype(), want);
+    }
+}
+
+#[test]
+fn inputs_follow_the_documented_definitions() {
+    let df = situation_of("cas-limites");
+    let row = |id: &str| {
+        let ids: Vec<Option<&str>> = df.column("id_foyer").expect("id").str().expect("str").iter().collect();
+        ids.iter().position(|x| *x == Some(id)).expect("foyer present")
+    };
+    let get = |id: &str, c: &str| cell(&df, c, row(id));
+    // CL001: born 1954-11-10: on 2025-03-01 she is 70 years and 3 months (843 whole months).
+    assert_eq!(get("CL001", "age_allocataire_mois"), Value::Nombre(843.0));
+    assert_eq!(get("CL001", "en_couple"), Value::Booleen(false));
+    assert_eq!(get("CL001", "ressources_3m_foyer"), Value::Nombre(750.0));
+    assert_eq!(get("CL001", "ressources_3m_retraite"), Value::Nombre(750.0));
+    assert_eq!(get("CL001", "ressources_12m_foyer"), Value::Nombre(3000.0));
+    assert_eq!(get("CL001", "mois_connus_3m"), Value::Nombre(3.0));
+    assert_eq!(get("CL001", "age_conjoint_mois"), Value::Inconnu);
+    // CL002: birth given as a month only (1953-02) counts as 1953-02-28, the latest
+    // possible day: on 2025-03-01 that is 72 years and 0 months, 864 whole months (a
+    // birth on 1953-02-01 would give 865: the age is never overestimated).
+    assert_eq!(get("CL002", "age_allocataire_mois"), Value::Nombre(864.0));
+    assert_eq!(get("CL002", "en_couple"), Value::Booleen(true));
+    assert_eq!(get("CL002", "aspa_en_paiement"), Value::Booleen(true));
+    assert_eq!(get("CL002", "aspa_montant_verse"), Value::Nombre(210.37));
+    assert_eq!(get("CL002", "en_qpv"), Value::Booleen(true));
+    // CL003: one child, a PPA right in payment, a move in January.
+    assert_eq!(get("CL003", "nb_enfants"), Value::Nombre(1.0));
+    assert_eq!(get("CL003", "nb_personnes"), Value::Nombre(2.0));
+    assert_eq!(get("CL003", "ppa_en_paiement"), Value::Booleen(true));
+    assert_eq!(get("CL003", "rsa_en_paiement"), Value::Booleen(false));
+    assert_eq!(get("CL003", "rsa_montant_verse"), Value::Nombre(0.0));
+    assert_eq!(get("CL003", "revenus_activite_3m_allocataire"), Value::Nombre(4350.0));
+    assert_eq!(get("CL003", "date_derniere_demenagement"), Value::Date("2025-01-15".into()));
+    assert_eq!(get("CL003", "date_derniere_naissance"), Value::Inconnu);
+    assert_eq!(get("CL003", "mois_depuis_derniere_dtr"), Value::Nombre(2.0));
+    // CL004: no row for February 2025: two of the last three months known, sums unknown.
+    assert_eq!(get("CL004", "mois_connus_3m"), Value::Nombre(2.0));
+    assert_eq!(get("CL004", "mois_connus_12m"), Value::Nombre(11.0));
+    assert_eq!(get("CL004", "ressources_3m_foyer"), Value::Inconnu);
+    assert_eq!(get("CL004", "ressources_12m_foyer"), Value::Inconnu);
+    assert_eq!(get("CL004", "statut_logement"), Value::Texte("heberge_gratuit".into()));
+    assert_eq!(get("CL004", "suivi_social"), Value::Inconnu);
+    // CL005: born 1960-03-01, exactly 65 years on 2025-03-01.
+    assert_eq!(get("CL005", "age_allocataire_mois"), Value::Nombre(780.0));
+    assert_eq!(get("CL005", "taux_incapacite_allocataire"), Value::Nombre(80.0));
+}
+
+#[test]
+fn every_input_is_documented() {
+    let rs = check(&source::embedded(), Mois::parse("2025-03").expect("m")).ruleset.expect("rules");
+    let doc = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/situation.md"))
+        .expect("docs/situation.md");
+    for name in rs.inputs.keys() {
+        assert!(doc.contains(&format!("| `{name}` |")), "docs/situation.md does not document `{name}`");
+    }
+}
