@@ -31,14 +31,19 @@ pub fn synthetic_situation(rs: &RuleSet, rows: usize, seed: u64) -> PolarsResult
         let unknown = |rng: &mut Rng| rng.below(100) < 3;
         let series = match input.ty {
             Type::Nombre => {
-                let max = if input.name.starts_with("age") { 1200 } else if input.name.starts_with("nb") { 6 } else { 9000 };
+                let max = if input.name.starts_with("age") {
+                    1200
+                } else if input.name.starts_with("nb") {
+                    6
+                } else {
+                    9000
+                };
                 let v: Vec<Option<f64>> =
                     (0..rows).map(|_| (!unknown(&mut rng)).then(|| rng.below(max) as f64)).collect();
                 Series::new(name, v)
             }
             Type::Booleen => {
-                let v: Vec<Option<bool>> =
-                    (0..rows).map(|_| (!unknown(&mut rng)).then(|| rng.below(2) == 1)).collect();
+                let v: Vec<Option<bool>> = (0..rows).map(|_| (!unknown(&mut rng)).then(|| rng.below(2) == 1)).collect();
                 Series::new(name, v)
             }
             Type::Texte => {

@@ -25,7 +25,8 @@ fn main() {
     println!("cargo:rerun-if-changed={}", rules.display());
     let mut files = Vec::new();
     collect(&rules, &rules, &mut files);
-    let mut code = String::from("/// The shipped rules folder: (relative path, text).\npub static FILES: &[(&str, &str)] = &[\n");
+    let mut code =
+        String::from("/// The shipped rules folder: (relative path, text).\npub static FILES: &[(&str, &str)] = &[\n");
     for (rel, path) in &files {
         println!("cargo:rerun-if-changed={}", path.display());
         let abs = fs::canonicalize(path).unwrap_or(path.clone());

@@ -13,7 +13,9 @@ use crate::situation;
 pub enum Outcome {
     Evaluated(Box<Explanation>),
     /// The foyer is in the extract but was quarantined: it was not evaluated.
-    Quarantined { motif: String },
+    Quarantined {
+        motif: String,
+    },
     NotFound,
 }
 

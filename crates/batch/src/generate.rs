@@ -79,12 +79,15 @@ const COMMUNES: &[(&str, i32, &str)] = &[
     ("08105", 3, "081"),
 ];
 
+/// (id_foyer, id_personne, prestation, date_debut, date_fin, montant_mensuel)
+type DroitRow = (String, String, &'static str, String, String, Option<f64>);
+
 #[derive(Default)]
 struct Tables {
     foyers: Vec<[String; 21]>,
     personnes: Vec<[String; 16]>,
     ressources: Vec<(String, String, &'static str, f64)>,
-    droits: Vec<(String, String, &'static str, String, String, Option<f64>)>,
+    droits: Vec<DroitRow>,
     evenements: Vec<(String, String, &'static str, String, &'static str)>,
     contacts: Vec<(String, String, String, &'static str, &'static str)>,
     verite: Vec<(String, &'static str, String)>,
@@ -124,7 +127,11 @@ fn adult_profile(rng: &mut Rng, age: i64) -> (&'static str, Option<(&'static str
         return ("retraite", Some(("retraite", pension)));
     }
     if age < 25 && rng.chance(0.35) {
-        return if rng.chance(0.5) { ("etudiant", None) } else { ("apprenti", Some(("salaire", rng.amount(500.0, 1100.0)))) };
+        return if rng.chance(0.5) {
+            ("etudiant", None)
+        } else {
+            ("apprenti", Some(("salaire", rng.amount(500.0, 1100.0))))
+        };
     }
     let u = rng.unit();
     if u < 0.50 {
@@ -156,14 +163,32 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
     } else {
         (false, rng.range(1, 3))
     };
-    let age = if n_children > 0 { rng.range(20, 55) } else if rng.chance(0.3) { rng.range(62, 95) } else { rng.range(18, 61) };
+    let age = if n_children > 0 {
+        rng.range(20, 55)
+    } else if rng.chance(0.3) {
+        rng.range(62, 95)
+    } else {
+        rng.range(18, 61)
+    };
     let mut members = Vec::new();
     let (act, rev) = adult_profile(rng, age);
-    members.push(Member { id: format!("{id}-1"), role: "allocataire", naissance: birth(rng, mois, age), activite: Some(act), revenu: rev });
+    members.push(Member {
+        id: format!("{id}-1"),
+        role: "allocataire",
+        naissance: birth(rng, mois, age),
+        activite: Some(act),
+        revenu: rev,
+    });
     if couple {
         let a2 = (age + rng.range(-6, 6)).clamp(18, 99);
         let (act, rev) = adult_profile(rng, a2);
-        members.push(Member { id: format!("{id}-2"), role: "conjoint", naissance: birth(rng, mois, a2), activite: Some(act), revenu: rev });
+        members.push(Member {
+            id: format!("{id}-2"),
+            role: "conjoint",
+            naissance: birth(rng, mois, a2),
+            activite: Some(act),
+            revenu: rev,
+        });
     }
     for k in 0..n_children {
         let max_age = (age - 18).clamp(0, 24);
@@ -179,14 +204,36 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
     }
     if !couple && n_children == 0 && rng.chance(0.03) {
         let a = rng.range(60, 90);
-        members.push(Member { id: format!("{id}-9"), role: "autre", naissance: birth(rng, mois, a), activite: Some("retraite"), revenu: Some(("retraite", rng.amount(300.0, 900.0))) });
+        members.push(Member {
+            id: format!("{id}-9"),
+            role: "autre",
+            naissance: birth(rng, mois, a),
+            activite: Some("retraite"),
+            revenu: Some(("retraite", rng.amount(300.0, 900.0))),
+        });
     }
 
-    let statut = *rng.pick(&["locataire", "locataire", "locataire", "locataire_meuble", "proprietaire", "accedant", "heberge_gratuit", "foyer"]);
-    let loyer = matches!(statut, "locataire" | "locataire_meuble" | "foyer").then(|| rng.amount(250.0, 450.0) + (4 - zone) as f64 * 150.0);
+    let statut = *rng.pick(&[
+        "locataire",
+        "locataire",
+        "locataire",
+        "locataire_meuble",
+        "proprietaire",
+        "accedant",
+        "heberge_gratuit",
+        "foyer",
+    ]);
+    let loyer = matches!(statut, "locataire" | "locataire_meuble" | "foyer")
+        .then(|| rng.amount(250.0, 450.0) + (4 - zone) as f64 * 150.0);
     let closed = rng.chance(0.02);
     let opened = mois.plus(-(rng.range(1, 240) as i32)).first_day();
-    let declaration = if rng.chance(0.06) { "manquante" } else if rng.chance(0.1) { "non_requise" } else { "recue" };
+    let declaration = if rng.chance(0.06) {
+        "manquante"
+    } else if rng.chance(0.1) {
+        "non_requise"
+    } else {
+        "recue"
+    };
     let channels = [rng.chance(0.85), rng.chance(0.75), rng.chance(0.6), rng.chance(0.98)];
     t.foyers.push([
         id.clone(),
@@ -232,7 +279,11 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
             taux.map(|x| x.to_string()).unwrap_or_default(),
             b(taux.map(|_| rng.chance(0.5))),
             b((m.role == "enfant").then(|| rng.chance(0.9))),
-            if adult && rng.chance(0.95) { money(m.revenu.map_or(0.0, |r| r.1) * 12.0 * rng.amount(0.85, 1.1)) } else { String::new() },
+            if adult && rng.chance(0.95) {
+                money(m.revenu.map_or(0.0, |r| r.1) * 12.0 * rng.amount(0.85, 1.1))
+            } else {
+                String::new()
+            },
             String::new(),
             b(Some(rng.chance(0.88))),
             rng.pick(&["privee", "privee", "privee", "aucune", "css"]).to_string(),
@@ -265,7 +316,11 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
     let persons = members.len() as f64;
     let likely: Vec<(&'static str, bool, f64)> = vec![
         ("aspa", alloc_age >= 65 && monthly < if couple { 1500.0 } else { 1000.0 }, (1034.0 - monthly).max(0.0)),
-        ("rsa", (alloc_age >= 25 || n_children > 0) && monthly < 600.0 * persons.min(3.0), (650.0 * persons.min(3.0) - monthly).max(0.0)),
+        (
+            "rsa",
+            (alloc_age >= 25 || n_children > 0) && monthly < 600.0 * persons.min(3.0),
+            (650.0 * persons.min(3.0) - monthly).max(0.0),
+        ),
         ("ppa", alloc_age >= 18 && monthly > 500.0 && monthly < 1900.0 * persons.min(2.0), 150.0),
         ("css", monthly < 850.0 * persons, 0.0),
     ];
@@ -284,11 +339,24 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
         }
     }
     if loyer.is_some() && monthly < 1500.0 {
-        let code = if statut == "foyer" { "als" } else if rng.chance(0.5) { "apl" } else { "al" };
+        let code = if statut == "foyer" {
+            "als"
+        } else if rng.chance(0.5) {
+            "apl"
+        } else {
+            "al"
+        };
         t.droits.push((id.clone(), String::new(), code, start.clone(), String::new(), Some(rng.amount(80.0, 350.0))));
     }
     if n_children >= 2 {
-        t.droits.push((id.clone(), String::new(), "af", start.clone(), String::new(), Some(if n_children == 2 { 151.0 } else { 345.0 })));
+        t.droits.push((
+            id.clone(),
+            String::new(),
+            "af",
+            start.clone(),
+            String::new(),
+            Some(if n_children == 2 { 151.0 } else { 345.0 }),
+        ));
     }
     if rng.chance(0.04) {
         // A right ending within three months (renewal due).
@@ -316,7 +384,13 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
     if rng.chance(0.05) {
         let when = mois.plus(-(rng.range(1, 12) as i32)).first_day();
         let canal = *rng.pick(&["telephone", "sms", "email", "courrier"]);
-        t.contacts.push((id.clone(), "rendez_vous_des_droits".into(), when.to_string(), canal, *rng.pick(&["joint", "injoignable", "rdv_pris"])));
+        t.contacts.push((
+            id.clone(),
+            "rendez_vous_des_droits".into(),
+            when.to_string(),
+            canal,
+            *rng.pick(&["joint", "injoignable", "rdv_pris"]),
+        ));
     }
 }
 
@@ -353,15 +427,45 @@ pub fn generate(n: usize, mois: Mois, seed: u64, out: &Path, parquet: bool) -> R
     }
     let mut tables: Vec<(&str, DataFrame)> = Vec::new();
     let foyer_cols = [
-        "id_foyer", "caisse", "agence", "commune", "iris", "qpv", "zone_logement", "statut_logement", "loyer",
-        "logement_conventionne", "colocation", "suivi_social", "declaration_annuelle", "dtr_derniere",
-        "opposition_contact", "canal_telephone", "canal_sms", "canal_email", "canal_courrier", "date_ouverture",
+        "id_foyer",
+        "caisse",
+        "agence",
+        "commune",
+        "iris",
+        "qpv",
+        "zone_logement",
+        "statut_logement",
+        "loyer",
+        "logement_conventionne",
+        "colocation",
+        "suivi_social",
+        "declaration_annuelle",
+        "dtr_derniere",
+        "opposition_contact",
+        "canal_telephone",
+        "canal_sms",
+        "canal_email",
+        "canal_courrier",
+        "date_ouverture",
         "date_cloture",
     ];
     tables.push(("foyers", frame(&foyer_cols, t.foyers.into_iter().map(Vec::from).collect())?));
     let personne_cols = [
-        "id_personne", "id_foyer", "role", "date_naissance", "sexe", "nationalite", "sejour_regulier_5ans", "activite",
-        "enceinte", "taux_incapacite", "rsdae", "scolarise", "revenu_n2", "date_deces", "medecin_traitant",
+        "id_personne",
+        "id_foyer",
+        "role",
+        "date_naissance",
+        "sexe",
+        "nationalite",
+        "sejour_regulier_5ans",
+        "activite",
+        "enceinte",
+        "taux_incapacite",
+        "rsdae",
+        "scolarise",
+        "revenu_n2",
+        "date_deces",
+        "medecin_traitant",
         "complementaire_sante",
     ];
     tables.push(("personnes", frame(&personne_cols, t.personnes.into_iter().map(Vec::from).collect())?));
@@ -402,7 +506,12 @@ pub fn generate(n: usize, mois: Mois, seed: u64, out: &Path, parquet: bool) -> R
         let exprs: Vec<Expr> = df
             .get_column_names()
             .iter()
-            .map(|c| when(col(c.as_str()).eq(lit(""))).then(lit(NULL).cast(DataType::String)).otherwise(col(c.as_str())).alias(c.as_str()))
+            .map(|c| {
+                when(col(c.as_str()).eq(lit("")))
+                    .then(lit(NULL).cast(DataType::String))
+                    .otherwise(col(c.as_str()))
+                    .alias(c.as_str())
+            })
             .collect();
         df = df.lazy().select(exprs).collect()?;
         let path = out.join(format!("{name}.{}", if parquet { "parquet" } else { "csv" }));

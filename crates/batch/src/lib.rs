@@ -9,8 +9,8 @@
 //! Data moves forward only; every output is a projection of the evaluation frame.
 
 pub mod explain;
-pub mod generate;
 pub mod extract;
+pub mod generate;
 pub mod output;
 pub mod screen;
 pub mod situation;

@@ -98,7 +98,11 @@ pub fn signalements(compiled: &Compiled, rules: &RuleSet, eval: &DataFrame) -> P
                 d.role == reperage_rules::model::DefRole::Condition
                     && matches!(d.body, reperage_rules::model::DefBody::Expr(..))
             })
-            .map(|d| when(col(column(&cr.id, &d.name)).eq(lit(true))).then(lit(d.name.as_str())).otherwise(lit(NULL).cast(DataType::String)))
+            .map(|d| {
+                when(col(column(&cr.id, &d.name)).eq(lit(true)))
+                    .then(lit(d.name.as_str()))
+                    .otherwise(lit(NULL).cast(DataType::String))
+            })
             .collect();
         let held = if held.is_empty() { lit("") } else { concat_str(held, ", ", true) };
         let motifs = when(statut.clone().eq(lit("indetermine")))
@@ -129,9 +133,7 @@ pub fn signalements(compiled: &Compiled, rules: &RuleSet, eval: &DataFrame) -> P
             Column::new_empty("mois".into(), &DataType::String),
         ]);
     }
-    concat(parts, UnionArgs::default())?
-        .sort(["id_foyer", "regle"], SortMultipleOptions::default())
-        .collect()
+    concat(parts, UnionArgs::default())?.sort(["id_foyer", "regle"], SortMultipleOptions::default()).collect()
 }
 
 /// The refused rows of one table, as written to `quarantaine/<table>.csv`.

@@ -35,7 +35,11 @@ fn count_if(cond: Expr) -> Expr {
 fn any_kleene(c: &str) -> Expr {
     let trues = col(c).eq(lit(true)).cast(DataType::UInt32).sum();
     let nulls = col(c).null_count();
-    when(trues.gt(lit(0u32))).then(lit(true)).when(nulls.gt(lit(0u32))).then(lit(NULL).cast(DataType::Boolean)).otherwise(lit(false))
+    when(trues.gt(lit(0u32)))
+        .then(lit(true))
+        .when(nulls.gt(lit(0u32)))
+        .then(lit(NULL).cast(DataType::Boolean))
+        .otherwise(lit(false))
 }
 
 /// The attributes of the member with `role` (allocataire or conjoint), suffixed.
@@ -108,10 +112,7 @@ pub fn build(extract: &Extract, mois: Mois) -> LazyFrame {
         );
     let in3 = col("mois_idx").gt_eq(lit(m - 3));
     let activite = col("nature").eq(lit("salaire")).or(col("nature").eq(lit("independant")));
-    let mut sums = vec![
-        col("montant").filter(in3.clone()).sum().alias("_s3"),
-        col("montant").sum().alias("_s12"),
-    ];
+    let mut sums = vec![col("montant").filter(in3.clone()).sum().alias("_s3"), col("montant").sum().alias("_s12")];
     for n in NATURES {
         sums.push(col("montant").filter(in3.clone().and(col("nature").eq(lit(*n)))).sum().alias(format!("_s3_{n}")));
     }
@@ -133,7 +134,12 @@ pub fn build(extract: &Extract, mois: Mois) -> LazyFrame {
             count_if(col("role").eq(lit("allocataire"))).gt(lit(0u32)).alias("_a"),
             count_if(col("role").eq(lit("conjoint"))).gt(lit(0u32)).alias("_c"),
         ])
-        .join(counts.clone().select([col(ID), col("nb_conjoints")]), [col(ID)], [col(ID)], JoinArgs::new(JoinType::Left))
+        .join(
+            counts.clone().select([col(ID), col("nb_conjoints")]),
+            [col(ID)],
+            [col(ID)],
+            JoinArgs::new(JoinType::Left),
+        )
         .with_column(col("_a").and(col("nb_conjoints").eq(lit(0u32)).or(col("_c"))).alias("_known"))
         .group_by([col(ID)])
         .agg([
@@ -142,9 +148,8 @@ pub fn build(extract: &Extract, mois: Mois) -> LazyFrame {
         ]);
 
     // Rights in payment for M.
-    let in_payment = col("date_debut")
-        .lt_eq(date(end))
-        .and(col("date_fin").is_null().or(col("date_fin").gt_eq(date(first))));
+    let in_payment =
+        col("date_debut").lt_eq(date(end)).and(col("date_fin").is_null().or(col("date_fin").gt_eq(date(first))));
     let mut droit_aggs = Vec::new();
     for code in PRESTATIONS {
         let this = col("prestation").eq(lit(*code));
@@ -163,8 +168,13 @@ pub fn build(extract: &Extract, mois: Mois) -> LazyFrame {
         .iter()
         .map(|t| col("date").filter(col("type").eq(lit(*t))).max().alias(format!("date_derniere_{t}")))
         .collect();
-    let evenements =
-        extract.table(Table::Evenements).clone().lazy().filter(col("date").lt_eq(date(end))).group_by([col(ID)]).agg(event_aggs);
+    let evenements = extract
+        .table(Table::Evenements)
+        .clone()
+        .lazy()
+        .filter(col("date").lt_eq(date(end)))
+        .group_by([col(ID)])
+        .agg(event_aggs);
 
     let left = || JoinArgs::new(JoinType::Left);
     let joined = extract
@@ -181,7 +191,9 @@ pub fn build(extract: &Extract, mois: Mois) -> LazyFrame {
 
     let k3 = col("_k3").fill_null(lit(0u32));
     let k12 = col("_k12").fill_null(lit(0u32));
-    let known3 = |e: Expr| when(k3.clone().eq(lit(3u32))).then(e.fill_null(lit(0.0))).otherwise(lit(NULL).cast(DataType::Float64));
+    let known3 = |e: Expr| {
+        when(k3.clone().eq(lit(3u32))).then(e.fill_null(lit(0.0))).otherwise(lit(NULL).cast(DataType::Float64))
+    };
     let mut inputs = vec![
         col(ID),
         col("caisse"),
@@ -213,12 +225,19 @@ pub fn build(extract: &Extract, mois: Mois) -> LazyFrame {
             inputs.push(col(format!("{c}_{role}")));
         }
     }
-    inputs.push((col("revenu_n2_allocataire") + when(col("nb_conjoints").gt(lit(0u32))).then(col("revenu_n2_conjoint")).otherwise(lit(0.0))).alias("revenu_n2_foyer"));
+    inputs.push(
+        (col("revenu_n2_allocataire")
+            + when(col("nb_conjoints").gt(lit(0u32))).then(col("revenu_n2_conjoint")).otherwise(lit(0.0)))
+        .alias("revenu_n2_foyer"),
+    );
     inputs.push(k3.clone().cast(DataType::Float64).alias("mois_connus_3m"));
     inputs.push(k12.clone().cast(DataType::Float64).alias("mois_connus_12m"));
     inputs.push(known3(col("_s3")).alias("ressources_3m_foyer"));
     inputs.push(
-        when(k12.eq(lit(12u32))).then(col("_s12").fill_null(lit(0.0))).otherwise(lit(NULL).cast(DataType::Float64)).alias("ressources_12m_foyer"),
+        when(k12.eq(lit(12u32)))
+            .then(col("_s12").fill_null(lit(0.0)))
+            .otherwise(lit(NULL).cast(DataType::Float64))
+            .alias("ressources_12m_foyer"),
     );
     for n in NATURES {
         inputs.push(known3(col(format!("_s3_{n}"))).alias(format!("ressources_3m_{n}")));
@@ -233,7 +252,9 @@ pub fn build(extract: &Extract, mois: Mois) -> LazyFrame {
     for code in PRESTATIONS {
         let flag = col(format!("{code}_en_paiement")).fill_null(lit(false));
         inputs.push(flag.clone().alias(format!("{code}_en_paiement")));
-        inputs.push(when(flag).then(col(format!("_{code}_montant"))).otherwise(lit(0.0)).alias(format!("{code}_montant_verse")));
+        inputs.push(
+            when(flag).then(col(format!("_{code}_montant"))).otherwise(lit(0.0)).alias(format!("{code}_montant_verse")),
+        );
     }
     for t in TYPES_EVENEMENT {
         inputs.push(col(format!("date_derniere_{t}")));

@@ -155,9 +155,8 @@ fn parse_mois(s: &str) -> Result<Mois> {
 }
 
 fn current_month() -> Mois {
-    let days = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| (d.as_secs() / 86_400) as i32);
+    let days =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| (d.as_secs() / 86_400) as i32);
     reperage_rules::Date::from_days(days).mois()
 }
 
@@ -206,7 +205,10 @@ fn run(cli: Cli) -> Result<u8> {
             let report = screen::screen(&opts)?;
             print_summary(&report);
             if report.strict_stop {
-                eprintln!("--strict: rows were quarantined (see {}/quarantaine/); no other output written", out.display());
+                eprintln!(
+                    "--strict: rows were quarantined (see {}/quarantaine/); no other output written",
+                    out.display()
+                );
                 return Ok(EXIT_STRICT);
             }
             Ok(0)
@@ -275,10 +277,7 @@ fn print_summary(r: &screen::Report) {
         let ok = if c.lus == c.utilises + c.quarantaines { "ok" } else { "MISMATCH" };
         eprintln!("  {:<11} {:>9} = {:>9} + {:>7}  {ok}", c.table, c.lus, c.utilises, c.quarantaines);
     }
-    eprintln!(
-        "foyers: {} read, {} evaluated, {} quarantined",
-        r.foyers_lus, r.foyers_evalues, r.foyers_quarantaine
-    );
+    eprintln!("foyers: {} read, {} evaluated, {} quarantined", r.foyers_lus, r.foyers_evalues, r.foyers_quarantaine);
     if !r.strict_stop {
         eprintln!("signalements per rule:");
         for (rule, n) in &r.signalements {

@@ -89,22 +89,15 @@ fn date_lit(d: Date) -> Expr {
 
 /// Kleene conjunction: false if any operand is false, else unknown if any is unknown.
 fn kleene_and(items: Vec<Expr>) -> Expr {
-    let any_false = items
-        .iter()
-        .map(|e| e.clone().fill_null(lit(true)).not())
-        .reduce(|a, b| a.or(b))
-        .unwrap_or(lit(false));
+    let any_false =
+        items.iter().map(|e| e.clone().fill_null(lit(true)).not()).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
     let any_null = items.iter().map(|e| e.clone().is_null()).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
     when(any_false).then(lit(false)).when(any_null).then(null_of(Type::Booleen)).otherwise(lit(true))
 }
 
 /// Kleene disjunction: true if any operand is true, else unknown if any is unknown.
 fn kleene_or(items: Vec<Expr>) -> Expr {
-    let any_true = items
-        .iter()
-        .map(|e| e.clone().fill_null(lit(false)))
-        .reduce(|a, b| a.or(b))
-        .unwrap_or(lit(false));
+    let any_true = items.iter().map(|e| e.clone().fill_null(lit(false))).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
     let any_null = items.iter().map(|e| e.clone().is_null()).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
     when(any_true).then(lit(true)).when(any_null).then(null_of(Type::Booleen)).otherwise(lit(false))
 }
@@ -209,7 +202,11 @@ impl ExprCompiler<'_> {
                     Func::Min | Func::Max => {
                         let mut acc = c.remove(0);
                         for b in c {
-                            let pick_acc = if *f == Func::Min { acc.clone().lt_eq(b.clone()) } else { acc.clone().gt_eq(b.clone()) };
+                            let pick_acc = if *f == Func::Min {
+                                acc.clone().lt_eq(b.clone())
+                            } else {
+                                acc.clone().gt_eq(b.clone())
+                            };
                             let value = when(pick_acc).then(acc.clone()).otherwise(b.clone());
                             acc = strict2(acc, b, Type::Nombre, value);
                         }
@@ -316,7 +313,11 @@ impl Compiled {
 
         // Depth of each column: inputs are 0, a column is one more than its deepest dependency.
         let mut depth: BTreeMap<String, usize> = BTreeMap::new();
-        fn depth_of(name: &str, nodes: &BTreeMap<String, (Expr, Vec<String>)>, depth: &mut BTreeMap<String, usize>) -> usize {
+        fn depth_of(
+            name: &str,
+            nodes: &BTreeMap<String, (Expr, Vec<String>)>,
+            depth: &mut BTreeMap<String, usize>,
+        ) -> usize {
             if let Some(d) = depth.get(name) {
                 return *d;
             }
@@ -352,7 +353,13 @@ impl Compiled {
             .map(|id| {
                 let p = &rs.params[id];
                 let value = p.in_force(mois).cloned().ok_or_else(|| CompileError::NoValueInForce(id.clone(), mois))?;
-                Ok(UsedParam { id: id.clone(), titre: p.titre.clone(), unite: p.unite.clone(), file: p.file.clone(), value })
+                Ok(UsedParam {
+                    id: id.clone(),
+                    titre: p.titre.clone(),
+                    unite: p.unite.clone(),
+                    file: p.file.clone(),
+                    value,
+                })
             })
             .collect::<Result<Vec<_>, CompileError>>()?;
         Ok(Compiled { mois, inputs, rules, params, layers })
@@ -406,7 +413,7 @@ fn select_rules(rs: &RuleSet, only: Option<&[String]>) -> Result<BTreeSet<String
 
 /// Every expression read from the definitions `starts`, following references into
 /// other definitions (of the same rule or others), each once.
-pub(crate) fn reachable_exprs<'a>(rs: &'a RuleSet, starts: Vec<(String, String)>) -> Vec<&'a RExpr> {
+pub(crate) fn reachable_exprs(rs: &RuleSet, starts: Vec<(String, String)>) -> Vec<&RExpr> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
     let mut todo = starts;

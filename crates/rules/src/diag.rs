@@ -98,16 +98,7 @@ impl Diagnostic {
         let start = floor_char_boundary(src, span.start.min(end));
         let highlighted = &src[start..end];
         let width = highlighted.lines().next().unwrap_or("").chars().count().max(1);
-        Diagnostic {
-            severity,
-            kind,
-            file: file.to_string(),
-            line,
-            column,
-            message: message.into(),
-            source_line,
-            width,
-        }
+        Diagnostic { severity, kind, file: file.to_string(), line, column, message: message.into(), source_line, width }
     }
 
     pub fn error(
@@ -142,22 +133,16 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let kind = serde_json::to_value(self.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let kind =
+            serde_json::to_value(self.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
         writeln!(f, "{label}[{kind}]: {}", self.message)?;
         writeln!(f, "  --> {}:{}:{}", self.file, self.line, self.column)?;
         if !self.source_line.is_empty() {
             let gutter = self.line.to_string().len();
             writeln!(f, "{:gutter$} |", "")?;
             writeln!(f, "{} | {}", self.line, self.source_line)?;
-            let pad: String = self
-                .source_line
-                .chars()
-                .take(self.column - 1)
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect();
+            let pad: String =
+                self.source_line.chars().take(self.column - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
             writeln!(f, "{:gutter$} | {pad}{}", "", "^".repeat(self.width))?;
         }
         Ok(())

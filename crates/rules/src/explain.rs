@@ -214,8 +214,11 @@ fn param_value_text(p: &UsedParam) -> String {
         ParamValue::Nombre(n) => format_number(*n),
         ParamValue::Booleen(b) => if *b { "vrai" } else { "faux" }.to_string(),
         ParamValue::Bareme(s) => {
-            let mut parts: Vec<String> =
-                s.tranches.iter().map(|(de, v)| format!("dès {} : {}", format_number(*de), format_number(*v))).collect();
+            let mut parts: Vec<String> = s
+                .tranches
+                .iter()
+                .map(|(de, v)| format!("dès {} : {}", format_number(*de), format_number(*v)))
+                .collect();
             if let Some(step) = s.par_unite_au_dela {
                 parts.push(format!("puis +{} par unité", format_number(step)));
             }
@@ -260,7 +263,15 @@ impl fmt::Display for RuleExplanation {
             out.push_str("Paramètres :\n");
             for p in &self.parametres {
                 let unite = p.unite.as_deref().map_or(String::new(), |u| format!(" {u}"));
-                let _ = writeln!(out, "  {} = {}{} (en vigueur depuis le {}) — {}", p.id, param_value_text(p), unite, p.value.depuis, p.titre);
+                let _ = writeln!(
+                    out,
+                    "  {} = {}{} (en vigueur depuis le {}) — {}",
+                    p.id,
+                    param_value_text(p),
+                    unite,
+                    p.value.depuis,
+                    p.titre
+                );
                 let _ = writeln!(out, "      source : {} <{}>", p.value.source, p.value.url);
             }
         }

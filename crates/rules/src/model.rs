@@ -332,16 +332,8 @@ impl RuleSet {
 }
 
 /// Names every rule gets without declaring them (they cannot be redefined).
-pub const RESERVED_NAMES: [&str; 8] = [
-    "eligibilite",
-    "eligible",
-    "statut",
-    "montant",
-    "montant_calcule",
-    "montant_versable",
-    "en_paiement",
-    "manquants",
-];
+pub const RESERVED_NAMES: [&str; 8] =
+    ["eligibilite", "eligible", "statut", "montant", "montant_calcule", "montant_versable", "en_paiement", "manquants"];
 
 /// The column holding `<rule>.<name>` in the evaluation frame.
 pub fn column(rule: &str, name: &str) -> String {

@@ -19,7 +19,10 @@ pub enum RKind {
     /// A column of the situation.
     Input(String),
     /// A variable or condition (`rule`, `name`), local or of another rule.
-    Def { rule: String, name: String },
+    Def {
+        rule: String,
+        name: String,
+    },
     /// A number or boolean parameter, resolved at the reference month.
     Param(String),
     /// The first day of the reference month.

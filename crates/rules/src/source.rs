@@ -38,8 +38,10 @@ fn walk(dir: &Path, root: &Path, out: &mut Vec<SourceFile>) -> Result<(), Source
         } else if path.extension().is_some_and(|e| e == "toml") {
             let rel = path.strip_prefix(root).unwrap_or(&path);
             let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-            let bytes = std::fs::read(&path).map_err(|e| SourceError::Io { path: path.display().to_string(), source: e })?;
-            let text = String::from_utf8(bytes).map_err(|_| SourceError::NotUtf8 { path: path.display().to_string() })?;
+            let bytes =
+                std::fs::read(&path).map_err(|e| SourceError::Io { path: path.display().to_string(), source: e })?;
+            let text =
+                String::from_utf8(bytes).map_err(|_| SourceError::NotUtf8 { path: path.display().to_string() })?;
             out.push(SourceFile { path: rel, text });
         }
     }

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use polars::prelude::*;
 
-use crate::compile::{Compiled, CompileError, dtype};
+use crate::compile::{CompileError, Compiled, dtype};
 use crate::date::{Date, Mois};
 use crate::explain::{self, cell, format_number};
 use crate::model::{RuleSet, TestCase, Type, Value, column};
@@ -51,15 +51,24 @@ pub fn situation_frame(rs: &RuleSet, situations: &[&BTreeMap<String, Value>]) ->
         let series = match input.ty {
             Type::Nombre => Series::new(
                 name,
-                situations.iter().map(|s| if let Value::Nombre(n) = get(s) { Some(n) } else { None }).collect::<Vec<_>>(),
+                situations
+                    .iter()
+                    .map(|s| if let Value::Nombre(n) = get(s) { Some(n) } else { None })
+                    .collect::<Vec<_>>(),
             ),
             Type::Booleen => Series::new(
                 name,
-                situations.iter().map(|s| if let Value::Booleen(b) = get(s) { Some(b) } else { None }).collect::<Vec<_>>(),
+                situations
+                    .iter()
+                    .map(|s| if let Value::Booleen(b) = get(s) { Some(b) } else { None })
+                    .collect::<Vec<_>>(),
             ),
             Type::Texte => Series::new(
                 name,
-                situations.iter().map(|s| if let Value::Texte(t) = get(s) { Some(t) } else { None }).collect::<Vec<_>>(),
+                situations
+                    .iter()
+                    .map(|s| if let Value::Texte(t) = get(s) { Some(t) } else { None })
+                    .collect::<Vec<_>>(),
             ),
             Type::Date => Series::new(
                 name,

@@ -15,17 +15,25 @@ pub enum Cell {
     Entier(i32),
     Booleen(bool),
     /// Days since 1970-01-01, and whether the day was given (`YYYY-MM` gives the 1st).
-    Date { days: i32, jour_connu: bool },
+    Date {
+        days: i32,
+        jour_connu: bool,
+    },
 }
 
 pub fn parse_decimal(s: &str) -> Result<f64, String> {
     let normalized = s.replace(',', ".");
     let valid = !normalized.is_empty()
-        && normalized.chars().enumerate().all(|(i, c)| c.is_ascii_digit() || c == '.' || (i == 0 && (c == '-' || c == '+')))
+        && normalized
+            .chars()
+            .enumerate()
+            .all(|(i, c)| c.is_ascii_digit() || c == '.' || (i == 0 && (c == '-' || c == '+')))
         && normalized.matches('.').count() <= 1
         && normalized.chars().any(|c| c.is_ascii_digit());
     if !valid {
-        return Err(format!("nombre décimal illisible « {s} » (attendu 1234,56 ou 1234.56, sans séparateur de milliers)"));
+        return Err(format!(
+            "nombre décimal illisible « {s} » (attendu 1234,56 ou 1234.56, sans séparateur de milliers)"
+        ));
     }
     normalized.parse::<f64>().map_err(|_| format!("nombre décimal illisible « {s} »"))
 }

@@ -144,13 +144,17 @@ pub fn load(dir: &Path, mois: Mois) -> Result<Extract, ExtractError> {
     }
     // Tables are read in parallel (two at a time on two cores): reading is ours, not
     // Polars', so this does not oversubscribe its thread pool.
-    let results: Vec<Result<(Table, InputFile, DataFrame, Vec<Refus>, u64), ExtractError>> = std::thread::scope(|s| {
+    type ReadTable = (Table, InputFile, DataFrame, Vec<Refus>, u64);
+    let results: Vec<Result<ReadTable, ExtractError>> = std::thread::scope(|s| {
         let handles: Vec<_> = located
             .iter()
             .map(|(table, path, format)| {
                 s.spawn(move || {
-                    let builder =
-                        if *format == "csv" { reader::read_csv(path, *table)? } else { reader::read_parquet(path, *table)? };
+                    let builder = if *format == "csv" {
+                        reader::read_csv(path, *table)?
+                    } else {
+                        reader::read_parquet(path, *table)?
+                    };
                     let (df, refus, read) = builder.finish()?;
                     let file = InputFile {
                         table: table.name(),
@@ -179,8 +183,8 @@ pub fn load(dir: &Path, mois: Mois) -> Result<Extract, ExtractError> {
         fichiers.push(file);
     }
     for table in Table::ALL {
-        if !tables.contains_key(&table) {
-            tables.insert(table, empty_table(table)?);
+        if let std::collections::btree_map::Entry::Vacant(e) = tables.entry(table) {
+            e.insert(empty_table(table)?);
             read.insert(table, 0);
         }
     }

@@ -15,8 +15,29 @@ use super::schema::Table;
 /// Words that name a direct identifier (compared with the `_`-separated parts of a
 /// lowercased column name).
 const IDENTIFYING_WORDS: &[&str] = &[
-    "nir", "nss", "secu", "insee_personne", "nom", "noms", "prenom", "prenoms", "patronyme", "adresse", "adr", "rue",
-    "voie", "telephone", "tel", "portable", "mobile", "fixe", "email", "mail", "courriel", "iban", "rib",
+    "nir",
+    "nss",
+    "secu",
+    "insee_personne",
+    "nom",
+    "noms",
+    "prenom",
+    "prenoms",
+    "patronyme",
+    "adresse",
+    "adr",
+    "rue",
+    "voie",
+    "telephone",
+    "tel",
+    "portable",
+    "mobile",
+    "fixe",
+    "email",
+    "mail",
+    "courriel",
+    "iban",
+    "rib",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,9 +48,7 @@ pub struct Violation {
 }
 
 fn normalize(name: &str) -> String {
-    name.to_lowercase()
-        .replace(['é', 'è', 'ê'], "e")
-        .replace(['-', ' ', '.'], "_")
+    name.to_lowercase().replace(['é', 'è', 'ê'], "e").replace(['-', ' ', '.'], "_")
 }
 
 fn identifying_name(name: &str) -> Option<&'static str> {
@@ -37,9 +56,7 @@ fn identifying_name(name: &str) -> Option<&'static str> {
     if n == "e_mail" || n.contains("numero_securite_sociale") || n.contains("num_secu") {
         return Some("nom de colonne d'identifiant direct");
     }
-    n.split('_')
-        .any(|part| IDENTIFYING_WORDS.contains(&part))
-        .then_some("nom de colonne d'identifiant direct")
+    n.split('_').any(|part| IDENTIFYING_WORDS.contains(&part)).then_some("nom de colonne d'identifiant direct")
 }
 
 /// A NIR: sex digit 1-4/7/8, year, month 01-12 (or the special 20-42, 50-99), then

@@ -13,9 +13,9 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+use super::ExtractError;
 use super::cells::{Cell, parse_cell};
 use super::schema::{ColType, ColumnDef, Table};
-use super::ExtractError;
 
 /// A refused input row (or a refused cell of it): what goes to `quarantaine/`.
 #[derive(Debug, Clone, PartialEq)]
@@ -279,9 +279,8 @@ fn open_csv(path: &Path, table: Table) -> Result<csv::Reader<Box<dyn Read>>, Ext
         start = 3;
     }
     let first_line_end = head[start..].iter().position(|&b| b == b'\n').map_or(head.len(), |p| start + p);
-    let first_line = std::str::from_utf8(&head[start..first_line_end]).map_err(|_| ExtractError::NotText {
-        file: path.display().to_string(),
-    })?;
+    let first_line = std::str::from_utf8(&head[start..first_line_end])
+        .map_err(|_| ExtractError::NotText { file: path.display().to_string() })?;
     if first_line.trim().is_empty() {
         return Err(ExtractError::Empty { file: path.display().to_string() });
     }
@@ -291,7 +290,9 @@ fn open_csv(path: &Path, table: Table) -> Result<csv::Reader<Box<dyn Read>>, Ext
 }
 
 fn csv_header(reader: &mut csv::Reader<Box<dyn Read>>, path: &Path) -> Result<Vec<String>, ExtractError> {
-    let header = reader.byte_headers().map_err(|e| ExtractError::Csv { file: path.display().to_string(), message: e.to_string() })?;
+    let header = reader
+        .byte_headers()
+        .map_err(|e| ExtractError::Csv { file: path.display().to_string(), message: e.to_string() })?;
     header
         .iter()
         .map(|h| std::str::from_utf8(h).map(|s| s.trim().to_string()))
@@ -353,12 +354,11 @@ pub fn read_csv(path: &Path, table: Table) -> Result<TableBuilder, ExtractError>
 fn parquet_as_text(path: &Path) -> Result<DataFrame, ExtractError> {
     let file = path.display().to_string();
     let f = File::open(path).map_err(|e| ExtractError::Io { file: file.clone(), source: e })?;
-    let df = ParquetReader::new(f).finish().map_err(|e| ExtractError::Parquet { file: file.clone(), message: e.to_string() })?;
+    let df = ParquetReader::new(f)
+        .finish()
+        .map_err(|e| ExtractError::Parquet { file: file.clone(), message: e.to_string() })?;
     let exprs: Vec<Expr> = df.get_column_names().iter().map(|n| col(n.as_str()).cast(DataType::String)).collect();
-    df.lazy()
-        .select(exprs)
-        .collect()
-        .map_err(|e| ExtractError::Parquet { file, message: e.to_string() })
+    df.lazy().select(exprs).collect().map_err(|e| ExtractError::Parquet { file, message: e.to_string() })
 }
 
 /// Header and first rows of a Parquet table, for the privacy guard.
@@ -367,9 +367,8 @@ pub fn sample_parquet(path: &Path) -> Result<Sample, ExtractError> {
     let header: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
     let n = df.height().min(PRIVACY_SAMPLE);
     let mut iters: Vec<_> = df.columns().iter().filter_map(|c| c.str().ok()).map(|c| c.iter()).collect();
-    let rows = (0..n)
-        .map(|_| iters.iter_mut().map(|it| it.next().flatten().unwrap_or("").to_string()).collect())
-        .collect();
+    let rows =
+        (0..n).map(|_| iters.iter_mut().map(|it| it.next().flatten().unwrap_or("").to_string()).collect()).collect();
     Ok(Sample { header, rows })
 }
 

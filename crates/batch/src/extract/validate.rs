@@ -127,7 +127,12 @@ pub(super) fn validate(
     let foyers = take(Table::Foyers);
     let reasons = merge(
         duplicates(&strings(&foyers, "id_foyer")?, "id_foyer"),
-        after(&days(&foyers, "date_ouverture")?, end, "date_ouverture", "date d'ouverture postérieure au mois de référence"),
+        after(
+            &days(&foyers, "date_ouverture")?,
+            end,
+            "date_ouverture",
+            "date d'ouverture postérieure au mois de référence",
+        ),
     );
     let foyers = refuse_rows(Table::Foyers, &foyers, &reasons, &mut refus)?;
     let foyer_ids = id_set(&foyers, "id_foyer")?;
@@ -144,10 +149,17 @@ pub(super) fn validate(
         })
         .collect();
     let mut reasons = duplicates(&strings(&personnes, "id_personne")?, "id_personne");
-    reasons = merge(reasons, after(&naissance, end, "date_naissance", "date de naissance postérieure au mois de référence"));
+    reasons =
+        merge(reasons, after(&naissance, end, "date_naissance", "date de naissance postérieure au mois de référence"));
     reasons = merge(reasons, too_old);
-    reasons = merge(reasons, after(&days(&personnes, "date_deces")?, end, "date_deces", "date de décès postérieure au mois de référence"));
-    reasons = merge(reasons, orphans(&strings(&personnes, "id_foyer")?, &foyer_ids, "id_foyer", "foyer inexistant dans la table foyers"));
+    reasons = merge(
+        reasons,
+        after(&days(&personnes, "date_deces")?, end, "date_deces", "date de décès postérieure au mois de référence"),
+    );
+    reasons = merge(
+        reasons,
+        orphans(&strings(&personnes, "id_foyer")?, &foyer_ids, "id_foyer", "foyer inexistant dans la table foyers"),
+    );
     let personnes = refuse_rows(Table::Personnes, &personnes, &reasons, &mut refus)?;
     let person_foyer: HashMap<String, String> = strings(&personnes, "id_personne")?
         .into_iter()
@@ -159,7 +171,12 @@ pub(super) fn validate(
     // ressources
     let ressources = take(Table::Ressources);
     let reasons = merge(
-        orphans(&strings(&ressources, "id_personne")?, &person_ids, "id_personne", "personne inexistante dans la table personnes"),
+        orphans(
+            &strings(&ressources, "id_personne")?,
+            &person_ids,
+            "id_personne",
+            "personne inexistante dans la table personnes",
+        ),
         after(&days(&ressources, "mois")?, end, "mois", "mois postérieur au mois de référence"),
     );
     let ressources = refuse_rows(Table::Ressources, &ressources, &reasons, &mut refus)?;
@@ -172,20 +189,25 @@ pub(super) fn validate(
         .iter()
         .zip(&fin)
         .map(|(d, f)| match (d, f) {
-            (Some(d), Some(f)) if f < d => Some(("date_fin", date_text(*f), "date de fin antérieure à la date de début".to_string())),
+            (Some(d), Some(f)) if f < d => {
+                Some(("date_fin", date_text(*f), "date de fin antérieure à la date de début".to_string()))
+            }
             _ => None,
         })
         .collect();
-    let mut reasons = orphans(&strings(&droits, "id_foyer")?, &foyer_ids, "id_foyer", "foyer inexistant dans la table foyers");
+    let mut reasons =
+        orphans(&strings(&droits, "id_foyer")?, &foyer_ids, "id_foyer", "foyer inexistant dans la table foyers");
     reasons = merge(reasons, person_of_foyer(&droits, &person_foyer)?);
     reasons = merge(reasons, inverted);
     let droits = refuse_rows(Table::Droits, &droits, &reasons, &mut refus)?;
 
     // evenements
     let evenements = take(Table::Evenements);
-    let mut reasons = orphans(&strings(&evenements, "id_foyer")?, &foyer_ids, "id_foyer", "foyer inexistant dans la table foyers");
+    let mut reasons =
+        orphans(&strings(&evenements, "id_foyer")?, &foyer_ids, "id_foyer", "foyer inexistant dans la table foyers");
     reasons = merge(reasons, person_of_foyer(&evenements, &person_foyer)?);
-    reasons = merge(reasons, after(&days(&evenements, "date")?, end, "date", "événement postérieur au mois de référence"));
+    reasons =
+        merge(reasons, after(&days(&evenements, "date")?, end, "date", "événement postérieur au mois de référence"));
     let evenements = refuse_rows(Table::Evenements, &evenements, &reasons, &mut refus)?;
 
     // contacts
@@ -205,7 +227,7 @@ pub(super) fn validate(
         }
     }
     let mut sorted: Vec<&Refus> = refus.iter().collect();
-    sorted.sort_by(|a, b| (a.table, a.ligne).cmp(&(b.table, b.ligne)));
+    sorted.sort_by_key(|r| (r.table, r.ligne));
     for r in sorted {
         let foyer = r.id_foyer.clone().or_else(|| {
             let p = r.id_personne.as_ref()?;
@@ -263,7 +285,9 @@ pub(super) fn validate(
         .iter()
         .map(|p| {
             let f = person_foyer.get((*p)?)?;
-            quarantined.get(f).map(|m| ("id_personne", p.unwrap_or("").to_string(), format!("foyer {f} en quarantaine ({m})")))
+            quarantined
+                .get(f)
+                .map(|m| ("id_personne", p.unwrap_or("").to_string(), format!("foyer {f} en quarantaine ({m})")))
         })
         .collect();
     finals.insert(Table::Ressources, refuse_rows(Table::Ressources, &ressources, &reasons, &mut refus)?);

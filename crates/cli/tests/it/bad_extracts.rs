@@ -68,7 +68,11 @@ fn every_bad_extract_ends_in_a_clear_message_or_a_quarantine() {
                     let f: Vec<&str> = r.split(';').collect();
                     f.get(1) == Some(&ligne) && r.contains(motif)
                 });
-                assert!(found, "{name}: quarantaine/{table}.csv should hold line {ligne} «{motif}»:\n{}", rows.join("\n"));
+                assert!(
+                    found,
+                    "{name}: quarantaine/{table}.csv should hold line {ligne} «{motif}»:\n{}",
+                    rows.join("\n")
+                );
             } else if let Some(rest) = line.strip_prefix("exclu ") {
                 let (foyer, motif) = rest.split_once(": ").unwrap_or((rest, ""));
                 let rows = read_output(&out.path().join("quarantaine/foyers_exclus.csv"));
@@ -78,11 +82,17 @@ fn every_bad_extract_ends_in_a_clear_message_or_a_quarantine() {
                     rows.join("\n")
                 );
                 let flagged = read_output(&out.path().join("signalements.csv"));
-                assert!(!flagged.iter().any(|r| r.starts_with(&format!("{foyer};"))), "{name}: an excluded foyer is never flagged");
+                assert!(
+                    !flagged.iter().any(|r| r.starts_with(&format!("{foyer};"))),
+                    "{name}: an excluded foyer is never flagged"
+                );
             } else if let Some(rest) = line.strip_prefix("signalement ") {
                 let (foyer, rule) = rest.split_once(' ').expect("foyer rule");
                 let rows = read_output(&out.path().join("signalements.csv"));
-                assert!(rows.iter().any(|r| r.starts_with(&format!("{foyer};{rule};"))), "{name}: {foyer} {rule} flagged");
+                assert!(
+                    rows.iter().any(|r| r.starts_with(&format!("{foyer};{rule};"))),
+                    "{name}: {foyer} {rule} flagged"
+                );
             } else {
                 panic!("{name}: unknown expectation «{line}»");
             }

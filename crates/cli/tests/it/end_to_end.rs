@@ -45,7 +45,8 @@ fn screen_of_the_synthetic_sample_has_the_documented_schemas_and_counts() {
     assert_eq!(elig.len() - 1, 2000, "one row per evaluated foyer");
 
     let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.path().join("manifest.json")).expect("manifest")).expect("json");
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("manifest.json")).expect("manifest"))
+            .expect("json");
     assert_eq!(manifest["mois"], "2025-03");
     assert_eq!(manifest["foyers"]["evalues"], 2000);
     assert_eq!(manifest["sorties"]["signalements"], (sig.len() - 1) as u64);
@@ -53,7 +54,11 @@ fn screen_of_the_synthetic_sample_has_the_documented_schemas_and_counts() {
     assert!(manifest["regles"].as_array().is_some_and(|r| r.iter().any(|f| f["fichier"] == "aspa.toml")));
     let sha = manifest["extrait"][0]["sha256"].as_str().expect("sha");
     assert_eq!(sha.len(), 64);
-    assert!(manifest["parametres"].as_array().is_some_and(|p| p.iter().any(|p| p["id"] == "aspa.plafond_personne_seule" && p["depuis"] == "2025-01-01")));
+    assert!(
+        manifest["parametres"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|p| p["id"] == "aspa.plafond_personne_seule" && p["depuis"] == "2025-01-01"))
+    );
 }
 
 #[test]
@@ -65,7 +70,11 @@ fn hand_written_cases_give_the_amounts_computed_by_hand() {
     // CL001: (12 411,44 − 250 × 3 × 4) / 12 = 784,29 €.
     assert!(sig.iter().any(|r| r.starts_with("CL001;aspa;prestation;eligible;784,29;")), "{sig:?}");
     // CL004: February 2025 resources missing: undetermined, the missing input named.
-    assert!(sig.iter().any(|r| r.starts_with("CL004;aspa;prestation;indetermine;;données manquantes : ressources_3m_foyer")), "{sig:?}");
+    assert!(
+        sig.iter()
+            .any(|r| r.starts_with("CL004;aspa;prestation;indetermine;;données manquantes : ressources_3m_foyer")),
+        "{sig:?}"
+    );
     // CL002 receives the ASPA: eligible but not a non-take-up case.
     assert!(!sig.iter().any(|r| r.starts_with("CL002;")), "{sig:?}");
     let elig = read_output(&out.path().join("eligibilites.csv"));
@@ -96,13 +105,19 @@ fn screens_are_byte_identical_whatever_the_thread_count() {
 fn generate_is_deterministic_and_the_sample_is_reproducible() {
     let a = tempfile::tempdir().expect("tmp");
     let out = a.path().join("synthetique");
-    let run = reperage(&["generate", "--foyers", "2000", "--mois", "2025-03", "--seed", "2025", "--out", out.to_str().expect("path")], &[]);
+    let run = reperage(
+        &["generate", "--foyers", "2000", "--mois", "2025-03", "--seed", "2025", "--out", out.to_str().expect("path")],
+        &[],
+    );
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let fresh = files_of(&out);
     let committed = files_of(&sample("synthetique"));
     assert_eq!(fresh.keys().collect::<Vec<_>>(), committed.keys().collect::<Vec<_>>());
     for (name, bytes) in &fresh {
-        assert!(committed[name] == *bytes, "sample-data/synthetique/{name} is not what README's generate command writes");
+        assert!(
+            committed[name] == *bytes,
+            "sample-data/synthetique/{name} is not what README's generate command writes"
+        );
     }
     let truth = a.path().join("synthetique.verite.csv");
     assert!(truth.exists(), "the ground truth is beside the extract");
@@ -114,7 +129,22 @@ fn parquet_and_csv_extracts_give_the_same_results() {
     let tmp = tempfile::tempdir().expect("tmp");
     let (csv, pq) = (tmp.path().join("csv"), tmp.path().join("pq"));
     for (dir, format) in [(&csv, "csv"), (&pq, "parquet")] {
-        let run = reperage(&["generate", "--foyers", "300", "--mois", "2025-03", "--seed", "7", "--out", dir.to_str().expect("p"), "--format", format], &[]);
+        let run = reperage(
+            &[
+                "generate",
+                "--foyers",
+                "300",
+                "--mois",
+                "2025-03",
+                "--seed",
+                "7",
+                "--out",
+                dir.to_str().expect("p"),
+                "--format",
+                format,
+            ],
+            &[],
+        );
         assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     }
     // A mixed extract: Parquet foyers with CSV for the rest.
@@ -138,18 +168,33 @@ fn parquet_and_csv_extracts_give_the_same_results() {
 #[test]
 fn explain_shows_conditions_values_and_parameters() {
     let extract = sample("cas-limites");
-    let run = reperage(&["explain", "--extract", extract.to_str().expect("p"), "--mois", "2025-03", "--foyer", "CL001"], &[]);
+    let run =
+        reperage(&["explain", "--extract", extract.to_str().expect("p"), "--mois", "2025-03", "--foyer", "CL001"], &[]);
     let text = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     assert!(text.contains("ressources_3m_foyer = 750"), "{text}");
     assert!(text.contains("Résultat : eligible, montant mensuel estimé 784,29 €"), "{text}");
     assert!(text.contains("aspa.plafond_personne_seule = 12411,44"), "{text}");
     assert!(text.contains("Circulaire Cnav 2024-39"), "{text}");
-    let run = reperage(&["explain", "--extract", extract.to_str().expect("p"), "--mois", "2025-03", "--foyer", "CL004", "--format", "json"], &[]);
+    let run = reperage(
+        &[
+            "explain",
+            "--extract",
+            extract.to_str().expect("p"),
+            "--mois",
+            "2025-03",
+            "--foyer",
+            "CL004",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
     let json: serde_json::Value = serde_json::from_slice(&run.stdout).expect("json");
     assert_eq!(json["regles"][0]["statut"], "indetermine");
     assert_eq!(json["regles"][0]["manquants"][0], "ressources_3m_foyer");
-    let run = reperage(&["explain", "--extract", extract.to_str().expect("p"), "--mois", "2025-03", "--foyer", "NOPE"], &[]);
+    let run =
+        reperage(&["explain", "--extract", extract.to_str().expect("p"), "--mois", "2025-03", "--foyer", "NOPE"], &[]);
     assert_eq!(run.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&run.stderr).contains("foyer `NOPE` is not in the extract"));
 }

@@ -248,10 +248,8 @@ fn condition_child(dc: &DraftCtx, child: &crate::raw::SString, diags: &mut Diagn
             None
         }
         None => {
-            let hint = suggest(
-                name,
-                dc.draft.defs.iter().filter(|d| d.role == DefRole::Condition).map(|d| d.name.as_str()),
-            );
+            let hint =
+                suggest(name, dc.draft.defs.iter().filter(|d| d.role == DefRole::Condition).map(|d| d.name.as_str()));
             diags.push(dc.ctx.error(
                 Kind::UnknownName,
                 child.span(),
@@ -357,19 +355,35 @@ impl Typer<'_, '_> {
                     return (None, None);
                 };
                 if def.role == DefRole::Condition && r.ty != Type::Booleen {
-                    self.mismatch(src, src.ast.as_ref(), format!("condition `{}` must be true or false, not a {}", def.name, r.ty.name()));
+                    self.mismatch(
+                        src,
+                        src.ast.as_ref(),
+                        format!("condition `{}` must be true or false, not a {}", def.name, r.ty.name()),
+                    );
                     return (None, None);
                 }
                 let ty = r.ty;
                 (Some(ty), Some(DefBody::Expr(r, src.text.clone())))
             }
             DraftBody::Seuil(seuil) => {
-                let calcule = RExpr::new(RKind::Def { rule: rule.clone(), name: "montant_calcule".into() }, Type::Nombre);
+                let calcule =
+                    RExpr::new(RKind::Def { rule: rule.clone(), name: "montant_calcule".into() }, Type::Nombre);
                 match self.types.get(&(rule.clone(), "montant_calcule".into())) {
                     Some(Some(Type::Nombre)) => {}
                     Some(Some(other)) => {
-                        if let DraftBody::Expr(src) = &self.dc.draft.defs.iter().find(|d| d.name == "montant_calcule").map_or(DraftBody::Seuil(None), |d| d.body.clone()) {
-                            self.mismatch(src, src.ast.as_ref(), format!("the amount must be a number, not a {}", other.name()));
+                        if let DraftBody::Expr(src) = &self
+                            .dc
+                            .draft
+                            .defs
+                            .iter()
+                            .find(|d| d.name == "montant_calcule")
+                            .map_or(DraftBody::Seuil(None), |d| d.body.clone())
+                        {
+                            self.mismatch(
+                                src,
+                                src.ast.as_ref(),
+                                format!("the amount must be a number, not a {}", other.name()),
+                            );
                         }
                         return (None, None);
                     }
@@ -382,7 +396,11 @@ impl Typer<'_, '_> {
                             return (None, None);
                         };
                         if t.ty != Type::Nombre {
-                            self.mismatch(src, src.ast.as_ref(), format!("the payment threshold must be a number, not a {}", t.ty.name()));
+                            self.mismatch(
+                                src,
+                                src.ast.as_ref(),
+                                format!("the payment threshold must be a number, not a {}", t.ty.name()),
+                            );
                             return (None, None);
                         }
                         (t, format!("montant_calcule >= {}", src.text))
@@ -394,10 +412,17 @@ impl Typer<'_, '_> {
             }
             DraftBody::Toutes(children) | DraftBody::UneDe(children) => {
                 let names: Vec<String> = children.iter().map(|c| c.get_ref().clone()).collect();
-                if names.iter().any(|n| !matches!(self.types.get(&(rule.clone(), n.clone())), Some(Some(Type::Booleen)))) {
+                if names
+                    .iter()
+                    .any(|n| !matches!(self.types.get(&(rule.clone(), n.clone())), Some(Some(Type::Booleen))))
+                {
                     return (None, None);
                 }
-                let body = if matches!(def.body, DraftBody::Toutes(_)) { DefBody::Toutes(names) } else { DefBody::UneDe(names) };
+                let body = if matches!(def.body, DraftBody::Toutes(_)) {
+                    DefBody::Toutes(names)
+                } else {
+                    DefBody::UneDe(names)
+                };
                 (Some(Type::Booleen), Some(body))
             }
             DraftBody::Non(child) => {
@@ -475,7 +500,11 @@ impl Typer<'_, '_> {
                         ParamKind::Nombre => Some(RExpr::new(RKind::Param(id), Type::Nombre)),
                         ParamKind::Booleen => Some(RExpr::new(RKind::Param(id), Type::Booleen)),
                         ParamKind::Bareme => {
-                            self.mismatch(src, Some(e), format!("`{id}` is a bareme: read it with `bareme(param.{id}, x)`"));
+                            self.mismatch(
+                                src,
+                                Some(e),
+                                format!("`{id}` is a bareme: read it with `bareme(param.{id}, x)`"),
+                            );
                             None
                         }
                     }
@@ -546,7 +575,14 @@ impl Typer<'_, '_> {
         }
     }
 
-    fn call(&mut self, src: &ExprSrc, e: &Expr, name: &str, name_span: &std::ops::Range<usize>, args: &[Expr]) -> Option<RExpr> {
+    fn call(
+        &mut self,
+        src: &ExprSrc,
+        e: &Expr,
+        name: &str,
+        name_span: &std::ops::Range<usize>,
+        args: &[Expr],
+    ) -> Option<RExpr> {
         let arity = |n: usize| args.len() == n;
         let bad_arity = |this: &mut Self, expected: &str| {
             let span = this.dc.ctx.sub_span(&src.span, &src.text, &e.span);
@@ -593,7 +629,11 @@ impl Typer<'_, '_> {
                         Some(RExpr::new(RKind::Call(Func::Arrondi(n as u32), vec![x]), Type::Nombre))
                     }
                     _ => {
-                        self.mismatch(src, Some(&args[1]), "the decimals of `arrondi` are a whole number from 0 to 6".into());
+                        self.mismatch(
+                            src,
+                            Some(&args[1]),
+                            "the decimals of `arrondi` are a whole number from 0 to 6".into(),
+                        );
                         None
                     }
                 }
@@ -657,7 +697,11 @@ impl Typer<'_, '_> {
                         return None;
                     }
                     None if id.is_empty() => {
-                        self.mismatch(src, Some(&args[0]), "the first argument of `bareme` is a parameter `param.x`".into());
+                        self.mismatch(
+                            src,
+                            Some(&args[0]),
+                            "the first argument of `bareme` is a parameter `param.x`".into(),
+                        );
                         return None;
                     }
                     None => return None, // already reported as an unknown name
@@ -667,10 +711,26 @@ impl Typer<'_, '_> {
                 Some(RExpr::new(RKind::Bareme(id, Box::new(x)), Type::Nombre))
             }
             _ => {
-                let known = ["min", "max", "si", "arrondi", "arrondi_inf", "arrondi_sup", "mois_ecoules", "est_connu", "si_inconnu", "date", "bareme"];
+                let known = [
+                    "min",
+                    "max",
+                    "si",
+                    "arrondi",
+                    "arrondi_inf",
+                    "arrondi_sup",
+                    "mois_ecoules",
+                    "est_connu",
+                    "si_inconnu",
+                    "date",
+                    "bareme",
+                ];
                 let hint = suggest(name, known.iter().copied());
                 let span = self.dc.ctx.sub_span(&src.span, &src.text, name_span);
-                self.diags.push(self.dc.ctx.error(Kind::UnknownFunction, span, format!("unknown function `{name}`{hint}")));
+                self.diags.push(self.dc.ctx.error(
+                    Kind::UnknownFunction,
+                    span,
+                    format!("unknown function `{name}`{hint}"),
+                ));
                 None
             }
         }

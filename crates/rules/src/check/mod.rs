@@ -109,10 +109,7 @@ impl Ctx<'_> {
 
 /// Closest candidate to `name` (edit distance ≤ 2), for "did you mean" hints.
 pub(crate) fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
-    let best = candidates
-        .map(|c| (levenshtein(name, c), c))
-        .filter(|(d, _)| *d <= 2)
-        .min();
+    let best = candidates.map(|c| (levenshtein(name, c), c)).filter(|(d, _)| *d <= 2).min();
     match best {
         Some((_, c)) => format!(" (did you mean `{c}`?)"),
         None => String::new(),
@@ -178,7 +175,7 @@ pub fn check(files: &[SourceFile], mois: Mois) -> Checked {
     let rules = testcases::check_tests_of(&files, &inputs, &drafts, rules, &mut diags);
 
     diags.sort();
-    let ruleset = (!diags.has_errors()).then(|| RuleSet { inputs, params, rules, files });
+    let ruleset = (!diags.has_errors()).then_some(RuleSet { inputs, params, rules, files });
     Checked { ruleset, diagnostics: diags }
 }
 

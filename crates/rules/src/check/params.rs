@@ -29,13 +29,7 @@ pub(crate) fn check_param_file(
     let Some(raw) = ctx.parse_toml::<ParamFileRaw>(diags) else {
         return;
     };
-    let namespace = ctx
-        .path
-        .rsplit('/')
-        .next()
-        .and_then(|f| f.strip_suffix(".toml"))
-        .unwrap_or(ctx.path)
-        .to_string();
+    let namespace = ctx.path.rsplit('/').next().and_then(|f| f.strip_suffix(".toml")).unwrap_or(ctx.path).to_string();
     for (key, param) in raw {
         let key_span = key.span();
         let id = format!("{namespace}.{}", key.get_ref());
@@ -101,10 +95,7 @@ pub(crate) fn check_param_file(
                     diags.push(ctx.error(
                         Kind::ValuesOutOfOrder,
                         date_span,
-                        format!(
-                            "values of `{id}` must be in increasing date order: {} comes after {prev}",
-                            dated.date
-                        ),
+                        format!("values of `{id}` must be in increasing date order: {} comes after {prev}", dated.date),
                     ));
                     continue;
                 }
@@ -166,11 +157,7 @@ fn read_value(
         _ => None,
     };
     let Some(date) = date else {
-        diags.push(ctx.error(
-            Kind::InvalidValue,
-            v.depuis.span(),
-            "`depuis` must be a date such as 2025-04-01",
-        ));
+        diags.push(ctx.error(Kind::InvalidValue, v.depuis.span(), "`depuis` must be a date such as 2025-04-01"));
         return None;
     };
     let mut missing = Vec::new();
@@ -200,8 +187,7 @@ fn read_value(
                 ));
                 return None;
             };
-            let brackets: Vec<(f64, f64)> =
-                tranches.iter().map(|t| (t.get_ref().de, t.get_ref().valeur)).collect();
+            let brackets: Vec<(f64, f64)> = tranches.iter().map(|t| (t.get_ref().de, t.get_ref().valeur)).collect();
             if brackets.is_empty() || brackets.windows(2).any(|w| w[1].0 <= w[0].0) {
                 diags.push(ctx.error(
                     Kind::ValuesOutOfOrder,
@@ -225,11 +211,7 @@ fn read_value(
                 None => {
                     let at = value.map_or(span, |x| x.span());
                     let expected = if kind == ParamKind::Nombre { "a number" } else { "true or false" };
-                    diags.push(ctx.error(
-                        Kind::TypeMismatch,
-                        at,
-                        format!("`valeur` of `{id}` must be {expected}"),
-                    ));
+                    diags.push(ctx.error(Kind::TypeMismatch, at, format!("`valeur` of `{id}` must be {expected}")));
                     return None;
                 }
             }

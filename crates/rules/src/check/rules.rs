@@ -90,9 +90,7 @@ fn legal_bases(
     let mut out = Vec::new();
     for b in raw {
         let v = b.get_ref();
-        let get = |s: &Option<SString>| {
-            s.as_ref().map(|x| x.get_ref().trim().to_string()).filter(|x| !x.is_empty())
-        };
+        let get = |s: &Option<SString>| s.as_ref().map(|x| x.get_ref().trim().to_string()).filter(|x| !x.is_empty());
         match (get(&v.texte), get(&v.url)) {
             (Some(texte), Some(url)) => out.push(LegalBasis { texte, article: get(&v.article), url }),
             (texte, _) => diags.push(ctx.error(
@@ -175,7 +173,11 @@ pub(crate) fn read_rule_file(ctx: Ctx<'_>, diags: &mut Diagnostics) -> Option<Dr
     };
     if kind == RuleKind::Prestation {
         if raw.prestation.is_none() {
-            diags.push(ctx.error(Kind::InvalidValue, id_span.clone(), "a prestation rule names its benefit code in `prestation`"));
+            diags.push(ctx.error(
+                Kind::InvalidValue,
+                id_span.clone(),
+                "a prestation rule names its benefit code in `prestation`",
+            ));
         }
         if raw.en_paiement.is_none() {
             diags.push(ctx.error(
@@ -209,11 +211,19 @@ pub(crate) fn read_rule_file(ctx: Ctx<'_>, diags: &mut Diagnostics) -> Option<Dr
     let mut declare = |name: &SString, diags: &mut Diagnostics| -> bool {
         let n = name.get_ref();
         if !is_identifier(n) {
-            diags.push(ctx.error(Kind::InvalidValue, name.span(), format!("invalid name `{n}`: lowercase letters, digits and `_`")));
+            diags.push(ctx.error(
+                Kind::InvalidValue,
+                name.span(),
+                format!("invalid name `{n}`: lowercase letters, digits and `_`"),
+            ));
             return false;
         }
         if RESERVED_NAMES.contains(&n.as_str()) {
-            diags.push(ctx.error(Kind::DuplicateId, name.span(), format!("`{n}` is defined by every rule and cannot be redefined")));
+            diags.push(ctx.error(
+                Kind::DuplicateId,
+                name.span(),
+                format!("`{n}` is defined by every rule and cannot be redefined"),
+            ));
             return false;
         }
         if seen.insert(n.clone(), name.span()).is_some() {
@@ -284,7 +294,10 @@ pub(crate) fn read_rule_file(ctx: Ctx<'_>, diags: &mut Diagnostics) -> Option<Dr
         defs.push(DraftDef {
             name: "eligibilite".into(),
             name_span: e_span.clone(),
-            titre: e.titre.as_ref().map_or_else(|| format!("Conditions : {}", raw.titre.get_ref()), |t| t.get_ref().clone()),
+            titre: e
+                .titre
+                .as_ref()
+                .map_or_else(|| format!("Conditions : {}", raw.titre.get_ref()), |t| t.get_ref().clone()),
             role: DefRole::Condition,
             body,
             unite: None,
@@ -337,19 +350,11 @@ pub(crate) fn read_rule_file(ctx: Ctx<'_>, diags: &mut Diagnostics) -> Option<Dr
             base_legale: Vec::new(),
         });
     }
-    let root_children = if has_montant {
-        vec!["eligibilite", "montant_versable"]
-    } else {
-        vec!["eligibilite"]
-    };
+    let root_children = if has_montant { vec!["eligibilite", "montant_versable"] } else { vec!["eligibilite"] };
     defs.push(DraftDef {
         name: "eligible".into(),
         name_span: e_span.clone(),
-        titre: if has_montant {
-            "Éligible, pour un montant versable".into()
-        } else {
-            "Conditions remplies".into()
-        },
+        titre: if has_montant { "Éligible, pour un montant versable".into() } else { "Conditions remplies".into() },
         role: DefRole::Condition,
         body: DraftBody::Toutes(
             root_children.into_iter().map(|c| Spanned::new(e_span.clone(), c.to_string())).collect(),
@@ -387,7 +392,11 @@ pub(crate) fn check_duplicate_ids(drafts: &[Draft], files: &[SourceFile], diags:
         if let Some(first) = seen.insert(&d.id, &d.path) {
             let src = files.iter().find(|f| f.path == d.path).map_or("", |f| f.text.as_str());
             let ctx = Ctx { path: &d.path, src };
-            diags.push(ctx.error(Kind::DuplicateId, d.id_span.clone(), format!("rule id `{}` is already used by {first}", d.id)));
+            diags.push(ctx.error(
+                Kind::DuplicateId,
+                d.id_span.clone(),
+                format!("rule id `{}` is already used by {first}", d.id),
+            ));
         }
     }
 }

@@ -28,10 +28,7 @@ pub(crate) fn check_situation(ctx: Ctx<'_>, diags: &mut Diagnostics) -> BTreeMap
             diags.push(ctx.error(
                 Kind::InvalidValue,
                 decl.kind.span(),
-                format!(
-                    "unknown type `{}` (expected nombre, booleen, date or texte)",
-                    decl.kind.get_ref()
-                ),
+                format!("unknown type `{}` (expected nombre, booleen, date or texte)", decl.kind.get_ref()),
             ));
             continue;
         };

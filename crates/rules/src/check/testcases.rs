@@ -39,9 +39,7 @@ fn to_value(input: &Input, v: &toml::Value) -> Result<Value, String> {
         }
         (Type::Date, toml::Value::Datetime(d)) => match (d.date, d.time) {
             (Some(date), None) => Value::Date(
-                Date::new(date.year as i32, date.month as u32, date.day as u32)
-                    .ok_or("invalid date")?
-                    .to_string(),
+                Date::new(date.year as i32, date.month as u32, date.day as u32).ok_or("invalid date")?.to_string(),
             ),
             _ => return Err("a date input takes a date such as 2025-04-01".into()),
         },
@@ -98,7 +96,11 @@ pub(crate) fn check_tests_of(
             let span = t.span();
             let t = t.get_ref();
             let Some(mois) = Mois::parse(t.mois.get_ref()) else {
-                diags.push(ctx.error(Kind::InvalidValue, t.mois.span(), format!("invalid month `{}` (expected YYYY-MM)", t.mois.get_ref())));
+                diags.push(ctx.error(
+                    Kind::InvalidValue,
+                    t.mois.span(),
+                    format!("invalid month `{}` (expected YYYY-MM)", t.mois.get_ref()),
+                ));
                 continue;
             };
             let Some(statut) = Statut::parse(t.statut.get_ref()) else {
@@ -128,7 +130,11 @@ pub(crate) fn check_tests_of(
             if let Some(list) = &t.manquants {
                 for m in list {
                     if !inputs.contains_key(m.get_ref()) {
-                        diags.push(ctx.error(Kind::UnknownTestInput, m.span(), format!("`{}` is not a situation input", m.get_ref())));
+                        diags.push(ctx.error(
+                            Kind::UnknownTestInput,
+                            m.span(),
+                            format!("`{}` is not a situation input", m.get_ref()),
+                        ));
                     }
                 }
                 let mut names: Vec<String> = list.iter().map(|m| m.get_ref().clone()).collect();
@@ -136,7 +142,11 @@ pub(crate) fn check_tests_of(
                 manquants = Some(names);
             }
             if t.montant.is_some() && !rule.has_montant {
-                diags.push(ctx.error(Kind::InvalidValue, span.clone(), format!("rule `{}` computes no amount", rule.id)));
+                diags.push(ctx.error(
+                    Kind::InvalidValue,
+                    span.clone(),
+                    format!("rule `{}` computes no amount", rule.id),
+                ));
             }
             rule.tests.push(TestCase {
                 nom: t.nom.get_ref().clone(),

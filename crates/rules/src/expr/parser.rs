@@ -55,14 +55,10 @@ impl<'a> Lexer<'a> {
         };
         let c = b as char;
         if c.is_ascii_digit() {
-            while self.pos < bytes.len()
-                && (bytes[self.pos].is_ascii_digit() || bytes[self.pos] == b'_')
-            {
+            while self.pos < bytes.len() && (bytes[self.pos].is_ascii_digit() || bytes[self.pos] == b'_') {
                 self.pos += 1;
             }
-            if bytes.get(self.pos) == Some(&b'.')
-                && bytes.get(self.pos + 1).is_some_and(|b| b.is_ascii_digit())
-            {
+            if bytes.get(self.pos) == Some(&b'.') && bytes.get(self.pos + 1).is_some_and(|b| b.is_ascii_digit()) {
                 self.pos += 1;
                 while self.pos < bytes.len() && bytes[self.pos].is_ascii_digit() {
                     self.pos += 1;
@@ -76,9 +72,7 @@ impl<'a> Lexer<'a> {
             return Ok((Tok::Number(value), start..self.pos));
         }
         if c.is_ascii_alphabetic() || c == '_' {
-            while self.pos < bytes.len()
-                && (bytes[self.pos].is_ascii_alphanumeric() || bytes[self.pos] == b'_')
-            {
+            while self.pos < bytes.len() && (bytes[self.pos].is_ascii_alphanumeric() || bytes[self.pos] == b'_') {
                 self.pos += 1;
             }
             return Ok((Tok::Ident(self.src[start..self.pos].to_string()), start..self.pos));
@@ -91,10 +85,7 @@ impl<'a> Lexer<'a> {
                 self.pos += 1;
             }
             if self.pos >= bytes.len() {
-                return Err(ParseError {
-                    message: "unterminated text literal".into(),
-                    span: start..self.src.len(),
-                });
+                return Err(ParseError { message: "unterminated text literal".into(), span: start..self.src.len() });
             }
             let text = self.src[content_start..self.pos].to_string();
             self.pos += 1;
@@ -126,10 +117,7 @@ impl<'a> Lexer<'a> {
             _ if !ch.is_ascii() => " (names are written without accents)",
             _ => "",
         };
-        Err(ParseError {
-            message: format!("unexpected character `{ch}`{hint}"),
-            span: start..start + ch.len_utf8(),
-        })
+        Err(ParseError { message: format!("unexpected character `{ch}`{hint}"), span: start..start + ch.len_utf8() })
     }
 }
 
@@ -321,10 +309,7 @@ impl<'a> Parser<'a> {
                     return Ok(Expr { kind: ExprKind::Call(word, span, args), span: whole });
                 }
                 if KEYWORDS.contains(&word.as_str()) && word != "param" {
-                    return Err(ParseError {
-                        message: format!("`{word}` is a keyword and cannot stand here"),
-                        span,
-                    });
+                    return Err(ParseError { message: format!("`{word}` is a keyword and cannot stand here"), span });
                 }
                 let mut path = vec![word];
                 let mut end = span.end;

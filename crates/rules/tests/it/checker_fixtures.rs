@@ -41,7 +41,13 @@ fn header(text: &str, file: &str) -> Expectation {
         Some((l, c)) => (l.parse().expect("line"), Some(c.parse().expect("column"))),
         None => (pos.parse().expect("line"), None),
     };
-    Expectation { place: place.unwrap_or_else(|| panic!("{file}: no `# as:` header")), severity, kind: kind.to_string(), line, column }
+    Expectation {
+        place: place.unwrap_or_else(|| panic!("{file}: no `# as:` header")),
+        severity,
+        kind: kind.to_string(),
+        line,
+        column,
+    }
 }
 
 #[test]

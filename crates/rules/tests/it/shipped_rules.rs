@@ -23,7 +23,16 @@ fn shipped_rule_test_cases_pass() {
     let failed: Vec<String> = outcomes
         .iter()
         .filter(|o| !o.passed())
-        .map(|o| format!("{}:{} {} — {}\n{}", o.file, o.line, o.nom, o.failures.join("; "), o.explanation.clone().unwrap_or_default()))
+        .map(|o| {
+            format!(
+                "{}:{} {} — {}\n{}",
+                o.file,
+                o.line,
+                o.nom,
+                o.failures.join("; "),
+                o.explanation.clone().unwrap_or_default()
+            )
+        })
         .collect();
     assert!(failed.is_empty(), "failing rule tests:\n{}", failed.join("\n"));
 }
