@@ -41,6 +41,8 @@ pub struct Report {
 }
 
 pub struct Options<'a> {
+    /// Told each stage as it starts (for a progress display).
+    pub progress: &'a dyn Fn(&str),
     pub extract: &'a Path,
     pub mois: Mois,
     pub out: &'a Path,
@@ -173,6 +175,7 @@ fn write_quarantine(extract: &Extract, out: &Path, written: &mut Vec<PathBuf>) -
 
 /// Runs the whole screen and writes its outputs under `opts.out`.
 pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
+    (opts.progress)("reading and validating the extract");
     let extract = extract::load(opts.extract, opts.mois)?;
     let mut written = Vec::new();
     write_quarantine(&extract, opts.out, &mut written)?;
@@ -193,7 +196,9 @@ pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
         return Ok(report);
     }
 
+    (opts.progress)("building situations and evaluating the rules");
     let (compiled, eval) = evaluate(&extract, opts.rules, opts.mois)?;
+    (opts.progress)("writing the outputs");
     let mut elig = eligibilites(&compiled, &eval)?;
     written.extend(output::write_table(&mut elig, opts.out, "eligibilites", opts.format)?);
     let mut sig = signalements(&compiled, opts.rules, &eval)?;

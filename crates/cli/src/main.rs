@@ -201,8 +201,16 @@ fn run(cli: Cli) -> Result<u8> {
                 OutFormat::Both => output::Format::Both,
             };
             eprintln!("screening {} for {mois}…", extract.display());
-            let opts = screen::Options { extract: &extract, mois, out: &out, rules: &rs, format, strict };
-            let report = screen::screen(&opts)?;
+            // A spinner on a terminal only (indicatif hides it otherwise).
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            let started = std::time::Instant::now();
+            let progress = |stage: &str| bar.set_message(stage.to_string());
+            let opts = screen::Options { progress: &progress, extract: &extract, mois, out: &out, rules: &rs, format, strict };
+            let result = screen::screen(&opts);
+            bar.finish_and_clear();
+            let report = result?;
+            eprintln!("done in {:.1} s", started.elapsed().as_secs_f64());
             print_summary(&report);
             if report.strict_stop {
                 eprintln!(

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Benchmark of the monthly job at scale: generate then screen N synthetic foyers
+# (default 1,000,000), release build, wall time and peak memory of each step.
+#
+#   bash benches/screen_1m.sh [N] [format csv|parquet]
+#
+# Needs GNU time (/usr/bin/time, Debian package `time`). Results go to stdout; record
+# them in docs/performance.md with the machine (lscpu, free -g).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N="${1:-1000000}"
+FORMAT="${2:-csv}"
+DIR="${BENCH_DIR:-/tmp/reperage-bench}"
+BIN="${CARGO_TARGET_DIR:-target}/release/reperage"
+cargo build --release -p reperage --locked
+rm -rf "$DIR" && mkdir -p "$DIR"
+measure() {
+    /usr/bin/time -f "%e s wall, %M KiB peak RSS" "$@" 2>&1 >/dev/null | tail -1
+}
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB"
+echo "generate $N foyers ($FORMAT): $(measure "$BIN" generate --foyers "$N" --mois 2025-03 --seed 1 --out "$DIR/extrait" --format "$FORMAT")"
+du -sh "$DIR/extrait"
+echo "screen: $(measure "$BIN" screen --extract "$DIR/extrait" --mois 2025-03 --out "$DIR/out" --format "$FORMAT")"
+wc -l "$DIR/out/"*.csv 2>/dev/null || true
