@@ -198,3 +198,36 @@ fn explain_shows_conditions_values_and_parameters() {
     assert_eq!(run.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&run.stderr).contains("foyer `NOPE` is not in the extract"));
 }
+
+#[test]
+fn comma_and_tab_separated_extracts_read_like_semicolon_ones() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut results = Vec::new();
+    for (name, sep) in [("semicolon", ";"), ("comma", ","), ("tab", "\t")] {
+        let dir = tmp.path().join(name);
+        std::fs::create_dir(&dir).expect("mkdir");
+        for entry in std::fs::read_dir(sample("cas-limites")).expect("dir") {
+            let p = entry.expect("entry").path();
+            if p.extension().is_none_or(|e| e != "csv") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).expect("read");
+            // Decimal commas become points, then fields are joined with the separator.
+            let converted: String = text
+                .lines()
+                .map(|l| l.split(';').map(|f| f.replace(',', ".")).collect::<Vec<_>>().join(sep) + "\n")
+                .collect();
+            std::fs::write(dir.join(p.file_name().expect("name")), converted).expect("write");
+        }
+        let out = tmp.path().join(format!("out-{name}"));
+        let run = screen(&dir, "2025-03", &out, &[], &[]);
+        assert!(run.status.success(), "{name}: {}", String::from_utf8_lossy(&run.stderr));
+        results.push(std::fs::read(out.join("eligibilites.csv")).expect("read"));
+    }
+    assert!(results[0] == results[1], "comma-separated extract reads the same");
+    assert!(results[0] == results[2], "tab-separated extract reads the same");
+    let original = tmp.path().join("out-original");
+    assert!(screen(&sample("cas-limites"), "2025-03", &original, &[], &[]).status.success());
+    let original = std::fs::read(original.join("eligibilites.csv")).expect("read");
+    assert!(results[0] == original, "decimal points read like decimal commas");
+}
