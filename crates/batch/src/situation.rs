@@ -84,6 +84,7 @@ pub fn build(extract: &Extract, mois: Mois) -> LazyFrame {
         .agg([
             len().alias("nb_personnes"),
             count_if(enfant.clone()).alias("nb_enfants"),
+            age.clone().filter(enfant.clone()).min().alias("age_plus_jeune_enfant_mois"),
             count_if(enfant.clone().and(age.clone().lt(lit(36.0)))).alias("nb_enfants_moins_3ans"),
             count_if(enfant.clone().and(age.clone().lt(lit(240.0)))).alias("nb_enfants_moins_20ans"),
             count_if(enfant.clone().and(age.clone().lt(lit(300.0)))).alias("nb_enfants_moins_25ans"),
@@ -205,6 +206,7 @@ pub fn build(extract: &Extract, mois: Mois) -> LazyFrame {
         col("nb_conjoints").fill_null(lit(0u32)).gt(lit(0u32)).alias("en_couple"),
         col("nb_personnes").fill_null(lit(0u32)).cast(DataType::Float64),
         col("enceinte"),
+        col("age_plus_jeune_enfant_mois"),
     ];
     for c in [
         "nb_enfants",

@@ -206,7 +206,8 @@ fn run(cli: Cli) -> Result<u8> {
             bar.enable_steady_tick(std::time::Duration::from_millis(120));
             let started = std::time::Instant::now();
             let progress = |stage: &str| bar.set_message(stage.to_string());
-            let opts = screen::Options { progress: &progress, extract: &extract, mois, out: &out, rules: &rs, format, strict };
+            let opts =
+                screen::Options { progress: &progress, extract: &extract, mois, out: &out, rules: &rs, format, strict };
             let result = screen::screen(&opts);
             bar.finish_and_clear();
             let report = result?;
