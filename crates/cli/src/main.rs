@@ -100,6 +100,12 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// Print the rules catalog (Markdown, docs/rules-catalog.md): each rule, its legal
+    /// bases, conditions and stated simplifications.
+    Catalog {
+        #[arg(long)]
+        rules: Option<PathBuf>,
+    },
     /// Run every test case written in the rule files.
     Test {
         /// Rules folder (default: the catalog embedded in this binary).
@@ -248,6 +254,11 @@ fn run(cli: Cli) -> Result<u8> {
                 }
                 Outcome::NotFound => bail!("foyer `{foyer}` is not in the extract"),
             }
+            Ok(0)
+        }
+        Command::Catalog { rules } => {
+            let rs = load_rules(&rules, current_month())?;
+            print!("{}", reperage_rules::catalog::markdown(&rs));
             Ok(0)
         }
         Command::Test { rules, junit } => {

@@ -12,6 +12,7 @@
 //!                                      run_tests                                 explain
 //! ```
 
+pub mod catalog;
 pub mod check;
 pub mod compile;
 pub mod date;

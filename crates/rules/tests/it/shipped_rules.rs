@@ -51,3 +51,20 @@ fn a_failing_case_is_reported_with_expected_and_actual() {
     assert!(junit.contains("failures=\"1\""), "{junit}");
     assert!(junit.contains("<failure message=\"montant: expected 999"), "{junit}");
 }
+
+#[test]
+fn the_rules_catalog_in_docs_is_up_to_date() {
+    let rs = check(&source::embedded(), mois("2026-01")).ruleset.expect("checks");
+    let generated = reperage_rules::catalog::markdown(&rs);
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/rules-catalog.md");
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/rules-catalog.md is out of date: run `cargo run -- catalog > docs/rules-catalog.md`"
+    );
+    for rule in &rs.rules {
+        for s in &rule.simplifications {
+            assert!(generated.contains(&s.texte), "simplification of {} listed", rule.id);
+        }
+    }
+}

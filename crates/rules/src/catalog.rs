@@ -1,0 +1,66 @@
+//! The rules catalog in Markdown (docs/rules-catalog.md), generated from the rule files
+//! so that it cannot drift from them: each rule, its legal bases, its conditions and
+//! its stated simplifications with their likely effect.
+
+use std::fmt::Write as _;
+
+use crate::model::{DefBody, DefRole, RuleKind, RuleSet};
+
+/// Renders the catalog of every rule of `rs`.
+pub fn markdown(rs: &RuleSet) -> String {
+    let mut out = String::from(
+        "# Rules catalog\n\n\
+         Generated from `rules/` by `reperage catalog` (a test checks that this file is up to\n\
+         date). For each rule: what it encodes, on which texts, and what the extract cannot\n\
+         know — the stated simplifications and their likely effect on the number of foyers\n\
+         found eligible or on the amount (*surestimation*: more foyers or a higher amount than\n\
+         the law would give; *sous-estimation*: fewer or lower; *indetermine*: either way).\n",
+    );
+    for kind in [RuleKind::Prestation, RuleKind::Evenement] {
+        let rules: Vec<_> = rs.rules.iter().filter(|r| r.kind == kind).collect();
+        if rules.is_empty() {
+            continue;
+        }
+        let heading = match kind {
+            RuleKind::Prestation => "Benefits",
+            RuleKind::Evenement => "Life events",
+        };
+        let _ = write!(out, "\n## {heading}\n");
+        for r in rules {
+            let _ = write!(out, "\n### `{}` — {}\n\n", r.id, r.titre);
+            if let Some(d) = &r.description {
+                let _ = writeln!(out, "{}\n", d.split_whitespace().collect::<Vec<_>>().join(" "));
+            }
+            let _ = writeln!(out, "File: `rules/{}`.\n", r.file);
+            out.push_str("Legal bases:\n");
+            for b in &r.base_legale {
+                let _ = writeln!(out, "- {b}");
+            }
+            out.push_str("\nConditions:\n\n| condition | meaning | basis |\n|---|---|---|\n");
+            for d in r.defs.iter().filter(|d| d.role == DefRole::Condition) {
+                let form = match &d.body {
+                    DefBody::Toutes(c) => format!(" (all of: {})", c.join(", ")),
+                    DefBody::UneDe(c) => format!(" (one of: {})", c.join(", ")),
+                    DefBody::Non(c) => format!(" (not {c})"),
+                    DefBody::Expr(..) => String::new(),
+                };
+                let bases: Vec<String> = d
+                    .base_legale
+                    .iter()
+                    .map(|b| format!("{} {}", b.texte, b.article.as_deref().unwrap_or("")))
+                    .collect();
+                let _ = writeln!(out, "| `{}` | {}{} | {} |", d.name, d.titre, form, bases.join("; ").trim());
+            }
+            if r.simplifications.is_empty() {
+                out.push_str("\nSimplifications: none stated.\n");
+            } else {
+                out.push_str("\nSimplifications:\n\n| likely effect | what the extract cannot know, and what the rule does |\n|---|---|\n");
+                for s in &r.simplifications {
+                    let _ = writeln!(out, "| {} | {} |", s.effet, s.texte);
+                }
+            }
+            let _ = writeln!(out, "\nTest cases: {}.", r.tests.len());
+        }
+    }
+    out
+}
