@@ -371,19 +371,10 @@ impl Typer<'_, '_> {
                 match self.types.get(&(rule.clone(), "montant_calcule".into())) {
                     Some(Some(Type::Nombre)) => {}
                     Some(Some(other)) => {
-                        if let DraftBody::Expr(src) = &self
-                            .dc
-                            .draft
-                            .defs
-                            .iter()
-                            .find(|d| d.name == "montant_calcule")
-                            .map_or(DraftBody::Seuil(None), |d| d.body.clone())
-                        {
-                            self.mismatch(
-                                src,
-                                src.ast.as_ref(),
-                                format!("the amount must be a number, not a {}", other.name()),
-                            );
+                        let amount = self.dc.draft.defs.iter().find(|d| d.name == "montant_calcule");
+                        if let Some(DraftBody::Expr(src)) = amount.map(|d| &d.body) {
+                            let msg = format!("the amount must be a number, not a {}", other.name());
+                            self.mismatch(src, src.ast.as_ref(), msg);
                         }
                         return (None, None);
                     }
