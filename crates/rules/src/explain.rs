@@ -173,7 +173,18 @@ pub fn explain(rs: &RuleSet, compiled: &Compiled, df: &DataFrame, row: usize) ->
     Explanation { mois: compiled.mois.to_string(), situation, regles }
 }
 
-/// A number as French text: decimal comma, at most two decimals, no trailing zeros.
+/// A parameter value as French text, exactly as written in its file (shortest exact
+/// representation, decimal comma): a rate of 0,165 must not read 0,17.
+pub fn format_exact(n: f64) -> String {
+    format!("{n}").replace('.', ",")
+}
+
+/// An expression on one line, for display.
+fn one_line(e: &str) -> String {
+    e.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A computed number as French text: decimal comma, at most two decimals, no trailing zeros.
 pub fn format_number(n: f64) -> String {
     let s = if n.fract() == 0.0 && n.abs() < 1e15 { format!("{n:.0}") } else { format!("{n:.2}") };
     let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
@@ -199,7 +210,7 @@ fn write_node(out: &mut String, n: &Node, indent: usize) {
     }
     out.push('\n');
     if let Some(e) = &n.expr {
-        let _ = writeln!(out, "{pad}            si : {e}");
+        let _ = writeln!(out, "{pad}            si : {}", one_line(e));
     }
     for b in &n.base_legale {
         let _ = writeln!(out, "{pad}            base : {b}");
@@ -211,16 +222,13 @@ fn write_node(out: &mut String, n: &Node, indent: usize) {
 
 fn param_value_text(p: &UsedParam) -> String {
     match &p.value.valeur {
-        ParamValue::Nombre(n) => format_number(*n),
+        ParamValue::Nombre(n) => format_exact(*n),
         ParamValue::Booleen(b) => if *b { "vrai" } else { "faux" }.to_string(),
         ParamValue::Bareme(s) => {
-            let mut parts: Vec<String> = s
-                .tranches
-                .iter()
-                .map(|(de, v)| format!("dès {} : {}", format_number(*de), format_number(*v)))
-                .collect();
+            let mut parts: Vec<String> =
+                s.tranches.iter().map(|(de, v)| format!("dès {} : {}", format_exact(*de), format_exact(*v))).collect();
             if let Some(step) = s.par_unite_au_dela {
-                parts.push(format!("puis +{} par unité", format_number(step)));
+                parts.push(format!("puis +{} par unité", format_exact(step)));
             }
             format!("barème [{}]", parts.join(" ; "))
         }
@@ -256,7 +264,7 @@ impl fmt::Display for RuleExplanation {
             for v in &self.variables {
                 let unite = v.unite.as_deref().map_or(String::new(), |u| format!(" {u}"));
                 let _ = writeln!(out, "  {} = {}{} — {}", v.nom, v.valeur, unite, v.titre);
-                let _ = writeln!(out, "      calcul : {}", v.expr);
+                let _ = writeln!(out, "      calcul : {}", one_line(&v.expr));
             }
         }
         if !self.parametres.is_empty() {
@@ -310,5 +318,8 @@ mod tests {
         assert_eq!(format_number(600.0), "600");
         assert_eq!(format_number(0.5), "0,5");
         assert_eq!(format_number(-3.333), "-3,33");
+        assert_eq!(super::format_exact(0.165), "0,165");
+        assert_eq!(super::format_exact(1.28412), "1,28412");
+        assert_eq!(super::format_exact(12411.44), "12411,44");
     }
 }
