@@ -58,7 +58,12 @@ pub struct Compiled {
     /// Parameters read by the compiled rules, as resolved for the month.
     pub params: Vec<UsedParam>,
     layers: Vec<Vec<Expr>>,
+    /// The `manquants` columns, computed after the layers on undetermined rows only.
+    manquants: Vec<Expr>,
 }
+
+/// A temporary row number, to join the missing inputs back.
+const ROW: &str = "__reperage_ligne";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CompileError {
@@ -254,6 +259,7 @@ impl Compiled {
 
         // Column → (expression, dependencies).
         let mut nodes: BTreeMap<String, (Expr, Vec<String>)> = BTreeMap::new();
+        let mut manquants_exprs = Vec::new();
         let mut rules = Vec::new();
         for rule in rs.rules.iter().filter(|r| selected.contains(&r.id)) {
             for def in &rule.defs {
@@ -288,8 +294,7 @@ impl Compiled {
             };
             nodes.insert(montant.clone(), (montant_expr.alias(montant.as_str()), montant_deps));
             let manquants = column(&rule.id, "manquants");
-            let (m_expr, m_deps) = missing_inputs_expr(rs, rule);
-            nodes.insert(manquants.clone(), (m_expr.alias(manquants.as_str()), m_deps));
+            manquants_exprs.push(missing_inputs_expr(rs, rule).alias(manquants.as_str()));
 
             let (inputs, params) = inputs_and_params(rs, rule);
             rules.push(CompiledRule {
@@ -362,7 +367,7 @@ impl Compiled {
                 })
             })
             .collect::<Result<Vec<_>, CompileError>>()?;
-        Ok(Compiled { mois, inputs, rules, params, layers })
+        Ok(Compiled { mois, inputs, rules, params, layers, manquants: manquants_exprs })
     }
 
     /// Adds every rule column to a situation frame (one row per foyer). The frame must
@@ -374,7 +379,24 @@ impl Compiled {
         for layer in &self.layers {
             lf = lf.with_columns(layer.clone());
         }
-        lf
+        if self.manquants.is_empty() {
+            return lf;
+        }
+        // The missing inputs are needed only where a rule is undetermined, usually a few
+        // rows in a hundred: compute them there and join them back (in row order).
+        let lf = lf.with_row_index(ROW, None);
+        let any_unknown = self
+            .rules
+            .iter()
+            .map(|r| col(column(&r.id, "eligible")).is_null())
+            .reduce(|a, b| a.or(b))
+            .unwrap_or(lit(false));
+        let mut selected = vec![col(ROW)];
+        selected.extend(self.manquants.iter().cloned());
+        let missing = lf.clone().filter(any_unknown).select(selected);
+        let mut args = JoinArgs::new(JoinType::Left);
+        args.maintain_order = MaintainOrderJoin::Left;
+        lf.join(missing, [col(ROW)], [col(ROW)], args).drop(cols([ROW]))
     }
 
     /// Fails with the first input the frame lacks.
@@ -457,26 +479,20 @@ fn inputs_and_params(rs: &RuleSet, rule: &crate::model::Rule) -> (BTreeSet<Strin
 /// of unknown definitions only: a known definition (say a condition that is false, or
 /// a variable that did not need the input) stops the chain. So a single person's
 /// unknown `age_conjoint_mois` is not blamed when `en_couple` is false.
-fn missing_inputs_expr(rs: &RuleSet, rule: &crate::model::Rule) -> (Expr, Vec<String>) {
+fn missing_inputs_expr(rs: &RuleSet, rule: &crate::model::Rule) -> Expr {
     let mut memo: BTreeMap<(String, String), BTreeMap<String, Expr>> = BTreeMap::new();
-    let mut deps: BTreeSet<String> = BTreeSet::new();
-    let blamed = blame(rs, &rule.id, "eligible", &mut memo, &mut deps, 0);
+    let blamed = blame(rs, &rule.id, "eligible", &mut memo, 0);
     let parts: Vec<Expr> = blamed
         .into_iter()
         .map(|(input, path_unknown)| {
-            deps.insert(input.clone());
             when(col(input.as_str()).is_null().and(path_unknown))
                 .then(lit(input.as_str()))
                 .otherwise(null_of(Type::Texte))
         })
         .collect();
     let eligible = column(&rule.id, "eligible");
-    deps.insert(eligible.clone());
     let list = if parts.is_empty() { null_of(Type::Texte) } else { concat_str(parts, ", ", true) };
-    let expr = when(col(eligible.as_str()).is_null().and(list.clone().neq(lit(""))))
-        .then(list)
-        .otherwise(null_of(Type::Texte));
-    (expr, deps.into_iter().collect())
+    when(col(eligible.as_str()).is_null().and(list.clone().neq(lit("")))).then(list).otherwise(null_of(Type::Texte))
 }
 
 /// For definition `name` of `rule`: input → "this input is reached from the definition
@@ -486,7 +502,6 @@ fn blame(
     rule: &str,
     name: &str,
     memo: &mut BTreeMap<(String, String), BTreeMap<String, Expr>>,
-    deps: &mut BTreeSet<String>,
     depth: usize,
 ) -> BTreeMap<String, Expr> {
     let key = (rule.to_string(), name.to_string());
@@ -525,10 +540,8 @@ fn blame(
             if rs.rule(&r).and_then(|x| x.def(&n)).is_none() && !matches!(n.as_str(), "statut" | "montant") {
                 continue;
             }
-            let child_col = column(&r, &n);
-            deps.insert(child_col.clone());
-            let unknown = col(child_col.as_str()).is_null();
-            for (input, cond) in blame(rs, &r, &n, memo, deps, depth + 1) {
+            let unknown = col(column(&r, &n).as_str()).is_null();
+            for (input, cond) in blame(rs, &r, &n, memo, depth + 1) {
                 add(&mut out, input, unknown.clone().and(cond));
             }
         }
