@@ -63,11 +63,12 @@ fn identifying_name(name: &str) -> Option<&'static str> {
 /// department (2A/2B allowed), commune, order, and an optional valid 2-digit key.
 pub fn looks_like_nir(v: &str) -> bool {
     let s: String = v.chars().filter(|c| !c.is_whitespace()).collect();
-    let corsica = s.len() >= 7 && matches!(&s[5..7], "2A" | "2B" | "2a" | "2b");
-    let digits_only = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    // ASCII first: the slices below are byte ranges.
     if !(s.len() == 13 || s.len() == 15) || !s.is_ascii() {
         return false;
     }
+    let corsica = matches!(&s[5..7], "2A" | "2B" | "2a" | "2b");
+    let digits_only = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
     if !(digits_only(&s[..5]) && (digits_only(&s[5..7]) || corsica) && digits_only(&s[7..])) {
         return false;
     }
@@ -170,6 +171,7 @@ mod tests {
         assert!(!looks_like_nir("1851378006084"), "month 13");
         assert!(!looks_like_nir("F000123"));
         assert!(looks_like_nir("2 69 05 2A 004 123"), "Corsica");
+        assert!(!looks_like_nir("CL002-\u{fffd}P1xxxx"), "non-ASCII is not a NIR, and does not panic");
     }
 
     #[test]
