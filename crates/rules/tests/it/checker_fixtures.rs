@@ -124,3 +124,54 @@ fn cycles_across_rules_are_reported_with_their_path() {
     assert!(cycles[0].message.contains("v → y.v → v"), "{}", cycles[0].message);
     assert_eq!((cycles[0].file.as_str(), cycles[0].line), ("x.toml", 5));
 }
+
+/// Mangled rule files never panic the checker: each random mutation ends in
+/// diagnostics, or in a rule set that compiles.
+#[test]
+fn random_mutations_of_rule_files_never_panic() {
+    let files = reperage_rules::source::embedded();
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n.max(1) as u64) as usize
+    };
+    let pieces = ["(", ")", "\"", "=", "\n", "[", "]", ".", "et ", "0", "é", "param.", ",", "#", "'", "{", "}"];
+    let mut outcomes = (0, 0);
+    for round in 0..300 {
+        let mut mutated = files.clone();
+        let target = next(mutated.len());
+        let text = &mut mutated[target].text;
+        for _ in 0..1 + next(3) {
+            let mut at = next(text.len().max(1));
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            if next(2) == 0 {
+                text.insert_str(at, pieces[next(pieces.len())]);
+            } else {
+                let end = (at + 1 + next(4)).min(text.len());
+                let mut end = end;
+                while !text.is_char_boundary(end) {
+                    end += 1;
+                }
+                text.replace_range(at..end, "");
+            }
+        }
+        let c = check(&mutated, mois("2025-06"));
+        match c.ruleset {
+            Some(rs) => {
+                outcomes.0 += 1;
+                reperage_rules::Compiled::new(&rs, mois("2025-06"), None)
+                    .unwrap_or_else(|e| panic!("round {round}: a checked rule set must compile: {e}"));
+            }
+            None => {
+                outcomes.1 += 1;
+                assert!(c.diagnostics.has_errors(), "round {round}");
+                let _ = c.diagnostics.to_string();
+            }
+        }
+    }
+    assert!(outcomes.1 > 0, "mutations produce errors: {outcomes:?}");
+}
