@@ -252,3 +252,14 @@ fn planted_aspa_non_take_up_is_found() {
     let found = planted.iter().filter(|f| flagged.iter().any(|r| r.starts_with(&format!("{f};aspa;")))).count();
     assert!(found * 10 >= planted.len() * 9, "{found} of {} planted ASPA cases flagged", planted.len());
 }
+
+#[test]
+fn usage_errors_exit_1_not_the_strict_code() {
+    let run = reperage(&["screen", "--mois", "2025-03"], &[]);
+    assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stderr));
+    let run = reperage(&["screen", "--extract", "x", "--mois", "2025-13", "--out", "y"], &[]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("invalid month `2025-13`"));
+    let run = reperage(&["--help"], &[]);
+    assert_eq!(run.status.code(), Some(0));
+}
