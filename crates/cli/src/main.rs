@@ -314,4 +314,8 @@ fn print_summary(r: &screen::Report) {
             eprintln!("  (none)");
         }
     }
+    eprintln!("wrote {} files:", r.fichiers_ecrits.len());
+    for f in &r.fichiers_ecrits {
+        eprintln!("  {f}");
+    }
 }

@@ -76,18 +76,6 @@ pub struct Scale {
     pub par_unite_au_dela: Option<f64>,
 }
 
-impl Scale {
-    /// The value for `x`; `None` below the first bracket.
-    pub fn lookup(&self, x: f64) -> Option<f64> {
-        let (de, valeur) = *self.tranches.iter().rev().find(|(de, _)| x >= *de)?;
-        let last = self.tranches.last()?;
-        match self.par_unite_au_dela {
-            Some(step) if de == last.0 => Some(valeur + (x - de) * step),
-            _ => Some(valeur),
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(untagged)]
 pub enum ParamValue {

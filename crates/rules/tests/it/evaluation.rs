@@ -166,3 +166,30 @@ fn worked_example_aspa_on_a_small_frame() {
     assert_eq!(rule["arbre"]["conditions"][0]["nom"], "eligibilite");
     assert_eq!(rule["parametres"][1]["depuis"], "2025-01-01");
 }
+
+/// `bareme` reads the bracket of its value, adds `par_unite_au_dela` per unit above the
+/// last bound, and is unknown below the first bound (demo coefficient: 1, 1.5, 1.8, +0.4).
+#[test]
+fn scales_follow_their_brackets() {
+    let rs = checked(&base_files(), "2025-06");
+    let compiled = Compiled::new(&rs, mois("2025-04"), None).expect("compiles");
+    // nb_personnes = 1 + couple + children: 1, 2, 3, 5, and -1 (below the first bound).
+    let df = df!(
+        "age_mois" => [360.0f64; 5],
+        "en_couple" => [false, true, true, true, false],
+        "nb_enfants" => [0.0f64, 0.0, 1.0, 3.0, -2.0],
+        "ressources" => [0.0f64; 5],
+        "statut_logement" => ["locataire"; 5],
+        "date_naissance" => [Option::<i32>::None; 5],
+        "demo_en_paiement" => [false; 5],
+    )
+    .expect("frame");
+    let out = compiled.apply(df.lazy()).collect().expect("evaluates");
+    let plafond = |row| cell(&out, "demo.plafond_foyer", row);
+    // 1 100 € (from 2025-04-01) × coefficient.
+    assert_eq!(plafond(0), Value::Nombre(1100.0));
+    assert_eq!(plafond(1), Value::Nombre(1650.0));
+    assert_eq!(plafond(2), Value::Nombre(1100.0 * 1.8));
+    assert_eq!(plafond(3), Value::Nombre(1100.0 * (1.8 + 2.0 * 0.4)));
+    assert_eq!(plafond(4), Value::Inconnu, "below the first bound: unknown, not 0");
+}
