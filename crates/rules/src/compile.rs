@@ -373,6 +373,12 @@ impl Compiled {
     /// Adds every rule column to a situation frame (one row per foyer). The frame must
     /// hold every input in [`Compiled::inputs`]; they are cast to their declared types.
     pub fn apply(&self, lf: LazyFrame) -> LazyFrame {
+        // Polars 0.55's common-subexpression elimination panics on the shipped RSA rule
+        // ("height of column '__POLARS_CSER_…' (1) does not match height of column …"
+        // in a `with_columns` whose expressions share literal-based subexpressions; the
+        // shipped rule test cases reproduce it, a smaller case was not found). Each
+        // definition is already its own column, so little is lost by turning it off.
+        let lf = lf.with_comm_subexpr_elim(false);
         let casts: Vec<Expr> =
             self.inputs.iter().map(|(name, ty)| col(name.as_str()).strict_cast(dtype(*ty))).collect();
         let mut lf = if casts.is_empty() { lf } else { lf.with_columns(casts) };
