@@ -96,6 +96,7 @@ def situations(extract, mois):
         if e["type"] == "separation" and e["date"] <= last:
             separation[e["id_foyer"]] = max(separation.get(e["id_foyer"], ""), e["date"])
 
+    recent = [month_add(mois, -k) for k in range(0, 4)]
     individus, familles, menages, foyers_fiscaux = {}, {}, {}, {}
     for fid, f in foyers.items():
         people = members[fid]
@@ -109,6 +110,11 @@ def situations(extract, mois):
                 "enceinte": {mois: p["enceinte"] == "1"},
                 "ressortissant_eee": {mois: p["nationalite"] in ("francaise", "ue", "")},
                 "duree_possession_titre_sejour": {mois: 5 if p["sejour_regulier_5ans"] == "1" else 0},
+                # Benefits the extract would show in `droits` (none of these is generated):
+                # OpenFisca would otherwise compute them and count them as RSA resources.
+                "asi": {m: 0.0 for m in recent},
+                "ass": {m: 0.0 for m in recent},
+                "aah": {m: 0.0 for m in recent},
             }
             for (var, m), v in income[p["id_personne"]].items():
                 ind.setdefault(var, {})[m] = v
@@ -119,13 +125,16 @@ def situations(extract, mois):
                     values[mois] = values[month_add(mois, -1)]
             individus[p["id_personne"]] = ind
         aide = sum(paid[(fid, c)] for c in ("al", "apl", "als"))
+        # Benefits in payment are taken as paid at the same amount over the 3 months
+        # before and the month itself (the RSA resource base reads the 3 months before).
         fam = {
             "parents": parents,
             "enfants": enfants,
-            "aide_logement": {mois: aide},
-            "af": {mois: paid[(fid, "af")]},
-            "cf": {mois: paid[(fid, "cf")]},
-            "asf": {mois: paid[(fid, "asf")]},
+            "aide_logement": {m: aide for m in recent},
+            "af": {m: paid[(fid, "af")] for m in recent},
+            "cf": {m: paid[(fid, "cf")] for m in recent},
+            "asf": {m: paid[(fid, "asf")] for m in recent},
+            "paje_base": {m: paid[(fid, "paje_base")] for m in recent},
         }
         if fid in separation:
             months = (int(mois[:4]) * 12 + int(mois[5:7])) - (int(separation[fid][:4]) * 12 + int(separation[fid][5:7]))
