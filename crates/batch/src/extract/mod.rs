@@ -108,17 +108,9 @@ fn locate(dir: &Path, table: Table) -> Result<Option<(PathBuf, &'static str)>, E
 
 fn sha256_file(path: &Path) -> Result<String, ExtractError> {
     let io = |e| ExtractError::Io { file: path.display().to_string(), source: e };
-    let mut file = std::fs::File::open(path).map_err(io)?;
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = std::io::Read::read(&mut file, &mut buf).map_err(io)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    hasher.update(std::fs::read(path).map_err(io)?);
+    Ok(reader::hex(hasher))
 }
 
 /// An empty frame with the contract's columns, for an absent optional table.
@@ -150,18 +142,14 @@ pub fn load(dir: &Path, mois: Mois) -> Result<Extract, ExtractError> {
             .iter()
             .map(|(table, path, format)| {
                 s.spawn(move || {
-                    let builder = if *format == "csv" {
+                    // CSV is hashed while it is parsed; Parquet, read by Polars, apart.
+                    let (builder, sha256) = if *format == "csv" {
                         reader::read_csv(path, *table)?
                     } else {
-                        reader::read_parquet(path, *table)?
+                        (reader::read_parquet(path, *table)?, sha256_file(path)?)
                     };
                     let (df, refus, read) = builder.finish()?;
-                    let file = InputFile {
-                        table: table.name(),
-                        path: path.display().to_string(),
-                        format,
-                        sha256: sha256_file(path)?,
-                    };
+                    let file = InputFile { table: table.name(), path: path.display().to_string(), format, sha256 };
                     Ok((*table, file, df, refus, read))
                 })
             })

@@ -7,11 +7,14 @@
 //! every column cast to text and parsed by the same cell parser, so both formats obey
 //! the same rules.
 
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
+use std::rc::Rc;
 
 use polars::prelude::*;
+use sha2::{Digest, Sha256};
 
 use super::ExtractError;
 use super::cells::{Cell, parse_cell};
@@ -269,9 +272,30 @@ pub struct Sample {
     pub rows: Vec<Vec<String>>,
 }
 
-fn open_csv(path: &Path, table: Table) -> Result<csv::Reader<Box<dyn Read>>, ExtractError> {
+/// A reader that feeds every byte it reads to a SHA-256, so a table is hashed (for the
+/// manifest) in the same pass that parses it.
+struct Hashing<R> {
+    inner: R,
+    hasher: Rc<RefCell<Sha256>>,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.borrow_mut().update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Lowercase hexadecimal of a finished SHA-256.
+pub fn hex(hasher: Sha256) -> String {
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn open_csv(path: &Path, table: Table) -> Result<(csv::Reader<Box<dyn Read>>, Rc<RefCell<Sha256>>), ExtractError> {
     let io = |e: std::io::Error| ExtractError::Io { file: path.display().to_string(), source: e };
-    let mut file = BufReader::new(File::open(path).map_err(io)?);
+    let hasher = Rc::new(RefCell::new(Sha256::new()));
+    let mut file = Hashing { inner: BufReader::new(File::open(path).map_err(io)?), hasher: hasher.clone() };
     let mut head = Vec::new();
     (&mut file).take(64 * 1024).read_to_end(&mut head).map_err(io)?;
     let mut start = 0;
@@ -286,7 +310,8 @@ fn open_csv(path: &Path, table: Table) -> Result<csv::Reader<Box<dyn Read>>, Ext
     }
     let sep = detect_separator(first_line, table);
     let body: Box<dyn Read> = Box::new(std::io::Cursor::new(head[start..].to_vec()).chain(file));
-    Ok(csv::ReaderBuilder::new().delimiter(sep).has_headers(true).flexible(true).from_reader(body))
+    let reader = csv::ReaderBuilder::new().delimiter(sep).has_headers(true).flexible(true).from_reader(body);
+    Ok((reader, hasher))
 }
 
 fn csv_header(reader: &mut csv::Reader<Box<dyn Read>>, path: &Path) -> Result<Vec<String>, ExtractError> {
@@ -302,7 +327,7 @@ fn csv_header(reader: &mut csv::Reader<Box<dyn Read>>, path: &Path) -> Result<Ve
 
 /// Header and first rows of a CSV table, for the privacy guard.
 pub fn sample_csv(path: &Path, table: Table) -> Result<Sample, ExtractError> {
-    let mut reader = open_csv(path, table)?;
+    let (mut reader, _) = open_csv(path, table)?;
     let header = csv_header(&mut reader, path)?;
     let mut rows = Vec::new();
     let mut record = csv::ByteRecord::new();
@@ -317,10 +342,10 @@ pub fn sample_csv(path: &Path, table: Table) -> Result<Sample, ExtractError> {
     Ok(Sample { header, rows })
 }
 
-/// Reads a whole CSV table.
-pub fn read_csv(path: &Path, table: Table) -> Result<TableBuilder, ExtractError> {
+/// Reads a whole CSV table; also returns the file's SHA-256 (hexadecimal).
+pub fn read_csv(path: &Path, table: Table) -> Result<(TableBuilder, String), ExtractError> {
     let file = path.display().to_string();
-    let mut reader = open_csv(path, table)?;
+    let (mut reader, hasher) = open_csv(path, table)?;
     let header = csv_header(&mut reader, path)?;
     let mut builder = TableBuilder::new(table, &file, &header)?;
     let mut record = csv::ByteRecord::new();
@@ -348,7 +373,12 @@ pub fn read_csv(path: &Path, table: Table) -> Result<TableBuilder, ExtractError>
             }
         }
     }
-    Ok(builder)
+    // Whatever the parser left unread (after an I/O error) still belongs to the hash.
+    let mut rest = reader.into_inner();
+    std::io::copy(&mut rest, &mut std::io::sink()).map_err(|e| ExtractError::Io { file: file.clone(), source: e })?;
+    drop(rest);
+    let sha = Rc::try_unwrap(hasher).map(|h| hex(h.into_inner())).unwrap_or_default();
+    Ok((builder, sha))
 }
 
 fn parquet_as_text(path: &Path) -> Result<DataFrame, ExtractError> {
