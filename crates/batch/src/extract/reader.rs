@@ -292,7 +292,10 @@ pub fn hex(hasher: Sha256) -> String {
     hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn open_csv(path: &Path, table: Table) -> Result<(csv::Reader<Box<dyn Read>>, Rc<RefCell<Sha256>>), ExtractError> {
+/// A CSV reader over a file, and the hash its bytes feed as they are read.
+type HashedCsv = (csv::Reader<Box<dyn Read>>, Rc<RefCell<Sha256>>);
+
+fn open_csv(path: &Path, table: Table) -> Result<HashedCsv, ExtractError> {
     let io = |e: std::io::Error| ExtractError::Io { file: path.display().to_string(), source: e };
     let hasher = Rc::new(RefCell::new(Sha256::new()));
     let mut file = Hashing { inner: BufReader::new(File::open(path).map_err(io)?), hasher: hasher.clone() };
