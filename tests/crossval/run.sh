@@ -16,7 +16,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 BIN="${CARGO_TARGET_DIR:-target}/debug/reperage"
 cargo build -q -p reperage
-WORK=out/crossval
+WORK="out/crossval/$MOIS-$FOYERS"
 rm -rf "$WORK" && mkdir -p "$WORK"
 "$BIN" generate --foyers "$FOYERS" --mois "$MOIS" --seed "$SEED" --out "$WORK/extrait"
 "$BIN" screen --extract "$WORK/extrait" --mois "$MOIS" --out "$WORK/screen" 2>/dev/null

@@ -65,13 +65,16 @@ fn round2(e: Expr) -> Expr {
     e.round(2, RoundMode::HalfAwayFromZero)
 }
 
-/// One row per foyer: for each benefit B, `B_statut`, `B_montant`, `B_en_paiement`.
+/// One row per foyer: for each benefit B, `B_statut`, `B_montant` (benefits with an
+/// amount), `B_en_paiement`.
 pub fn eligibilites(compiled: &Compiled, eval: &DataFrame) -> PolarsResult<DataFrame> {
     let mut cols = vec![col("id_foyer")];
     for r in compiled.rules.iter().filter(|r| r.kind == RuleKind::Prestation) {
         let b = r.prestation.clone().unwrap_or_else(|| r.id.clone());
         cols.push(col(r.statut.as_str()).alias(format!("{b}_statut")));
-        cols.push(round2(col(r.montant.as_str())).alias(format!("{b}_montant")));
+        if r.has_montant {
+            cols.push(round2(col(r.montant.as_str())).alias(format!("{b}_montant")));
+        }
         if let Some(p) = &r.en_paiement {
             cols.push(col(p.as_str()).alias(format!("{b}_en_paiement")));
         }

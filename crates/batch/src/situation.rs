@@ -53,6 +53,7 @@ fn member(personnes: &LazyFrame, role: &str) -> LazyFrame {
         col("rsdae").alias(s("rsdae")),
         col("nationalite").alias(s("nationalite")),
         col("sejour_regulier_5ans").alias(s("sejour_regulier_5ans")),
+        col("sejour_regulier_10ans").alias(s("sejour_regulier_10ans")),
         col("revenu_n2").alias(s("revenu_n2")),
         col("enceinte").alias(s("enceinte")),
     ])
@@ -113,7 +114,13 @@ pub fn build(extract: &Extract, mois: Mois) -> LazyFrame {
         );
     let in3 = col("mois_idx").gt_eq(lit(m - 3));
     let activite = col("nature").eq(lit("salaire")).or(col("nature").eq(lit("independant")));
-    let mut sums = vec![col("montant").filter(in3.clone()).sum().alias("_s3"), col("montant").sum().alias("_s12")];
+    let autre = col("role").eq(lit("autre"));
+    let mut sums = vec![
+        col("montant").filter(in3.clone()).sum().alias("_s3"),
+        col("montant").sum().alias("_s12"),
+        col("montant").filter(in3.clone().and(autre.clone())).sum().alias("_s3_autres"),
+        col("montant").filter(autre).sum().alias("_s12_autres"),
+    ];
     for n in NATURES {
         sums.push(col("montant").filter(in3.clone().and(col("nature").eq(lit(*n)))).sum().alias(format!("_s3_{n}")));
     }
@@ -223,7 +230,9 @@ pub fn build(extract: &Extract, mois: Mois) -> LazyFrame {
         inputs.push(col(c).fill_null(lit(0u32)).cast(DataType::Float64));
     }
     for role in ["allocataire", "conjoint"] {
-        for c in ["activite", "taux_incapacite", "rsdae", "nationalite", "sejour_regulier_5ans"] {
+        for c in
+            ["activite", "taux_incapacite", "rsdae", "nationalite", "sejour_regulier_5ans", "sejour_regulier_10ans"]
+        {
             inputs.push(col(format!("{c}_{role}")));
         }
     }
@@ -235,12 +244,12 @@ pub fn build(extract: &Extract, mois: Mois) -> LazyFrame {
     inputs.push(k3.clone().cast(DataType::Float64).alias("mois_connus_3m"));
     inputs.push(k12.clone().cast(DataType::Float64).alias("mois_connus_12m"));
     inputs.push(known3(col("_s3")).alias("ressources_3m_foyer"));
-    inputs.push(
-        when(k12.eq(lit(12u32)))
-            .then(col("_s12").fill_null(lit(0.0)))
-            .otherwise(lit(NULL).cast(DataType::Float64))
-            .alias("ressources_12m_foyer"),
-    );
+    let known12 = |e: Expr| {
+        when(k12.clone().eq(lit(12u32))).then(e.fill_null(lit(0.0))).otherwise(lit(NULL).cast(DataType::Float64))
+    };
+    inputs.push(known12(col("_s12")).alias("ressources_12m_foyer"));
+    inputs.push(known3(col("_s3_autres")).alias("ressources_3m_autres"));
+    inputs.push(known12(col("_s12_autres")).alias("ressources_12m_autres"));
     for n in NATURES {
         inputs.push(known3(col(format!("_s3_{n}"))).alias(format!("ressources_3m_{n}")));
     }
@@ -268,6 +277,7 @@ pub fn build(extract: &Extract, mois: Mois) -> LazyFrame {
         col("logement_conventionne"),
         col("colocation"),
         col("qpv").is_not_null().alias("en_qpv"),
+        territoire(col("commune")).alias("territoire"),
         col("suivi_social"),
         col("declaration_annuelle"),
         (lit(m) - month_index("dtr_derniere")).cast(DataType::Float64).alias("mois_depuis_derniere_dtr"),
@@ -279,4 +289,48 @@ pub fn build(extract: &Extract, mois: Mois) -> LazyFrame {
         col("date_cloture").is_not_null().and(col("date_cloture").lt_eq(date(end))).alias("dossier_clos"),
     ]);
     joined.select(inputs).sort([ID], SortMultipleOptions::default())
+}
+
+/// The territory of an INSEE commune code: the overseas regions (971 to 974) and Mayotte
+/// (976) have rules of their own; the other overseas collectivities count as `autre_outre_mer`.
+fn territoire(commune: Expr) -> Expr {
+    let prefix = |p: &str| commune.clone().str().starts_with(lit(p.to_string()));
+    when(commune.clone().is_null())
+        .then(lit(NULL).cast(DataType::String))
+        .when(prefix("971").or(prefix("972")).or(prefix("973")).or(prefix("974")))
+        .then(lit("drom"))
+        .when(prefix("976"))
+        .then(lit("mayotte"))
+        .when(prefix("97").or(prefix("98")))
+        .then(lit("autre_outre_mer"))
+        .otherwise(lit("metropole"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn territoire_follows_the_commune_code() {
+        let communes = Series::new(
+            "commune".into(),
+            [Some("93008"), Some("2A004"), Some("97411"), Some("97105"), Some("97608"), Some("97502"), None],
+        );
+        let df = DataFrame::new_infer_height(vec![communes.into()])
+            .and_then(|df| df.lazy().select([territoire(col("commune")).alias("t")]).collect())
+            .expect("evaluates");
+        let got: Vec<Option<&str>> = df.column("t").expect("column").str().expect("text").iter().collect();
+        assert_eq!(
+            got,
+            [
+                Some("metropole"),
+                Some("metropole"),
+                Some("drom"),
+                Some("drom"),
+                Some("mayotte"),
+                Some("autre_outre_mer"),
+                None
+            ]
+        );
+    }
 }

@@ -47,6 +47,8 @@ fn inputs_follow_the_documented_definitions() {
     assert_eq!(get("CL001", "ressources_3m_retraite"), Value::Nombre(750.0));
     assert_eq!(get("CL001", "ressources_12m_foyer"), Value::Nombre(3000.0));
     assert_eq!(get("CL001", "mois_connus_3m"), Value::Nombre(3.0));
+    assert_eq!(get("CL001", "ressources_3m_autres"), Value::Nombre(0.0));
+    assert_eq!(get("CL001", "territoire"), Value::Texte("metropole".into()));
     assert_eq!(get("CL001", "age_conjoint_mois"), Value::Inconnu);
     // CL002: birth given as a month only (1953-02) counts as 1953-02-28, the latest
     // possible day: on 2025-03-01 that is 72 years and 0 months, 864 whole months (a
@@ -76,6 +78,8 @@ fn inputs_follow_the_documented_definitions() {
     // CL005: born 1960-03-01, exactly 65 years on 2025-03-01.
     assert_eq!(get("CL005", "age_allocataire_mois"), Value::Nombre(780.0));
     assert_eq!(get("CL005", "taux_incapacite_allocataire"), Value::Nombre(80.0));
+    // CL005 lives in La Réunion (97411).
+    assert_eq!(get("CL005", "territoire"), Value::Texte("drom".into()));
 }
 
 #[test]
@@ -86,4 +90,59 @@ fn every_input_is_documented() {
     for name in rs.inputs.keys() {
         assert!(doc.contains(&format!("| `{name}` |")), "docs/situation.md does not document `{name}`");
     }
+}
+
+/// Resources of `autre` members, read straight from the CSV files, match the inputs
+/// `ressources_3m_autres` and `ressources_12m_autres` of every foyer that has one.
+#[test]
+fn resources_of_other_members_are_summed_apart() {
+    let df = situation_of("synthetique");
+    let dir = sample("synthetique");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).expect("csv");
+    let personnes = read("personnes.csv");
+    let autres: std::collections::BTreeMap<String, String> = personnes
+        .lines()
+        .skip(1)
+        .map(|l| l.split(';').collect::<Vec<_>>())
+        .filter(|f| f[2] == "autre")
+        .map(|f| (f[0].to_string(), f[1].to_string()))
+        .collect();
+    assert!(!autres.is_empty(), "the sample has members with role autre");
+    let mut expected3: std::collections::BTreeMap<String, f64> = Default::default();
+    let mut expected12: std::collections::BTreeMap<String, f64> = Default::default();
+    for l in read("ressources.csv").lines().skip(1) {
+        let f: Vec<&str> = l.split(';').collect();
+        let Some(foyer) = autres.get(f[0]) else { continue };
+        let amount: f64 = f[3].replace(',', ".").parse().expect("amount");
+        // The sample's month is 2025-03: 12 months back is 2024-03, 3 months back 2024-12.
+        if ("2024-03".."2025-03").contains(&f[1]) {
+            *expected12.entry(foyer.clone()).or_default() += amount;
+        }
+        if ("2024-12".."2025-03").contains(&f[1]) {
+            *expected3.entry(foyer.clone()).or_default() += amount;
+        }
+    }
+    let ids: Vec<Option<&str>> = df.column("id_foyer").expect("id").str().expect("str").iter().collect();
+    let mut checked = 0;
+    for (foyer, want3) in &expected3 {
+        let row = ids.iter().position(|x| *x == Some(foyer.as_str())).expect("foyer present");
+        let known3 = cell(&df, "mois_connus_3m", row) == Value::Nombre(3.0);
+        if known3 {
+            match cell(&df, "ressources_3m_autres", row) {
+                Value::Nombre(got) => assert!((got - want3).abs() < 0.005, "{foyer}: {got} vs {want3}"),
+                other => panic!("{foyer}: ressources_3m_autres is {other}"),
+            }
+            checked += 1;
+        }
+        if cell(&df, "mois_connus_12m", row) == Value::Nombre(12.0) {
+            let want12 = expected12[foyer];
+            match cell(&df, "ressources_12m_autres", row) {
+                Value::Nombre(got) => assert!((got - want12).abs() < 0.005, "{foyer}: {got} vs {want12}"),
+                other => panic!("{foyer}: ressources_12m_autres is {other}"),
+            }
+        }
+    }
+    assert!(checked > 0);
+    // A foyer without such members has 0, not unknown.
+    assert_eq!(cell(&df, "ressources_3m_autres", 0), Value::Nombre(0.0));
 }

@@ -37,6 +37,8 @@ pub struct CompiledRule {
     /// Monthly amount: the computed amount when eligible, 0 when not, null when
     /// undetermined (Float64 column; always null for rules without an amount).
     pub montant: String,
+    /// Whether the rule computes an amount (a benefit in kind, such as the CSS, does not).
+    pub has_montant: bool,
     /// Comma-separated missing inputs of an undetermined result (String column).
     pub manquants: String,
     /// Whether a right is in payment (Boolean column), for benefit rules.
@@ -303,6 +305,7 @@ impl Compiled {
                 prestation: rule.prestation.clone(),
                 statut,
                 montant,
+                has_montant: rule.has_montant,
                 manquants,
                 en_paiement: rule.has_en_paiement.then(|| column(&rule.id, "en_paiement")),
                 conditions: rule

@@ -210,6 +210,8 @@ pub struct TestCase {
     pub tolerance: f64,
     pub source: Option<String>,
     pub conditions: BTreeMap<String, bool>,
+    /// Expected values of named variables of the rule.
+    pub variables: BTreeMap<String, f64>,
     pub manquants: Option<Vec<String>>,
     /// 1-based line of the test in its file, for reports.
     pub line: usize,

@@ -112,6 +112,9 @@ pub struct TestRaw {
     pub conditions: BTreeMap<SString, Spanned<bool>>,
     /// Expected missing inputs of an undetermined result.
     pub manquants: Option<Vec<SString>>,
+    /// Expected values of named numeric variables (within the test's tolerance).
+    #[serde(default)]
+    pub variables: BTreeMap<SString, Spanned<f64>>,
 }
 
 /// `rules/parametres/<namespace>.toml`: each top-level table is one parameter.

@@ -112,6 +112,16 @@ fn check_case(compiled: &Compiled, df: &DataFrame, row: usize, rule: &str, case:
             failures.push(format!("condition {cond}: expected {}, got {got}", Value::Booleen(*expected)));
         }
     }
+    for (name, expected) in &case.variables {
+        match cell(df, &column(rule, name), row) {
+            Value::Nombre(got) if (got - expected).abs() <= case.tolerance => {}
+            got => failures.push(format!(
+                "variable {name}: expected {} ± {}, got {got}",
+                format_number(*expected),
+                format_number(case.tolerance)
+            )),
+        }
+    }
     if let Some(expected) = &case.manquants {
         let got: Vec<String> = match cell(df, &cr.manquants, row) {
             Value::Texte(t) => t.split(", ").map(str::to_string).collect(),

@@ -131,6 +131,8 @@ const PERSONNES: &[ColumnDef] = &[
     col("sexe", ColType::Enum(&["F", "M"]), false),
     col("nationalite", ColType::Enum(&["francaise", "ue", "hors_ue"]), false),
     col("sejour_regulier_5ans", ColType::Booleen, false),
+    // Extension of the contract (docs/extract.md): the 10-year residence of the ASPA.
+    col("sejour_regulier_10ans", ColType::Booleen, false),
     col("activite", ColType::Enum(ACTIVITES), false),
     col("enceinte", ColType::Booleen, false),
     col("taux_incapacite", ColType::Entier { min: 0, max: 100 }, false),

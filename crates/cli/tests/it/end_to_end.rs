@@ -41,7 +41,11 @@ fn screen_of_the_synthetic_sample_has_the_documented_schemas_and_counts() {
         assert_eq!(f[6], "2025-03");
     }
     let elig = read_output(&out.path().join("eligibilites.csv"));
-    assert_eq!(elig[0], "id_foyer;aspa_statut;aspa_montant;aspa_en_paiement;rsa_statut;rsa_montant;rsa_en_paiement");
+    assert_eq!(
+        elig[0],
+        "id_foyer;aspa_statut;aspa_montant;aspa_en_paiement;css_statut;css_en_paiement;\
+         ppa_statut;ppa_montant;ppa_en_paiement;rsa_statut;rsa_montant;rsa_en_paiement"
+    );
     assert_eq!(elig.len() - 1, 2000, "one row per evaluated foyer");
 
     let manifest: serde_json::Value =
@@ -79,7 +83,21 @@ fn hand_written_cases_give_the_amounts_computed_by_hand() {
     assert!(!sig.iter().any(|r| r.starts_with("CL002;")), "{sig:?}");
     let elig = read_output(&out.path().join("eligibilites.csv"));
     // (19 268,80 − (1 150 + 420,50) × 3 × 4) / 12 = 35,23 €.
-    assert!(elig.contains(&"CL002;eligible;35,23;true;non_eligible;0,00;false".to_string()), "{elig:?}");
+    // CL002 (couple of 72 and 70, ASPA in payment): no CSS — 12 × (1 150 + 420,50) = 18 846 €
+    // + ASPA after the 110 € couple deduction 12 × 100,37 = 1 204,44 € + forfait logement of
+    // an owner couple 12 × 635,71 × 1,5 × 14 % = 1 601,99 € gives 21 652,43 €, above the
+    // ceiling with contribution 10 166 × 1,5 × 1,35 = 20 586 €. No PPA (no earnings), no
+    // RSA (the ASPA comes first).
+    assert!(
+        elig.contains(
+            &"CL002;eligible;35,23;true;non_eligible;false;non_eligible;0,00;false;non_eligible;0,00;false".to_string()
+        ),
+        "{elig:?}"
+    );
+    // CL003: single parent of a 9-year-old earning 1 450 €/month, PPA in payment:
+    // 622,63 × 1,5 + 0,61 × 1 450 + 181,19 (full bonus: 1 450 ≥ 120 × 11,88) − 1 450 = 549,64 €.
+    assert!(elig.iter().any(|r| r.starts_with("CL003;") && r.contains(";eligible;549,64;true;")), "{elig:?}");
+    assert!(!sig.iter().any(|r| r.starts_with("CL003;ppa;")), "{sig:?}");
 }
 
 #[test]

@@ -126,6 +126,19 @@ pub(crate) fn check_tests_of(
                     )),
                 }
             }
+            let mut variables = BTreeMap::new();
+            for (name, value) in &t.variables {
+                match rule.defs.iter().find(|d| &d.name == name.get_ref()) {
+                    Some(d) if d.role == DefRole::Variable => {
+                        variables.insert(name.get_ref().clone(), *value.get_ref());
+                    }
+                    _ => diags.push(ctx.error(
+                        Kind::UnknownName,
+                        name.span(),
+                        format!("`{}` is not a variable of rule `{}`", name.get_ref(), rule.id),
+                    )),
+                }
+            }
             let mut manquants = None;
             if let Some(list) = &t.manquants {
                 for m in list {
@@ -157,6 +170,7 @@ pub(crate) fn check_tests_of(
                 tolerance: t.tolerance.unwrap_or(0.01),
                 source: t.source.clone(),
                 conditions,
+                variables,
                 manquants,
                 line: crate::diag::line_col(src, span.start).0,
             });
