@@ -60,7 +60,7 @@ ACTIVITE = {
 # The ASPA counts gross pensions and gross wages: OpenFisca reads them from these
 # variables. The extract gives `montant_brut` only sometimes; reperage's ASPA rule counts
 # net amounts (a stated simplification), so the net amount stands in when no gross is given.
-GROSS = {"salaire": "salaire_de_base", "retraite": "retraite_brute"}
+GROSS = {"salaire": "salaire_de_base", "independant": "salaire_de_base", "retraite": "retraite_brute"}
 NATIONALITE = {"francaise": "FR", "ue": "DE", "hors_ue": "DZ"}
 LOGEMENT = {
     "locataire": "locataire_vide", "locataire_meuble": "locataire_meuble", "proprietaire": "proprietaire",
@@ -172,6 +172,8 @@ def situations(extract, mois):
             "enfants": enfants + autres,
             "statut_occupation_logement": {m: LOGEMENT.get(f["statut_logement"], "locataire_vide") for m in year},
             "loyer": {m: loyer for m in year},
+            # The commune: OpenFisca raises the CSS ceiling in the overseas regions.
+            "depcom": {m: f["commune"] for m in year},
         }
         foyers_fiscaux[fid] = {"declarants": alloc + conj, "personnes_a_charge": enfants + autres}
         for pid in autres:
