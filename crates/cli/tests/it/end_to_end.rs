@@ -75,8 +75,8 @@ fn hand_written_cases_give_the_amounts_computed_by_hand() {
     assert!(sig.iter().any(|r| r.starts_with("CL001;aspa;prestation;eligible;784,29;")), "{sig:?}");
     // CL004: February 2025 resources missing: undetermined, the missing input named.
     assert!(
-        sig.iter()
-            .any(|r| r.starts_with("CL004;aspa;prestation;indetermine;;données manquantes : ressources_3m_foyer")),
+        sig.iter().any(|r| r.starts_with("CL004;aspa;prestation;indetermine;;données manquantes : ")
+            && r.contains("ressources_3m_foyer")),
         "{sig:?}"
     );
     // CL002 receives the ASPA: eligible but not a non-take-up case.
@@ -210,7 +210,8 @@ fn explain_shows_conditions_values_and_parameters() {
     );
     let json: serde_json::Value = serde_json::from_slice(&run.stdout).expect("json");
     assert_eq!(json["regles"][0]["statut"], "indetermine");
-    assert_eq!(json["regles"][0]["manquants"][0], "ressources_3m_foyer");
+    let manquants = json["regles"][0]["manquants"].as_array().expect("list");
+    assert!(manquants.iter().any(|m| m == "ressources_3m_foyer"), "{manquants:?}");
     let run =
         reperage(&["explain", "--extract", extract.to_str().expect("p"), "--mois", "2025-03", "--foyer", "NOPE"], &[]);
     assert_eq!(run.status.code(), Some(1));
