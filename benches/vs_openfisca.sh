@@ -13,11 +13,7 @@ N="${1:-100000}"
 MOIS="${2:-2025-03}"
 DIR="${BENCH_DIR:-/tmp/reperage-vs-openfisca}"
 BIN="${CARGO_TARGET_DIR:-target}/release/reperage"
-VENV=tests/crossval/.venv
-if [ ! -x "$VENV/bin/python" ]; then
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q "openfisca-france==176.1.8"
-fi
+. tests/crossval/venv.sh
 cargo build --release -p reperage --locked
 rm -rf "$DIR" && mkdir -p "$DIR"
 measure() {

@@ -9,11 +9,7 @@ cd "$(dirname "$0")/../.."
 FOYERS="${1:-5000}"
 MOIS="${2:-2025-03}"
 SEED="${3:-11}"
-VENV=tests/crossval/.venv
-if [ ! -x "$VENV/bin/python" ]; then
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q "openfisca-france==176.1.8"
-fi
+. tests/crossval/venv.sh
 BIN="${CARGO_TARGET_DIR:-target}/debug/reperage"
 cargo build -q -p reperage
 WORK="out/crossval/$MOIS-$FOYERS"
