@@ -132,6 +132,31 @@ pub fn build(extract: &Extract, mois: Mois) -> LazyFrame {
                 .alias(format!("_act3_{role}")),
         );
     }
+    // Each of the three months before M, for benefits computed month by month (PPA).
+    for k in 1..=3 {
+        let this = col("mois_idx").eq(lit(m - k));
+        sums.push(col("montant").filter(this.clone()).sum().alias(format!("_s_m{k}")));
+        sums.push(
+            col("montant")
+                .filter(this.clone().and(col("nature").eq(lit("bourse"))))
+                .sum()
+                .alias(format!("_s_m{k}_bourse")),
+        );
+        sums.push(
+            col("montant")
+                .filter(this.clone().and(col("role").eq(lit("autre"))))
+                .sum()
+                .alias(format!("_s_m{k}_autres")),
+        );
+        for role in ["allocataire", "conjoint"] {
+            sums.push(
+                col("montant")
+                    .filter(this.clone().and(activite.clone()).and(col("role").eq(lit(role))))
+                    .sum()
+                    .alias(format!("_act_m{k}_{role}")),
+            );
+        }
+    }
     let sums = ressources.clone().group_by([col(ID)]).agg(sums);
 
     // A month is known when the allocataire, and the conjoint if any, have a row for it.
@@ -153,6 +178,9 @@ pub fn build(extract: &Extract, mois: Mois) -> LazyFrame {
         .agg([
             count_if(col("_known").and(col("mois_idx").gt_eq(lit(m - 3)))).alias("_k3"),
             count_if(col("_known")).alias("_k12"),
+            count_if(col("_known").and(col("mois_idx").eq(lit(m - 1)))).alias("_k_m1"),
+            count_if(col("_known").and(col("mois_idx").eq(lit(m - 2)))).alias("_k_m2"),
+            count_if(col("_known").and(col("mois_idx").eq(lit(m - 3)))).alias("_k_m3"),
         ]);
 
     // Rights in payment for M.
@@ -260,6 +288,24 @@ pub fn build(extract: &Extract, mois: Mois) -> LazyFrame {
             .otherwise(lit(NULL).cast(DataType::Float64))
             .alias("revenus_activite_3m_conjoint"),
     );
+    let with_conjoint = col("nb_conjoints").fill_null(lit(0u32)).gt(lit(0u32));
+    for k in 1..=3 {
+        let known = |e: Expr| {
+            when(col(format!("_k_m{k}")).fill_null(lit(0u32)).eq(lit(1u32)))
+                .then(e.fill_null(lit(0.0)))
+                .otherwise(lit(NULL).cast(DataType::Float64))
+        };
+        inputs.push(known(col(format!("_s_m{k}"))).alias(format!("ressources_m{k}_foyer")));
+        inputs.push(known(col(format!("_s_m{k}_bourse"))).alias(format!("ressources_m{k}_bourse")));
+        inputs.push(known(col(format!("_s_m{k}_autres"))).alias(format!("ressources_m{k}_autres")));
+        inputs.push(known(col(format!("_act_m{k}_allocataire"))).alias(format!("revenus_activite_m{k}_allocataire")));
+        inputs.push(
+            when(with_conjoint.clone())
+                .then(known(col(format!("_act_m{k}_conjoint"))))
+                .otherwise(lit(NULL).cast(DataType::Float64))
+                .alias(format!("revenus_activite_m{k}_conjoint")),
+        );
+    }
     for code in PRESTATIONS {
         let flag = col(format!("{code}_en_paiement")).fill_null(lit(false));
         inputs.push(flag.clone().alias(format!("{code}_en_paiement")));

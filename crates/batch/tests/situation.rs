@@ -65,6 +65,10 @@ fn inputs_follow_the_documented_definitions() {
     assert_eq!(get("CL003", "rsa_en_paiement"), Value::Booleen(false));
     assert_eq!(get("CL003", "rsa_montant_verse"), Value::Nombre(0.0));
     assert_eq!(get("CL003", "revenus_activite_3m_allocataire"), Value::Nombre(4350.0));
+    assert_eq!(get("CL003", "revenus_activite_m1_allocataire"), Value::Nombre(1450.0));
+    assert_eq!(get("CL003", "revenus_activite_m3_allocataire"), Value::Nombre(1450.0));
+    assert_eq!(get("CL003", "ressources_m2_foyer"), Value::Nombre(1450.0));
+    assert_eq!(get("CL003", "revenus_activite_m1_conjoint"), Value::Inconnu, "no conjoint");
     assert_eq!(get("CL003", "date_derniere_demenagement"), Value::Date("2025-01-15".into()));
     assert_eq!(get("CL003", "date_derniere_naissance"), Value::Inconnu);
     assert_eq!(get("CL003", "mois_depuis_derniere_dtr"), Value::Nombre(2.0));
@@ -73,6 +77,11 @@ fn inputs_follow_the_documented_definitions() {
     assert_eq!(get("CL004", "mois_connus_12m"), Value::Nombre(11.0));
     assert_eq!(get("CL004", "ressources_3m_foyer"), Value::Inconnu);
     assert_eq!(get("CL004", "ressources_12m_foyer"), Value::Inconnu);
+    // Month by month: M-1 (February) unknown, M-2 and M-3 known (0 €).
+    assert_eq!(get("CL004", "ressources_m1_foyer"), Value::Inconnu);
+    assert_eq!(get("CL004", "revenus_activite_m1_allocataire"), Value::Inconnu);
+    assert_eq!(get("CL004", "ressources_m2_foyer"), Value::Nombre(0.0));
+    assert_eq!(get("CL004", "ressources_m3_foyer"), Value::Nombre(0.0));
     assert_eq!(get("CL004", "statut_logement"), Value::Texte("heberge_gratuit".into()));
     assert_eq!(get("CL004", "suivi_social"), Value::Inconnu);
     // CL005: born 1960-03-01, exactly 65 years on 2025-03-01.

@@ -51,6 +51,20 @@ pub fn markdown(rs: &RuleSet) -> String {
                     .collect();
                 let _ = writeln!(out, "| `{}` | {}{} | {} |", d.name, d.titre, form, bases.join("; ").trim());
             }
+            if !r.fonctions.is_empty() {
+                out.push_str("\nFunctions (expanded at each call):\n\n| function | meaning | basis |\n|---|---|---|\n");
+                for f in &r.fonctions {
+                    let bases: Vec<String> = f.base_legale.iter().map(|b| b.to_string()).collect();
+                    let _ = writeln!(
+                        out,
+                        "| `{}({})` | {} | {} |",
+                        f.name,
+                        f.parametres.join(", "),
+                        f.titre,
+                        bases.join("; ")
+                    );
+                }
+            }
             if r.simplifications.is_empty() {
                 out.push_str("\nSimplifications: none stated.\n");
             } else {

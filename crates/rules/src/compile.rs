@@ -296,7 +296,7 @@ impl Compiled {
             };
             nodes.insert(montant.clone(), (montant_expr.alias(montant.as_str()), montant_deps));
             let manquants = column(&rule.id, "manquants");
-            manquants_exprs.push(missing_inputs_expr(rs, rule).alias(manquants.as_str()));
+            manquants_exprs.push(missing_inputs_expr(&ec, rs, rule)?.alias(manquants.as_str()));
 
             let (inputs, params) = inputs_and_params(rs, rule);
             rules.push(CompiledRule {
@@ -488,9 +488,9 @@ fn inputs_and_params(rs: &RuleSet, rule: &crate::model::Rule) -> (BTreeSet<Strin
 /// of unknown definitions only: a known definition (say a condition that is false, or
 /// a variable that did not need the input) stops the chain. So a single person's
 /// unknown `age_conjoint_mois` is not blamed when `en_couple` is false.
-fn missing_inputs_expr(rs: &RuleSet, rule: &crate::model::Rule) -> Expr {
+fn missing_inputs_expr(ec: &ExprCompiler, rs: &RuleSet, rule: &crate::model::Rule) -> Result<Expr, CompileError> {
     let mut memo: BTreeMap<(String, String), BTreeMap<String, Expr>> = BTreeMap::new();
-    let blamed = blame(rs, &rule.id, "eligible", &mut memo, 0);
+    let blamed = blame(ec, rs, &rule.id, "eligible", &mut memo, 0)?;
     let parts: Vec<Expr> = blamed
         .into_iter()
         .map(|(input, path_unknown)| {
@@ -501,21 +501,73 @@ fn missing_inputs_expr(rs: &RuleSet, rule: &crate::model::Rule) -> Expr {
         .collect();
     let eligible = column(&rule.id, "eligible");
     let list = if parts.is_empty() { null_of(Type::Texte) } else { concat_str(parts, ", ", true) };
-    when(col(eligible.as_str()).is_null().and(list.clone().neq(lit("")))).then(list).otherwise(null_of(Type::Texte))
+    Ok(when(col(eligible.as_str()).is_null().and(list.clone().neq(lit("")))).then(list).otherwise(null_of(Type::Texte)))
+}
+
+/// Something an expression reads: a situation input or a definition (rule, name).
+enum Read {
+    Input(String),
+    Def(String, String),
+}
+
+/// What `e` reads, each with the condition (a boolean expression, never null) under
+/// which its value can make `e` unknown: a branch of `si` only when the condition
+/// selects it; in `si_inconnu(x, v)`, never `x` (its unknown is replaced), `v` only when
+/// `x` is unknown.
+fn reads(ec: &ExprCompiler, e: &RExpr, cond: Expr, out: &mut Vec<(Read, Expr)>) -> Result<(), CompileError> {
+    match &e.kind {
+        RKind::Input(name) => out.push((Read::Input(name.clone()), cond)),
+        RKind::Def { rule, name } => out.push((Read::Def(rule.clone(), name.clone()), cond)),
+        RKind::Call(Func::Si, args) if args.len() == 3 => {
+            reads(ec, &args[0], cond.clone(), out)?;
+            let c = ec.compile(&args[0])?;
+            reads(ec, &args[1], cond.clone().and(c.clone().fill_null(lit(false))), out)?;
+            reads(ec, &args[2], cond.and(c.not().fill_null(lit(false))), out)?;
+        }
+        RKind::Call(Func::SiInconnu, args) if args.len() == 2 => {
+            let x = ec.compile(&args[0])?;
+            reads(ec, &args[1], cond.and(x.is_null()), out)?;
+        }
+        RKind::Neg(x) | RKind::Not(x) | RKind::Bareme(_, x) => reads(ec, x, cond, out)?,
+        RKind::Binary(_, a, b) => {
+            reads(ec, a, cond.clone(), out)?;
+            reads(ec, b, cond, out)?;
+        }
+        RKind::In(x, items) => {
+            reads(ec, x, cond.clone(), out)?;
+            for i in items {
+                reads(ec, i, cond.clone(), out)?;
+            }
+        }
+        RKind::Call(_, args) => {
+            for a in args {
+                reads(ec, a, cond.clone(), out)?;
+            }
+        }
+        RKind::Nombre(_)
+        | RKind::Booleen(_)
+        | RKind::Texte(_)
+        | RKind::DateLit(_)
+        | RKind::Param(_)
+        | RKind::MoisReference => {}
+    }
+    Ok(())
 }
 
 /// For definition `name` of `rule`: input → "this input is reached from the definition
-/// through unknown definitions only" (a boolean expression, never null).
+/// through unknown definitions only, along branches that count" (a boolean expression,
+/// never null).
 fn blame(
+    ec: &ExprCompiler,
     rs: &RuleSet,
     rule: &str,
     name: &str,
     memo: &mut BTreeMap<(String, String), BTreeMap<String, Expr>>,
     depth: usize,
-) -> BTreeMap<String, Expr> {
+) -> Result<BTreeMap<String, Expr>, CompileError> {
     let key = (rule.to_string(), name.to_string());
     if let Some(m) = memo.get(&key) {
-        return m.clone();
+        return Ok(m.clone());
     }
     let mut out: BTreeMap<String, Expr> = BTreeMap::new();
     let add = |out: &mut BTreeMap<String, Expr>, input: String, cond: Expr| {
@@ -525,36 +577,38 @@ fn blame(
         };
         out.insert(input, merged);
     };
-    // Children: (rule, name) of definitions read, and direct inputs.
-    let (children, inputs): (Vec<(String, String)>, Vec<String>) = match rs.rule(rule).and_then(|r| r.def(name)) {
+    let mut read = Vec::new();
+    match rs.rule(rule).and_then(|r| r.def(name)) {
         Some(def) => match &def.body {
-            DefBody::Expr(e, _) => (
-                e.defs().into_iter().map(|(r, n)| (r.to_string(), n.to_string())).collect(),
-                e.inputs().into_iter().map(String::from).collect(),
-            ),
+            DefBody::Expr(e, _) => reads(ec, e, lit(true), &mut read)?,
             DefBody::Toutes(cs) | DefBody::UneDe(cs) => {
-                (cs.iter().map(|c| (rule.to_string(), c.clone())).collect(), vec![])
+                read.extend(cs.iter().map(|c| (Read::Def(rule.to_string(), c.clone()), lit(true))));
             }
-            DefBody::Non(c) => (vec![(rule.to_string(), c.clone())], vec![]),
+            DefBody::Non(c) => read.push((Read::Def(rule.to_string(), c.clone()), lit(true))),
         },
         // A derived output (`statut`, `montant`) of another rule.
-        None => (vec![(rule.to_string(), "eligible".into()), (rule.to_string(), "montant_calcule".into())], vec![]),
-    };
-    for input in inputs {
-        add(&mut out, input, lit(true));
-    }
-    // The checker refuses cycles; the depth bound only guards the recursion.
-    if depth < 64 {
-        for (r, n) in children {
-            if rs.rule(&r).and_then(|x| x.def(&n)).is_none() && !matches!(n.as_str(), "statut" | "montant") {
-                continue;
-            }
-            let unknown = col(column(&r, &n).as_str()).is_null();
-            for (input, cond) in blame(rs, &r, &n, memo, depth + 1) {
-                add(&mut out, input, unknown.clone().and(cond));
+        None => {
+            for n in ["eligible", "montant_calcule"] {
+                read.push((Read::Def(rule.to_string(), n.to_string()), lit(true)));
             }
         }
     }
+    for (r, cond) in read {
+        match r {
+            Read::Input(input) => add(&mut out, input, cond),
+            // The checker refuses cycles; the depth bound only guards the recursion.
+            Read::Def(r, n) if depth < 64 => {
+                if rs.rule(&r).and_then(|x| x.def(&n)).is_none() && !matches!(n.as_str(), "statut" | "montant") {
+                    continue;
+                }
+                let unknown = col(column(&r, &n).as_str()).is_null().and(cond);
+                for (input, c) in blame(ec, rs, &r, &n, memo, depth + 1)? {
+                    add(&mut out, input, unknown.clone().and(c));
+                }
+            }
+            Read::Def(..) => {}
+        }
+    }
     memo.insert(key, out.clone());
-    out
+    Ok(out)
 }

@@ -198,6 +198,18 @@ pub struct Def {
     pub base_legale: Vec<LegalBasis>,
 }
 
+/// A function of a rule (`[fonctions.x]`), kept for documentation: its calls are
+/// already expanded in the definitions' bodies.
+#[derive(Debug, Clone)]
+pub struct Fonction {
+    pub name: String,
+    pub titre: String,
+    pub parametres: Vec<String>,
+    pub expr: String,
+    pub description: Option<String>,
+    pub base_legale: Vec<LegalBasis>,
+}
+
 /// Expected result of a test case.
 #[derive(Debug, Clone)]
 pub struct TestCase {
@@ -283,6 +295,7 @@ pub struct Rule {
     /// `montant_versable` (the amount reaches the payment threshold) and `en_paiement`;
     /// last `eligible` (eligibility and a payable amount).
     pub defs: Vec<Def>,
+    pub fonctions: Vec<Fonction>,
     /// The rule computes an amount (`montant_calcule`).
     pub has_montant: bool,
     /// The rule says whether a right is in payment (`en_paiement`).

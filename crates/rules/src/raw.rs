@@ -46,6 +46,8 @@ pub struct RuleFileRaw {
     /// Boolean expression: a right to this benefit is in payment for the month.
     pub en_paiement: Option<SString>,
     #[serde(default)]
+    pub fonctions: BTreeMap<SString, Spanned<FonctionRaw>>,
+    #[serde(default)]
     pub variables: BTreeMap<SString, Spanned<VariableRaw>>,
     #[serde(default)]
     pub conditions: BTreeMap<SString, Spanned<ConditionRaw>>,
@@ -64,6 +66,18 @@ pub struct VariableRaw {
     pub titre: SString,
     pub expr: SString,
     pub unite: Option<String>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub base_legale: Vec<Spanned<LegalBasisRaw>>,
+}
+
+/// A function of the rule: an expression of its parameters, expanded at each call.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FonctionRaw {
+    pub titre: SString,
+    pub parametres: Vec<SString>,
+    pub expr: SString,
     pub description: Option<String>,
     #[serde(default)]
     pub base_legale: Vec<Spanned<LegalBasisRaw>>,

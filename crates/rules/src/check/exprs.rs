@@ -184,6 +184,7 @@ pub(crate) fn resolve_and_type(
                 base_legale: d.base_legale.clone(),
                 simplifications: d.simplifications.clone(),
                 defs,
+                fonctions: d.fonctions.clone(),
                 has_montant: d.has_montant,
                 has_en_paiement: d.has_en_paiement,
                 tests: Vec::new(),

@@ -11,6 +11,7 @@
 //! returns a rule set when there is no error.
 
 mod exprs;
+mod functions;
 mod params;
 mod rules;
 mod situation;

@@ -8,10 +8,11 @@ use std::ops::Range;
 use toml::Spanned;
 
 use super::Ctx;
+use super::functions;
 use super::situation::is_identifier;
 use crate::diag::{Diagnostics, Kind};
 use crate::expr::{self, Expr};
-use crate::model::{DefRole, LegalBasis, RESERVED_NAMES, RuleKind, Simplification, SourceFile};
+use crate::model::{DefRole, Fonction, LegalBasis, RESERVED_NAMES, RuleKind, Simplification, SourceFile};
 use crate::raw::{ConditionRaw, LegalBasisRaw, RuleFileRaw, SString, TestRaw};
 
 /// An expression as written in a file: its text, the span of the TOML string holding
@@ -24,7 +25,7 @@ pub(crate) struct ExprSrc {
 }
 
 impl ExprSrc {
-    fn parse(ctx: Ctx<'_>, s: &SString, diags: &mut Diagnostics) -> ExprSrc {
+    pub(crate) fn parse(ctx: Ctx<'_>, s: &SString, diags: &mut Diagnostics) -> ExprSrc {
         let text = s.get_ref().clone();
         let span = s.span();
         let ast = match expr::parse(&text) {
@@ -73,6 +74,7 @@ pub(crate) struct Draft {
     pub base_legale: Vec<LegalBasis>,
     pub simplifications: Vec<Simplification>,
     pub defs: Vec<DraftDef>,
+    pub fonctions: Vec<Fonction>,
     pub has_montant: bool,
     pub has_en_paiement: bool,
     pub situation_de_base: BTreeMap<SString, Spanned<toml::Value>>,
@@ -81,7 +83,7 @@ pub(crate) struct Draft {
 
 /// Reads the legal bases of an element; reports entries without text or URL, and an
 /// empty list when `required`.
-fn legal_bases(
+pub(crate) fn legal_bases(
     ctx: Ctx<'_>,
     raw: &[Spanned<LegalBasisRaw>],
     required: Option<(&str, Range<usize>)>,
@@ -364,6 +366,15 @@ pub(crate) fn read_rule_file(ctx: Ctx<'_>, diags: &mut Diagnostics) -> Option<Dr
         base_legale: base_legale.clone(),
     });
 
+    // Calls to the rule's functions are expanded before names are resolved.
+    let funcs = functions::read(ctx, &raw.fonctions, diags);
+    for def in &mut defs {
+        match &mut def.body {
+            DraftBody::Expr(src) | DraftBody::Seuil(Some(src)) => functions::inline_calls(ctx, src, &funcs, diags),
+            _ => {}
+        }
+    }
+
     if diags.errors().count() > errors_before && defs.is_empty() {
         return None;
     }
@@ -378,6 +389,7 @@ pub(crate) fn read_rule_file(ctx: Ctx<'_>, diags: &mut Diagnostics) -> Option<Dr
         base_legale,
         simplifications,
         defs,
+        fonctions: funcs.into_values().map(|f| f.doc).collect(),
         has_montant,
         has_en_paiement,
         situation_de_base: raw.situation_de_base,

@@ -8,6 +8,7 @@ use crate::date::{Date, Mois};
 use crate::diag::{Diagnostics, Kind};
 use crate::model::{DefRole, Input, Rule, SourceFile, Statut, TestCase, Type, Value};
 use crate::raw::SString;
+use toml::Spanned;
 
 /// A test value written `"inconnu"` is explicitly unknown (TOML has no null), which
 /// lets a case override a value of `situation_de_base` with "unknown".
@@ -113,32 +114,8 @@ pub(crate) fn check_tests_of(
             };
             let mut situation = base.clone();
             read_situation(ctx, inputs, &t.situation, &mut situation, diags);
-            let mut conditions = BTreeMap::new();
-            for (name, value) in &t.conditions {
-                match rule.defs.iter().find(|d| &d.name == name.get_ref()) {
-                    Some(d) if d.role == DefRole::Condition => {
-                        conditions.insert(name.get_ref().clone(), *value.get_ref());
-                    }
-                    _ => diags.push(ctx.error(
-                        Kind::UnknownName,
-                        name.span(),
-                        format!("`{}` is not a condition of rule `{}`", name.get_ref(), rule.id),
-                    )),
-                }
-            }
-            let mut variables = BTreeMap::new();
-            for (name, value) in &t.variables {
-                match rule.defs.iter().find(|d| &d.name == name.get_ref()) {
-                    Some(d) if d.role == DefRole::Variable => {
-                        variables.insert(name.get_ref().clone(), *value.get_ref());
-                    }
-                    _ => diags.push(ctx.error(
-                        Kind::UnknownName,
-                        name.span(),
-                        format!("`{}` is not a variable of rule `{}`", name.get_ref(), rule.id),
-                    )),
-                }
-            }
+            let conditions = expected_defs(ctx, rule, &t.conditions, DefRole::Condition, diags);
+            let variables = expected_defs(ctx, rule, &t.variables, DefRole::Variable, diags);
             let mut manquants = None;
             if let Some(list) = &t.manquants {
                 for m in list {
@@ -177,4 +154,30 @@ pub(crate) fn check_tests_of(
         }
     }
     rules
+}
+
+/// The expected values a test gives for definitions of `role` (conditions or
+/// variables) of its own rule; a name that is not one is reported.
+fn expected_defs<T: Copy>(
+    ctx: Ctx<'_>,
+    rule: &Rule,
+    given: &BTreeMap<SString, Spanned<T>>,
+    role: DefRole,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, T> {
+    let what = if role == DefRole::Condition { "condition" } else { "variable" };
+    let mut out = BTreeMap::new();
+    for (name, value) in given {
+        match rule.def(name.get_ref()) {
+            Some(d) if d.role == role => {
+                out.insert(name.get_ref().clone(), *value.get_ref());
+            }
+            _ => diags.push(ctx.error(
+                Kind::UnknownName,
+                name.span(),
+                format!("`{}` is not a {what} of rule `{}`", name.get_ref(), rule.id),
+            )),
+        }
+    }
+    out
 }

@@ -203,3 +203,40 @@ fn scales_follow_their_brackets() {
     assert_eq!(plafond(3), Value::Nombre(1100.0 * (1.8 + 2.0 * 0.4)));
     assert_eq!(plafond(4), Value::Inconnu, "below the first bound: unknown, not 0");
 }
+
+/// A rule whose functions are called with different arguments, one function calling
+/// another; each call must give what the body written out by hand gives.
+#[test]
+fn a_function_call_is_its_body_with_the_arguments_in_place() {
+    let situation = "[x]\ntype = \"nombre\"\ntitre = \"X\"\n[y]\ntype = \"nombre\"\ntitre = \"Y\"\n";
+    let base = "base_legale = [{ texte = \"T\", url = \"u\" }]";
+    let rule = format!(
+        "id = \"f\"\ntitre = \"F\"\ntype = \"evenement\"\n{base}\n\
+         [fonctions.au_dela]\ntitre = \"part au-delà d'un seuil\"\nparametres = [\"montant\", \"seuil\"]\n\
+         expr = \"max(0, montant - seuil)\"\n\
+         [fonctions.double_au_dela]\ntitre = \"deux fois\"\nparametres = [\"v\"]\n\
+         expr = \"2 * au_dela(v, y)\"\n\
+         [variables.a]\ntitre = \"a\"\nexpr = \"au_dela(x, 10) + au_dela(y, x)\"\n\
+         [variables.b]\ntitre = \"b\"\nexpr = \"double_au_dela(x + 1)\"\n\
+         [conditions.c]\ntitre = \"c\"\nexpr = \"a > 5\"\n{base}\n\
+         [eligibilite]\ntoutes = [\"c\"]\n"
+    );
+    let files = with_file(with_file(Vec::new(), "situation.toml", situation), "f.toml", &rule);
+    let rs = checked(&files, "2025-01");
+    let compiled = Compiled::new(&rs, mois("2025-01"), None).expect("compiles");
+    let df = df!("x" => [Some(30.0), Some(4.0), None], "y" => [Some(50.0), Some(1.0), Some(3.0)]).expect("frame");
+    let out = compiled.apply(df.lazy()).collect().expect("evaluates");
+    let get = |c: &str, row| cell(&out, &format!("f.{c}"), row);
+    // Row 0: max(0, 30-10) + max(0, 50-30) = 40; 2 × max(0, 31-50) = 0.
+    assert_eq!(get("a", 0), Value::Nombre(40.0));
+    assert_eq!(get("b", 0), Value::Nombre(0.0));
+    // Row 1: max(0, 4-10) + max(0, 1-4) = 0; 2 × max(0, 5-1) = 8.
+    assert_eq!(get("a", 1), Value::Nombre(0.0));
+    assert_eq!(get("b", 1), Value::Nombre(8.0));
+    // Row 2: x unknown: both unknown, and the missing input is named.
+    assert_eq!(get("a", 2), Value::Inconnu);
+    assert_eq!(get("b", 2), Value::Inconnu);
+    assert_eq!(get("statut", 2), Value::Texte("indetermine".into()));
+    assert_eq!(get("manquants", 2), Value::Texte("x".into()));
+    assert_eq!(rs.rule("f").map(|r| r.fonctions.len()), Some(2), "functions kept for the catalog");
+}
