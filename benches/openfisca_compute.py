@@ -1,7 +1,7 @@
 """OpenFisca-France side of the side-by-side benchmark (benches/vs_openfisca.sh).
 
 Builds one OpenFisca situation per foyer of an extract exactly as the cross-check does
-(tests/crossval/crossval.py), then computes the four benefits for the month: ASPA, RSA,
+(tests/crossval/crossval.py, one array per variable and period), then computes the four benefits for the month: ASPA, RSA,
 prime d'activité and the CSS resource test. Prints the time of each step.
 """
 
@@ -17,14 +17,13 @@ import crossval  # noqa: E402
 def main():
     extract, mois = sys.argv[1], sys.argv[2]
     t0 = time.perf_counter()
-    from openfisca_core.simulation_builder import SimulationBuilder
     from openfisca_france import FranceTaxBenefitSystem
 
     tbs = FranceTaxBenefitSystem()
     crossval.adjust_parameters(tbs, mois, align_ppa=True)
     t1 = time.perf_counter()
     situation = crossval.situations(extract, mois)
-    sim = SimulationBuilder().build_from_entities(tbs, situation)
+    sim = crossval.build_simulation(tbs, situation)
     t2 = time.perf_counter()
     for variable in ["aspa", "rsa", "ppa", "css_cmu_base_ressources", "cmu_c_plafond", "acs_plafond"]:
         sim.calculate(variable, mois)
