@@ -19,13 +19,20 @@ pub enum Outcome {
     NotFound,
 }
 
-pub fn explain_foyer(dir: &Path, mois: Mois, rules: &RuleSet, id_foyer: &str) -> Result<Outcome, ScreenError> {
+pub fn explain_foyer(
+    dir: &Path,
+    precedent: Option<&Path>,
+    mois: Mois,
+    rules: &RuleSet,
+    id_foyer: &str,
+) -> Result<Outcome, ScreenError> {
     let extract = extract::load(dir, mois)?;
+    let previous = precedent.map(|p| extract::load(p, mois.plus(-1))).transpose()?;
     if let Some(q) = extract.foyers_quarantaine.iter().find(|q| q.id_foyer == id_foyer) {
         return Ok(Outcome::Quarantined { motif: q.motif.clone() });
     }
     let compiled = Compiled::new(rules, mois, None)?;
-    let one = situation::build(&extract, mois).filter(col("id_foyer").eq(lit(id_foyer)));
+    let one = situation::build(&extract, previous.as_ref(), mois).filter(col("id_foyer").eq(lit(id_foyer)));
     let df = compiled.apply(one).collect()?;
     if df.height() == 0 {
         return Ok(Outcome::NotFound);

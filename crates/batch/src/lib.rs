@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! extract dir ─► extract::load (privacy guard, reading, validation, quarantine)
-//!             ─► situation::build (one row per foyer)
+//!             ─► situation::build (one row per foyer; precedent: last month's extract compared)
 //!             ─► reperage_rules::Compiled::apply (every rule, one Polars query)
 //!             ─► screen outputs: eligibilites, signalements, quarantaine/, manifest.json
 //! ```
@@ -12,5 +12,6 @@ pub mod explain;
 pub mod extract;
 pub mod generate;
 pub mod output;
+pub mod precedent;
 pub mod screen;
 pub mod situation;

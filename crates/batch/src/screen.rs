@@ -44,6 +44,8 @@ pub struct Options<'a> {
     /// Told each stage as it starts (for a progress display).
     pub progress: &'a dyn Fn(&str),
     pub extract: &'a Path,
+    /// Last month's extract of the same caisse, compared with this one (crate::precedent).
+    pub precedent: Option<&'a Path>,
     pub mois: Mois,
     pub out: &'a Path,
     pub rules: &'a RuleSet,
@@ -53,9 +55,14 @@ pub struct Options<'a> {
 
 /// The situation of every evaluable foyer with every rule column (one row per foyer,
 /// sorted by `id_foyer`).
-pub fn evaluate(extract: &Extract, rules: &RuleSet, mois: Mois) -> Result<(Compiled, DataFrame), ScreenError> {
+pub fn evaluate(
+    extract: &Extract,
+    previous: Option<&Extract>,
+    rules: &RuleSet,
+    mois: Mois,
+) -> Result<(Compiled, DataFrame), ScreenError> {
     let compiled = Compiled::new(rules, mois, None)?;
-    let mut situation = situation::build(extract, mois);
+    let mut situation = situation::build(extract, previous, mois);
     compiled.check_schema(&*situation.collect_schema()?)?;
     let df = compiled.apply(situation).collect()?;
     Ok((compiled, df))
@@ -180,6 +187,9 @@ fn write_quarantine(extract: &Extract, out: &Path, written: &mut Vec<PathBuf>) -
 pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
     (opts.progress)("reading and validating the extract");
     let extract = extract::load(opts.extract, opts.mois)?;
+    // Last month's extract is read and validated like this month's; its refused rows
+    // are counted in the manifest (its own screen wrote them last month).
+    let previous = opts.precedent.map(|dir| extract::load(dir, opts.mois.plus(-1))).transpose()?;
     let mut written = Vec::new();
     write_quarantine(&extract, opts.out, &mut written)?;
     let foyers = extract.comptes.iter().find(|c| c.table == "foyers");
@@ -200,7 +210,7 @@ pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
     }
 
     (opts.progress)("building situations and evaluating the rules");
-    let (compiled, eval) = evaluate(&extract, opts.rules, opts.mois)?;
+    let (compiled, eval) = evaluate(&extract, previous.as_ref(), opts.rules, opts.mois)?;
     (opts.progress)("writing the outputs");
     let mut elig = eligibilites(&compiled, &eval)?;
     written.extend(output::write_table(&mut elig, opts.out, "eligibilites", opts.format)?);
@@ -225,6 +235,14 @@ pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
         })).collect::<Vec<_>>(),
         "parametres": compiled.params,
         "lignes": extract.comptes,
+        "extrait_precedent": previous.as_ref().map(|p| serde_json::json!({
+            "mois": opts.mois.plus(-1).to_string(),
+            "fichiers": p.fichiers.iter().map(|f| serde_json::json!({
+                "table": f.table,
+                "sha256": f.sha256,
+            })).collect::<Vec<_>>(),
+            "lignes": p.comptes,
+        })),
         "foyers": {
             "lus": report.foyers_lus,
             "evalues": report.foyers_evalues,

@@ -10,6 +10,7 @@ use reperage_rules::Mois;
 
 use crate::extract::schema::{NATURES, PRESTATIONS, TYPES_EVENEMENT};
 use crate::extract::{Extract, Table};
+use crate::precedent;
 
 const ID: &str = "id_foyer";
 
@@ -59,19 +60,31 @@ fn member(personnes: &LazyFrame, role: &str) -> LazyFrame {
     ])
 }
 
+fn date(days: i32) -> Expr {
+    lit(days).cast(DataType::Date)
+}
+
+/// A person of the `personnes` table is alive on the first day of `mois`.
+pub(crate) fn alive_on(mois: Mois) -> Expr {
+    col("date_deces").is_null().or(col("date_deces").gt_eq(date(mois.first_day().to_days())))
+}
+
+/// A row of the `droits` table is in payment for `mois` (docs/extract.md).
+pub(crate) fn in_payment(mois: Mois) -> Expr {
+    col("date_debut")
+        .lt_eq(date(mois.last_day().to_days()))
+        .and(col("date_fin").is_null().or(col("date_fin").gt_eq(date(mois.first_day().to_days()))))
+}
+
 /// Builds the situation frame. Columns: `id_foyer`, `caisse`, `agence`, `commune`,
-/// `qpv`, then every input of rules/situation.toml.
-pub fn build(extract: &Extract, mois: Mois) -> LazyFrame {
-    let first = mois.first_day().to_days();
+/// `qpv`, then every input of rules/situation.toml. With last month's extract, the
+/// `precedent_*` inputs compare the two (crate::precedent); without, they are unknown.
+pub fn build(extract: &Extract, previous: Option<&Extract>, mois: Mois) -> LazyFrame {
     let end = mois.last_day().to_days();
-    let date = |d: i32| lit(d).cast(DataType::Date);
     let m = mois.index();
 
     let all_personnes = extract.table(Table::Personnes).clone().lazy();
-    let personnes = all_personnes
-        .clone()
-        .filter(col("date_deces").is_null().or(col("date_deces").gt_eq(date(first))))
-        .with_column(age_mois(mois).alias("age_mois"));
+    let personnes = all_personnes.clone().filter(alive_on(mois)).with_column(age_mois(mois).alias("age_mois"));
 
     let allocataire = member(&personnes, "allocataire");
     let conjoint = member(&personnes, "conjoint");
@@ -97,7 +110,16 @@ pub fn build(extract: &Extract, mois: Mois) -> LazyFrame {
             count_if(age.clone().gt_eq(lit(720.0)).and(age.clone().lt(lit(840.0)))).alias("nb_membres_60_69ans"),
             count_if(age.clone().gt_eq(lit(840.0))).alias("nb_membres_70ans_et_plus"),
             any_kleene("enceinte_adulte").alias("enceinte"),
+            count_if(age.clone().gt_eq(lit(192.0)).and(col("medecin_traitant").eq(lit(false)))).alias("_sans_medecin"),
+            count_if(age.clone().gt_eq(lit(192.0)).and(col("medecin_traitant").is_null())).alias("_medecin_inconnu"),
+            count_if(col("complementaire_sante").eq(lit("aucune"))).alias("_sans_complementaire"),
+            count_if(col("complementaire_sante").is_null()).alias("_complementaire_inconnue"),
         ]);
+    let deces = all_personnes.clone().filter(col("role").eq(lit("allocataire"))).group_by([col(ID)]).agg([count_if(
+        col("date_deces").lt_eq(date(end)),
+    )
+    .gt(lit(0u32))
+    .alias("_allocataire_decede")]);
 
     // Resources of the 12 months before M, with the person's foyer and role.
     let ressources = extract
@@ -184,12 +206,11 @@ pub fn build(extract: &Extract, mois: Mois) -> LazyFrame {
         ]);
 
     // Rights in payment for M.
-    let in_payment =
-        col("date_debut").lt_eq(date(end)).and(col("date_fin").is_null().or(col("date_fin").gt_eq(date(first))));
     let mut droit_aggs = Vec::new();
     for code in PRESTATIONS {
         let this = col("prestation").eq(lit(*code));
         droit_aggs.push(count_if(this.clone()).gt(lit(0u32)).alias(format!("{code}_en_paiement")));
+        droit_aggs.push(col("date_debut").filter(this.clone()).max().alias(format!("{code}_date_debut")));
         droit_aggs.push(
             when(col("montant_mensuel").filter(this.clone()).null_count().gt(lit(0u32)))
                 .then(lit(NULL).cast(DataType::Float64))
@@ -197,7 +218,9 @@ pub fn build(extract: &Extract, mois: Mois) -> LazyFrame {
                 .alias(format!("_{code}_montant")),
         );
     }
-    let droits = extract.table(Table::Droits).clone().lazy().filter(in_payment).group_by([col(ID)]).agg(droit_aggs);
+    droit_aggs.push(col("date_fin").min().alias("date_fin_droit_prochaine"));
+    let droits =
+        extract.table(Table::Droits).clone().lazy().filter(in_payment(mois)).group_by([col(ID)]).agg(droit_aggs);
 
     // Latest event of each type, up to the end of M.
     let event_aggs: Vec<Expr> = TYPES_EVENEMENT
@@ -213,6 +236,13 @@ pub fn build(extract: &Extract, mois: Mois) -> LazyFrame {
         .agg(event_aggs);
 
     let left = || JoinArgs::new(JoinType::Left);
+    let comparison = match previous {
+        Some(prev) => precedent::compare(extract, prev, mois),
+        None => {
+            let unknown = precedent::INPUTS.map(|c| lit(NULL).cast(DataType::Boolean).alias(c));
+            extract.table(Table::Foyers).clone().lazy().select([col(ID)]).with_columns(unknown)
+        }
+    };
     let joined = extract
         .table(Table::Foyers)
         .clone()
@@ -220,10 +250,12 @@ pub fn build(extract: &Extract, mois: Mois) -> LazyFrame {
         .join(allocataire, [col(ID)], [col(ID)], left())
         .join(conjoint, [col(ID)], [col(ID)], left())
         .join(counts, [col(ID)], [col(ID)], left())
+        .join(deces, [col(ID)], [col(ID)], left())
         .join(sums, [col(ID)], [col(ID)], left())
         .join(known, [col(ID)], [col(ID)], left())
         .join(droits, [col(ID)], [col(ID)], left())
-        .join(evenements, [col(ID)], [col(ID)], left());
+        .join(evenements, [col(ID)], [col(ID)], left())
+        .join(comparison, [col(ID)], [col(ID)], left());
 
     let k3 = col("_k3").fill_null(lit(0u32));
     let k12 = col("_k12").fill_null(lit(0u32));
@@ -312,10 +344,24 @@ pub fn build(extract: &Extract, mois: Mois) -> LazyFrame {
         inputs.push(
             when(flag).then(col(format!("_{code}_montant"))).otherwise(lit(0.0)).alias(format!("{code}_montant_verse")),
         );
+        inputs.push(col(format!("{code}_date_debut")));
     }
+    inputs.push(col("date_fin_droit_prochaine"));
     for t in TYPES_EVENEMENT {
         inputs.push(col(format!("date_derniere_{t}")));
     }
+    // A count that is 0 while some members' answer is unknown is unknown.
+    let count_or_unknown = |count: &str, unknown: &str| {
+        when(col(count).fill_null(lit(0u32)).eq(lit(0u32)).and(col(unknown).fill_null(lit(0u32)).gt(lit(0u32))))
+            .then(lit(NULL).cast(DataType::Float64))
+            .otherwise(col(count).fill_null(lit(0u32)).cast(DataType::Float64))
+    };
+    inputs.push(count_or_unknown("_sans_medecin", "_medecin_inconnu").alias("nb_membres_16ans_sans_medecin_traitant"));
+    inputs.push(
+        count_or_unknown("_sans_complementaire", "_complementaire_inconnue").alias("nb_membres_sans_complementaire"),
+    );
+    inputs.push(col("_allocataire_decede").fill_null(lit(false)).alias("allocataire_decede"));
+    inputs.extend(precedent::INPUTS.map(col));
     inputs.extend([
         col("statut_logement"),
         col("loyer"),

@@ -16,7 +16,45 @@ fn sample(name: &str) -> PathBuf {
 fn situation_of(name: &str) -> DataFrame {
     let mois = Mois::parse("2025-03").expect("month");
     let extract = extract::load(&sample(name), mois).expect("loads");
-    situation::build(&extract, mois).collect().expect("builds")
+    situation::build(&extract, None, mois).collect().expect("builds")
+}
+
+/// cas-limites (2025-03) compared with cas-limites-precedent (2025-02): see the README
+/// of the latter for what changed in each foyer.
+#[test]
+fn comparison_with_last_months_extract() {
+    let mois = Mois::parse("2025-03").expect("month");
+    let current = extract::load(&sample("cas-limites"), mois).expect("loads");
+    let previous = extract::load(&sample("cas-limites-precedent"), mois.plus(-1)).expect("loads");
+    let df = situation::build(&current, Some(&previous), mois).collect().expect("builds");
+    let ids: Vec<Option<&str>> = df.column("id_foyer").expect("id").str().expect("str").iter().collect();
+    let get = |id: &str, c: &str| {
+        let row = ids.iter().position(|x| *x == Some(id)).expect("foyer present");
+        cell(&df, &format!("precedent_{c}"), row)
+    };
+    let (t, f) = (Value::Booleen(true), Value::Booleen(false));
+    // CL001 moved; nothing else changed.
+    assert_eq!(get("CL001", "changement_commune"), t);
+    assert_eq!(get("CL001", "nouvel_enfant"), f);
+    assert_eq!(get("CL001", "depart_conjoint"), f);
+    assert_eq!(get("CL001", "droit_arrete"), f);
+    // CL002: its ALF stopped; same conjoint, same commune.
+    assert_eq!(get("CL002", "droit_arrete"), t);
+    assert_eq!(get("CL002", "depart_conjoint"), f);
+    assert_eq!(get("CL002", "changement_commune"), f);
+    // CL003: a child joined; its PPA is still in payment.
+    assert_eq!(get("CL003", "nouvel_enfant"), t);
+    assert_eq!(get("CL003", "droit_arrete"), f);
+    // CL004: the conjoint left.
+    assert_eq!(get("CL004", "depart_conjoint"), t);
+    assert_eq!(get("CL004", "nouvel_enfant"), f);
+    // CL005 is not in last month's extract: no comparison.
+    for c in ["nouvel_enfant", "depart_conjoint", "changement_commune", "droit_arrete"] {
+        assert_eq!(get("CL005", c), Value::Inconnu, "{c}");
+    }
+    // Without a previous extract every comparison is unknown.
+    let alone = situation_of("cas-limites");
+    assert_eq!(cell(&alone, "precedent_depart_conjoint", 3), Value::Inconnu);
 }
 
 #[test]
@@ -50,6 +88,8 @@ fn inputs_follow_the_documented_definitions() {
     assert_eq!(get("CL001", "ressources_3m_autres"), Value::Nombre(0.0));
     assert_eq!(get("CL001", "territoire"), Value::Texte("metropole".into()));
     assert_eq!(get("CL001", "age_conjoint_mois"), Value::Inconnu);
+    assert_eq!(get("CL001", "nb_membres_sans_complementaire"), Value::Nombre(1.0));
+    assert_eq!(get("CL001", "date_fin_droit_prochaine"), Value::Inconnu, "no right in payment");
     // CL002: birth given as a month only (1953-02) counts as 1953-02-28, the latest
     // possible day: on 2025-03-01 that is 72 years and 0 months, 864 whole months (a
     // birth on 1953-02-01 would give 865: the age is never overestimated).
@@ -69,6 +109,10 @@ fn inputs_follow_the_documented_definitions() {
     assert_eq!(get("CL003", "revenus_activite_m3_allocataire"), Value::Nombre(1450.0));
     assert_eq!(get("CL003", "ressources_m2_foyer"), Value::Nombre(1450.0));
     assert_eq!(get("CL003", "revenus_activite_m1_conjoint"), Value::Inconnu, "no conjoint");
+    assert_eq!(get("CL003", "ppa_date_debut"), Value::Date("2024-06-01".into()));
+    assert_eq!(get("CL003", "rsa_date_debut"), Value::Inconnu, "no RSA right");
+    assert_eq!(get("CL003", "date_fin_droit_prochaine"), Value::Date("2025-05-31".into()));
+    assert_eq!(get("CL003", "nb_membres_16ans_sans_medecin_traitant"), Value::Nombre(0.0));
     assert_eq!(get("CL003", "date_derniere_demenagement"), Value::Date("2025-01-15".into()));
     assert_eq!(get("CL003", "date_derniere_naissance"), Value::Inconnu);
     assert_eq!(get("CL003", "mois_depuis_derniere_dtr"), Value::Nombre(2.0));
@@ -82,6 +126,10 @@ fn inputs_follow_the_documented_definitions() {
     assert_eq!(get("CL004", "revenus_activite_m1_allocataire"), Value::Inconnu);
     assert_eq!(get("CL004", "ressources_m2_foyer"), Value::Nombre(0.0));
     assert_eq!(get("CL004", "ressources_m3_foyer"), Value::Nombre(0.0));
+    // CL004: no médecin traitant, no complementary cover.
+    assert_eq!(get("CL004", "nb_membres_16ans_sans_medecin_traitant"), Value::Nombre(1.0));
+    assert_eq!(get("CL004", "nb_membres_sans_complementaire"), Value::Nombre(1.0));
+    assert_eq!(get("CL004", "allocataire_decede"), Value::Booleen(false));
     assert_eq!(get("CL004", "statut_logement"), Value::Texte("heberge_gratuit".into()));
     assert_eq!(get("CL004", "suivi_social"), Value::Inconnu);
     // CL005: born 1960-03-01, exactly 65 years on 2025-03-01.

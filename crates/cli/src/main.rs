@@ -43,6 +43,10 @@ enum Command {
         /// The extract folder (foyers, personnes, ressources, droits, evenements[, contacts]).
         #[arg(long)]
         extract: PathBuf,
+        /// Last month's extract of the same caisse: compared with this one to find a new
+        /// child, a conjoint who left, a change of commune, a right that stopped.
+        #[arg(long)]
+        precedent: Option<PathBuf>,
         /// Reference month YYYY-MM.
         #[arg(long)]
         mois: String,
@@ -78,6 +82,9 @@ enum Command {
     Explain {
         #[arg(long)]
         extract: PathBuf,
+        /// Last month's extract, as for `screen`.
+        #[arg(long)]
+        precedent: Option<PathBuf>,
         #[arg(long)]
         mois: String,
         #[arg(long)]
@@ -205,7 +212,7 @@ fn run(cli: Cli) -> Result<u8> {
             eprintln!("{summary}");
             Ok(if errors > 0 { EXIT_FINDINGS } else { 0 })
         }
-        Command::Screen { extract, mois, out, rules, format, strict } => {
+        Command::Screen { extract, precedent, mois, out, rules, format, strict } => {
             let mois = parse_mois(&mois)?;
             let rs = load_rules(&rules, mois)?;
             let format = match format {
@@ -219,8 +226,16 @@ fn run(cli: Cli) -> Result<u8> {
             bar.enable_steady_tick(std::time::Duration::from_millis(120));
             let started = std::time::Instant::now();
             let progress = |stage: &str| bar.set_message(stage.to_string());
-            let opts =
-                screen::Options { progress: &progress, extract: &extract, mois, out: &out, rules: &rs, format, strict };
+            let opts = screen::Options {
+                progress: &progress,
+                extract: &extract,
+                precedent: precedent.as_deref(),
+                mois,
+                out: &out,
+                rules: &rs,
+                format,
+                strict,
+            };
             let result = screen::screen(&opts);
             bar.finish_and_clear();
             let report = result?;
@@ -248,10 +263,10 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
-        Command::Explain { extract, mois, foyer, rules, format } => {
+        Command::Explain { extract, precedent, mois, foyer, rules, format } => {
             let mois = parse_mois(&mois)?;
             let rs = load_rules(&rules, mois)?;
-            match reperage_batch::explain::explain_foyer(&extract, mois, &rs, &foyer)? {
+            match reperage_batch::explain::explain_foyer(&extract, precedent.as_deref(), mois, &rs, &foyer)? {
                 Outcome::Evaluated(e) => match format {
                     Format::Text => print!("{e}"),
                     Format::Json => println!("{}", serde_json::to_string_pretty(&e)?),
