@@ -201,7 +201,7 @@ fn run(cli: Cli) -> Result<u8> {
             let d = &checked.diagnostics;
             let (errors, warnings) = (d.errors().count(), d.warnings().count());
             match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(d)?),
+                Format::Json => stdout(&format!("{}\n", serde_json::to_string_pretty(d)?))?,
                 Format::Text => eprint!("{d}"),
             }
             let count = |role| files.iter().filter(|f| file_role(&f.path) == role).count();
@@ -268,11 +268,11 @@ fn run(cli: Cli) -> Result<u8> {
             let rs = load_rules(&rules, mois)?;
             match reperage_batch::explain::explain_foyer(&extract, precedent.as_deref(), mois, &rs, &foyer)? {
                 Outcome::Evaluated(e) => match format {
-                    Format::Text => print!("{e}"),
-                    Format::Json => println!("{}", serde_json::to_string_pretty(&e)?),
+                    Format::Text => stdout(&e.to_string())?,
+                    Format::Json => stdout(&format!("{}\n", serde_json::to_string_pretty(&e)?))?,
                 },
                 Outcome::Quarantined { motif } => {
-                    println!("Foyer {foyer} : en quarantaine, non évalué ({motif})");
+                    stdout(&format!("Foyer {foyer} : en quarantaine, non évalué ({motif})\n"))?;
                 }
                 Outcome::NotFound => bail!("foyer `{foyer}` is not in the extract"),
             }
@@ -280,7 +280,7 @@ fn run(cli: Cli) -> Result<u8> {
         }
         Command::Catalog { rules } => {
             let rs = load_rules(&rules, current_month())?;
-            print!("{}", reperage_rules::catalog::markdown(&rs));
+            stdout(&reperage_rules::catalog::markdown(&rs))?;
             Ok(0)
         }
         Command::Test { rules, junit } => {
@@ -307,7 +307,7 @@ fn run(cli: Cli) -> Result<u8> {
                 std::fs::write(&path, testing::junit(&outcomes))
                     .with_context(|| format!("cannot write {}", path.display()))?;
             }
-            println!("{} passed, {} failed", outcomes.len() - failed.len(), failed.len());
+            stdout(&format!("{} passed, {} failed\n", outcomes.len() - failed.len(), failed.len()))?;
             Ok(if failed.is_empty() { 0 } else { EXIT_FINDINGS })
         }
     }
@@ -332,5 +332,16 @@ fn print_summary(r: &screen::Report) {
     eprintln!("wrote {} files:", r.fichiers_ecrits.len());
     for f in &r.fichiers_ecrits {
         eprintln!("  {f}");
+    }
+}
+
+/// Writes to standard output. A reader that closes the pipe early (`| head`) is not an
+/// error: the rest of the output is simply not wanted.
+fn stdout(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
     }
 }

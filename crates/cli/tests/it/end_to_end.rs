@@ -209,8 +209,10 @@ fn explain_shows_conditions_values_and_parameters() {
         &[],
     );
     let json: serde_json::Value = serde_json::from_slice(&run.stdout).expect("json");
-    assert_eq!(json["regles"][0]["statut"], "indetermine");
-    let manquants = json["regles"][0]["manquants"].as_array().expect("list");
+    let regles = json["regles"].as_array().expect("rules");
+    let aspa = regles.iter().find(|r| r["id"] == "aspa").expect("the ASPA is explained");
+    assert_eq!(aspa["statut"], "indetermine");
+    let manquants = aspa["manquants"].as_array().expect("list");
     assert!(manquants.iter().any(|m| m == "ressources_3m_foyer"), "{manquants:?}");
     let run =
         reperage(&["explain", "--extract", extract.to_str().expect("p"), "--mois", "2025-03", "--foyer", "NOPE"], &[]);
@@ -281,4 +283,42 @@ fn usage_errors_exit_1_not_the_strict_code() {
     assert!(String::from_utf8_lossy(&run.stderr).contains("invalid month `2025-13`"));
     let run = reperage(&["--help"], &[]);
     assert_eq!(run.status.code(), Some(0));
+}
+
+/// `--precedent`: the changes between cas-limites-precedent (February) and cas-limites
+/// (March) become life events (see the README of cas-limites-precedent); a separation
+/// both recorded and seen by comparison is flagged once, with both reasons.
+#[test]
+fn life_events_from_two_extracts() {
+    let out = tempfile::tempdir().expect("tmp");
+    let previous = sample("cas-limites-precedent");
+    let run =
+        screen(&sample("cas-limites"), "2025-03", out.path(), &["--precedent", previous.to_str().expect("utf-8")], &[]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let sig = read_output(&out.path().join("signalements.csv"));
+    let rows = |foyer: &str, rule: &str| -> Vec<&String> {
+        sig.iter().filter(|r| r.starts_with(&format!("{foyer};{rule};evenement;"))).collect()
+    };
+    assert_eq!(rows("CL001", "demenagement").len(), 1, "{sig:?}");
+    assert!(rows("CL001", "demenagement")[0].contains("commune_changee"));
+    assert_eq!(rows("CL002", "droit_arrete").len(), 1, "{sig:?}");
+    assert_eq!(rows("CL003", "premiere_naissance").len(), 1, "{sig:?}");
+    let separation = rows("CL004", "separation");
+    assert_eq!(separation.len(), 1, "counted once: {sig:?}");
+    assert!(separation[0].contains("separation_enregistree") && separation[0].contains("conjoint_parti"));
+    // Nothing changed for CL005 (absent last month) and nothing else moved or stopped.
+    assert!(rows("CL005", "separation").is_empty() && rows("CL005", "droit_arrete").is_empty());
+    assert!(rows("CL002", "demenagement").is_empty() && rows("CL001", "droit_arrete").is_empty());
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("manifest.json")).expect("manifest"))
+            .expect("json");
+    assert_eq!(manifest["extrait_precedent"]["mois"], "2025-02");
+
+    // Without the previous extract only the recorded separation remains.
+    let alone = tempfile::tempdir().expect("tmp");
+    let run = screen(&sample("cas-limites"), "2025-03", alone.path(), &[], &[]);
+    assert!(run.status.success());
+    let sig = read_output(&alone.path().join("signalements.csv"));
+    assert!(sig.iter().any(|r| r.starts_with("CL004;separation;evenement;eligible;;separation_enregistree")));
+    assert!(!sig.iter().any(|r| r.starts_with("CL001;demenagement;") || r.starts_with("CL002;droit_arrete;")));
 }
