@@ -403,6 +403,64 @@ fn frame(names: &[&str], rows: Vec<Vec<String>>) -> PolarsResult<DataFrame> {
     DataFrame::new_infer_height(columns)
 }
 
+/// Last month's extract of the same foyers, for `screen --precedent` (docs/synthetic.md):
+/// the month before, minus what happened in M — children born in M were not yet members,
+/// a foyer that moved in M lived in another commune, a foyer separated in M still had
+/// its conjoint — plus, for 1 % of the open dossiers, a housing aid that ended on the
+/// last day of M−1 (a right that stopped). Resources cover the 12 months before M−1.
+fn previous_month(t: &Tables, mois: Mois, seed: u64) -> Tables {
+    let this = mois.to_string();
+    let in_m = |d: &str| d.starts_with(&this);
+    let event_in_m = |kind: &str| -> std::collections::HashSet<&str> {
+        t.evenements.iter().filter(|e| e.2 == kind && in_m(&e.3)).map(|e| e.0.as_str()).collect()
+    };
+    let moved = event_in_m("demenagement");
+    let separated = event_in_m("separation");
+    let mut rng = Rng::new(seed ^ 0x7072_6563_6564_656e);
+    let mut p = Tables::default();
+    let before = mois.plus(-1);
+    for f in &t.foyers {
+        let mut f = f.clone();
+        if moved.contains(f[0].as_str()) {
+            let i = COMMUNES.iter().position(|c| c.0 == f[3]).unwrap_or(0);
+            f[3] = COMMUNES[(i + 1) % COMMUNES.len()].0.to_string();
+        }
+        if f[20].is_empty() && rng.chance(0.01) {
+            let start = mois.plus(-13).first_day().to_string();
+            let end = before.last_day().to_string();
+            p.droits.push((f[0].clone(), String::new(), "al", start, end, Some(rng.amount(80.0, 300.0))));
+        }
+        p.foyers.push(f);
+    }
+    let has_conjoint: std::collections::HashSet<&str> =
+        t.personnes.iter().filter(|r| r[2] == "conjoint").map(|r| r[1].as_str()).collect();
+    for r in &t.personnes {
+        if r[2] == "enfant" && in_m(&r[3]) {
+            continue;
+        }
+        p.personnes.push(r.clone());
+        if r[2] == "allocataire" && separated.contains(r[1].as_str()) && !has_conjoint.contains(r[1].as_str()) {
+            let mut c = r.clone();
+            c[0] = format!("{}-2", r[1]);
+            c[2] = "conjoint".to_string();
+            p.personnes.push(c);
+        }
+    }
+    // Resources of M−13 … M−2: the month M−1 is not yet known; M−13 repeats M−12.
+    let (m1, m12, m13) = (before.to_string(), mois.plus(-12).to_string(), mois.plus(-13).to_string());
+    for r in t.ressources.iter().filter(|r| r.1 != m1) {
+        if r.1 == m12 {
+            p.ressources.push((r.0.clone(), m13.clone(), r.2, r.3));
+        }
+        p.ressources.push(r.clone());
+    }
+    let first = mois.first_day().to_string();
+    p.droits.extend(t.droits.iter().filter(|d| d.3 < first).cloned());
+    p.evenements.extend(t.evenements.iter().filter(|e| e.3 < first).cloned());
+    p.contacts.extend(t.contacts.iter().filter(|c| c.2 < first).cloned());
+    p
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum GenerateError {
     #[error(transparent)]
@@ -411,20 +469,8 @@ pub enum GenerateError {
     Polars(#[from] PolarsError),
 }
 
-/// Where the ground truth goes: beside the extract folder, never inside it.
-pub fn ground_truth_path(out: &Path) -> PathBuf {
-    let name = out.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "extrait".into());
-    out.with_file_name(format!("{name}.verite.csv"))
-}
-
-/// Writes a synthetic extract of `n` foyers for `mois` in `out` (CSV `;` or Parquet),
-/// and its ground truth beside it. Returns the paths written.
-pub fn generate(n: usize, mois: Mois, seed: u64, out: &Path, parquet: bool) -> Result<Vec<PathBuf>, GenerateError> {
-    let mut rng = Rng::new(seed);
-    let mut t = Tables::default();
-    for i in 0..n {
-        foyer(&mut rng, mois, i + 1, &mut t);
-    }
+/// Writes the tables of an extract in `out`.
+fn write_extract(t: Tables, out: &Path, parquet: bool) -> Result<Vec<PathBuf>, GenerateError> {
     let mut tables: Vec<(&str, DataFrame)> = Vec::new();
     let foyer_cols = [
         "id_foyer",
@@ -527,9 +573,40 @@ pub fn generate(n: usize, mois: Mois, seed: u64, out: &Path, parquet: bool) -> R
         }
         written.push(path);
     }
+    Ok(written)
+}
+
+/// Where the ground truth goes: beside the extract folder, never inside it.
+pub fn ground_truth_path(out: &Path) -> PathBuf {
+    let name = out.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "extrait".into());
+    out.with_file_name(format!("{name}.verite.csv"))
+}
+
+/// Writes a synthetic extract of `n` foyers for `mois` in `out` (CSV `;` or Parquet),
+/// and its ground truth beside it; with `precedent`, also last month's extract of the
+/// same foyers there (see [`previous_month`]). Returns the paths written.
+pub fn generate(
+    n: usize,
+    mois: Mois,
+    seed: u64,
+    out: &Path,
+    precedent: Option<&Path>,
+    parquet: bool,
+) -> Result<Vec<PathBuf>, GenerateError> {
+    let mut rng = Rng::new(seed);
+    let mut t = Tables::default();
+    for i in 0..n {
+        foyer(&mut rng, mois, i + 1, &mut t);
+    }
+    let mut written = Vec::new();
+    if let Some(dir) = precedent {
+        written.extend(write_extract(previous_month(&t, mois, seed), dir, parquet)?);
+    }
+    let verite = std::mem::take(&mut t.verite);
+    written.extend(write_extract(t, out, parquet)?);
     let mut truth = frame(
         &["id_foyer", "prestation", "plante"],
-        t.verite.into_iter().map(|(f, c, k)| vec![f, c.to_string(), k]).collect(),
+        verite.into_iter().map(|(f, c, k)| vec![f, c.to_string(), k]).collect(),
     )?;
     let truth_path = ground_truth_path(out);
     output::atomic_write(&truth_path, |f| {

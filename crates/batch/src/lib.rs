@@ -5,9 +5,11 @@
 //!             ─► situation::build (one row per foyer; precedent: last month's extract compared)
 //!             ─► reperage_rules::Compiled::apply (every rule, one Polars query)
 //!             ─► screen outputs: eligibilites, signalements, quarantaine/, manifest.json
+//!             ─► campagnes::contact_lists (campagnes/, contacts_prevus.csv)
 //! ```
 //! Data moves forward only; every output is a projection of the evaluation frame.
 
+pub mod campagnes;
 pub mod explain;
 pub mod extract;
 pub mod generate;

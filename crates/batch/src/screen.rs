@@ -9,6 +9,7 @@ use reperage_rules::model::{RuleKind, column};
 use reperage_rules::{CompileError, Compiled, Mois, RuleSet};
 use sha2::{Digest, Sha256};
 
+use crate::campagnes;
 use crate::extract::{self, Extract, ExtractError, Refus, Table, TableCount};
 use crate::output::{self, Format, OutputError};
 use crate::situation;
@@ -23,6 +24,8 @@ pub enum ScreenError {
     Output(#[from] OutputError),
     #[error("evaluation: {0}")]
     Polars(#[from] PolarsError),
+    #[error(transparent)]
+    Campaign(#[from] crate::campagnes::CampaignError),
 }
 
 /// What a screen found, for the terminal summary and the manifest.
@@ -35,6 +38,8 @@ pub struct Report {
     pub foyers_quarantaine: u64,
     /// Signalements per rule id.
     pub signalements: BTreeMap<String, u64>,
+    /// Foyers listed per campaign id.
+    pub campagnes: BTreeMap<String, u64>,
     /// The `--strict` run stopped at the quarantine: only `quarantaine/` was written.
     pub strict_stop: bool,
     pub fichiers_ecrits: Vec<String>,
@@ -200,6 +205,7 @@ pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
         foyers_evalues: extract.table(Table::Foyers).height() as u64,
         foyers_quarantaine: extract.foyers_quarantaine.len() as u64,
         signalements: BTreeMap::new(),
+        campagnes: BTreeMap::new(),
         strict_stop: false,
         fichiers_ecrits: Vec::new(),
     };
@@ -219,6 +225,11 @@ pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
         *report.signalements.entry(r.to_string()).or_default() += 1;
     }
     written.extend(output::write_table(&mut sig, opts.out, "signalements", opts.format)?);
+    let lists = campagnes::contact_lists(opts.rules, &compiled, &eval, extract.table(Table::Contacts))?;
+    written.extend(campagnes::write(&lists, opts.mois, opts.out)?);
+    for (c, sel) in &lists {
+        report.campagnes.insert(c.id.clone(), sel.retenus.len() as u64);
+    }
 
     let manifest = serde_json::json!({
         "moteur": { "nom": "reperage", "version": env!("CARGO_PKG_VERSION") },
@@ -253,6 +264,14 @@ pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
             "signalements": sig.height(),
             "signalements_par_regle": report.signalements,
         },
+        "campagnes": lists.iter().map(|(c, sel)| serde_json::json!({
+            "id": c.id,
+            "fichier": c.file,
+            "foyers_signales": sel.signales,
+            "exclus": sel.exclus,
+            "coupes_capacite": sel.coupes_capacite,
+            "retenus": sel.retenus.len(),
+        })).collect::<Vec<_>>(),
     });
     let text = serde_json::to_string_pretty(&manifest).map_err(|e| {
         ScreenError::Output(OutputError::Io { path: "manifest.json".into(), source: std::io::Error::other(e) })

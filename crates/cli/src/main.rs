@@ -56,6 +56,10 @@ enum Command {
         /// Rules folder (default: the catalog embedded in this binary).
         #[arg(long)]
         rules: Option<PathBuf>,
+        /// Campaigns folder (default: the `campagnes/` of the rules); its `*.toml` files
+        /// replace the rules' campaigns.
+        #[arg(long)]
+        campagnes: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "csv")]
         format: OutFormat,
         /// Fail (exit 2) when any input row is quarantined.
@@ -75,6 +79,9 @@ enum Command {
         seed: u64,
         #[arg(long)]
         out: PathBuf,
+        /// Also write last month's extract of the same foyers here (for `screen --precedent`).
+        #[arg(long)]
+        precedent: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "csv")]
         format: OutFormat,
     },
@@ -206,15 +213,25 @@ fn run(cli: Cli) -> Result<u8> {
             }
             let count = |role| files.iter().filter(|f| file_role(&f.path) == role).count();
             let (n_rules, n_params) = (count(FileRole::Regle), count(FileRole::Parametres));
+            let n_campaigns = count(FileRole::Campagne);
             let summary = format!(
-                "check {origin} for {mois}: {n_rules} rule file(s), {n_params} parameter file(s) — {errors} error(s), {warnings} warning(s)"
+                "check {origin} for {mois}: {n_rules} rule file(s), {n_params} parameter file(s), {n_campaigns} campaign(s) — {errors} error(s), {warnings} warning(s)"
             );
             eprintln!("{summary}");
             Ok(if errors > 0 { EXIT_FINDINGS } else { 0 })
         }
-        Command::Screen { extract, precedent, mois, out, rules, format, strict } => {
+        Command::Screen { extract, precedent, mois, out, rules, campagnes, format, strict } => {
             let mois = parse_mois(&mois)?;
-            let rs = load_rules(&rules, mois)?;
+            let mut rs = load_rules(&rules, mois)?;
+            if let Some(dir) = &campagnes {
+                rs = match reperage_rules::check::with_campaigns(&rs, &source::load_dir(dir)?) {
+                    Ok(rs) => rs,
+                    Err(diags) => {
+                        eprint!("{diags}");
+                        bail!("the campaigns in {} have errors", dir.display());
+                    }
+                };
+            }
             let format = match format {
                 OutFormat::Csv => output::Format::Csv,
                 OutFormat::Parquet => output::Format::Parquet,
@@ -250,14 +267,14 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
-        Command::Generate { foyers, mois, seed, out, format } => {
+        Command::Generate { foyers, mois, seed, out, precedent, format } => {
             let mois = parse_mois(&mois)?;
             let parquet = match format {
                 OutFormat::Csv => false,
                 OutFormat::Parquet => true,
                 OutFormat::Both => bail!("generate writes one format: csv or parquet"),
             };
-            let written = reperage_batch::generate::generate(foyers, mois, seed, &out, parquet)?;
+            let written = reperage_batch::generate::generate(foyers, mois, seed, &out, precedent.as_deref(), parquet)?;
             for p in written {
                 eprintln!("wrote {}", p.display());
             }
@@ -327,6 +344,12 @@ fn print_summary(r: &screen::Report) {
         }
         if r.signalements.is_empty() {
             eprintln!("  (none)");
+        }
+        if !r.campagnes.is_empty() {
+            eprintln!("foyers listed per campaign (campagnes/resume.csv says who was left out and why):");
+            for (c, n) in &r.campagnes {
+                eprintln!("  {c:<24} {n:>9}");
+            }
         }
     }
     eprintln!("wrote {} files:", r.fichiers_ecrits.len());

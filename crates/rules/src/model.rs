@@ -310,6 +310,34 @@ impl Rule {
     }
 }
 
+/// The contact channels of the `contacts` table a campaign may use (`rdv` is an outcome
+/// of a contact, not a way to reach a foyer).
+pub const CANAUX: [&str; 4] = ["telephone", "sms", "email", "courrier"];
+
+/// An outbound contact campaign (`rules/campagnes/<id>.toml`, docs/campaigns.md).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Campagne {
+    pub id: String,
+    pub titre: String,
+    pub description: Option<String>,
+    /// Rule ids whose signalements feed the campaign.
+    pub regles: Vec<String>,
+    /// Channels in order of preference, among [`CANAUX`].
+    pub canaux: Vec<String>,
+    pub exclure_suivi_social: bool,
+    pub delai_entre_contacts_mois: u32,
+    pub capacite_par_agence: u32,
+    /// Per-agency capacities overriding `capacite_par_agence`.
+    pub capacites: BTreeMap<String, u32>,
+    pub file: String,
+}
+
+impl Campagne {
+    pub fn capacite(&self, agence: &str) -> u32 {
+        self.capacites.get(agence).copied().unwrap_or(self.capacite_par_agence)
+    }
+}
+
 /// A source file of the rule set, kept for the manifest (hashes) and diagnostics.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
@@ -325,6 +353,8 @@ pub struct RuleSet {
     pub params: BTreeMap<String, Parameter>,
     /// Sorted by id.
     pub rules: Vec<Rule>,
+    /// The campaigns of `campagnes/`, sorted by id.
+    pub campagnes: Vec<Campagne>,
     pub files: Vec<SourceFile>,
 }
 

@@ -186,3 +186,26 @@ pub struct InputRaw {
     /// For `texte` inputs: every value the input may take.
     pub valeurs: Option<Vec<String>>,
 }
+
+/// `rules/campagnes/<id>.toml`: one outbound contact campaign.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampagneRaw {
+    pub id: SString,
+    pub titre: SString,
+    pub description: Option<String>,
+    /// The rules whose signalements feed the campaign.
+    pub regles: Spanned<Vec<SString>>,
+    /// Contact channels in order of preference.
+    pub canaux: Spanned<Vec<SString>>,
+    /// Leave out foyers followed by a social worker.
+    #[serde(default)]
+    pub exclure_suivi_social: bool,
+    /// No new contact within this many months of the last one for the campaign.
+    pub delai_entre_contacts_mois: Spanned<i64>,
+    /// Foyers listed per agency and per month.
+    pub capacite_par_agence: Spanned<i64>,
+    /// Capacity of named agencies, overriding `capacite_par_agence`.
+    #[serde(default)]
+    pub capacites: BTreeMap<SString, Spanned<i64>>,
+}

@@ -123,19 +123,34 @@ fn screens_are_byte_identical_whatever_the_thread_count() {
 fn generate_is_deterministic_and_the_sample_is_reproducible() {
     let a = tempfile::tempdir().expect("tmp");
     let out = a.path().join("synthetique");
+    let previous = a.path().join("synthetique-precedent");
     let run = reperage(
-        &["generate", "--foyers", "2000", "--mois", "2025-03", "--seed", "2025", "--out", out.to_str().expect("path")],
+        &[
+            "generate",
+            "--foyers",
+            "2000",
+            "--mois",
+            "2025-03",
+            "--seed",
+            "2025",
+            "--out",
+            out.to_str().expect("path"),
+            "--precedent",
+            previous.to_str().expect("path"),
+        ],
         &[],
     );
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    let fresh = files_of(&out);
-    let committed = files_of(&sample("synthetique"));
-    assert_eq!(fresh.keys().collect::<Vec<_>>(), committed.keys().collect::<Vec<_>>());
-    for (name, bytes) in &fresh {
-        assert!(
-            committed[name] == *bytes,
-            "sample-data/synthetique/{name} is not what README's generate command writes"
-        );
+    for (dir, name) in [(&out, "synthetique"), (&previous, "synthetique-precedent")] {
+        let fresh = files_of(dir);
+        let committed = files_of(&sample(name));
+        assert_eq!(fresh.keys().collect::<Vec<_>>(), committed.keys().collect::<Vec<_>>());
+        for (file, bytes) in &fresh {
+            assert!(
+                committed[file] == *bytes,
+                "sample-data/{name}/{file} is not what README's generate command writes"
+            );
+        }
     }
     let truth = a.path().join("synthetique.verite.csv");
     assert!(truth.exists(), "the ground truth is beside the extract");

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `reperage` binary on the committed sample data.
 
 mod bad_extracts;
+mod campaigns;
 mod end_to_end;
 
 use std::path::{Path, PathBuf};

@@ -10,6 +10,7 @@
 //! The checker never stops at the first error: it reports everything it can, and only
 //! returns a rule set when there is no error.
 
+mod campaigns;
 mod exprs;
 mod functions;
 mod params;
@@ -22,7 +23,7 @@ use std::ops::Range;
 
 use crate::date::Mois;
 use crate::diag::{Diagnostic, Diagnostics, Kind};
-use crate::model::{RuleSet, SourceFile};
+use crate::model::{Campagne, RuleSet, SourceFile};
 
 /// The role of a file in the rules folder, from its path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +31,8 @@ pub enum FileRole {
     Situation,
     Parametres,
     Regle,
+    /// `campagnes/<id>.toml`: an outbound contact campaign.
+    Campagne,
     /// Not a rule-language file (e.g. `campagnes/…`, `README.md`).
     Autre,
 }
@@ -41,6 +44,7 @@ pub fn file_role(path: &str) -> FileRole {
     match path.split('/').collect::<Vec<_>>().as_slice() {
         ["situation.toml"] => FileRole::Situation,
         ["parametres", _] => FileRole::Parametres,
+        ["campagnes", _] => FileRole::Campagne,
         [_] => FileRole::Regle,
         _ => FileRole::Autre,
     }
@@ -174,10 +178,45 @@ pub fn check(files: &[SourceFile], mois: Mois) -> Checked {
 
     let rules = exprs::resolve_and_type(&files, &inputs, &params, &drafts, &mut diags);
     let rules = testcases::check_tests_of(&files, &inputs, &drafts, rules, &mut diags);
+    let campagnes = read_campaigns(&files, &rules, &mut diags);
 
     diags.sort();
-    let ruleset = (!diags.has_errors()).then_some(RuleSet { inputs, params, rules, files });
+    let ruleset = (!diags.has_errors()).then_some(RuleSet { inputs, params, rules, campagnes, files });
     Checked { ruleset, diagnostics: diags }
+}
+
+fn read_campaigns(files: &[SourceFile], rules: &[crate::model::Rule], diags: &mut Diagnostics) -> Vec<Campagne> {
+    let mut out: Vec<Campagne> = files
+        .iter()
+        .filter(|f| file_role(&f.path) == FileRole::Campagne)
+        .filter_map(|f| campaigns::read_campaign(Ctx { path: &f.path, src: &f.text }, rules, diags))
+        .collect();
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out
+}
+
+/// Replaces the campaigns of a checked rule set by those of another folder (`screen
+/// --campagnes DIR`: its `*.toml` files, at the top of the folder or under
+/// `campagnes/`), checked against the set's rules. On errors, returns the diagnostics.
+pub fn with_campaigns(rs: &RuleSet, files: &[SourceFile]) -> Result<RuleSet, Diagnostics> {
+    let files: Vec<SourceFile> = files
+        .iter()
+        .map(|f| {
+            let name = f.path.rsplit('/').next().unwrap_or(&f.path);
+            SourceFile { path: format!("campagnes/{name}"), text: f.text.clone() }
+        })
+        .collect();
+    let mut diags = Diagnostics::default();
+    let campagnes = read_campaigns(&files, &rs.rules, &mut diags);
+    diags.sort();
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    let mut out = rs.clone();
+    out.files.retain(|f| file_role(&f.path) != FileRole::Campagne);
+    out.files.extend(files);
+    out.campagnes = campagnes;
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -189,7 +228,8 @@ mod tests {
         assert_eq!(file_role("situation.toml"), FileRole::Situation);
         assert_eq!(file_role("parametres/rsa.toml"), FileRole::Parametres);
         assert_eq!(file_role("rsa.toml"), FileRole::Regle);
-        assert_eq!(file_role("campagnes/rdv.toml"), FileRole::Autre);
+        assert_eq!(file_role("campagnes/rdv.toml"), FileRole::Campagne);
+        assert_eq!(file_role("campagnes/README.md"), FileRole::Autre);
         assert_eq!(file_role("README.md"), FileRole::Autre);
     }
 

@@ -1,0 +1,257 @@
+//! Outbound contact lists (docs/campaigns.md): for each campaign of the rule set, the
+//! foyers its rules flag, minus exclusions and cooldown, ranked and capped per agency,
+//! written as one CSV per channel, with a summary and the planned contacts in the
+//! `contacts` table format (next month's history).
+
+mod select;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use reperage_rules::model::{CANAUX, Campagne, RuleKind, column};
+use reperage_rules::{Compiled, Date, Mois, RuleSet};
+
+pub use select::{Candidat, EXCLUSIONS, Raison, Retenu, Selection, select};
+
+use crate::output::{self, OutputError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CampaignError {
+    #[error("contact lists: {0}")]
+    Polars(#[from] PolarsError),
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+/// A rule as a campaign reads it: does it fire for a foyer (a benefit eligible and not
+/// in payment, an event that holds), with which amount and date.
+struct RuleReason {
+    id: String,
+    titre: String,
+    fires: String,
+    montant: Option<String>,
+    date: Option<String>,
+}
+
+/// The rules campaigns read, and the expressions of the columns they need.
+fn rule_reasons(compiled: &Compiled, rules: &RuleSet, needed: &BTreeSet<&str>) -> (Vec<RuleReason>, Vec<Expr>) {
+    let mut out = Vec::new();
+    let mut exprs = Vec::new();
+    for cr in compiled.rules.iter().filter(|r| needed.contains(r.id.as_str())) {
+        let Some(rule) = rules.rule(&cr.id) else { continue };
+        let eligible = col(cr.statut.as_str()).eq(lit("eligible"));
+        // Campaigns take decided cases only: an undetermined benefit is a signalement
+        // for the data team, not a reason to call a household.
+        let fires = match (&cr.kind, &cr.en_paiement) {
+            (RuleKind::Prestation, Some(p)) => eligible.and(col(p.as_str()).eq(lit(false))),
+            _ => eligible,
+        }
+        .fill_null(lit(false));
+        let fires_col = format!("_fires_{}", cr.id);
+        exprs.push(fires.alias(fires_col.as_str()));
+        let montant = cr.has_montant.then(|| {
+            exprs.push(
+                col(cr.montant.as_str()).round(2, RoundMode::HalfAwayFromZero).alias(format!("_montant_{}", cr.id)),
+            );
+            format!("_montant_{}", cr.id)
+        });
+        let date = rule.def("date_evenement").map(|_| {
+            exprs.push(col(column(&cr.id, "date_evenement")).cast(DataType::Int32).alias(format!("_date_{}", cr.id)));
+            format!("_date_{}", cr.id)
+        });
+        out.push(RuleReason { id: cr.id.clone(), titre: rule.titre.clone(), fires: fires_col, montant, date });
+    }
+    (out, exprs)
+}
+
+/// The latest contact month per (foyer, campaign) of the `contacts` history.
+fn last_contacts(contacts: &DataFrame) -> PolarsResult<HashMap<(String, String), Mois>> {
+    let df = contacts
+        .clone()
+        .lazy()
+        .group_by([col("id_foyer"), col("campagne")])
+        .agg([col("date").max().cast(DataType::Int32).alias("date")])
+        .collect()?;
+    let ids = df.column("id_foyer")?.str()?;
+    let camps = df.column("campagne")?.str()?;
+    let dates = df.column("date")?.i32()?;
+    let mut out = HashMap::new();
+    for i in 0..df.height() {
+        if let (Some(f), Some(c), Some(d)) = (ids.get(i), camps.get(i), dates.get(i)) {
+            out.insert((f.to_string(), c.to_string()), Date::from_days(d).mois());
+        }
+    }
+    Ok(out)
+}
+
+/// Selects the contact lists of every campaign from the evaluation frame.
+pub fn contact_lists(
+    rules: &RuleSet,
+    compiled: &Compiled,
+    eval: &DataFrame,
+    contacts: &DataFrame,
+) -> Result<Vec<(Campagne, Selection)>, CampaignError> {
+    if rules.campagnes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let needed: BTreeSet<&str> = rules.campagnes.iter().flat_map(|c| c.regles.iter().map(String::as_str)).collect();
+    let (reasons, reason_exprs) = rule_reasons(compiled, rules, &needed);
+    let mut cols = vec![
+        col("id_foyer"),
+        col("agence").fill_null(lit("")),
+        col("dossier_clos").fill_null(lit(false)),
+        col("allocataire_decede").fill_null(lit(false)),
+        col("opposition_contact"),
+        col("suivi_social"),
+    ];
+    cols.extend(CANAUX.iter().map(|c| col(format!("canal_{c}"))));
+    cols.extend(reason_exprs);
+    let df = eval.clone().lazy().select(cols).collect()?;
+    let by_rule: BTreeMap<&str, &RuleReason> = reasons.iter().map(|r| (r.id.as_str(), r)).collect();
+    let last = last_contacts(contacts)?;
+
+    let ids = df.column("id_foyer")?.str()?;
+    let agences = df.column("agence")?.str()?;
+    let clos = df.column("dossier_clos")?.bool()?;
+    let deces = df.column("allocataire_decede")?.bool()?;
+    let opposition = df.column("opposition_contact")?.bool()?;
+    let suivi = df.column("suivi_social")?.bool()?;
+    let canaux: Vec<&BooleanChunked> =
+        CANAUX.iter().map(|c| df.column(&format!("canal_{c}")).and_then(|s| s.bool())).collect::<PolarsResult<_>>()?;
+
+    let mut out = Vec::new();
+    for campagne in &rules.campagnes {
+        let mut candidats = Vec::new();
+        let rule_cols: Vec<(&RuleReason, &BooleanChunked, Option<&Float64Chunked>, Option<&Int32Chunked>)> = campagne
+            .regles
+            .iter()
+            .filter_map(|id| by_rule.get(id.as_str()).copied())
+            .map(|r| -> PolarsResult<_> {
+                let fires = df.column(&r.fires)?.bool()?;
+                let montant = r.montant.as_ref().map(|m| df.column(m).and_then(|s| s.f64())).transpose()?;
+                let date = r.date.as_ref().map(|d| df.column(d).and_then(|s| s.i32())).transpose()?;
+                Ok((r, fires, montant, date))
+            })
+            .collect::<PolarsResult<_>>()?;
+        for i in 0..df.height() {
+            let raisons: Vec<Raison> = rule_cols
+                .iter()
+                .filter(|(_, fires, _, _)| fires.get(i) == Some(true))
+                .map(|(r, _, m, d)| Raison {
+                    regle: r.id.clone(),
+                    titre: r.titre.clone(),
+                    montant: m.and_then(|m| m.get(i)),
+                    date: d.and_then(|d| d.get(i)),
+                })
+                .collect();
+            if raisons.is_empty() {
+                continue;
+            }
+            let id = ids.get(i).unwrap_or_default().to_string();
+            let dernier_contact = last.get(&(id.clone(), campagne.id.clone())).copied();
+            candidats.push(Candidat {
+                agence: agences.get(i).unwrap_or_default().to_string(),
+                raisons,
+                dossier_clos: clos.get(i).unwrap_or(false),
+                allocataire_decede: deces.get(i).unwrap_or(false),
+                opposition_contact: opposition.get(i),
+                suivi_social: suivi.get(i),
+                canaux: [canaux[0].get(i), canaux[1].get(i), canaux[2].get(i), canaux[3].get(i)],
+                dernier_contact,
+                id_foyer: id,
+            });
+        }
+        out.push((campagne.clone(), select(campagne, compiled.mois, candidats)));
+    }
+    Ok(out)
+}
+
+fn euros(x: f64) -> String {
+    format!("{x:.2}").replace('.', ",")
+}
+
+/// The reasons as agents read them: each rule's title, with its amount or date.
+fn motifs(c: &Candidat) -> String {
+    c.raisons
+        .iter()
+        .map(|r| match (r.montant, r.date) {
+            (Some(m), _) => format!("{} : {} €/mois", r.titre, euros(m)),
+            (None, Some(d)) => format!("{} ({})", r.titre, Date::from_days(d)),
+            (None, None) => r.titre.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ; ")
+}
+
+fn list_frame(retenus: &[&Retenu]) -> PolarsResult<DataFrame> {
+    let montant = |r: &&Retenu| {
+        let has = r.candidat.raisons.iter().any(|x| x.montant.is_some());
+        has.then(|| (r.candidat.montant_en_jeu() * 100.0).round() / 100.0)
+    };
+    df!(
+        "id_foyer" => retenus.iter().map(|r| r.candidat.id_foyer.as_str()).collect::<Vec<_>>(),
+        "agence" => retenus.iter().map(|r| r.candidat.agence.as_str()).collect::<Vec<_>>(),
+        "canal" => retenus.iter().map(|r| r.canal).collect::<Vec<_>>(),
+        "rang" => retenus.iter().map(|r| r.rang).collect::<Vec<_>>(),
+        "motifs" => retenus.iter().map(|r| motifs(&r.candidat)).collect::<Vec<_>>(),
+        "montant_en_jeu" => retenus.iter().map(montant).collect::<Vec<_>>(),
+        "regles" => retenus.iter().map(|r| r.candidat.raisons.iter().map(|x| x.regle.as_str()).collect::<Vec<_>>().join(", ")).collect::<Vec<_>>(),
+    )
+}
+
+/// Writes `campagnes/<id>/<canal>.csv`, `campagnes/resume.csv` and `contacts_prevus.csv`
+/// under `out`; returns the paths written.
+pub fn write(selections: &[(Campagne, Selection)], mois: Mois, out: &Path) -> Result<Vec<PathBuf>, CampaignError> {
+    let mut written = Vec::new();
+    if selections.is_empty() {
+        return Ok(written);
+    }
+    let dir = out.join("campagnes");
+    for (campagne, sel) in selections {
+        for canal in &campagne.canaux {
+            let rows: Vec<&Retenu> = sel.retenus.iter().filter(|r| r.canal == canal.as_str()).collect();
+            let p = dir.join(&campagne.id).join(format!("{canal}.csv"));
+            output::write_csv(&mut list_frame(&rows)?, &p)?;
+            written.push(p);
+        }
+    }
+
+    let mut resume_cols = vec![
+        Column::new("campagne".into(), selections.iter().map(|(c, _)| c.id.as_str()).collect::<Vec<_>>()),
+        Column::new("foyers_signales".into(), selections.iter().map(|(_, s)| s.signales).collect::<Vec<_>>()),
+    ];
+    for e in EXCLUSIONS {
+        resume_cols.push(Column::new(
+            format!("exclus_{e}").into(),
+            selections.iter().map(|(_, s)| s.exclus.get(e).copied().unwrap_or(0)).collect::<Vec<_>>(),
+        ));
+    }
+    resume_cols.push(Column::new(
+        "coupes_capacite".into(),
+        selections.iter().map(|(_, s)| s.coupes_capacite).collect::<Vec<_>>(),
+    ));
+    resume_cols.push(Column::new(
+        "retenus".into(),
+        selections.iter().map(|(_, s)| s.retenus.len() as u64).collect::<Vec<_>>(),
+    ));
+    let p = dir.join("resume.csv");
+    output::write_csv(&mut DataFrame::new_infer_height(resume_cols)?, &p)?;
+    written.push(p);
+
+    // Planned for the month after M: next month's run reads them as history.
+    let planned = Date::from_days(mois.plus(1).first_day().to_days());
+    let all: Vec<(&str, &Retenu)> =
+        selections.iter().flat_map(|(c, s)| s.retenus.iter().map(move |r| (c.id.as_str(), r))).collect();
+    let mut prevus = df!(
+        "id_foyer" => all.iter().map(|(_, r)| r.candidat.id_foyer.as_str()).collect::<Vec<_>>(),
+        "campagne" => all.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
+        "date" => all.iter().map(|_| planned.to_string()).collect::<Vec<_>>(),
+        "canal" => all.iter().map(|(_, r)| r.canal).collect::<Vec<_>>(),
+        "resultat" => all.iter().map(|_| None::<&str>).collect::<Vec<_>>(),
+    )?;
+    let p = out.join("contacts_prevus.csv");
+    output::write_csv(&mut prevus, &p)?;
+    written.push(p);
+    Ok(written)
+}

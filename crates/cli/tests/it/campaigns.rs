@@ -1,0 +1,179 @@
+//! Contact lists on the synthetic sample, checked against the input files themselves:
+//! who may never be listed, cooldown, capacity, channels, determinism.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use crate::{read_output, sample, screen};
+
+/// `foyers.csv` of an extract: id → column → value.
+fn foyers(dir: &Path) -> HashMap<String, HashMap<String, String>> {
+    let lines = read_output(&dir.join("foyers.csv"));
+    let header: Vec<String> = lines[0].split(';').map(str::to_string).collect();
+    lines[1..]
+        .iter()
+        .map(|l| {
+            let row: HashMap<String, String> = header.iter().cloned().zip(l.split(';').map(str::to_string)).collect();
+            (row["id_foyer"].clone(), row)
+        })
+        .collect()
+}
+
+fn yes(v: &str) -> bool {
+    matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "oui" | "o")
+}
+
+/// Rows of a contact list as column → value.
+fn list(path: &Path) -> Vec<HashMap<String, String>> {
+    let lines = read_output(path);
+    let header: Vec<String> = lines[0].split(';').map(str::to_string).collect();
+    lines[1..].iter().map(|l| header.iter().cloned().zip(split_csv(l)).collect()).collect()
+}
+
+/// Splits a `;` line whose fields may be quoted (motifs hold `;`).
+fn split_csv(line: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ';' if !quoted => out.push(String::new()),
+            _ => out.last_mut().expect("field").push(c),
+        }
+    }
+    out
+}
+
+const CHANNELS: [&str; 4] = ["telephone", "sms", "email", "courrier"];
+
+#[test]
+fn default_campaigns_on_the_sample_respect_exclusions_cooldown_and_channels() {
+    let out = tempfile::tempdir().expect("tmp");
+    let extract = sample("synthetique");
+    let run = screen(&extract, "2025-03", out.path(), &[], &[]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let foyers = foyers(&extract);
+    // Last contact month per (foyer, campaign) from the history.
+    let mut last: HashMap<(String, String), String> = HashMap::new();
+    for l in &read_output(&extract.join("contacts.csv"))[1..] {
+        let f: Vec<&str> = l.split(';').collect();
+        let e = last.entry((f[0].to_string(), f[1].to_string())).or_default();
+        if f[2][..7] > e[..] {
+            *e = f[2][..7].to_string();
+        }
+    }
+    let month_index = |m: &str| m[..4].parse::<i32>().expect("y") * 12 + m[5..7].parse::<i32>().expect("m");
+
+    let resume = list(&out.path().join("campagnes/resume.csv"));
+    assert_eq!(resume.len(), 5, "the five shipped campaigns");
+    let mut listed_total = 0;
+    for r in &resume {
+        let n = |c: &str| r[c].parse::<u64>().expect(c);
+        let excluded: u64 = r.keys().filter(|k| k.starts_with("exclus_")).map(|k| n(k)).sum();
+        assert_eq!(n("foyers_signales"), excluded + n("coupes_capacite") + n("retenus"), "{r:?}");
+        listed_total += n("retenus");
+    }
+    assert!(listed_total > 100, "the sample gives lists to work with");
+
+    let campaigns = [
+        ("rendez_vous_des_droits", vec!["telephone", "courrier"], 12),
+        ("evenements_de_vie", vec!["telephone", "email", "courrier"], 6),
+        ("rupture_de_droits", vec!["sms", "email", "courrier"], 2),
+        ("appel_fragilite", vec!["telephone", "courrier"], 3),
+        ("cpam_acces_aux_soins", vec!["sms", "email", "courrier"], 6),
+    ];
+    let mut planned = 0;
+    for (campagne, preference, delai) in campaigns {
+        let mut seen = std::collections::HashSet::new();
+        for canal in &preference {
+            for row in list(&out.path().join(format!("campagnes/{campagne}/{canal}.csv"))) {
+                planned += 1;
+                let id = &row["id_foyer"];
+                assert!(seen.insert(id.clone()), "{id} listed twice in {campagne}");
+                let f = &foyers[id];
+                assert!(!yes(&f["opposition_contact"]) && !f["opposition_contact"].is_empty(), "{id}: opposition");
+                assert!(f["date_cloture"].is_empty() || f["date_cloture"].as_str() > "2025-03-31", "{id}: closed");
+                if let Some(m) = last.get(&(id.clone(), campagne.to_string())) {
+                    assert!(month_index("2025-03") - month_index(m) >= delai, "{id}: contacted in {m}, {campagne}");
+                }
+                // The channel is the first usable one in the campaign's order.
+                let usable: Vec<&str> = preference.iter().copied().filter(|c| yes(&f[&format!("canal_{c}")])).collect();
+                assert_eq!(usable.first(), Some(canal), "{id} in {campagne}");
+                assert_eq!(&row["canal"], canal);
+                assert!(CHANNELS.contains(canal));
+            }
+        }
+    }
+    let prevus = read_output(&out.path().join("contacts_prevus.csv"));
+    assert_eq!(prevus[0], "id_foyer;campagne;date;canal;resultat");
+    assert_eq!(prevus.len() - 1, planned, "one planned contact per listed foyer and campaign");
+    assert!(prevus[1..].iter().all(|l| l.split(';').nth(2) == Some("2025-04-01")));
+}
+
+#[test]
+fn capacity_keeps_the_highest_amounts_per_agency_and_lists_are_reproducible() {
+    let campaigns = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        campaigns.path().join("petite.toml"),
+        "id = \"petite\"\ntitre = \"Petite capacité\"\nregles = [\"rsa\", \"ppa\", \"aspa\"]\n\
+         canaux = [\"courrier\", \"telephone\", \"sms\", \"email\"]\ndelai_entre_contacts_mois = 0\n\
+         capacite_par_agence = 2\n",
+    )
+    .expect("write");
+    let extra = ["--campagnes", campaigns.path().to_str().expect("utf-8")];
+    let run_once = || {
+        let out = tempfile::tempdir().expect("tmp");
+        let run = screen(&sample("synthetique"), "2025-03", out.path(), &extra, &[]);
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        assert!(!out.path().join("campagnes/rendez_vous_des_droits").exists(), "--campagnes replaces the set");
+        let mut rows = Vec::new();
+        for canal in CHANNELS {
+            rows.extend(list(&out.path().join(format!("campagnes/petite/{canal}.csv"))));
+        }
+        let resume = list(&out.path().join("campagnes/resume.csv"));
+        let prevus = std::fs::read(out.path().join("contacts_prevus.csv")).expect("read");
+        (rows, resume[0].clone(), prevus, read_output(&out.path().join("signalements.csv")))
+    };
+    let (rows, resume, prevus, signal) = run_once();
+    assert!(resume["coupes_capacite"].parse::<u64>().expect("n") > 0, "capacity 2 cuts: {resume:?}");
+    let mut per_agency: BTreeMap<String, Vec<(u32, f64)>> = BTreeMap::new();
+    for r in &rows {
+        let amount = r["montant_en_jeu"].replace(',', ".").parse::<f64>().expect("amount");
+        per_agency.entry(r["agence"].clone()).or_default().push((r["rang"].parse().expect("rank"), amount));
+    }
+    // The amounts at stake of the foyers that were cut, from the signalements.
+    let mut best_cut: BTreeMap<String, f64> = BTreeMap::new();
+    let agence_of = foyers(&sample("synthetique"));
+    let mut amount_of: BTreeMap<String, f64> = BTreeMap::new();
+    for l in &signal[1..] {
+        let f: Vec<&str> = l.split(';').collect();
+        if matches!(f[1], "rsa" | "ppa" | "aspa") && f[3] == "eligible" {
+            *amount_of.entry(f[0].to_string()).or_default() += f[4].replace(',', ".").parse::<f64>().unwrap_or(0.0);
+        }
+    }
+    let listed: std::collections::HashSet<&str> = rows.iter().map(|r| r["id_foyer"].as_str()).collect();
+    for (id, amount) in &amount_of {
+        let f = &agence_of[id];
+        let contactable = f["opposition_contact"] == "0" && f["date_cloture"].is_empty();
+        if contactable && !listed.contains(id.as_str()) && CHANNELS.iter().any(|c| yes(&f[&format!("canal_{c}")])) {
+            let e = best_cut.entry(f["agence"].clone()).or_insert(0.0);
+            *e = e.max(*amount);
+        }
+    }
+    for (agence, mut kept) in per_agency {
+        kept.sort_by_key(|(rank, _)| *rank);
+        assert!(kept.len() <= 2, "{agence}: capacity 2");
+        assert_eq!(kept.iter().map(|(r, _)| *r).collect::<Vec<_>>(), (1..=kept.len() as u32).collect::<Vec<_>>());
+        assert!(kept.windows(2).all(|w| w[0].1 >= w[1].1), "{agence}: ranked by amount {kept:?}");
+        if let Some(cut) = best_cut.get(&agence) {
+            assert!(
+                kept.iter().all(|(_, a)| a >= cut),
+                "{agence}: a cut foyer had more at stake ({cut}) than {kept:?}"
+            );
+        }
+    }
+    // Same inputs, same lists in the same order.
+    let (rows2, _, prevus2, _) = run_once();
+    assert_eq!(rows, rows2);
+    assert_eq!(prevus, prevus2);
+}
