@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark of the monthly job at scale: generate then screen N synthetic foyers
-# (default 1,000,000), release build, wall time and peak memory of each step.
+# (default 1,000,000) with last month's extract and the shipped campaigns (contact
+# lists), release build, wall time and peak memory of each step.
 #
 #   bash benches/screen_1m.sh [N] [format csv|parquet]
 #
@@ -13,12 +14,14 @@ FORMAT="${2:-csv}"
 DIR="${BENCH_DIR:-/tmp/reperage-bench}"
 BIN="${CARGO_TARGET_DIR:-target}/release/reperage"
 cargo build --release -p reperage --locked
-rm -rf "$DIR" && mkdir -p "$DIR"
+rm -rf "$DIR" && mkdir -p "$DIR/aucune"
 measure() {
     /usr/bin/time -f "%e s wall, %M KiB peak RSS" "$@" 2>&1 >/dev/null | tail -1
 }
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB"
-echo "generate $N foyers ($FORMAT): $(measure "$BIN" generate --foyers "$N" --mois 2025-03 --seed 1 --out "$DIR/extrait" --format "$FORMAT")"
-du -sh "$DIR/extrait"
-echo "screen: $(measure "$BIN" screen --extract "$DIR/extrait" --mois 2025-03 --out "$DIR/out" --format "$FORMAT")"
+echo "generate $N foyers and last month's ($FORMAT): $(measure "$BIN" generate --foyers "$N" --mois 2025-03 --seed 1 --out "$DIR/extrait" --precedent "$DIR/precedent" --format "$FORMAT")"
+du -sh "$DIR/extrait" "$DIR/precedent"
+echo "screen with --precedent and the campaigns: $(measure "$BIN" screen --extract "$DIR/extrait" --precedent "$DIR/precedent" --mois 2025-03 --out "$DIR/out" --format "$FORMAT")"
+echo "screen without --precedent nor campaigns: $(measure "$BIN" screen --extract "$DIR/extrait" --mois 2025-03 --out "$DIR/out-seul" --campagnes "$DIR/aucune" --format "$FORMAT")"
 wc -l "$DIR/out/"*.csv 2>/dev/null || true
+cat "$DIR/out/campagnes/resume.csv"

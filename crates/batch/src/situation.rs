@@ -136,47 +136,30 @@ pub fn build(extract: &Extract, previous: Option<&Extract>, mois: Mois) -> LazyF
         );
     let in3 = col("mois_idx").gt_eq(lit(m - 3));
     let activite = col("nature").eq(lit("salaire")).or(col("nature").eq(lit("independant")));
-    let autre = col("role").eq(lit("autre"));
+    let is_role = |role: &str| col("role").eq(lit(role.to_string()));
+    let autre = is_role("autre");
+    // Sum of the amounts of the rows that meet `cond`, as column `name`.
+    let sum_where = |cond: Expr, name: String| col("montant").filter(cond).sum().alias(name);
     let mut sums = vec![
-        col("montant").filter(in3.clone()).sum().alias("_s3"),
+        sum_where(in3.clone(), "_s3".into()),
         col("montant").sum().alias("_s12"),
-        col("montant").filter(in3.clone().and(autre.clone())).sum().alias("_s3_autres"),
-        col("montant").filter(autre).sum().alias("_s12_autres"),
+        sum_where(in3.clone().and(autre.clone()), "_s3_autres".into()),
+        sum_where(autre.clone(), "_s12_autres".into()),
     ];
     for n in NATURES {
-        sums.push(col("montant").filter(in3.clone().and(col("nature").eq(lit(*n)))).sum().alias(format!("_s3_{n}")));
+        sums.push(sum_where(in3.clone().and(col("nature").eq(lit(*n))), format!("_s3_{n}")));
     }
     for role in ["allocataire", "conjoint"] {
-        sums.push(
-            col("montant")
-                .filter(in3.clone().and(activite.clone()).and(col("role").eq(lit(role))))
-                .sum()
-                .alias(format!("_act3_{role}")),
-        );
+        sums.push(sum_where(in3.clone().and(activite.clone()).and(is_role(role)), format!("_act3_{role}")));
     }
     // Each of the three months before M, for benefits computed month by month (PPA).
     for k in 1..=3 {
         let this = col("mois_idx").eq(lit(m - k));
-        sums.push(col("montant").filter(this.clone()).sum().alias(format!("_s_m{k}")));
-        sums.push(
-            col("montant")
-                .filter(this.clone().and(col("nature").eq(lit("bourse"))))
-                .sum()
-                .alias(format!("_s_m{k}_bourse")),
-        );
-        sums.push(
-            col("montant")
-                .filter(this.clone().and(col("role").eq(lit("autre"))))
-                .sum()
-                .alias(format!("_s_m{k}_autres")),
-        );
+        sums.push(sum_where(this.clone(), format!("_s_m{k}")));
+        sums.push(sum_where(this.clone().and(col("nature").eq(lit("bourse"))), format!("_s_m{k}_bourse")));
+        sums.push(sum_where(this.clone().and(autre.clone()), format!("_s_m{k}_autres")));
         for role in ["allocataire", "conjoint"] {
-            sums.push(
-                col("montant")
-                    .filter(this.clone().and(activite.clone()).and(col("role").eq(lit(role))))
-                    .sum()
-                    .alias(format!("_act_m{k}_{role}")),
-            );
+            sums.push(sum_where(this.clone().and(activite.clone()).and(is_role(role)), format!("_act_m{k}_{role}")));
         }
     }
     let sums = ressources.clone().group_by([col(ID)]).agg(sums);

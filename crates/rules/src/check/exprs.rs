@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::functions::BUILTIN_FUNCTIONS;
 use super::rules::{Draft, DraftBody, DraftDef, ExprSrc};
 use super::{Ctx, suggest};
 use crate::date::Date;
@@ -703,20 +704,7 @@ impl Typer<'_, '_> {
                 Some(RExpr::new(RKind::Bareme(id, Box::new(x)), Type::Nombre))
             }
             _ => {
-                let known = [
-                    "min",
-                    "max",
-                    "si",
-                    "arrondi",
-                    "arrondi_inf",
-                    "arrondi_sup",
-                    "mois_ecoules",
-                    "est_connu",
-                    "si_inconnu",
-                    "date",
-                    "bareme",
-                ];
-                let hint = suggest(name, known.iter().copied());
+                let hint = suggest(name, BUILTIN_FUNCTIONS.iter().copied());
                 let span = self.dc.ctx.sub_span(&src.span, &src.text, name_span);
                 self.diags.push(self.dc.ctx.error(
                     Kind::UnknownFunction,
