@@ -3,9 +3,10 @@
 //! Files are recognised by their place in the rules folder:
 //! - `situation.toml`: the situation inputs rules may use;
 //! - `parametres/*.toml`: parameters with dated values;
-//! - `*.toml` at the top: one rule each.
+//! - `*.toml` at the top: one rule each;
+//! - `campagnes/*.toml`: outbound contact campaigns, checked against the rules they name.
 //!
-//! Other files and folders (campaigns, documentation) are not rule files and are skipped.
+//! Other files (documentation) are not rule-language files and are skipped.
 //!
 //! The checker never stops at the first error: it reports everything it can, and only
 //! returns a rule set when there is no error.
