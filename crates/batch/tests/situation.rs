@@ -203,3 +203,45 @@ fn resources_of_other_members_are_summed_apart() {
     // A foyer without such members has 0, not unknown.
     assert_eq!(cell(&df, "ressources_3m_autres", 0), Value::Nombre(0.0));
 }
+
+/// Counts over members are unknown, not zero, when they would be zero but a member's
+/// answer is missing; a deceased allocataire is seen.
+#[test]
+fn member_counts_are_unknown_when_an_answer_is_missing() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    for f in std::fs::read_dir(sample("cas-limites")).expect("dir") {
+        let p = f.expect("entry").path();
+        std::fs::copy(&p, tmp.path().join(p.file_name().expect("name"))).expect("copy");
+    }
+    let path = tmp.path().join("personnes.csv");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let edited: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let mut f: Vec<&str> = l.split(';').collect();
+            match f[0] {
+                // CL002: the conjoint's médecin traitant unknown; the allocataire has one.
+                "CL002-P2" => f[14] = "",
+                // CL003: the child's complementary cover unknown; the allocataire has one.
+                "CL003-P2" => f[15] = "",
+                // CL001: the allocataire died during M.
+                "CL001-P1" => f[13] = "2025-03-10",
+                _ => {}
+            }
+            f.join(";")
+        })
+        .collect();
+    std::fs::write(&path, edited.join("\n") + "\n").expect("write");
+    let mois = Mois::parse("2025-03").expect("month");
+    let extract = extract::load(tmp.path(), mois).expect("loads");
+    let df = situation::build(&extract, None, mois).collect().expect("builds");
+    let ids: Vec<Option<&str>> = df.column("id_foyer").expect("id").str().expect("str").iter().collect();
+    let get = |id: &str, c: &str| cell(&df, c, ids.iter().position(|x| *x == Some(id)).expect("foyer"));
+    assert_eq!(get("CL002", "nb_membres_16ans_sans_medecin_traitant"), Value::Inconnu);
+    assert_eq!(get("CL003", "nb_membres_sans_complementaire"), Value::Inconnu);
+    // CL004 has a member without médecin traitant: 1, whatever is unknown elsewhere.
+    assert_eq!(get("CL004", "nb_membres_16ans_sans_medecin_traitant"), Value::Nombre(1.0));
+    // CL001's allocataire died on 2025-03-10, within M.
+    assert_eq!(get("CL001", "allocataire_decede"), Value::Booleen(true));
+    assert_eq!(get("CL002", "allocataire_decede"), Value::Booleen(false));
+}
