@@ -267,9 +267,9 @@ pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
         "campagnes": lists.iter().map(|(c, sel)| serde_json::json!({
             "id": c.id,
             "fichier": c.file,
-            "foyers_signales": sel.signales,
-            "exclus": sel.exclus,
-            "coupes_capacite": sel.coupes_capacite,
+            "foyers_signales": sel.signales(),
+            "exclus": campagnes::EXCLUSIONS.iter().map(|e| (*e, sel.count(e))).collect::<BTreeMap<_, _>>(),
+            "coupes_capacite": sel.count(campagnes::COUPE_CAPACITE),
             "retenus": sel.retenus.len(),
         })).collect::<Vec<_>>(),
     });

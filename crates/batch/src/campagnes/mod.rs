@@ -12,7 +12,7 @@ use polars::prelude::*;
 use reperage_rules::model::{CANAUX, Campagne, RuleKind, column};
 use reperage_rules::{Compiled, Date, Mois, RuleSet};
 
-pub use select::{Candidat, EXCLUSIONS, Raison, Retenu, Selection, select};
+pub use select::{COUPE_CAPACITE, Candidat, EXCLUSIONS, Raison, Retenu, Selection, select};
 
 use crate::output::{self, OutputError};
 
@@ -185,23 +185,42 @@ fn motifs(c: &Candidat) -> String {
 }
 
 fn list_frame(retenus: &[&Retenu]) -> PolarsResult<DataFrame> {
-    let montant = |r: &&Retenu| {
-        let has = r.candidat.raisons.iter().any(|x| x.montant.is_some());
-        has.then(|| (r.candidat.montant_en_jeu() * 100.0).round() / 100.0)
-    };
     df!(
         "id_foyer" => retenus.iter().map(|r| r.candidat.id_foyer.as_str()).collect::<Vec<_>>(),
         "agence" => retenus.iter().map(|r| r.candidat.agence.as_str()).collect::<Vec<_>>(),
         "canal" => retenus.iter().map(|r| r.canal).collect::<Vec<_>>(),
         "rang" => retenus.iter().map(|r| r.rang).collect::<Vec<_>>(),
         "motifs" => retenus.iter().map(|r| motifs(&r.candidat)).collect::<Vec<_>>(),
-        "montant_en_jeu" => retenus.iter().map(montant).collect::<Vec<_>>(),
-        "regles" => retenus.iter().map(|r| r.candidat.raisons.iter().map(|x| x.regle.as_str()).collect::<Vec<_>>().join(", ")).collect::<Vec<_>>(),
+        "montant_en_jeu" => retenus.iter().map(|r| montant_en_jeu(&r.candidat)).collect::<Vec<_>>(),
+        "regles" => retenus.iter().map(|r| regles(&r.candidat)).collect::<Vec<_>>(),
     )
 }
 
-/// Writes `campagnes/<id>/<canal>.csv`, `campagnes/resume.csv` and `contacts_prevus.csv`
-/// under `out`; returns the paths written.
+/// The foyers with a reason that are not listed, with why, sorted by id.
+fn left_out_frame(non_retenus: &[(Candidat, &'static str)]) -> PolarsResult<DataFrame> {
+    let mut rows: Vec<&(Candidat, &'static str)> = non_retenus.iter().collect();
+    rows.sort_by(|a, b| a.0.id_foyer.cmp(&b.0.id_foyer));
+    df!(
+        "id_foyer" => rows.iter().map(|(c, _)| c.id_foyer.as_str()).collect::<Vec<_>>(),
+        "agence" => rows.iter().map(|(c, _)| c.agence.as_str()).collect::<Vec<_>>(),
+        "motif_non_retenu" => rows.iter().map(|(_, why)| *why).collect::<Vec<_>>(),
+        "motifs" => rows.iter().map(|(c, _)| motifs(c)).collect::<Vec<_>>(),
+        "montant_en_jeu" => rows.iter().map(|(c, _)| montant_en_jeu(c)).collect::<Vec<_>>(),
+        "regles" => rows.iter().map(|(c, _)| regles(c)).collect::<Vec<_>>(),
+    )
+}
+
+/// The amount at stake, rounded to the cent; none when no reason has an amount.
+fn montant_en_jeu(c: &Candidat) -> Option<f64> {
+    c.raisons.iter().any(|x| x.montant.is_some()).then(|| (c.montant_en_jeu() * 100.0).round() / 100.0)
+}
+
+fn regles(c: &Candidat) -> String {
+    c.raisons.iter().map(|x| x.regle.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// Writes `campagnes/<id>/<canal>.csv`, `campagnes/<id>/non_retenus.csv`,
+/// `campagnes/resume.csv` and `contacts_prevus.csv` under `out`; returns the paths written.
 pub fn write(selections: &[(Campagne, Selection)], mois: Mois, out: &Path) -> Result<Vec<PathBuf>, CampaignError> {
     let mut written = Vec::new();
     if selections.is_empty() {
@@ -215,21 +234,24 @@ pub fn write(selections: &[(Campagne, Selection)], mois: Mois, out: &Path) -> Re
             output::write_csv(&mut list_frame(&rows)?, &p)?;
             written.push(p);
         }
+        let p = dir.join(&campagne.id).join("non_retenus.csv");
+        output::write_csv(&mut left_out_frame(&sel.non_retenus)?, &p)?;
+        written.push(p);
     }
 
     let mut resume_cols = vec![
         Column::new("campagne".into(), selections.iter().map(|(c, _)| c.id.as_str()).collect::<Vec<_>>()),
-        Column::new("foyers_signales".into(), selections.iter().map(|(_, s)| s.signales).collect::<Vec<_>>()),
+        Column::new("foyers_signales".into(), selections.iter().map(|(_, s)| s.signales()).collect::<Vec<_>>()),
     ];
     for e in EXCLUSIONS {
         resume_cols.push(Column::new(
             format!("exclus_{e}").into(),
-            selections.iter().map(|(_, s)| s.exclus.get(e).copied().unwrap_or(0)).collect::<Vec<_>>(),
+            selections.iter().map(|(_, s)| s.count(e)).collect::<Vec<_>>(),
         ));
     }
     resume_cols.push(Column::new(
         "coupes_capacite".into(),
-        selections.iter().map(|(_, s)| s.coupes_capacite).collect::<Vec<_>>(),
+        selections.iter().map(|(_, s)| s.count(COUPE_CAPACITE)).collect::<Vec<_>>(),
     ));
     resume_cols.push(Column::new(
         "retenus".into(),

@@ -65,15 +65,28 @@ pub struct Retenu {
     pub rang: u32,
 }
 
+/// Why a foyer that passed every exclusion is not listed: ranked below its agency's capacity.
+pub const COUPE_CAPACITE: &str = "coupe_capacite";
+
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
     /// Sorted by agency, then rank.
     pub retenus: Vec<Retenu>,
-    /// Foyers with a reason, per exclusion (every entry of [`EXCLUSIONS`]).
-    pub exclus: BTreeMap<&'static str, u64>,
-    /// Ranked below their agency's capacity.
-    pub coupes_capacite: u64,
-    pub signales: u64,
+    /// Every other foyer with a reason, with why it is not listed (an entry of
+    /// [`EXCLUSIONS`] or [`COUPE_CAPACITE`]).
+    pub non_retenus: Vec<(Candidat, &'static str)>,
+}
+
+impl Selection {
+    /// Foyers with at least one reason for the campaign.
+    pub fn signales(&self) -> u64 {
+        (self.retenus.len() + self.non_retenus.len()) as u64
+    }
+
+    /// Foyers not listed for `why`.
+    pub fn count(&self, why: &str) -> u64 {
+        self.non_retenus.iter().filter(|(_, w)| *w == why).count() as u64
+    }
 }
 
 /// The first exclusion that applies, or the channel to use.
@@ -121,12 +134,11 @@ fn tie_break(campagne: &str, mois: Mois, id: &str) -> u64 {
 /// highest amount at stake, then the most recent event, then the tie-break, up to the
 /// agency's capacity.
 pub fn select(campagne: &Campagne, mois: Mois, candidats: Vec<Candidat>) -> Selection {
-    let mut sel = Selection { exclus: EXCLUSIONS.iter().map(|e| (*e, 0)).collect(), ..Selection::default() };
+    let mut sel = Selection::default();
     let mut by_agency: BTreeMap<String, Vec<(Candidat, &'static str)>> = BTreeMap::new();
     for c in candidats.into_iter().filter(|c| !c.raisons.is_empty()) {
-        sel.signales += 1;
         match exclusion_or_channel(&c, campagne, mois) {
-            Err(why) => *sel.exclus.entry(why).or_default() += 1,
+            Err(why) => sel.non_retenus.push((c, why)),
             Ok(canal) => by_agency.entry(c.agence.clone()).or_default().push((c, canal)),
         }
     }
@@ -142,9 +154,12 @@ pub fn select(campagne: &Campagne, mois: Mois, candidats: Vec<Candidat>) -> Sele
                 .then_with(|| a.id_foyer.cmp(&b.id_foyer))
         });
         let capacite = campagne.capacite(&agence) as usize;
-        sel.coupes_capacite += list.len().saturating_sub(capacite) as u64;
-        for (i, (candidat, canal)) in list.into_iter().take(capacite).enumerate() {
-            sel.retenus.push(Retenu { candidat, canal, rang: i as u32 + 1 });
+        for (i, (candidat, canal)) in list.into_iter().enumerate() {
+            if i < capacite {
+                sel.retenus.push(Retenu { candidat, canal, rang: i as u32 + 1 });
+            } else {
+                sel.non_retenus.push((candidat, COUPE_CAPACITE));
+            }
         }
     }
     sel
@@ -204,11 +219,11 @@ mod tests {
         dead.allocataire_decede = true;
         let sel = select(&campagne(), mois(), vec![opposed, unknown, closed, dead, candidat("OK", 10.0)]);
         assert_eq!(ids(&sel), ["OK"]);
-        assert_eq!(sel.exclus["opposition_contact"], 1);
-        assert_eq!(sel.exclus["opposition_inconnue"], 1);
-        assert_eq!(sel.exclus["dossier_clos"], 1);
-        assert_eq!(sel.exclus["allocataire_decede"], 1);
-        assert_eq!(sel.signales, 5);
+        assert_eq!(sel.count("opposition_contact"), 1);
+        assert_eq!(sel.count("opposition_inconnue"), 1);
+        assert_eq!(sel.count("dossier_clos"), 1);
+        assert_eq!(sel.count("allocataire_decede"), 1);
+        assert_eq!(sel.signales(), 5);
     }
 
     #[test]
@@ -222,7 +237,7 @@ mod tests {
         // allows a new one; January 2025 (5 months) does not; a planned July contact neither.
         let sel = select(&campagne(), mois(), vec![at("2024-12"), at("2025-01"), at("2025-07")]);
         assert_eq!(ids(&sel), ["2024-12"]);
-        assert_eq!(sel.exclus["delai_entre_contacts"], 2);
+        assert_eq!(sel.count("delai_entre_contacts"), 2);
     }
 
     #[test]
@@ -230,7 +245,7 @@ mod tests {
         let mut followed = candidat("SUIVI", 100.0);
         followed.suivi_social = Some(true);
         let sel = select(&campagne(), mois(), vec![followed.clone()]);
-        assert_eq!(sel.exclus["suivi_social"], 1);
+        assert_eq!(sel.count("suivi_social"), 1);
         let mut open = campagne();
         open.exclure_suivi_social = false;
         assert_eq!(ids(&select(&open, mois(), vec![followed])), ["SUIVI"]);
@@ -250,7 +265,7 @@ mod tests {
         assert_eq!(canal("NOSMS"), Some("courrier"), "next preference when the first is not usable");
         assert_eq!(canal("SMS?"), Some("courrier"), "an unknown channel is not usable");
         assert_eq!(canal("TEL"), None, "telephone is not a channel of this campaign");
-        assert_eq!(sel.exclus["aucun_canal"], 1);
+        assert_eq!(sel.count("aucun_canal"), 1);
     }
 
     #[test]
@@ -265,9 +280,9 @@ mod tests {
         // A1: capacity 3, ranked by amount at stake; PETITE: capacity 1.
         assert_eq!(ids(&sel), ["B", "D", "A", "P2"]);
         assert_eq!(sel.retenus.iter().map(|r| r.rang).collect::<Vec<_>>(), [1, 2, 3, 1]);
-        assert_eq!(sel.coupes_capacite, 2);
-        let total: u64 = sel.exclus.values().sum::<u64>() + sel.coupes_capacite + sel.retenus.len() as u64;
-        assert_eq!(total, sel.signales, "every foyer with a reason is accounted for");
+        assert_eq!(sel.count(COUPE_CAPACITE), 2);
+        let cut: Vec<&str> = sel.non_retenus.iter().map(|(c, _)| c.id_foyer.as_str()).collect();
+        assert_eq!(cut, ["C", "P1"], "the lowest-ranked of each agency");
     }
 
     #[test]

@@ -103,6 +103,27 @@ fn default_campaigns_on_the_sample_respect_exclusions_cooldown_and_channels() {
                 assert!(CHANNELS.contains(canal));
             }
         }
+        // Every other flagged foyer is in non_retenus.csv, with why.
+        let left_out = list(&out.path().join(format!("campagnes/{campagne}/non_retenus.csv")));
+        let r = resume.iter().find(|r| r["campagne"] == campagne).expect("in resume");
+        let n = |c: &str| r[c].parse::<usize>().expect(c);
+        assert_eq!(left_out.len(), n("foyers_signales") - n("retenus"), "{campagne}");
+        for row in &left_out {
+            let id = &row["id_foyer"];
+            assert!(!seen.contains(id), "{id} both listed and left out of {campagne}");
+            let f = &foyers[id];
+            let why = row["motif_non_retenu"].as_str();
+            if yes(&f["opposition_contact"]) && f["date_cloture"].is_empty() {
+                assert_eq!(why, "opposition_contact", "{id}");
+            }
+            if let Some(m) = last.get(&(id.clone(), campagne.to_string()))
+                && month_index("2025-03") - month_index(m) < delai
+                && why != "dossier_clos"
+                && why != "opposition_contact"
+            {
+                assert_eq!(why, "delai_entre_contacts", "{id} contacted in {m}");
+            }
+        }
     }
     let prevus = read_output(&out.path().join("contacts_prevus.csv"));
     assert_eq!(prevus[0], "id_foyer;campagne;date;canal;resultat");
