@@ -76,5 +76,25 @@ pub fn markdown(rs: &RuleSet) -> String {
             let _ = writeln!(out, "\nTest cases: {}.", r.tests.len());
         }
     }
+    if !rs.campagnes.is_empty() {
+        out.push_str(
+            "\n## Campaigns\n\nOutbound contact lists built from the rules' results (docs/campaigns.md).\n\n\
+             | campaign | rules | channels (in order) | social worker | cooldown | capacity per agency |\n\
+             |---|---|---|---|---|---|\n",
+        );
+        for c in &rs.campagnes {
+            let _ = writeln!(
+                out,
+                "| `{}` — {} | {} | {} | {} | {} months | {} |",
+                c.id,
+                c.titre,
+                c.regles.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", "),
+                c.canaux.join(", "),
+                if c.exclure_suivi_social { "excluded" } else { "kept" },
+                c.delai_entre_contacts_mois,
+                c.capacite_par_agence
+            );
+        }
+    }
     out
 }
