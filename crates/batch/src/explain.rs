@@ -27,7 +27,7 @@ pub fn explain_foyer(
     id_foyer: &str,
 ) -> Result<Outcome, ScreenError> {
     let extract = extract::load(dir, mois)?;
-    let previous = precedent.map(|p| extract::load(p, mois.plus(-1))).transpose()?;
+    let previous = precedent.map(|p| extract::load_tables(p, mois.plus(-1), &extract::TABLES_PRECEDENT)).transpose()?;
     if let Some(q) = extract.foyers_quarantaine.iter().find(|q| q.id_foyer == id_foyer) {
         return Ok(Outcome::Quarantined { motif: q.motif.clone() });
     }

@@ -192,9 +192,12 @@ fn write_quarantine(extract: &Extract, out: &Path, written: &mut Vec<PathBuf>) -
 pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
     (opts.progress)("reading and validating the extract");
     let extract = extract::load(opts.extract, opts.mois)?;
-    // Last month's extract is read and validated like this month's; its refused rows
-    // are counted in the manifest (its own screen wrote them last month).
-    let previous = opts.precedent.map(|dir| extract::load(dir, opts.mois.plus(-1))).transpose()?;
+    // Last month's extract: only the tables the comparison reads, validated like this
+    // month's; its refused rows are counted in the manifest (its own screen wrote them).
+    let previous = opts
+        .precedent
+        .map(|dir| extract::load_tables(dir, opts.mois.plus(-1), &extract::TABLES_PRECEDENT))
+        .transpose()?;
     let mut written = Vec::new();
     write_quarantine(&extract, opts.out, &mut written)?;
     let foyers = extract.comptes.iter().find(|c| c.table == "foyers");

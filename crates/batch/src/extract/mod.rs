@@ -121,8 +121,17 @@ fn empty_table(table: Table) -> Result<DataFrame, ExtractError> {
 
 /// Loads, guards and validates the extract in `dir` for the reference month `mois`.
 pub fn load(dir: &Path, mois: Mois) -> Result<Extract, ExtractError> {
+    load_tables(dir, mois, &Table::ALL)
+}
+
+/// The tables last month's extract is compared on (crate::precedent): its resources,
+/// events and contacts are not read at all.
+pub const TABLES_PRECEDENT: [Table; 3] = [Table::Foyers, Table::Personnes, Table::Droits];
+
+/// Like [`load`], reading only `only` (the other tables are empty, as if absent).
+pub fn load_tables(dir: &Path, mois: Mois, only: &[Table]) -> Result<Extract, ExtractError> {
     let mut located = Vec::new();
-    for table in Table::ALL {
+    for table in only.iter().copied() {
         if let Some((path, format)) = locate(dir, table)? {
             located.push((table, path, format));
         }

@@ -328,6 +328,13 @@ fn life_events_from_two_extracts() {
         serde_json::from_str(&std::fs::read_to_string(out.path().join("manifest.json")).expect("manifest"))
             .expect("json");
     assert_eq!(manifest["extrait_precedent"]["mois"], "2025-02");
+    let tables: Vec<&str> = manifest["extrait_precedent"]["fichiers"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(|f| f["table"].as_str())
+        .collect();
+    assert_eq!(tables, ["foyers", "personnes", "droits"], "only the compared tables are read");
 
     // Without the previous extract only the recorded separation remains.
     let alone = tempfile::tempdir().expect("tmp");
