@@ -135,23 +135,13 @@ fn expand_bodies(ctx: Ctx<'_>, funcs: &mut BTreeMap<String, Function>, diags: &m
     }
 }
 
+/// The names of the functions `e` calls.
 fn called(e: &Expr, out: &mut BTreeSet<String>) {
-    match &e.kind {
-        ExprKind::Call(name, _, args) => {
+    e.walk(&mut |x| {
+        if let ExprKind::Call(name, _, _) = &x.kind {
             out.insert(name.clone());
-            args.iter().for_each(|a| called(a, out));
         }
-        ExprKind::Unary(_, x) => called(x, out),
-        ExprKind::Binary(_, a, b) => {
-            called(a, out);
-            called(b, out);
-        }
-        ExprKind::In(x, items) => {
-            called(x, out);
-            items.iter().for_each(|i| called(i, out));
-        }
-        ExprKind::Number(_) | ExprKind::Bool(_) | ExprKind::Text(_) | ExprKind::Name(_) => {}
-    }
+    });
 }
 
 /// Replaces, in `src`, every call to one of `funcs` by the function's body.

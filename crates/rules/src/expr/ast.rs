@@ -78,24 +78,29 @@ impl Expr {
     /// Every name the expression refers to, with its span, in source order.
     pub fn names(&self) -> Vec<(&[String], &Span)> {
         let mut out = Vec::new();
-        self.collect_names(&mut out);
+        self.walk(&mut |e| {
+            if let ExprKind::Name(path) = &e.kind {
+                out.push((path.as_slice(), &e.span));
+            }
+        });
         out
     }
 
-    fn collect_names<'a>(&'a self, out: &mut Vec<(&'a [String], &'a Span)>) {
+    /// Calls `f` on this node and every node below it, in source order.
+    pub fn walk<'a>(&'a self, f: &mut impl FnMut(&'a Expr)) {
+        f(self);
         match &self.kind {
-            ExprKind::Name(path) => out.push((path, &self.span)),
-            ExprKind::Unary(_, e) => e.collect_names(out),
+            ExprKind::Unary(_, e) => e.walk(f),
             ExprKind::Binary(_, a, b) => {
-                a.collect_names(out);
-                b.collect_names(out);
+                a.walk(f);
+                b.walk(f);
             }
             ExprKind::In(e, items) => {
-                e.collect_names(out);
-                items.iter().for_each(|i| i.collect_names(out));
+                e.walk(f);
+                items.iter().for_each(|i| i.walk(f));
             }
-            ExprKind::Call(_, _, args) => args.iter().for_each(|a| a.collect_names(out)),
-            ExprKind::Number(_) | ExprKind::Bool(_) | ExprKind::Text(_) => {}
+            ExprKind::Call(_, _, args) => args.iter().for_each(|a| a.walk(f)),
+            ExprKind::Name(_) | ExprKind::Number(_) | ExprKind::Bool(_) | ExprKind::Text(_) => {}
         }
     }
 }
