@@ -4,7 +4,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 use reperage_rules::explain::{Explanation, explain};
-use reperage_rules::{Compiled, Mois, RuleSet};
+use reperage_rules::{Compiled, Mois, RuleSet, StaleParameter};
 
 use crate::extract;
 use crate::screen::ScreenError;
@@ -19,7 +19,22 @@ pub enum Outcome {
     NotFound,
 }
 
+/// Explains one foyer of the extract in `dir` for `mois`. Parameters that may be out of
+/// date are returned with the outcome, or refused with `parametres_a_jour` (as `screen`).
 pub fn explain_foyer(
+    dir: &Path,
+    precedent: Option<&Path>,
+    mois: Mois,
+    rules: &RuleSet,
+    id_foyer: &str,
+    parametres_a_jour: bool,
+) -> Result<(Outcome, Vec<StaleParameter>), ScreenError> {
+    let stale = crate::screen::stale_parameters(rules, mois, parametres_a_jour)?;
+    let outcome = explain_one(dir, precedent, mois, rules, id_foyer)?;
+    Ok((outcome, stale))
+}
+
+fn explain_one(
     dir: &Path,
     precedent: Option<&Path>,
     mois: Mois,

@@ -85,8 +85,9 @@ type DroitRow = (String, String, &'static str, String, String, Option<f64>);
 #[derive(Default)]
 struct Tables {
     foyers: Vec<[String; 21]>,
-    personnes: Vec<[String; 16]>,
-    ressources: Vec<(String, String, &'static str, f64)>,
+    personnes: Vec<[String; 18]>,
+    /// (id_personne, mois, nature, montant, montant_brut)
+    ressources: Vec<(String, String, &'static str, f64, Option<f64>)>,
     droits: Vec<DroitRow>,
     evenements: Vec<(String, String, &'static str, String, &'static str)>,
     contacts: Vec<(String, String, String, &'static str, &'static str)>,
@@ -112,6 +113,21 @@ struct Member {
     activite: Option<&'static str>,
     /// Monthly net income and its nature (None: no income, written as 0).
     revenu: Option<(&'static str, f64)>,
+}
+
+/// Months of resources written before M (docs/extract.md: up to the 14 months before).
+pub const HISTORY_MONTHS: i32 = 14;
+
+/// A plausible gross amount for a net one: wages before employee contributions (about
+/// 21 % of gross), pensions before social levies (CSG at the reduced rate and CRDS);
+/// other natures have no gross amount in the extract.
+fn gross_of(nature: &str, net: f64) -> Option<f64> {
+    let rate = match nature {
+        "salaire" => 0.2084,
+        "retraite" | "invalidite" => 0.043,
+        _ => return None,
+    };
+    Some((net / (1.0 - rate) * 100.0).round() / 100.0)
 }
 
 fn birth(rng: &mut Rng, mois: Mois, age_years: i64) -> Date {
@@ -259,20 +275,28 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
         if closed { mois.plus(-(rng.range(1, 12) as i32)).first_day().to_string() } else { String::new() },
     ]);
 
-    let window: Vec<Mois> = (1..=12).rev().map(|k| mois.plus(-k)).collect();
+    // Resources of the 14 months before M (the CSS reads M-13 … M-2, docs/extract.md).
+    let window: Vec<Mois> = (1..=HISTORY_MONTHS).rev().map(|k| mois.plus(-k)).collect();
     let mut household_income = 0.0;
     for m in &members {
         let month_only = rng.chance(0.1);
         let naissance = if month_only { m.naissance.mois().to_string() } else { m.naissance.to_string() };
         let adult = matches!(m.role, "allocataire" | "conjoint" | "autre");
         let taux = (adult && rng.chance(0.05)).then(|| rng.range(50, 90));
+        let sexe = rng.pick(&["F", "M"]).to_string();
+        let nationalite = *rng.pick(&["francaise", "francaise", "francaise", "francaise", "ue", "hors_ue"]);
+        // Residence permits of non-EU adults (10 years for the ASPA, a valid one for the
+        // RSA and prime d'activité majorés): optional columns, given here.
+        let hors_ue_adult = adult && nationalite == "hors_ue";
+        let sejour_10ans = b(hors_ue_adult.then(|| rng.chance(0.6)));
+        let sejour = b(hors_ue_adult.then(|| rng.chance(0.95)));
         t.personnes.push([
             m.id.clone(),
             id.clone(),
             m.role.to_string(),
             naissance,
-            rng.pick(&["F", "M"]).to_string(),
-            rng.pick(&["francaise", "francaise", "francaise", "francaise", "ue", "hors_ue"]).to_string(),
+            sexe,
+            nationalite.to_string(),
             b(adult.then(|| rng.chance(0.9))),
             m.activite.unwrap_or("").to_string(),
             b(adult.then(|| rng.chance(0.02))),
@@ -287,12 +311,16 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
             String::new(),
             b(Some(rng.chance(0.88))),
             rng.pick(&["privee", "privee", "privee", "aucune", "css"]).to_string(),
+            sejour_10ans,
+            sejour,
         ]);
         if !adult {
             continue;
         }
         // 3 % of adults have one unknown month (no row at all that month).
-        let missing = rng.chance(0.03).then(|| rng.range(0, 11) as usize);
+        let missing = rng.chance(0.03).then(|| rng.range(0, HISTORY_MONTHS as i64 - 1) as usize);
+        // The source gives the gross amount of pensions and wages for 70 % of persons.
+        let with_gross = rng.chance(0.7);
         for (k, mm) in window.iter().enumerate() {
             if Some(k) == missing {
                 continue;
@@ -300,12 +328,13 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
             match m.revenu {
                 Some((nature, amount)) => {
                     let v = (amount * rng.amount(0.9, 1.1) * 100.0).round() / 100.0;
-                    if k >= 9 {
+                    if k >= window.len() - 3 {
                         household_income += v;
                     }
-                    t.ressources.push((m.id.clone(), mm.to_string(), nature, v));
+                    let gross = with_gross.then(|| gross_of(nature, v)).flatten();
+                    t.ressources.push((m.id.clone(), mm.to_string(), nature, v, gross));
                 }
-                None => t.ressources.push((m.id.clone(), mm.to_string(), "autre", 0.0)),
+                None => t.ressources.push((m.id.clone(), mm.to_string(), "autre", 0.0, None)),
             }
         }
     }
@@ -359,8 +388,8 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
         ));
     }
     if rng.chance(0.04) {
-        // A right ending within three months (renewal due).
-        let end = mois.plus(rng.range(0, 2) as i32).last_day().to_string();
+        // A right ending within five months (its renewal is asked 4 to 2 months before).
+        let end = mois.plus(rng.range(0, 5) as i32).last_day().to_string();
         t.droits.push((id.clone(), String::new(), "css", start.clone(), end, None));
     }
 
@@ -407,7 +436,7 @@ fn frame(names: &[&str], rows: Vec<Vec<String>>) -> PolarsResult<DataFrame> {
 /// the month before, minus what happened in M — children born in M were not yet members,
 /// a foyer that moved in M lived in another commune, a foyer separated in M still had
 /// its conjoint — plus, for 1 % of the open dossiers, a housing aid that ended on the
-/// last day of M−1 (a right that stopped). Resources cover the 12 months before M−1.
+/// last day of M−1 (a right that stopped). Resources cover the 14 months before M−1.
 fn previous_month(t: &Tables, mois: Mois, seed: u64) -> Tables {
     let this = mois.to_string();
     let in_m = |d: &str| d.starts_with(&this);
@@ -446,11 +475,12 @@ fn previous_month(t: &Tables, mois: Mois, seed: u64) -> Tables {
             p.personnes.push(c);
         }
     }
-    // Resources of M−13 … M−2: the month M−1 is not yet known; M−13 repeats M−12.
-    let (m1, m12, m13) = (before.to_string(), mois.plus(-12).to_string(), mois.plus(-13).to_string());
+    // Resources of M−15 … M−2: the month M−1 is not yet known; M−15 repeats M−14.
+    let oldest = mois.plus(-HISTORY_MONTHS).to_string();
+    let (m1, older) = (before.to_string(), mois.plus(-HISTORY_MONTHS - 1).to_string());
     for r in t.ressources.iter().filter(|r| r.1 != m1) {
-        if r.1 == m12 {
-            p.ressources.push((r.0.clone(), m13.clone(), r.2, r.3));
+        if r.1 == oldest {
+            p.ressources.push((r.0.clone(), older.clone(), r.2, r.3, r.4));
         }
         p.ressources.push(r.clone());
     }
@@ -513,13 +543,18 @@ fn write_extract(t: Tables, out: &Path, parquet: bool) -> Result<Vec<PathBuf>, G
         "date_deces",
         "medecin_traitant",
         "complementaire_sante",
+        "sejour_regulier_10ans",
+        "sejour_regulier",
     ];
     tables.push(("personnes", frame(&personne_cols, t.personnes.into_iter().map(Vec::from).collect())?));
     tables.push((
         "ressources",
         frame(
             &["id_personne", "mois", "nature", "montant", "montant_brut"],
-            t.ressources.into_iter().map(|(p, m, n, v)| vec![p, m, n.to_string(), money(v), String::new()]).collect(),
+            t.ressources
+                .into_iter()
+                .map(|(p, m, n, v, g)| vec![p, m, n.to_string(), money(v), g.map(money).unwrap_or_default()])
+                .collect(),
         )?,
     ));
     tables.push((

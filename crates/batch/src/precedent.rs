@@ -10,8 +10,8 @@
 use polars::prelude::*;
 use reperage_rules::Mois;
 
+use crate::extract::mois::{alive_on, in_payment};
 use crate::extract::{Extract, Table};
-use crate::situation::{alive_on, in_payment};
 
 const ID: &str = "id_foyer";
 

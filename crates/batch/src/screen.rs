@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 use reperage_rules::model::{RuleKind, column};
-use reperage_rules::{CompileError, Compiled, Mois, RuleSet};
+use reperage_rules::{CompileError, Compiled, Mois, RuleSet, StaleParameter};
 use sha2::{Digest, Sha256};
 
 use crate::campagnes;
@@ -26,6 +26,26 @@ pub enum ScreenError {
     Polars(#[from] PolarsError),
     #[error(transparent)]
     Campaign(#[from] crate::campagnes::CampaignError),
+    #[error(
+        "{} parameter(s) may be out of date for {mois} and --parametres-a-jour was given:\n{}",
+        .stale.len(),
+        .stale.iter().map(|p| format!("  {}: {}", p.fichier, p.message)).collect::<Vec<_>>().join("\n")
+    )]
+    StaleParameters { mois: Mois, stale: Vec<StaleParameter> },
+}
+
+/// The months of resources the rules read, and what their absence left undetermined.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HistoriqueRessources {
+    /// The oldest month the rules read (M-13, for the CSS) and the last one (M-1).
+    pub premier_mois_lu: String,
+    pub dernier_mois_lu: String,
+    /// The oldest month of the extract's `ressources` table (None when it is empty).
+    pub premier_mois_extrait: Option<String>,
+    /// Foyers with at least one unknown month among those read.
+    pub foyers_avec_mois_inconnus: u64,
+    /// Per rule: foyers undetermined with a resource input among the missing ones.
+    pub indetermines_faute_de_ressources: BTreeMap<String, u64>,
 }
 
 /// What a screen found, for the terminal summary and the manifest.
@@ -42,6 +62,10 @@ pub struct Report {
     pub campagnes: BTreeMap<String, u64>,
     /// The `--strict` run stopped at the quarantine: only `quarantaine/` was written.
     pub strict_stop: bool,
+    /// Parameters whose value for the month may be out of date.
+    pub parametres_perimes: Vec<StaleParameter>,
+    /// Which months of resources the rules read, and what their absence left undetermined.
+    pub historique_ressources: Option<HistoriqueRessources>,
     pub fichiers_ecrits: Vec<String>,
 }
 
@@ -56,6 +80,8 @@ pub struct Options<'a> {
     pub rules: &'a RuleSet,
     pub format: Format,
     pub strict: bool,
+    /// Refuse to run when a parameter may be out of date for the month.
+    pub parametres_a_jour: bool,
 }
 
 /// The situation of every evaluable foyer with every rule column (one row per foyer,
@@ -77,8 +103,16 @@ fn round2(e: Expr) -> Expr {
     e.round(2, RoundMode::HalfAwayFromZero)
 }
 
-/// One row per foyer: for each benefit B, `B_statut`, `B_montant` (benefits with an
-/// amount), `B_en_paiement`.
+/// Whether a rule's amount is an estimate, for an eligible foyer (false otherwise).
+fn estimated(r: &reperage_rules::CompiledRule) -> Expr {
+    match &r.montant_estime {
+        Some(c) => col(r.statut.as_str()).eq(lit("eligible")).and(col(c.as_str()).fill_null(lit(false))),
+        None => lit(false),
+    }
+}
+
+/// One row per foyer: for each benefit B, `B_statut`, `B_montant` and
+/// `B_montant_estime` (benefits with an amount), `B_en_paiement`.
 pub fn eligibilites(compiled: &Compiled, eval: &DataFrame) -> PolarsResult<DataFrame> {
     let mut cols = vec![col("id_foyer")];
     for r in compiled.rules.iter().filter(|r| r.kind == RuleKind::Prestation) {
@@ -86,6 +120,7 @@ pub fn eligibilites(compiled: &Compiled, eval: &DataFrame) -> PolarsResult<DataF
         cols.push(col(r.statut.as_str()).alias(format!("{b}_statut")));
         if r.has_montant {
             cols.push(round2(col(r.montant.as_str())).alias(format!("{b}_montant")));
+            cols.push(estimated(r).alias(format!("{b}_montant_estime")));
         }
         if let Some(p) = &r.en_paiement {
             cols.push(col(p.as_str()).alias(format!("{b}_en_paiement")));
@@ -122,12 +157,25 @@ pub fn signalements(compiled: &Compiled, rules: &RuleSet, eval: &DataFrame) -> P
             })
             .collect();
         let held = if held.is_empty() { lit("") } else { concat_str(held, ", ", true) };
+        // An undetermined result names its missing inputs, and the months of resources
+        // the extract lacks for the foyer, if any (often the reason).
+        let months = when(col("mois_ressources_inconnus").is_not_null())
+            .then(concat_str([lit(" — mois de ressources inconnus : "), col("mois_ressources_inconnus")], "", true))
+            .otherwise(lit(""));
         let motifs = when(statut.clone().eq(lit("indetermine")))
-            .then(concat_str([lit("données manquantes : "), col(cr.manquants.as_str()).fill_null(lit("?"))], "", true))
+            .then(concat_str(
+                [lit("données manquantes : "), col(cr.manquants.as_str()).fill_null(lit("?")), months],
+                "",
+                true,
+            ))
             .otherwise(held);
-        let montant = match cr.kind {
-            RuleKind::Prestation => round2(col(cr.montant.as_str())),
-            RuleKind::Evenement => lit(NULL).cast(DataType::Float64),
+        let (montant, estimation) = match cr.kind {
+            RuleKind::Prestation => {
+                let titre = rule.def("montant_estime").map_or(String::new(), |d| d.titre.clone());
+                let why = when(estimated(cr)).then(lit(titre)).otherwise(lit(NULL).cast(DataType::String));
+                (round2(col(cr.montant.as_str())), why)
+            }
+            RuleKind::Evenement => (lit(NULL).cast(DataType::Float64), lit(NULL).cast(DataType::String)),
         };
         parts.push(eval.clone().lazy().filter(fires).select([
             col("id_foyer"),
@@ -135,6 +183,7 @@ pub fn signalements(compiled: &Compiled, rules: &RuleSet, eval: &DataFrame) -> P
             lit(cr.kind.name()).alias("type"),
             statut.alias("statut"),
             montant.alias("montant_mensuel_estime"),
+            estimation.alias("estimation"),
             motifs.alias("motifs"),
             lit(compiled.mois.to_string()).alias("mois"),
         ]));
@@ -146,6 +195,7 @@ pub fn signalements(compiled: &Compiled, rules: &RuleSet, eval: &DataFrame) -> P
             Column::new_empty("type".into(), &DataType::String),
             Column::new_empty("statut".into(), &DataType::String),
             Column::new_empty("montant_mensuel_estime".into(), &DataType::Float64),
+            Column::new_empty("estimation".into(), &DataType::String),
             Column::new_empty("motifs".into(), &DataType::String),
             Column::new_empty("mois".into(), &DataType::String),
         ]);
@@ -188,8 +238,53 @@ fn write_quarantine(extract: &Extract, out: &Path, written: &mut Vec<PathBuf>) -
     Ok(())
 }
 
+/// The months of resources read (M-13 … M-1), the extract's oldest month, and the foyers
+/// their absence affects.
+fn resource_history(extract: &Extract, compiled: &Compiled, eval: &DataFrame) -> PolarsResult<HistoriqueRessources> {
+    let oldest = extract
+        .table(Table::Ressources)
+        .clone()
+        .lazy()
+        .select([col("mois").min()])
+        .collect()?
+        .column("mois")?
+        .get(0)
+        .ok()
+        .and_then(|v| match v {
+            AnyValue::Date(days) => Some(reperage_rules::Date::from_days(days).mois().to_string()),
+            _ => None,
+        });
+    let unknown_months = eval.column("mois_ressources_inconnus")?.is_not_null().sum().unwrap_or(0) as u64;
+    let mut by_rule = BTreeMap::new();
+    for r in &compiled.rules {
+        let missing = eval.column(&r.manquants)?.str()?.clone();
+        let n = missing.iter().flatten().filter(|m| m.contains("ressources") || m.contains("revenus")).count();
+        if n > 0 {
+            by_rule.insert(r.id.clone(), n as u64);
+        }
+    }
+    Ok(HistoriqueRessources {
+        premier_mois_lu: compiled.mois.plus(-13).to_string(),
+        dernier_mois_lu: compiled.mois.plus(-1).to_string(),
+        premier_mois_extrait: oldest,
+        foyers_avec_mois_inconnus: unknown_months,
+        indetermines_faute_de_ressources: by_rule,
+    })
+}
+
+/// The parameters that may be out of date for `mois` (to show and record); an error
+/// instead when `refuse` (`--parametres-a-jour`) and there are some.
+pub fn stale_parameters(rules: &RuleSet, mois: Mois, refuse: bool) -> Result<Vec<StaleParameter>, ScreenError> {
+    let stale = rules.stale_parameters(mois);
+    if refuse && !stale.is_empty() {
+        return Err(ScreenError::StaleParameters { mois, stale });
+    }
+    Ok(stale)
+}
+
 /// Runs the whole screen and writes its outputs under `opts.out`.
 pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
+    let stale = stale_parameters(opts.rules, opts.mois, opts.parametres_a_jour)?;
     (opts.progress)("reading and validating the extract");
     let extract = extract::load(opts.extract, opts.mois)?;
     // Last month's extract: only the tables the comparison reads, validated like this
@@ -210,6 +305,8 @@ pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
         signalements: BTreeMap::new(),
         campagnes: BTreeMap::new(),
         strict_stop: false,
+        parametres_perimes: stale,
+        historique_ressources: None,
         fichiers_ecrits: Vec::new(),
     };
     if opts.strict && !extract.refus.is_empty() {
@@ -220,6 +317,7 @@ pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
 
     (opts.progress)("building situations and evaluating the rules");
     let (compiled, eval) = evaluate(&extract, previous.as_ref(), opts.rules, opts.mois)?;
+    report.historique_ressources = Some(resource_history(&extract, &compiled, &eval)?);
     (opts.progress)("writing the outputs");
     let mut elig = eligibilites(&compiled, &eval)?;
     written.extend(output::write_table(&mut elig, opts.out, "eligibilites", opts.format)?);
@@ -248,6 +346,8 @@ pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
             "sha256": sha256_text(&f.text),
         })).collect::<Vec<_>>(),
         "parametres": compiled.params,
+        "parametres_perimes": report.parametres_perimes,
+        "historique_ressources": report.historique_ressources,
         "lignes": extract.comptes,
         "extrait_precedent": previous.as_ref().map(|p| serde_json::json!({
             "mois": opts.mois.plus(-1).to_string(),

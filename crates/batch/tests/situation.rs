@@ -83,7 +83,14 @@ fn inputs_follow_the_documented_definitions() {
     assert_eq!(get("CL001", "en_couple"), Value::Booleen(false));
     assert_eq!(get("CL001", "ressources_3m_foyer"), Value::Nombre(750.0));
     assert_eq!(get("CL001", "ressources_3m_retraite"), Value::Nombre(750.0));
-    assert_eq!(get("CL001", "ressources_12m_foyer"), Value::Nombre(3000.0));
+    // The CSS window: the 12 months from M-13 (2024-02) to M-2 (2025-01).
+    assert_eq!(get("CL001", "ressources_m13_m2_foyer"), Value::Nombre(3000.0));
+    assert_eq!(get("CL001", "mois_connus_m13_m2"), Value::Nombre(12.0));
+    // Her pension is given gross too: the ASPA reads it.
+    assert_eq!(get("CL001", "ressources_3m_couple_pensions"), Value::Nombre(750.0));
+    assert_eq!(get("CL001", "ressources_3m_couple_pensions_brut"), Value::Nombre(750.0));
+    assert_eq!(get("CL001", "mois_ressources_inconnus"), Value::Inconnu, "every month known");
+    assert_eq!(get("CL001", "aah_montant_m2"), Value::Nombre(0.0), "no right: 0, not unknown");
     assert_eq!(get("CL001", "mois_connus_3m"), Value::Nombre(3.0));
     assert_eq!(get("CL001", "ressources_3m_autres"), Value::Nombre(0.0));
     assert_eq!(get("CL001", "territoire"), Value::Texte("metropole".into()));
@@ -94,6 +101,8 @@ fn inputs_follow_the_documented_definitions() {
     // possible day: on 2025-03-01 that is 72 years and 0 months, 864 whole months (a
     // birth on 1953-02-01 would give 865: the age is never overestimated).
     assert_eq!(get("CL002", "age_allocataire_mois"), Value::Nombre(864.0));
+    // On 1 January 2025 (the age of the CSS participation): 71 years and 10 months.
+    assert_eq!(get("CL002", "age_allocataire_au_1er_janvier_mois"), Value::Nombre(862.0));
     assert_eq!(get("CL002", "en_couple"), Value::Booleen(true));
     assert_eq!(get("CL002", "aspa_en_paiement"), Value::Booleen(true));
     assert_eq!(get("CL002", "aspa_montant_verse"), Value::Nombre(210.37));
@@ -107,6 +116,10 @@ fn inputs_follow_the_documented_definitions() {
     assert_eq!(get("CL003", "revenus_activite_3m_allocataire"), Value::Nombre(4350.0));
     assert_eq!(get("CL003", "revenus_activite_m1_allocataire"), Value::Nombre(1450.0));
     assert_eq!(get("CL003", "revenus_activite_m3_allocataire"), Value::Nombre(1450.0));
+    assert_eq!(get("CL003", "revenus_activite_m4_allocataire"), Value::Nombre(1450.0));
+    assert_eq!(get("CL003", "revenus_activite_3m_couple"), Value::Nombre(4350.0));
+    assert_eq!(get("CL003", "revenus_activite_3m_couple_brut"), Value::Nombre(5580.0));
+    assert_eq!(get("CL003", "ppa_date_fin"), Value::Date("2025-05-31".into()));
     assert_eq!(get("CL003", "ressources_m2_foyer"), Value::Nombre(1450.0));
     assert_eq!(get("CL003", "revenus_activite_m1_conjoint"), Value::Inconnu, "no conjoint");
     assert_eq!(get("CL003", "ppa_date_debut"), Value::Date("2024-06-01".into()));
@@ -118,14 +131,17 @@ fn inputs_follow_the_documented_definitions() {
     assert_eq!(get("CL003", "mois_depuis_derniere_dtr"), Value::Nombre(2.0));
     // CL004: no row for February 2025: two of the last three months known, sums unknown.
     assert_eq!(get("CL004", "mois_connus_3m"), Value::Nombre(2.0));
-    assert_eq!(get("CL004", "mois_connus_12m"), Value::Nombre(11.0));
     assert_eq!(get("CL004", "ressources_3m_foyer"), Value::Inconnu);
-    assert_eq!(get("CL004", "ressources_12m_foyer"), Value::Inconnu);
-    // Month by month: M-1 (February) unknown, M-2 and M-3 known (0 €).
+    assert_eq!(get("CL004", "mois_ressources_inconnus"), Value::Texte("2025-02".into()));
+    // The CSS window ends in M-2 (January): February does not count, the 12 months are known.
+    assert_eq!(get("CL004", "mois_connus_m13_m2"), Value::Nombre(12.0));
+    assert_eq!(get("CL004", "ressources_m13_m2_foyer"), Value::Nombre(0.0));
+    // Month by month: M-1 (February) unknown, M-2 to M-4 known (0 €).
     assert_eq!(get("CL004", "ressources_m1_foyer"), Value::Inconnu);
     assert_eq!(get("CL004", "revenus_activite_m1_allocataire"), Value::Inconnu);
     assert_eq!(get("CL004", "ressources_m2_foyer"), Value::Nombre(0.0));
     assert_eq!(get("CL004", "ressources_m3_foyer"), Value::Nombre(0.0));
+    assert_eq!(get("CL004", "ressources_m4_foyer"), Value::Nombre(0.0));
     // CL004: no médecin traitant, no complementary cover.
     assert_eq!(get("CL004", "nb_membres_16ans_sans_medecin_traitant"), Value::Nombre(1.0));
     assert_eq!(get("CL004", "nb_membres_sans_complementaire"), Value::Nombre(1.0));
@@ -135,6 +151,15 @@ fn inputs_follow_the_documented_definitions() {
     // CL005: born 1960-03-01, exactly 65 years on 2025-03-01.
     assert_eq!(get("CL005", "age_allocataire_mois"), Value::Nombre(780.0));
     assert_eq!(get("CL005", "taux_incapacite_allocataire"), Value::Nombre(80.0));
+    // Her disability pension has no gross amount: the gross sum is unknown, the net known.
+    assert_eq!(get("CL005", "ressources_3m_couple_pensions"), Value::Nombre(2100.0));
+    assert_eq!(get("CL005", "ressources_3m_couple_pensions_brut"), Value::Inconnu);
+    // Her AAH (since 2015) was in payment all 12 months of the CSS window …
+    assert_eq!(get("CL005", "aah_mois_m13_m2"), Value::Nombre(12.0));
+    assert_eq!(get("CL005", "aah_montant_m13_m2"), Value::Nombre(323.05 * 12.0));
+    // … and in each of the months M-1 … M-4, counted as a resource month by month.
+    assert_eq!(get("CL005", "aah_montant_m2"), Value::Nombre(323.05));
+    assert_eq!(get("CL005", "aah_montant_m4"), Value::Nombre(323.05));
     // CL005 lives in La Réunion (97411).
     assert_eq!(get("CL005", "territoire"), Value::Texte("drom".into()));
 }
@@ -144,13 +169,15 @@ fn every_input_is_documented() {
     let rs = check(&source::embedded(), Mois::parse("2025-03").expect("m")).ruleset.expect("rules");
     let doc = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/situation.md"))
         .expect("docs/situation.md");
-    for name in rs.inputs.keys() {
+    for input in rs.inputs.values() {
+        // A family of inputs (one per month) is documented once, by its declared name.
+        let name = input.famille.as_deref().unwrap_or(&input.name);
         assert!(doc.contains(&format!("| `{name}` |")), "docs/situation.md does not document `{name}`");
     }
 }
 
 /// Resources of `autre` members, read straight from the CSV files, match the inputs
-/// `ressources_3m_autres` and `ressources_12m_autres` of every foyer that has one.
+/// `ressources_3m_autres` and `ressources_m13_m2_autres` of every foyer that has one.
 #[test]
 fn resources_of_other_members_are_summed_apart() {
     let df = situation_of("synthetique");
@@ -171,8 +198,9 @@ fn resources_of_other_members_are_summed_apart() {
         let f: Vec<&str> = l.split(';').collect();
         let Some(foyer) = autres.get(f[0]) else { continue };
         let amount: f64 = f[3].replace(',', ".").parse().expect("amount");
-        // The sample's month is 2025-03: 12 months back is 2024-03, 3 months back 2024-12.
-        if ("2024-03".."2025-03").contains(&f[1]) {
+        // The sample's month is 2025-03: the CSS window is 2024-02 … 2025-01, the last 3
+        // months 2024-12 … 2025-02.
+        if ("2024-02".."2025-02").contains(&f[1]) {
             *expected12.entry(foyer.clone()).or_default() += amount;
         }
         if ("2024-12".."2025-03").contains(&f[1]) {
@@ -191,11 +219,11 @@ fn resources_of_other_members_are_summed_apart() {
             }
             checked += 1;
         }
-        if cell(&df, "mois_connus_12m", row) == Value::Nombre(12.0) {
+        if cell(&df, "mois_connus_m13_m2", row) == Value::Nombre(12.0) {
             let want12 = expected12[foyer];
-            match cell(&df, "ressources_12m_autres", row) {
+            match cell(&df, "ressources_m13_m2_autres", row) {
                 Value::Nombre(got) => assert!((got - want12).abs() < 0.005, "{foyer}: {got} vs {want12}"),
-                other => panic!("{foyer}: ressources_12m_autres is {other}"),
+                other => panic!("{foyer}: ressources_m13_m2_autres is {other}"),
             }
         }
     }

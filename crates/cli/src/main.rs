@@ -65,6 +65,10 @@ enum Command {
         /// Fail (exit 2) when any input row is quarantined.
         #[arg(long)]
         strict: bool,
+        /// Refuse to run (exit 1) when a parameter may be out of date for the month:
+        /// a legal revaluation date has passed since its last value.
+        #[arg(long)]
+        parametres_a_jour: bool,
     },
     /// Write a synthetic extract following the contract, with planted non-take-up and
     /// its ground truth beside the extract (`<out>.verite.csv`).
@@ -100,6 +104,9 @@ enum Command {
         rules: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        /// Refuse to run (exit 1) when a parameter may be out of date for the month.
+        #[arg(long)]
+        parametres_a_jour: bool,
     },
     /// Check the rule and parameter files: syntax, names, types, cycles, legal bases,
     /// parameter values in force at the month.
@@ -220,7 +227,7 @@ fn run(cli: Cli) -> Result<u8> {
             eprintln!("{summary}");
             Ok(if errors > 0 { EXIT_FINDINGS } else { 0 })
         }
-        Command::Screen { extract, precedent, mois, out, rules, campagnes, format, strict } => {
+        Command::Screen { extract, precedent, mois, out, rules, campagnes, format, strict, parametres_a_jour } => {
             let mois = parse_mois(&mois)?;
             let mut rs = load_rules(&rules, mois)?;
             if let Some(dir) = &campagnes {
@@ -252,6 +259,7 @@ fn run(cli: Cli) -> Result<u8> {
                 rules: &rs,
                 format,
                 strict,
+                parametres_a_jour,
             };
             let result = screen::screen(&opts);
             bar.finish_and_clear();
@@ -280,10 +288,19 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
-        Command::Explain { extract, precedent, mois, foyer, rules, format } => {
+        Command::Explain { extract, precedent, mois, foyer, rules, format, parametres_a_jour } => {
             let mois = parse_mois(&mois)?;
             let rs = load_rules(&rules, mois)?;
-            match reperage_batch::explain::explain_foyer(&extract, precedent.as_deref(), mois, &rs, &foyer)? {
+            let (outcome, stale) = reperage_batch::explain::explain_foyer(
+                &extract,
+                precedent.as_deref(),
+                mois,
+                &rs,
+                &foyer,
+                parametres_a_jour,
+            )?;
+            print_stale(&stale, mois);
+            match outcome {
                 Outcome::Evaluated(e) => match format {
                     Format::Text => stdout(&e.to_string())?,
                     Format::Json => stdout(&format!("{}\n", serde_json::to_string_pretty(&e)?))?,
@@ -330,7 +347,40 @@ fn run(cli: Cli) -> Result<u8> {
     }
 }
 
+/// The parameters that may be out of date for the month, one line each, on stderr.
+fn print_stale(stale: &[reperage_rules::StaleParameter], mois: Mois) {
+    if stale.is_empty() {
+        return;
+    }
+    eprintln!("warning: {} parameter(s) may be out of date for {mois} (amounts may be wrong):", stale.len());
+    for p in stale {
+        eprintln!("  {}: {}", p.fichier, p.message);
+    }
+}
+
 fn print_summary(r: &screen::Report) {
+    if let Some(mois) = Mois::parse(&r.mois) {
+        print_stale(&r.parametres_perimes, mois);
+    }
+    if let Some(h) = &r.historique_ressources {
+        let starts = h.premier_mois_extrait.as_deref().unwrap_or("(no row)");
+        eprintln!(
+            "resources read: {} … {} (M-13 … M-1); the extract starts at {starts}",
+            h.premier_mois_lu, h.dernier_mois_lu
+        );
+        if h.premier_mois_extrait.as_deref().is_none_or(|s| s > h.premier_mois_lu.as_str()) {
+            eprintln!(
+                "warning: the extract's resources start after {}: results that read the missing months are undetermined",
+                h.premier_mois_lu
+            );
+        }
+        let by_rule: Vec<String> = h.indetermines_faute_de_ressources.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        eprintln!(
+            "  {} foyers lack months of resources; undetermined for missing resources: {}",
+            h.foyers_avec_mois_inconnus,
+            if by_rule.is_empty() { "none".to_string() } else { by_rule.join(", ") }
+        );
+    }
     eprintln!("rows read = used + quarantined:");
     for c in &r.comptes {
         let ok = if c.lus == c.utilises + c.quarantaines { "ok" } else { "MISMATCH" };

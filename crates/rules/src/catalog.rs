@@ -65,6 +65,12 @@ pub fn markdown(rs: &RuleSet) -> String {
                     );
                 }
             }
+            if let Some(DefBody::Expr(_, when)) = r.def("montant_estime").map(|d| &d.body)
+                && when != "faux"
+            {
+                let titre = r.def("montant_estime").map_or("", |d| d.titre.as_str());
+                let _ = writeln!(out, "\nAmount marked as an estimate when `{when}`: {titre}.");
+            }
             if r.simplifications.is_empty() {
                 out.push_str("\nSimplifications: none stated.\n");
             } else {

@@ -29,4 +29,4 @@ pub use check::{Checked, check};
 pub use compile::{CompileError, Compiled, CompiledRule, UsedParam};
 pub use date::{Date, Mois};
 pub use diag::{Diagnostic, Diagnostics, Kind, Severity};
-pub use model::{RuleSet, SourceFile, Statut, Type, Value};
+pub use model::{RuleSet, SourceFile, StaleParameter, Statut, Type, Value};

@@ -66,6 +66,8 @@ pub struct Input {
     pub description: Option<String>,
     /// The values a `texte` input may take.
     pub valeurs: Option<Vec<String>>,
+    /// The family this input belongs to, as declared (`ressources_m{k}_foyer`).
+    pub famille: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -122,6 +124,12 @@ pub struct Parameter {
     pub kind: ParamKind,
     /// Expected months between revaluations (`None`: no regular revaluation).
     pub revalorisation_mois: Option<u32>,
+    /// Month (1–12) of the legal revaluation date; staleness counts from it.
+    pub mois_revalorisation: Option<u32>,
+    /// For values changed by decree without a calendar: when the text was last checked,
+    /// and for how many months that check holds.
+    #[serde(skip)]
+    pub revue: Option<(Date, u32)>,
     pub openfisca: Option<String>,
     pub description: Option<String>,
     /// Increasing dates.
@@ -138,6 +146,53 @@ impl Parameter {
     /// The value in force for a reference month (on its first day).
     pub fn in_force(&self, mois: Mois) -> Option<&DatedValue> {
         self.at(mois.first_day())
+    }
+
+    /// Why the value used for `mois` may be out of date, if it may:
+    /// - a parameter revalued on a legal date (`mois_revalorisation`): the last legal
+    ///   revaluation date on or before `mois` is after its last value;
+    /// - a revalued parameter without that date: its last value is older than the
+    ///   period plus one month;
+    /// - a parameter under review (`revue`): the last check is older than the review period.
+    pub fn stale_at(&self, mois: Mois) -> Option<String> {
+        let last = self.valeurs.last()?;
+        if let Some(period) = self.revalorisation_mois {
+            match self.mois_revalorisation {
+                Some(m0) => {
+                    let offset = (mois.month as i32 - m0 as i32).rem_euclid(period as i32);
+                    let due = mois.plus(-offset).first_day();
+                    if last.date < due {
+                        return Some(format!(
+                            "parameter `{}` is revalued every {period} months on the 1st of month {m0}: a value \
+                             from {due} is expected for {mois}, the last one dates from {}; add the new \
+                             value with its text",
+                            self.id, last.depuis
+                        ));
+                    }
+                }
+                None => {
+                    let age = mois.months_since(last.date.mois());
+                    if age > period as i32 + 1 {
+                        return Some(format!(
+                            "parameter `{}` is revalued every {period} months but its last value dates \
+                             from {} ({age} months before {mois}): check for a newer text",
+                            self.id, last.depuis
+                        ));
+                    }
+                }
+            }
+        }
+        if let Some((checked, months)) = self.revue
+            && mois.months_since(checked.mois()) > months as i32
+        {
+            return Some(format!(
+                "parameter `{}` changes by decree without a calendar: its text was last checked on \
+                 {checked}, more than {months} months before {mois}; check it still holds and update \
+                 `verifie_le`",
+                self.id
+            ));
+        }
+        None
     }
 }
 
@@ -219,6 +274,8 @@ pub struct TestCase {
     pub situation: BTreeMap<String, Value>,
     pub statut: Statut,
     pub montant: Option<f64>,
+    /// Expected value of `montant_estime`, when given.
+    pub montant_estime: Option<bool>,
     pub tolerance: f64,
     pub source: Option<String>,
     pub conditions: BTreeMap<String, bool>,
@@ -362,11 +419,44 @@ impl RuleSet {
     pub fn rule(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
     }
+
+    /// The parameters whose value for `mois` may be out of date, with why
+    /// ([`Parameter::stale_at`]), in id order.
+    pub fn stale_parameters(&self, mois: Mois) -> Vec<StaleParameter> {
+        self.params
+            .values()
+            .filter_map(|p| {
+                p.stale_at(mois).map(|message| StaleParameter {
+                    parametre: p.id.clone(),
+                    fichier: p.file.clone(),
+                    message,
+                })
+            })
+            .collect()
+    }
+}
+
+/// A parameter whose value may be out of date at a month: what `screen`, `explain` and
+/// the manifest report (and `--parametres-a-jour` refuses).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StaleParameter {
+    pub parametre: String,
+    pub fichier: String,
+    pub message: String,
 }
 
 /// Names every rule gets without declaring them (they cannot be redefined).
-pub const RESERVED_NAMES: [&str; 8] =
-    ["eligibilite", "eligible", "statut", "montant", "montant_calcule", "montant_versable", "en_paiement", "manquants"];
+pub const RESERVED_NAMES: [&str; 9] = [
+    "eligibilite",
+    "eligible",
+    "statut",
+    "montant",
+    "montant_calcule",
+    "montant_versable",
+    "montant_estime",
+    "en_paiement",
+    "manquants",
+];
 
 /// The column holding `<rule>.<name>` in the evaluation frame.
 pub fn column(rule: &str, name: &str) -> String {

@@ -104,9 +104,22 @@ pub struct MontantRaw {
     pub expr: SString,
     /// Numeric expression: under this monthly amount nothing is paid.
     pub seuil_versement: Option<SString>,
+    /// When the amount is only an estimate (an input the law reads is estimated from
+    /// another), and why.
+    pub estimation: Option<Spanned<EstimationRaw>>,
     pub description: Option<String>,
     #[serde(default)]
     pub base_legale: Vec<Spanned<LegalBasisRaw>>,
+}
+
+/// `estimation = { si = "…", titre = "…" }` of a `[montant]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EstimationRaw {
+    /// Boolean expression: the amount of this foyer is an estimate.
+    pub si: SString,
+    /// What is estimated, in words (shown with the amount).
+    pub titre: SString,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -118,6 +131,8 @@ pub struct TestRaw {
     pub situation: BTreeMap<SString, Spanned<toml::Value>>,
     pub statut: SString,
     pub montant: Option<Spanned<f64>>,
+    /// Whether the amount is an estimate (`[montant] estimation`).
+    pub montant_estime: Option<Spanned<bool>>,
     pub tolerance: Option<f64>,
     /// Where the expected figures come from (an official example, the computation).
     pub source: Option<String>,
@@ -144,6 +159,13 @@ pub struct ParamRaw {
     pub kind: Option<SString>,
     /// `annuelle`, `semestrielle`, `trimestrielle`, `mensuelle` or `aucune`.
     pub revalorisation: Option<SString>,
+    /// Month (1–12) of the legal revaluation date (always a 1st: 1 January for the SMIC
+    /// and the ASPA, 1 April for the minima and the BMAF): staleness counts from it.
+    pub mois_revalorisation: Option<Spanned<i64>>,
+    /// For values changed by decree without a calendar: the last time someone checked
+    /// that the text still holds, and how many months that check stays good.
+    pub verifie_le: Option<Spanned<toml::value::Datetime>>,
+    pub revue_mois: Option<Spanned<i64>>,
     /// The corresponding OpenFisca-France parameter, for cross-checks.
     pub openfisca: Option<String>,
     pub description: Option<String>,
@@ -185,6 +207,10 @@ pub struct InputRaw {
     pub description: Option<String>,
     /// For `texte` inputs: every value the input may take.
     pub valeurs: Option<Vec<String>>,
+    /// A family of inputs, one per month offset: a name with `{k}` (`ressources_m{k}_foyer`)
+    /// and `mois = [1, 2, 3, 4]` declare `ressources_m1_foyer` … `ressources_m4_foyer`;
+    /// `{k}` is replaced in the title and description too.
+    pub mois: Option<Spanned<Vec<u32>>>,
 }
 
 /// `rules/campagnes/<id>.toml`: one outbound contact campaign.

@@ -25,6 +25,9 @@ pub enum RKind {
     },
     /// A number or boolean parameter, resolved at the reference month.
     Param(String),
+    /// `au_1er_janvier(param.x)`: the value in force on 1 January of the reference
+    /// month's year (the SMIC "en vigueur au 1er janvier de l'année" of the ASPA).
+    ParamPremierJanvier(String),
     /// The first day of the reference month.
     MoisReference,
     Neg(Box<RExpr>),
@@ -81,6 +84,7 @@ impl RExpr {
             | RKind::Input(_)
             | RKind::Def { .. }
             | RKind::Param(_)
+            | RKind::ParamPremierJanvier(_)
             | RKind::MoisReference => {}
         }
     }
@@ -109,11 +113,36 @@ impl RExpr {
 
     /// Parameters referenced directly (scales included).
     pub fn params(&self) -> Vec<&str> {
+        self.param_reads().into_iter().map(|(p, _)| p).collect()
+    }
+
+    /// Parameters referenced directly, each with when its value is read.
+    pub fn param_reads(&self) -> Vec<(&str, Lecture)> {
         let mut out = Vec::new();
         self.walk(&mut |e| match &e.kind {
-            RKind::Param(p) | RKind::Bareme(p, _) => out.push(p.as_str()),
+            RKind::Param(p) | RKind::Bareme(p, _) => out.push((p.as_str(), Lecture::Mois)),
+            RKind::ParamPremierJanvier(p) => out.push((p.as_str(), Lecture::PremierJanvier)),
             _ => {}
         });
         out
+    }
+}
+
+/// When a parameter's value is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Lecture {
+    /// In force on the first day of the reference month.
+    Mois,
+    /// In force on 1 January of the reference month's year.
+    PremierJanvier,
+}
+
+impl Lecture {
+    /// The date the value is read at, for `mois`.
+    pub fn date(self, mois: crate::date::Mois) -> Date {
+        match self {
+            Lecture::Mois => mois.first_day(),
+            Lecture::PremierJanvier => Date::new(mois.year, 1, 1).unwrap_or(mois.first_day()),
+        }
     }
 }

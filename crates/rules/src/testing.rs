@@ -106,6 +106,12 @@ fn check_case(compiled: &Compiled, df: &DataFrame, row: usize, rule: &str, case:
             )),
         }
     }
+    if let (Some(expected), Some(c)) = (case.montant_estime, &cr.montant_estime) {
+        let got = cell(df, c, row);
+        if got != Value::Booleen(expected) {
+            failures.push(format!("montant_estime: expected {}, got {got}", Value::Booleen(expected)));
+        }
+    }
     for (cond, expected) in &case.conditions {
         let got = cell(df, &column(rule, cond), row);
         if got != Value::Booleen(*expected) {

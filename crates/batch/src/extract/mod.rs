@@ -8,6 +8,7 @@
 //! ```
 
 pub mod cells;
+pub mod mois;
 pub mod privacy;
 pub mod reader;
 pub mod schema;

@@ -79,6 +79,8 @@ pub const PRESTATIONS: &[&str] = &[
     "asf",
     "aah",
     "aspa",
+    // Extension: allocation supplémentaire d'invalidité (a CSS resource and presumption).
+    "asi",
     "css",
     "ajpp",
     "prime_demenagement",
@@ -133,6 +135,9 @@ const PERSONNES: &[ColumnDef] = &[
     col("sejour_regulier_5ans", ColType::Booleen, false),
     // Extension of the contract (docs/extract.md): the 10-year residence of the ASPA.
     col("sejour_regulier_10ans", ColType::Booleen, false),
+    // Extension: a valid residence permit (the regular residence of L512-2 CSS), which
+    // replaces the 5 years for a parent entitled to the RSA or prime d'activité majorés.
+    col("sejour_regulier", ColType::Booleen, false),
     col("activite", ColType::Enum(ACTIVITES), false),
     col("enceinte", ColType::Booleen, false),
     col("taux_incapacite", ColType::Entier { min: 0, max: 100 }, false),

@@ -32,19 +32,19 @@ fn screen_of_the_synthetic_sample_has_the_documented_schemas_and_counts() {
     assert!(stderr.contains("foyers: 2000 read, 2000 evaluated, 0 quarantined"), "{stderr}");
 
     let sig = read_output(&out.path().join("signalements.csv"));
-    assert_eq!(sig[0], "id_foyer;regle;type;statut;montant_mensuel_estime;motifs;mois");
+    assert_eq!(sig[0], "id_foyer;regle;type;statut;montant_mensuel_estime;estimation;motifs;mois");
     assert!(sig.len() > 1, "the sample plants non-take-up: some foyers are flagged");
     for row in &sig[1..] {
         let f: Vec<&str> = row.split(';').collect();
-        assert_eq!(f.len(), 7, "{row}");
+        assert_eq!(f.len(), 8, "{row}");
         assert!(matches!(f[3], "eligible" | "indetermine"), "{row}");
-        assert_eq!(f[6], "2025-03");
+        assert_eq!(f[7], "2025-03");
     }
     let elig = read_output(&out.path().join("eligibilites.csv"));
     assert_eq!(
         elig[0],
-        "id_foyer;aspa_statut;aspa_montant;aspa_en_paiement;css_statut;css_en_paiement;\
-         ppa_statut;ppa_montant;ppa_en_paiement;rsa_statut;rsa_montant;rsa_en_paiement"
+        "id_foyer;aspa_statut;aspa_montant;aspa_montant_estime;aspa_en_paiement;css_statut;css_en_paiement;\
+         ppa_statut;ppa_montant;ppa_montant_estime;ppa_en_paiement;rsa_statut;rsa_montant;rsa_montant_estime;rsa_en_paiement"
     );
     assert_eq!(elig.len() - 1, 2000, "one row per evaluated foyer");
 
@@ -73,30 +73,45 @@ fn hand_written_cases_give_the_amounts_computed_by_hand() {
     let sig = read_output(&out.path().join("signalements.csv"));
     // CL001: (12 411,44 − 250 × 3 × 4) / 12 = 784,29 €.
     assert!(sig.iter().any(|r| r.starts_with("CL001;aspa;prestation;eligible;784,29;")), "{sig:?}");
-    // CL004: February 2025 resources missing: undetermined, the missing input named.
+    // CL004: February 2025 resources missing: undetermined, the missing inputs and the
+    // missing month named.
     assert!(
-        sig.iter().any(|r| r.starts_with("CL004;aspa;prestation;indetermine;;données manquantes : ")
-            && r.contains("ressources_3m_foyer")),
+        sig.iter().any(|r| r.starts_with("CL004;aspa;prestation;indetermine;;;données manquantes : ")
+            && r.contains("ressources_3m_couple")
+            && r.contains("mois de ressources inconnus : 2025-02")),
         "{sig:?}"
     );
-    // CL002 receives the ASPA: eligible but not a non-take-up case.
-    assert!(!sig.iter().any(|r| r.starts_with("CL002;")), "{sig:?}");
+    // CL002 receives the ASPA: eligible but not a non-take-up case. Its CSS is: an ASPA
+    // beneficiary without earnings is presumed to meet the resource condition (L861-2).
+    assert!(!sig.iter().any(|r| r.starts_with("CL002;") && !r.starts_with("CL002;css;")), "{sig:?}");
+    assert!(
+        sig.iter()
+            .any(|r| r.starts_with("CL002;css;prestation;eligible;") && r.contains("presomption_minimum_vieillesse")),
+        "{sig:?}"
+    );
     let elig = read_output(&out.path().join("eligibilites.csv"));
-    // (19 268,80 − (1 150 + 420,50) × 3 × 4) / 12 = 35,23 €.
-    // CL002 (couple of 72 and 70, ASPA in payment): no CSS — 12 × (1 150 + 420,50) = 18 846 €
-    // + ASPA after the 110 € couple deduction 12 × 100,37 = 1 204,44 € + forfait logement of
-    // an owner couple 12 × 635,71 × 1,5 × 14 % = 1 601,99 € gives 21 652,43 €, above the
-    // ceiling with contribution 10 166 × 1,5 × 1,35 = 20 586 €. No PPA (no earnings), no
-    // RSA (the ASPA comes first).
+    // CL002, couple of 72 and 70, pensions given gross (equal to net: exempt from CSG):
+    // (19 268,80 − (1 150 + 420,50) × 3 × 4) / 12 = 35,23 €. Its CSS resources over
+    // 2024-02 … 2025-01: 12 × (1 150 + 420,50) = 18 846 € + ASPA after the 110 € couple
+    // deduction 12 × 100,37 = 1 204,44 € + forfait logement of an owner couple
+    // 12 × 635,71 × 1,5 × 14 % = 1 601,99 € gives 21 652,43 €, above the ceiling with
+    // contribution 10 166 × 1,5 × 1,35 = 20 586 €: eligible only by the ASPA presumption.
+    // No PPA (no earnings), no RSA (the ASPA comes first).
     assert!(
         elig.contains(
-            &"CL002;eligible;35,23;true;non_eligible;false;non_eligible;0,00;false;non_eligible;0,00;false".to_string()
+            &"CL002;eligible;35,23;false;true;eligible;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false"
+                .to_string()
         ),
         "{elig:?}"
     );
+    // CL005, 65, disability pension of 700 € net without its gross amount: estimated
+    // 2 100 / (1 − 4,3 %) = 2 194,36 € over 3 months, (12 411,44 − 2 194,36 × 4) / 12
+    // = 302,83 €, marked as an estimate.
+    assert!(elig.iter().any(|r| r.starts_with("CL005;eligible;302,83;true;")), "{elig:?}");
+    assert!(sig.iter().any(|r| r.starts_with("CL005;aspa;prestation;eligible;302,83;Montant estimé")), "{sig:?}");
     // CL003: single parent of a 9-year-old earning 1 450 €/month, PPA in payment:
     // 622,63 × 1,5 + 0,61 × 1 450 + 181,19 (full bonus: 1 450 ≥ 120 × 11,88) − 1 450 = 549,64 €.
-    assert!(elig.iter().any(|r| r.starts_with("CL003;") && r.contains(";eligible;549,64;true;")), "{elig:?}");
+    assert!(elig.iter().any(|r| r.starts_with("CL003;") && r.contains(";eligible;549,64;false;true;")), "{elig:?}");
     assert!(!sig.iter().any(|r| r.starts_with("CL003;ppa;")), "{sig:?}");
 }
 
@@ -205,7 +220,7 @@ fn explain_shows_conditions_values_and_parameters() {
         reperage(&["explain", "--extract", extract.to_str().expect("p"), "--mois", "2025-03", "--foyer", "CL001"], &[]);
     let text = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    assert!(text.contains("ressources_3m_foyer = 750"), "{text}");
+    assert!(text.contains("ressources_3m_couple = 750"), "{text}");
     assert!(text.contains("Résultat : eligible, montant mensuel estimé 784,29 €"), "{text}");
     assert!(text.contains("aspa.plafond_personne_seule = 12411,44"), "{text}");
     assert!(text.contains("Circulaire Cnav 2024-39"), "{text}");
@@ -228,7 +243,7 @@ fn explain_shows_conditions_values_and_parameters() {
     let aspa = regles.iter().find(|r| r["id"] == "aspa").expect("the ASPA is explained");
     assert_eq!(aspa["statut"], "indetermine");
     let manquants = aspa["manquants"].as_array().expect("list");
-    assert!(manquants.iter().any(|m| m == "ressources_3m_foyer"), "{manquants:?}");
+    assert!(manquants.iter().any(|m| m == "ressources_3m_couple"), "{manquants:?}");
     let run =
         reperage(&["explain", "--extract", extract.to_str().expect("p"), "--mois", "2025-03", "--foyer", "NOPE"], &[]);
     assert_eq!(run.status.code(), Some(1));
@@ -341,6 +356,6 @@ fn life_events_from_two_extracts() {
     let run = screen(&sample("cas-limites"), "2025-03", alone.path(), &[], &[]);
     assert!(run.status.success());
     let sig = read_output(&alone.path().join("signalements.csv"));
-    assert!(sig.iter().any(|r| r.starts_with("CL004;separation;evenement;eligible;;separation_enregistree")));
+    assert!(sig.iter().any(|r| r.starts_with("CL004;separation;evenement;eligible;;;separation_enregistree")));
     assert!(!sig.iter().any(|r| r.starts_with("CL001;demenagement;") || r.starts_with("CL002;droit_arrete;")));
 }

@@ -356,7 +356,7 @@ impl Typer<'_, '_> {
                 let Some(r) = src.ast.as_ref().and_then(|ast| self.expr(src, ast)) else {
                     return (None, None);
                 };
-                if def.role == DefRole::Condition && r.ty != Type::Booleen {
+                if (def.role == DefRole::Condition || def.name == "montant_estime") && r.ty != Type::Booleen {
                     self.mismatch(
                         src,
                         src.ast.as_ref(),
@@ -702,6 +702,37 @@ impl Typer<'_, '_> {
                 let x = self.expr(src, &args[1])?;
                 let x = self.expect(src, &args[1], x, Type::Nombre, "the value looked up in a bareme")?;
                 Some(RExpr::new(RKind::Bareme(id, Box::new(x)), Type::Nombre))
+            }
+            "au_1er_janvier" => {
+                if !arity(1) {
+                    return bad_arity(self, "1 argument (param.x)");
+                }
+                let id = match &args[0].kind {
+                    ExprKind::Name(path) if path.first().is_some_and(|p| p == "param") => path[1..].join("."),
+                    _ => String::new(),
+                };
+                let ty = match self.scope.params.get(&id).map(|p| p.kind) {
+                    Some(ParamKind::Nombre) => Type::Nombre,
+                    Some(ParamKind::Booleen) => Type::Booleen,
+                    Some(ParamKind::Bareme) => {
+                        self.mismatch(
+                            src,
+                            Some(&args[0]),
+                            format!("`{id}` is a bareme: `au_1er_janvier` reads a number or a boolean"),
+                        );
+                        return None;
+                    }
+                    None if id.is_empty() => {
+                        self.mismatch(
+                            src,
+                            Some(&args[0]),
+                            "the argument of `au_1er_janvier` is a parameter `param.x`".into(),
+                        );
+                        return None;
+                    }
+                    None => return None, // already reported as an unknown name
+                };
+                Some(RExpr::new(RKind::ParamPremierJanvier(id), ty))
             }
             _ => {
                 let hint = suggest(name, BUILTIN_FUNCTIONS.iter().copied());

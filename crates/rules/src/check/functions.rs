@@ -23,7 +23,7 @@ use crate::model::Fonction;
 use crate::raw::{FonctionRaw, SString};
 
 /// The functions of the language itself; a rule's function may not take their names.
-pub(crate) const BUILTIN_FUNCTIONS: [&str; 11] = [
+pub(crate) const BUILTIN_FUNCTIONS: [&str; 12] = [
     "min",
     "max",
     "si",
@@ -35,6 +35,7 @@ pub(crate) const BUILTIN_FUNCTIONS: [&str; 11] = [
     "si_inconnu",
     "date",
     "bareme",
+    "au_1er_janvier",
 ];
 
 /// A function as read, its body expanded once every function it calls is.

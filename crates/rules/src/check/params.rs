@@ -75,6 +75,64 @@ pub(crate) fn check_param_file(
             },
         };
 
+        let mois_revalorisation = match &p.mois_revalorisation {
+            None => None,
+            Some(m) if (1..=12).contains(m.get_ref()) && revalorisation_mois.is_some() => Some(*m.get_ref() as u32),
+            Some(m) => {
+                let why = if revalorisation_mois.is_some() {
+                    "must be a month number from 1 to 12"
+                } else {
+                    "needs a periodic `revalorisation` (annuelle, semestrielle…)"
+                };
+                diags.push(ctx.error(Kind::InvalidValue, m.span(), format!("`mois_revalorisation` {why}")));
+                None
+            }
+        };
+        let revue = match (&p.verifie_le, &p.revue_mois) {
+            (None, None) => None,
+            (Some(d), Some(n)) => {
+                let date = match (d.get_ref().date, d.get_ref().time) {
+                    (Some(x), None) => Date::new(x.year as i32, x.month as u32, x.day as u32),
+                    _ => None,
+                };
+                match (date, *n.get_ref()) {
+                    (Some(date), n) if n > 0 => Some((date, n as u32)),
+                    (None, _) => {
+                        diags.push(ctx.error(
+                            Kind::InvalidValue,
+                            d.span(),
+                            "`verifie_le` must be a date such as 2026-11-30",
+                        ));
+                        None
+                    }
+                    _ => {
+                        diags.push(ctx.error(
+                            Kind::InvalidValue,
+                            n.span(),
+                            "`revue_mois` must be a positive number of months",
+                        ));
+                        None
+                    }
+                }
+            }
+            (Some(d), None) => {
+                diags.push(ctx.error(
+                    Kind::InvalidValue,
+                    d.span(),
+                    "`verifie_le` goes with `revue_mois` (months the check holds)",
+                ));
+                None
+            }
+            (None, Some(n)) => {
+                diags.push(ctx.error(
+                    Kind::InvalidValue,
+                    n.span(),
+                    "`revue_mois` goes with `verifie_le` (when the text was checked)",
+                ));
+                None
+            }
+        };
+
         let mut valeurs: Vec<DatedValue> = Vec::new();
         let mut previous: Option<Date> = None;
         for v in &p.valeurs {
@@ -109,6 +167,8 @@ pub(crate) fn check_param_file(
             unite: p.unite,
             kind,
             revalorisation_mois,
+            mois_revalorisation,
+            revue,
             openfisca: p.openfisca,
             description: p.description,
             valeurs,
@@ -120,22 +180,9 @@ pub(crate) fn check_param_file(
                 key_span.clone(),
                 format!("parameter `{id}` has no value in force in {mois}"),
             )),
-            Some(last_known) => {
-                let last = parameter.valeurs.last().unwrap_or(last_known);
-                if let Some(period) = revalorisation_mois {
-                    let age = mois.months_since(last.date.mois());
-                    if age > period as i32 + 1 {
-                        diags.push(ctx.warning(
-                            Kind::StaleParameter,
-                            key_span.clone(),
-                            format!(
-                                "parameter `{id}` is revalued every {period} months but its last \
-                                 value dates from {} ({age} months before {mois}): check for a \
-                                 newer text",
-                                last.depuis
-                            ),
-                        ));
-                    }
+            Some(_) => {
+                if let Some(message) = parameter.stale_at(mois) {
+                    diags.push(ctx.warning(Kind::StaleParameter, key_span.clone(), message));
                 }
             }
         }

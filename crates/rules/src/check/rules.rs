@@ -336,6 +336,28 @@ pub(crate) fn read_rule_file(ctx: Ctx<'_>, diags: &mut Diagnostics) -> Option<Dr
             body: DraftBody::Seuil(seuil),
             unite: None,
             description: None,
+            base_legale: base.clone(),
+        });
+        // Whether the amount is an estimate: `estimation.si`, or never.
+        let (titre, body, name_span) = match &m.estimation {
+            Some(est) => {
+                let e = est.get_ref();
+                (e.titre.get_ref().clone(), DraftBody::Expr(ExprSrc::parse(ctx, &e.si, diags)), e.si.span())
+            }
+            None => (
+                "Le montant n'est pas une estimation".to_string(),
+                DraftBody::Expr(ExprSrc { text: "faux".into(), span: span.clone(), ast: expr::parse("faux").ok() }),
+                span.clone(),
+            ),
+        };
+        defs.push(DraftDef {
+            name: "montant_estime".into(),
+            name_span,
+            titre,
+            role: DefRole::Variable,
+            body,
+            unite: None,
+            description: None,
             base_legale: base,
         });
     }

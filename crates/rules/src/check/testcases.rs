@@ -57,7 +57,23 @@ fn read_situation(
     out: &mut BTreeMap<String, Value>,
     diags: &mut Diagnostics,
 ) {
-    for (name, value) in raw {
+    // A family name (`ressources_m{k}_foyer`) sets every input of the family; a name of
+    // one of them, given too, overrides it (families are read first).
+    let is_family = |name: &str| inputs.values().any(|i| i.famille.as_deref() == Some(name));
+    let (families, single): (Vec<_>, Vec<_>) = raw.iter().partition(|(name, _)| is_family(name.get_ref()));
+    for (name, value) in families.into_iter().chain(single) {
+        let family: Vec<&Input> = inputs.values().filter(|i| i.famille.as_deref() == Some(name.get_ref())).collect();
+        if !family.is_empty() {
+            for input in family {
+                match to_value(input, value.get_ref()) {
+                    Ok(v) => {
+                        out.insert(input.name.clone(), v);
+                    }
+                    Err(msg) => diags.push(ctx.error(Kind::TypeMismatch, value.span(), msg)),
+                }
+            }
+            continue;
+        }
         let Some(input) = inputs.get(name.get_ref()) else {
             let hint = suggest(name.get_ref(), inputs.keys().map(String::as_str));
             diags.push(ctx.error(
@@ -131,7 +147,7 @@ pub(crate) fn check_tests_of(
                 names.sort();
                 manquants = Some(names);
             }
-            if t.montant.is_some() && !rule.has_montant {
+            if (t.montant.is_some() || t.montant_estime.is_some()) && !rule.has_montant {
                 diags.push(ctx.error(
                     Kind::InvalidValue,
                     span.clone(),
@@ -144,6 +160,7 @@ pub(crate) fn check_tests_of(
                 situation,
                 statut,
                 montant: t.montant.as_ref().map(|m| *m.get_ref()),
+                montant_estime: t.montant_estime.as_ref().map(|m| *m.get_ref()),
                 tolerance: t.tolerance.unwrap_or(0.01),
                 source: t.source.clone(),
                 conditions,

@@ -119,19 +119,24 @@ fn worked_example_aspa_on_a_small_frame() {
     let rs = shipped();
     let compiled = Compiled::new(&rs, mois("2025-03"), Some(&["aspa".to_string()])).expect("compiles");
     let df = df!(
-        // 0: alone, 70, no resources. 1: alone, 64. 2: couple 70/71, 1 500 € over 3 months.
-        // 3: alone, resources unknown. 4: alone, age unknown, resources above the ceiling.
+        // 0: alone, 70, no resources. 1: alone, 64. 2: couple 70/71, 1 500 € of gross
+        // pensions over 3 months. 3: alone, resources unknown. 4: alone, age unknown,
+        // resources above the ceiling.
         "age_allocataire_mois" => [Some(840.0), Some(779.0), Some(840.0), Some(840.0), None],
         "age_conjoint_mois" => [None, None, Some(852.0), None, None],
         "en_couple" => [false, false, true, false, false],
-        "ressources_3m_foyer" => [Some(0.0), Some(0.0), Some(1500.0), None, Some(4000.0)],
+        "ressources_3m_couple" => [Some(0.0), Some(0.0), Some(1500.0), None, Some(4000.0)],
+        "ressources_3m_couple_pensions" => [Some(0.0), Some(0.0), Some(1500.0), None, Some(4000.0)],
+        "ressources_3m_couple_pensions_brut" => [Some(0.0), Some(0.0), Some(1500.0), None, Some(4000.0)],
+        "revenus_activite_3m_couple" => [Some(0.0), Some(0.0), Some(0.0), None, Some(0.0)],
+        "revenus_activite_3m_couple_brut" => [Some(0.0), Some(0.0), Some(0.0), None, Some(0.0)],
         "aspa_en_paiement" => [false, false, true, false, false],
-        "ressources_3m_autres" => [0.0, 0.0, 0.0, 0.0, 0.0],
-        "revenus_activite_3m_allocataire" => [0.0, 0.0, 0.0, 0.0, 0.0],
-        "revenus_activite_3m_conjoint" => [None, None, Some(0.0), None, None],
         "nationalite_allocataire" => ["francaise", "francaise", "francaise", "francaise", "francaise"],
         "sejour_regulier_5ans_allocataire" => [None::<bool>, None, None, None, None],
         "sejour_regulier_10ans_allocataire" => [None::<bool>, None, None, None, None],
+        "nationalite_conjoint" => [None, None, Some("francaise"), None, None],
+        "sejour_regulier_5ans_conjoint" => [None::<bool>, None, None, None, None],
+        "sejour_regulier_10ans_conjoint" => [None::<bool>, None, None, None, None],
     )
     .expect("frame");
     let out = compiled.apply(df.lazy()).collect().expect("evaluates");
@@ -149,14 +154,18 @@ fn worked_example_aspa_on_a_small_frame() {
     assert_eq!(statut(2), Value::Texte("eligible".into()));
     assert_eq!(montant(2), Some(1105.73));
     assert_eq!(cell(&out, "aspa.en_paiement", 2), Value::Booleen(true));
-    // Unknown resources: undetermined, no amount, and the missing input is named
-    // (not the conjoint's age, unknown but irrelevant for a single person).
+    // Unknown resources: undetermined, no amount, and the missing inputs are named (not
+    // the conjoint's age, unknown but irrelevant for a single person; not the gross
+    // amounts, which the net ones would stand in for).
     assert_eq!(statut(3), Value::Texte("indetermine".into()));
     assert_eq!(montant(3), None);
-    assert_eq!(cell(&out, "aspa.manquants", 3), Value::Texte("ressources_3m_foyer".into()));
+    assert_eq!(
+        cell(&out, "aspa.manquants", 3),
+        Value::Texte("ressources_3m_couple, ressources_3m_couple_pensions, revenus_activite_3m_couple".into())
+    );
     // Unknown age, but resources above the ceiling: decided, not eligible.
     assert_eq!(statut(4), Value::Texte("non_eligible".into()));
-    assert_eq!(cell(&out, "aspa.age", 4), Value::Inconnu);
+    assert_eq!(cell(&out, "aspa.beneficiaire", 4), Value::Inconnu);
     assert_eq!(cell(&out, "aspa.ressources_sous_plafond", 4), Value::Booleen(false));
 
     let e = explain(&rs, &compiled, &out, 0);
@@ -164,7 +173,7 @@ fn worked_example_aspa_on_a_small_frame() {
     assert!(text.contains("Résultat : eligible, montant mensuel estimé 1034,29 €"), "{text}");
     assert!(text.contains("aspa.plafond_personne_seule = 12411,44 €/an (en vigueur depuis le 2025-01-01)"), "{text}");
     assert!(text.contains("Circulaire Cnav 2024-39"), "{text}");
-    assert!(text.contains("[oui]     age_allocataire"), "{text}");
+    assert!(text.contains("age_allocataire"), "{text}");
     let json = serde_json::to_value(&e).expect("json");
     let rule = &json["regles"][0];
     assert_eq!(rule["id"], "aspa");

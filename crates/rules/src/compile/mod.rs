@@ -5,6 +5,9 @@
 //! a layer's columns in parallel and each column once. Parameters are resolved to
 //! literals for the month. Logic is three-valued: an unknown input is a null, and
 //! nulls propagate except where Kleene logic decides (`faux et inconnu` is `faux`).
+//! The missing inputs of undetermined results are computed apart ([`manquants`]).
+
+mod manquants;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,7 +16,7 @@ use polars::prelude::*;
 use crate::date::{Date, Mois};
 use crate::expr::BinOp;
 use crate::model::{DatedValue, DefBody, ParamValue, Parameter, RuleKind, RuleSet, Type, column};
-use crate::resolved::{Func, RExpr, RKind};
+use crate::resolved::{Func, Lecture, RExpr, RKind};
 
 /// A parameter value used by the compiled rules, with its date in force and source.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -22,6 +25,9 @@ pub struct UsedParam {
     pub titre: String,
     pub unite: Option<String>,
     pub file: String,
+    /// The date the value is read at: the first day of the month, or 1 January for
+    /// `au_1er_janvier(…)`.
+    pub lu_au: String,
     #[serde(flatten)]
     pub value: DatedValue,
 }
@@ -39,6 +45,9 @@ pub struct CompiledRule {
     pub montant: String,
     /// Whether the rule computes an amount (a benefit in kind, such as the CSS, does not).
     pub has_montant: bool,
+    /// For rules with an amount: whether it is an estimate (Boolean column,
+    /// `[montant] estimation`; always false when the rule declares none).
+    pub montant_estime: Option<String>,
     /// Comma-separated missing inputs of an undetermined result (String column).
     pub manquants: String,
     /// Whether a right is in payment (Boolean column), for benefit rules.
@@ -61,7 +70,7 @@ pub struct Compiled {
     pub params: Vec<UsedParam>,
     layers: Vec<Vec<Expr>>,
     /// The `manquants` columns, computed after the layers on undetermined rows only.
-    manquants: Vec<Expr>,
+    manquants: manquants::Missing,
 }
 
 /// A temporary row number, to join the missing inputs back.
@@ -121,9 +130,13 @@ struct ExprCompiler<'a> {
 
 impl ExprCompiler<'_> {
     fn param(&self, id: &str) -> Result<&ParamValue, CompileError> {
+        self.param_at(id, Lecture::Mois)
+    }
+
+    fn param_at(&self, id: &str, when: Lecture) -> Result<&ParamValue, CompileError> {
         self.params
             .get(id)
-            .and_then(|p| p.in_force(self.mois))
+            .and_then(|p| p.at(when.date(self.mois)))
             .map(|v| &v.valeur)
             .ok_or_else(|| CompileError::NoValueInForce(id.to_string(), self.mois))
     }
@@ -138,6 +151,11 @@ impl ExprCompiler<'_> {
             RKind::Input(name) => col(name.as_str()),
             RKind::Def { rule, name } => col(column(rule, name)),
             RKind::Param(id) => match self.param(id)? {
+                ParamValue::Nombre(n) => lit(*n),
+                ParamValue::Booleen(b) => lit(*b),
+                ParamValue::Bareme(_) => return Err(CompileError::NoValueInForce(id.clone(), self.mois)),
+            },
+            RKind::ParamPremierJanvier(id) => match self.param_at(id, Lecture::PremierJanvier)? {
                 ParamValue::Nombre(n) => lit(*n),
                 ParamValue::Booleen(b) => lit(*b),
                 ParamValue::Bareme(_) => return Err(CompileError::NoValueInForce(id.clone(), self.mois)),
@@ -261,7 +279,6 @@ impl Compiled {
 
         // Column → (expression, dependencies).
         let mut nodes: BTreeMap<String, (Expr, Vec<String>)> = BTreeMap::new();
-        let mut manquants_exprs = Vec::new();
         let mut rules = Vec::new();
         for rule in rs.rules.iter().filter(|r| selected.contains(&r.id)) {
             for def in &rule.defs {
@@ -296,7 +313,6 @@ impl Compiled {
             };
             nodes.insert(montant.clone(), (montant_expr.alias(montant.as_str()), montant_deps));
             let manquants = column(&rule.id, "manquants");
-            manquants_exprs.push(missing_inputs_expr(&ec, rs, rule)?.alias(manquants.as_str()));
 
             let (inputs, params) = inputs_and_params(rs, rule);
             rules.push(CompiledRule {
@@ -306,6 +322,7 @@ impl Compiled {
                 statut,
                 montant,
                 has_montant: rule.has_montant,
+                montant_estime: rule.has_montant.then(|| column(&rule.id, "montant_estime")),
                 manquants,
                 en_paiement: rule.has_en_paiement.then(|| column(&rule.id, "en_paiement")),
                 conditions: rule
@@ -349,28 +366,39 @@ impl Compiled {
         }
 
         let mut inputs = BTreeMap::new();
-        let mut param_ids = BTreeSet::new();
         for r in &rules {
             for i in &r.inputs {
                 inputs.insert(i.clone(), rs.inputs[i].ty);
             }
-            param_ids.extend(r.params.iter().cloned());
         }
-        let params = param_ids
+        let ids: BTreeSet<String> = rules.iter().map(|r| r.id.clone()).collect();
+        let mut reads: BTreeSet<(String, Lecture)> = BTreeSet::new();
+        for rule in rs.rules.iter().filter(|r| ids.contains(&r.id)) {
+            for def in &rule.defs {
+                if let DefBody::Expr(e, _) = &def.body {
+                    reads.extend(e.param_reads().into_iter().map(|(p, l)| (p.to_string(), l)));
+                }
+            }
+        }
+        let params = reads
             .iter()
-            .map(|id| {
+            .map(|(id, when)| {
                 let p = &rs.params[id];
-                let value = p.in_force(mois).cloned().ok_or_else(|| CompileError::NoValueInForce(id.clone(), mois))?;
+                let date = when.date(mois);
+                let value = p.at(date).cloned().ok_or_else(|| CompileError::NoValueInForce(id.clone(), mois))?;
                 Ok(UsedParam {
                     id: id.clone(),
                     titre: p.titre.clone(),
                     unite: p.unite.clone(),
                     file: p.file.clone(),
+                    lu_au: date.to_string(),
                     value,
                 })
             })
             .collect::<Result<Vec<_>, CompileError>>()?;
-        Ok(Compiled { mois, inputs, rules, params, layers, manquants: manquants_exprs })
+        let selected_rules: Vec<&crate::model::Rule> = rs.rules.iter().filter(|r| ids.contains(&r.id)).collect();
+        let manquants = manquants::Missing::new(&ec, rs, &selected_rules, &inputs)?;
+        Ok(Compiled { mois, inputs, rules, params, layers, manquants })
     }
 
     /// Adds every rule column to a situation frame (one row per foyer). The frame must
@@ -388,7 +416,7 @@ impl Compiled {
         for layer in &self.layers {
             lf = lf.with_columns(layer.clone());
         }
-        if self.manquants.is_empty() {
+        if self.rules.is_empty() {
             return lf;
         }
         // The missing inputs are needed only where a rule is undetermined, usually a few
@@ -400,9 +428,7 @@ impl Compiled {
             .map(|r| col(column(&r.id, "eligible")).is_null())
             .reduce(|a, b| a.or(b))
             .unwrap_or(lit(false));
-        let mut selected = vec![col(ROW)];
-        selected.extend(self.manquants.iter().cloned());
-        let missing = lf.clone().filter(any_unknown).select(selected);
+        let missing = self.manquants.apply(lf.clone().filter(any_unknown), ROW);
         let mut args = JoinArgs::new(JoinType::Left);
         args.maintain_order = MaintainOrderJoin::Left;
         lf.join(missing, [col(ROW)], [col(ROW)], args).drop(cols([ROW]))
@@ -480,135 +506,4 @@ fn inputs_and_params(rs: &RuleSet, rule: &crate::model::Rule) -> (BTreeSet<Strin
         params.extend(e.params().into_iter().map(String::from));
     }
     (inputs, params)
-}
-
-/// The names of the missing inputs that leave a rule undetermined.
-///
-/// An input is blamed when it is unknown and reached from `eligible` through a chain
-/// of unknown definitions only: a known definition (say a condition that is false, or
-/// a variable that did not need the input) stops the chain. So a single person's
-/// unknown `age_conjoint_mois` is not blamed when `en_couple` is false.
-fn missing_inputs_expr(ec: &ExprCompiler, rs: &RuleSet, rule: &crate::model::Rule) -> Result<Expr, CompileError> {
-    let mut memo: BTreeMap<(String, String), BTreeMap<String, Expr>> = BTreeMap::new();
-    let blamed = blame(ec, rs, &rule.id, "eligible", &mut memo, 0)?;
-    let parts: Vec<Expr> = blamed
-        .into_iter()
-        .map(|(input, path_unknown)| {
-            when(col(input.as_str()).is_null().and(path_unknown))
-                .then(lit(input.as_str()))
-                .otherwise(null_of(Type::Texte))
-        })
-        .collect();
-    let eligible = column(&rule.id, "eligible");
-    let list = if parts.is_empty() { null_of(Type::Texte) } else { concat_str(parts, ", ", true) };
-    Ok(when(col(eligible.as_str()).is_null().and(list.clone().neq(lit("")))).then(list).otherwise(null_of(Type::Texte)))
-}
-
-/// Something an expression reads: a situation input or a definition (rule, name).
-enum Read {
-    Input(String),
-    Def(String, String),
-}
-
-/// What `e` reads, each with the condition (a boolean expression, never null) under
-/// which its value can make `e` unknown: a branch of `si` only when the condition
-/// selects it; in `si_inconnu(x, v)`, never `x` (its unknown is replaced), `v` only when
-/// `x` is unknown.
-fn reads(ec: &ExprCompiler, e: &RExpr, cond: Expr, out: &mut Vec<(Read, Expr)>) -> Result<(), CompileError> {
-    match &e.kind {
-        RKind::Input(name) => out.push((Read::Input(name.clone()), cond)),
-        RKind::Def { rule, name } => out.push((Read::Def(rule.clone(), name.clone()), cond)),
-        RKind::Call(Func::Si, args) if args.len() == 3 => {
-            reads(ec, &args[0], cond.clone(), out)?;
-            let c = ec.compile(&args[0])?;
-            reads(ec, &args[1], cond.clone().and(c.clone().fill_null(lit(false))), out)?;
-            reads(ec, &args[2], cond.and(c.not().fill_null(lit(false))), out)?;
-        }
-        RKind::Call(Func::SiInconnu, args) if args.len() == 2 => {
-            let x = ec.compile(&args[0])?;
-            reads(ec, &args[1], cond.and(x.is_null()), out)?;
-        }
-        RKind::Neg(x) | RKind::Not(x) | RKind::Bareme(_, x) => reads(ec, x, cond, out)?,
-        RKind::Binary(_, a, b) => {
-            reads(ec, a, cond.clone(), out)?;
-            reads(ec, b, cond, out)?;
-        }
-        RKind::In(x, items) => {
-            reads(ec, x, cond.clone(), out)?;
-            for i in items {
-                reads(ec, i, cond.clone(), out)?;
-            }
-        }
-        RKind::Call(_, args) => {
-            for a in args {
-                reads(ec, a, cond.clone(), out)?;
-            }
-        }
-        RKind::Nombre(_)
-        | RKind::Booleen(_)
-        | RKind::Texte(_)
-        | RKind::DateLit(_)
-        | RKind::Param(_)
-        | RKind::MoisReference => {}
-    }
-    Ok(())
-}
-
-/// For definition `name` of `rule`: input → "this input is reached from the definition
-/// through unknown definitions only, along branches that count" (a boolean expression,
-/// never null).
-fn blame(
-    ec: &ExprCompiler,
-    rs: &RuleSet,
-    rule: &str,
-    name: &str,
-    memo: &mut BTreeMap<(String, String), BTreeMap<String, Expr>>,
-    depth: usize,
-) -> Result<BTreeMap<String, Expr>, CompileError> {
-    let key = (rule.to_string(), name.to_string());
-    if let Some(m) = memo.get(&key) {
-        return Ok(m.clone());
-    }
-    let mut out: BTreeMap<String, Expr> = BTreeMap::new();
-    let add = |out: &mut BTreeMap<String, Expr>, input: String, cond: Expr| {
-        let merged = match out.remove(&input) {
-            Some(prev) => prev.or(cond),
-            None => cond,
-        };
-        out.insert(input, merged);
-    };
-    let mut read = Vec::new();
-    match rs.rule(rule).and_then(|r| r.def(name)) {
-        Some(def) => match &def.body {
-            DefBody::Expr(e, _) => reads(ec, e, lit(true), &mut read)?,
-            DefBody::Toutes(cs) | DefBody::UneDe(cs) => {
-                read.extend(cs.iter().map(|c| (Read::Def(rule.to_string(), c.clone()), lit(true))));
-            }
-            DefBody::Non(c) => read.push((Read::Def(rule.to_string(), c.clone()), lit(true))),
-        },
-        // A derived output (`statut`, `montant`) of another rule.
-        None => {
-            for n in ["eligible", "montant_calcule"] {
-                read.push((Read::Def(rule.to_string(), n.to_string()), lit(true)));
-            }
-        }
-    }
-    for (r, cond) in read {
-        match r {
-            Read::Input(input) => add(&mut out, input, cond),
-            // The checker refuses cycles; the depth bound only guards the recursion.
-            Read::Def(r, n) if depth < 64 => {
-                if rs.rule(&r).and_then(|x| x.def(&n)).is_none() && !matches!(n.as_str(), "statut" | "montant") {
-                    continue;
-                }
-                let unknown = col(column(&r, &n).as_str()).is_null().and(cond);
-                for (input, c) in blame(ec, rs, &r, &n, memo, depth + 1)? {
-                    add(&mut out, input, unknown.clone().and(c));
-                }
-            }
-            Read::Def(..) => {}
-        }
-    }
-    memo.insert(key, out.clone());
-    Ok(out)
 }

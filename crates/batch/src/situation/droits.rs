@@ -1,0 +1,98 @@
+//! Rights inputs of the situation, from the `droits` table (docs/situation.md).
+//!
+//! The table is authoritative: no row means no right. A right counts in a month when it
+//! is in payment that month (`date_debut` ≤ its last day, `date_fin` empty or ≥ its
+//! first day), with its `montant_mensuel` (the current amount: the extract has no
+//! history of amounts); an amount in payment without `montant_mensuel` is unknown.
+
+use polars::prelude::*;
+use reperage_rules::Mois;
+
+use crate::extract::mois::month_index;
+use crate::extract::schema::PRESTATIONS;
+use crate::extract::{Extract, Table};
+
+const ID: &str = "id_foyer";
+
+/// Benefits counted as resources month by month (RSA, prime d'activité): one input
+/// `<code>_montant_m<k>` per month M-k, k = 1 … 4.
+pub const MONTHLY: [&str; 10] = ["af", "cf", "asf", "paje_base", "aah", "aspa", "asi", "al", "apl", "als"];
+
+/// Benefits counted over the CSS window M-13 … M-2: `<code>_montant_m13_m2` (the sum of
+/// the monthly amounts) and `<code>_mois_m13_m2` (months in payment).
+pub const OVER_CSS_WINDOW: [&str; 10] = ["af", "cf", "asf", "paje_base", "aah", "aspa", "asi", "al", "apl", "als"];
+
+fn count_if(cond: Expr) -> Expr {
+    cond.cast(DataType::UInt32).sum()
+}
+
+/// Sum of `value` over the rows where `cond` holds; unknown when one of those rows has
+/// no `montant_mensuel`; 0 without any.
+fn amount_where(cond: Expr, value: Expr) -> Expr {
+    when(col("montant_mensuel").filter(cond.clone()).null_count().gt(lit(0u32)))
+        .then(lit(NULL).cast(DataType::Float64))
+        .otherwise(value.filter(cond).sum())
+}
+
+/// Per foyer with rights: `id_foyer` and the rights inputs; a foyer without any row is
+/// absent (the caller fills in "no right").
+pub fn inputs(extract: &Extract, mois: Mois) -> LazyFrame {
+    let m = mois.index();
+    let debut = col("_debut");
+    let fin = col("_fin");
+    // In payment for the month of index `j`.
+    let in_month = |j: i32| debut.clone().lt_eq(lit(j)).and(fin.clone().is_null().or(fin.clone().gt_eq(lit(j))));
+    let code_is = |code: &str| col("prestation").eq(lit(code.to_string()));
+
+    let mut aggs = Vec::new();
+    for code in PRESTATIONS {
+        let now = code_is(code).and(in_month(m));
+        aggs.push(count_if(now.clone()).gt(lit(0u32)).alias(format!("{code}_en_paiement")));
+        aggs.push(col("date_debut").filter(now.clone()).max().alias(format!("{code}_date_debut")));
+        // The end of the right in payment: unknown (open-ended) if one has none.
+        aggs.push(
+            when(col("date_fin").filter(now.clone()).null_count().gt(lit(0u32)))
+                .then(lit(NULL).cast(DataType::Date))
+                .otherwise(col("date_fin").filter(now.clone()).max())
+                .alias(format!("{code}_date_fin")),
+        );
+        aggs.push(amount_where(now, col("montant_mensuel")).alias(format!("_{code}_montant")));
+    }
+    for code in MONTHLY {
+        for k in 1..=super::ressources::MONTHS_BY_MONTH {
+            aggs.push(
+                amount_where(code_is(code).and(in_month(m - k)), col("montant_mensuel"))
+                    .alias(format!("{code}_montant_m{k}")),
+            );
+        }
+    }
+    // Months of the CSS window M-13 … M-2 each right is in payment.
+    let months_in_window =
+        (fin.clone().fill_null(lit(i32::MAX)).clip_max(lit(m - 2)) - debut.clone().clip_min(lit(m - 13)) + lit(1i32))
+            .clip_min(lit(0i32));
+    for code in OVER_CSS_WINDOW {
+        let these = code_is(code).and(col("_n_css").gt(lit(0i32)));
+        aggs.push(
+            amount_where(these.clone(), col("montant_mensuel") * col("_n_css").cast(DataType::Float64))
+                .alias(format!("{code}_montant_m13_m2")),
+        );
+        aggs.push(
+            col("_n_css")
+                .filter(these)
+                .sum()
+                .clip_max(lit(12i32))
+                .cast(DataType::Float64)
+                .alias(format!("{code}_mois_m13_m2")),
+        );
+    }
+    aggs.push(col("date_fin").filter(in_month(m)).min().alias("date_fin_droit_prochaine"));
+    aggs.push(len().gt(lit(0u32)).alias("_has_droits"));
+    extract
+        .table(Table::Droits)
+        .clone()
+        .lazy()
+        .with_columns([month_index("date_debut").alias("_debut"), month_index("date_fin").alias("_fin")])
+        .with_column(months_in_window.alias("_n_css"))
+        .group_by([col(ID)])
+        .agg(aggs)
+}

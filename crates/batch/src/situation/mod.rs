@@ -1,0 +1,378 @@
+//! The situation: one row per foyer with the inputs rules read, computed from the
+//! accepted rows of the extract at the reference month M (docs/situation.md).
+//!
+//! One Polars lazy query: each table is aggregated per foyer (members here, resources in
+//! [`ressources`], rights in [`droits`]), then everything is joined on the foyers table.
+//! Unknown stays unknown: a sum over months that are not all known is null, an absent
+//! person's attribute is null.
+
+mod droits;
+mod ressources;
+
+use polars::prelude::*;
+use reperage_rules::{Date, Mois};
+
+use crate::extract::mois::{alive_on, date, month_index};
+use crate::extract::schema::{PRESTATIONS, TYPES_EVENEMENT};
+use crate::extract::{Extract, Table};
+use crate::precedent;
+
+pub use droits::{MONTHLY, OVER_CSS_WINDOW};
+
+const ID: &str = "id_foyer";
+
+/// Age in whole months on `day` (a first of month). A month-only birth date counts as
+/// the last day of its month (never overestimate an age); a birth after the 1st of its
+/// month has not yet completed the current month.
+fn age_mois_on(day: Date) -> Expr {
+    let incomplete = col("date_naissance_jour_connu").not().or(col("date_naissance").dt().day().gt(lit(1)));
+    (lit(day.mois().index()) - month_index("date_naissance") - when(incomplete).then(lit(1i32)).otherwise(lit(0i32)))
+        .cast(DataType::Float64)
+}
+
+fn count_if(cond: Expr) -> Expr {
+    cond.cast(DataType::UInt32).sum()
+}
+
+/// `any` in three-valued logic over a group: true if one is true, unknown if none is
+/// true and one is unknown, false otherwise.
+fn any_kleene(c: &str) -> Expr {
+    let trues = col(c).eq(lit(true)).cast(DataType::UInt32).sum();
+    let nulls = col(c).null_count();
+    when(trues.gt(lit(0u32)))
+        .then(lit(true))
+        .when(nulls.gt(lit(0u32)))
+        .then(lit(NULL).cast(DataType::Boolean))
+        .otherwise(lit(false))
+}
+
+/// Attributes of a member read from the `personnes` row, suffixed with the role.
+const MEMBER_ATTRIBUTES: [&str; 7] = [
+    "activite",
+    "rsdae",
+    "nationalite",
+    "sejour_regulier_5ans",
+    "sejour_regulier_10ans",
+    "sejour_regulier",
+    "revenu_n2",
+];
+
+/// The attributes of the member with `role` (allocataire or conjoint), suffixed.
+fn member(personnes: &LazyFrame, role: &str) -> LazyFrame {
+    let mut cols = vec![
+        col(ID),
+        col("age_mois").alias(format!("age_{role}_mois")),
+        col("age_janvier_mois").alias(format!("age_{role}_au_1er_janvier_mois")),
+        col("taux_incapacite").cast(DataType::Float64).alias(format!("taux_incapacite_{role}")),
+        col("enceinte").alias(format!("enceinte_{role}")),
+    ];
+    cols.extend(MEMBER_ATTRIBUTES.iter().map(|c| col(*c).alias(format!("{c}_{role}"))));
+    personnes.clone().filter(col("role").eq(lit(role))).select(cols)
+}
+
+/// Counts over the members of each foyer.
+fn counts(personnes: &LazyFrame) -> LazyFrame {
+    let enfant = col("role").eq(lit("enfant"));
+    let age = col("age_mois");
+    let child_aged =
+        |from: f64, to: f64| count_if(enfant.clone().and(age.clone().gt_eq(lit(from))).and(age.clone().lt(lit(to))));
+    let adult = col("role").eq(lit("allocataire")).or(col("role").eq(lit("conjoint")));
+    let member_aged = |from: f64, to: f64| count_if(age.clone().gt_eq(lit(from)).and(age.clone().lt(lit(to))));
+    personnes
+        .clone()
+        .with_column(when(adult).then(col("enceinte")).otherwise(lit(false)).alias("enceinte_adulte"))
+        .group_by([col(ID)])
+        .agg([
+            len().alias("nb_personnes"),
+            count_if(enfant.clone()).alias("nb_enfants"),
+            age.clone().filter(enfant.clone()).min().alias("age_plus_jeune_enfant_mois"),
+            col("date_naissance").filter(enfant.clone()).max().alias("date_naissance_plus_jeune_enfant"),
+            child_aged(0.0, 36.0).alias("nb_enfants_moins_3ans"),
+            child_aged(0.0, 240.0).alias("nb_enfants_moins_20ans"),
+            child_aged(0.0, 300.0).alias("nb_enfants_moins_25ans"),
+            child_aged(168.0, 240.0).alias("nb_enfants_14_19ans"),
+            child_aged(216.0, 240.0).alias("nb_enfants_18_19ans"),
+            // Children who turned 14 before 1 March 2026 keep the AF age increase at 14
+            // (décret n° 2026-138): a cohort the law names, so it is counted here.
+            count_if(
+                enfant
+                    .clone()
+                    .and(age.clone().gt_eq(lit(168.0)))
+                    .and(age.clone().lt(lit(216.0)))
+                    .and(col("date_naissance").lt(date(Date::new(2012, 3, 1).map_or(0, Date::to_days)))),
+            )
+            .alias("nb_enfants_14_17ans_nes_avant_mars_2012"),
+            child_aged(240.0, 252.0).alias("nb_enfants_20ans"),
+            count_if(col("role").eq(lit("autre"))).alias("nb_autres"),
+            count_if(col("role").eq(lit("conjoint"))).alias("nb_conjoints"),
+            member_aged(0.0, 360.0).alias("nb_membres_moins_30ans"),
+            member_aged(360.0, 600.0).alias("nb_membres_30_49ans"),
+            member_aged(600.0, 720.0).alias("nb_membres_50_59ans"),
+            member_aged(720.0, 840.0).alias("nb_membres_60_69ans"),
+            member_aged(840.0, f64::INFINITY).alias("nb_membres_70ans_et_plus"),
+            any_kleene("enceinte_adulte").alias("enceinte"),
+            count_if(age.clone().gt_eq(lit(192.0)).and(col("medecin_traitant").eq(lit(false)))).alias("_sans_medecin"),
+            count_if(age.clone().gt_eq(lit(192.0)).and(col("medecin_traitant").is_null())).alias("_medecin_inconnu"),
+            count_if(col("complementaire_sante").eq(lit("aucune"))).alias("_sans_complementaire"),
+            count_if(col("complementaire_sante").is_null()).alias("_complementaire_inconnue"),
+        ])
+}
+
+/// Builds the situation frame. Columns: `id_foyer`, `caisse`, `agence`, `commune`,
+/// `qpv`, every input of rules/situation.toml, and `mois_ressources_inconnus` (the
+/// unknown months of resources, named, for the reasons of undetermined results). With
+/// last month's extract, the `precedent_*` inputs compare the two (crate::precedent);
+/// without, they are unknown.
+pub fn build(extract: &Extract, previous: Option<&Extract>, mois: Mois) -> LazyFrame {
+    let end = mois.last_day().to_days();
+    let m = mois.index();
+    let janvier = Date::new(mois.year, 1, 1).unwrap_or(mois.first_day());
+
+    let all_personnes = extract.table(Table::Personnes).clone().lazy();
+    let personnes = all_personnes.clone().filter(alive_on(mois)).with_columns([
+        age_mois_on(mois.first_day()).alias("age_mois"),
+        age_mois_on(janvier).alias("age_janvier_mois"),
+    ]);
+
+    let counts = counts(&personnes);
+    let with_conjoint = extract
+        .table(Table::Foyers)
+        .clone()
+        .lazy()
+        .select([col(ID)])
+        .join(
+            counts.clone().select([col(ID), col("nb_conjoints")]),
+            [col(ID)],
+            [col(ID)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .select([col(ID), col("nb_conjoints").fill_null(lit(0u32)).gt(lit(0u32)).alias("en_couple")]);
+    let ressources = ressources::inputs(extract, all_personnes.clone(), with_conjoint, mois);
+    let deces = all_personnes.clone().filter(col("role").eq(lit("allocataire"))).group_by([col(ID)]).agg([count_if(
+        col("date_deces").lt_eq(date(end)),
+    )
+    .gt(lit(0u32))
+    .alias("_allocataire_decede")]);
+
+    // Latest event of each type, up to the end of M.
+    let event_aggs: Vec<Expr> = TYPES_EVENEMENT
+        .iter()
+        .map(|t| col("date").filter(col("type").eq(lit(*t))).max().alias(format!("date_derniere_{t}")))
+        .collect();
+    let evenements = extract
+        .table(Table::Evenements)
+        .clone()
+        .lazy()
+        .filter(col("date").lt_eq(date(end)))
+        .group_by([col(ID)])
+        .agg(event_aggs);
+
+    let left = || JoinArgs::new(JoinType::Left);
+    let comparison = match previous {
+        Some(prev) => precedent::compare(extract, prev, mois),
+        None => {
+            let unknown = precedent::INPUTS.map(|c| lit(NULL).cast(DataType::Boolean).alias(c));
+            extract.table(Table::Foyers).clone().lazy().select([col(ID)]).with_columns(unknown)
+        }
+    };
+    let joined = extract
+        .table(Table::Foyers)
+        .clone()
+        .lazy()
+        .join(member(&personnes, "allocataire"), [col(ID)], [col(ID)], left())
+        .join(member(&personnes, "conjoint"), [col(ID)], [col(ID)], left())
+        .join(counts, [col(ID)], [col(ID)], left())
+        .join(deces, [col(ID)], [col(ID)], left())
+        .join(ressources, [col(ID)], [col(ID)], left())
+        .join(droits::inputs(extract, mois), [col(ID)], [col(ID)], left())
+        .join(evenements, [col(ID)], [col(ID)], left())
+        .join(comparison, [col(ID)], [col(ID)], left());
+
+    let with_conjoint = col("nb_conjoints").fill_null(lit(0u32)).gt(lit(0u32));
+    let mut inputs = vec![
+        col(ID),
+        col("caisse"),
+        col("agence"),
+        col("commune"),
+        col("qpv"),
+        col("age_allocataire_mois"),
+        col("age_conjoint_mois"),
+        col("age_allocataire_au_1er_janvier_mois"),
+        col("age_conjoint_au_1er_janvier_mois"),
+        with_conjoint.clone().alias("en_couple"),
+        col("nb_personnes").fill_null(lit(0u32)).cast(DataType::Float64),
+        col("enceinte"),
+        col("age_plus_jeune_enfant_mois"),
+        col("date_naissance_plus_jeune_enfant"),
+    ];
+    for c in [
+        "nb_enfants",
+        "nb_enfants_moins_3ans",
+        "nb_enfants_moins_20ans",
+        "nb_enfants_moins_25ans",
+        "nb_enfants_14_19ans",
+        "nb_enfants_18_19ans",
+        "nb_enfants_14_17ans_nes_avant_mars_2012",
+        "nb_enfants_20ans",
+        "nb_autres",
+        "nb_membres_moins_30ans",
+        "nb_membres_30_49ans",
+        "nb_membres_50_59ans",
+        "nb_membres_60_69ans",
+        "nb_membres_70ans_et_plus",
+    ] {
+        inputs.push(col(c).fill_null(lit(0u32)).cast(DataType::Float64));
+    }
+    for role in ["allocataire", "conjoint"] {
+        inputs.push(col(format!("taux_incapacite_{role}")));
+        for c in MEMBER_ATTRIBUTES.iter().filter(|c| **c != "revenu_n2") {
+            inputs.push(col(format!("{c}_{role}")));
+        }
+    }
+    inputs.push(
+        (col("revenu_n2_allocataire")
+            + when(with_conjoint.clone()).then(col("revenu_n2_conjoint")).otherwise(lit(0.0)))
+        .alias("revenu_n2_foyer"),
+    );
+
+    // Resources (crate::situation::ressources).
+    inputs.extend(RESSOURCES_INPUTS.iter().map(|c| col(*c)));
+    for k in 1..=ressources::MONTHS_BY_MONTH {
+        for c in [
+            "ressources_m{k}_foyer",
+            "ressources_m{k}_bourse",
+            "ressources_m{k}_autres",
+            "revenus_activite_m{k}_allocataire",
+            "revenus_activite_m{k}_conjoint",
+        ] {
+            inputs.push(col(c.replace("{k}", &k.to_string())));
+        }
+    }
+    inputs.push(col("mois_ressources_inconnus"));
+
+    // Rights: a foyer without any row in `droits` has no right.
+    for code in PRESTATIONS {
+        let flag = col(format!("{code}_en_paiement")).fill_null(lit(false));
+        inputs.push(flag.clone().alias(format!("{code}_en_paiement")));
+        inputs.push(
+            when(flag).then(col(format!("_{code}_montant"))).otherwise(lit(0.0)).alias(format!("{code}_montant_verse")),
+        );
+        inputs.push(col(format!("{code}_date_debut")));
+        inputs.push(col(format!("{code}_date_fin")));
+    }
+    let no_right = |c: String| when(col("_has_droits").is_null()).then(lit(0.0)).otherwise(col(c.as_str())).alias(c);
+    for code in MONTHLY {
+        for k in 1..=ressources::MONTHS_BY_MONTH {
+            inputs.push(no_right(format!("{code}_montant_m{k}")));
+        }
+    }
+    for code in OVER_CSS_WINDOW {
+        inputs.push(no_right(format!("{code}_montant_m13_m2")));
+        inputs.push(no_right(format!("{code}_mois_m13_m2")));
+    }
+    inputs.push(col("date_fin_droit_prochaine"));
+    for t in TYPES_EVENEMENT {
+        inputs.push(col(format!("date_derniere_{t}")));
+    }
+    // A count that is 0 while some members' answer is unknown is unknown.
+    let count_or_unknown = |count: &str, unknown: &str| {
+        when(col(count).fill_null(lit(0u32)).eq(lit(0u32)).and(col(unknown).fill_null(lit(0u32)).gt(lit(0u32))))
+            .then(lit(NULL).cast(DataType::Float64))
+            .otherwise(col(count).fill_null(lit(0u32)).cast(DataType::Float64))
+    };
+    inputs.push(count_or_unknown("_sans_medecin", "_medecin_inconnu").alias("nb_membres_16ans_sans_medecin_traitant"));
+    inputs.push(
+        count_or_unknown("_sans_complementaire", "_complementaire_inconnue").alias("nb_membres_sans_complementaire"),
+    );
+    inputs.push(col("_allocataire_decede").fill_null(lit(false)).alias("allocataire_decede"));
+    inputs.extend(precedent::INPUTS.map(col));
+    inputs.extend([
+        col("statut_logement"),
+        col("loyer"),
+        col("zone_logement").cast(DataType::Float64),
+        col("logement_conventionne"),
+        col("colocation"),
+        col("qpv").is_not_null().alias("en_qpv"),
+        territoire(col("commune")).alias("territoire"),
+        col("suivi_social"),
+        col("declaration_annuelle"),
+        (lit(m) - month_index("dtr_derniere")).cast(DataType::Float64).alias("mois_depuis_derniere_dtr"),
+        col("opposition_contact"),
+        col("canal_telephone"),
+        col("canal_sms"),
+        col("canal_email"),
+        col("canal_courrier"),
+        col("date_cloture").is_not_null().and(col("date_cloture").lt_eq(date(end))).alias("dossier_clos"),
+    ]);
+    joined.select(inputs).sort([ID], SortMultipleOptions::default())
+}
+
+/// Resource inputs over windows (crate::situation::ressources), besides the per-month ones.
+const RESSOURCES_INPUTS: [&str; 22] = [
+    "mois_connus_3m",
+    "mois_connus_m13_m2",
+    "ressources_3m_foyer",
+    "ressources_3m_autres",
+    "ressources_3m_couple",
+    "ressources_m13_m2_foyer",
+    "ressources_m13_m2_autres",
+    "revenus_activite_3m_allocataire",
+    "revenus_activite_3m_conjoint",
+    "ressources_3m_salaire",
+    "ressources_3m_independant",
+    "ressources_3m_chomage",
+    "ressources_3m_indemnites_journalieres",
+    "ressources_3m_retraite",
+    "ressources_3m_invalidite",
+    "ressources_3m_pension_alimentaire",
+    "ressources_3m_bourse",
+    "ressources_3m_autre",
+    "ressources_3m_couple_pensions",
+    "ressources_3m_couple_pensions_brut",
+    "revenus_activite_3m_couple",
+    "revenus_activite_3m_couple_brut",
+];
+
+/// The territory of an INSEE commune code: the overseas regions (971 to 974) and Mayotte
+/// (976) have rules of their own; the other overseas collectivities count as `autre_outre_mer`.
+fn territoire(commune: Expr) -> Expr {
+    let prefix = |p: &str| commune.clone().str().starts_with(lit(p.to_string()));
+    when(commune.clone().is_null())
+        .then(lit(NULL).cast(DataType::String))
+        .when(prefix("971").or(prefix("972")).or(prefix("973")).or(prefix("974")))
+        .then(lit("drom"))
+        .when(prefix("976"))
+        .then(lit("mayotte"))
+        .when(prefix("97").or(prefix("98")))
+        .then(lit("autre_outre_mer"))
+        .otherwise(lit("metropole"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn territoire_follows_the_commune_code() {
+        let communes = Series::new(
+            "commune".into(),
+            [Some("93008"), Some("2A004"), Some("97411"), Some("97105"), Some("97608"), Some("97502"), None],
+        );
+        let df = DataFrame::new_infer_height(vec![communes.into()])
+            .and_then(|df| df.lazy().select([territoire(col("commune")).alias("t")]).collect())
+            .expect("evaluates");
+        let got: Vec<Option<&str>> = df.column("t").expect("column").str().expect("text").iter().collect();
+        assert_eq!(
+            got,
+            [
+                Some("metropole"),
+                Some("metropole"),
+                Some("drom"),
+                Some("drom"),
+                Some("mayotte"),
+                Some("autre_outre_mer"),
+                None
+            ]
+        );
+    }
+}
