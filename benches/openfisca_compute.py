@@ -17,12 +17,9 @@ import crossval  # noqa: E402
 def main():
     extract, mois = sys.argv[1], sys.argv[2]
     t0 = time.perf_counter()
-    from openfisca_france import FranceTaxBenefitSystem
-
-    tbs = FranceTaxBenefitSystem()
-    crossval.adjust_parameters(tbs, mois, align_ppa=True)
+    tbs = crossval.tax_benefit_system(mois)
     t1 = time.perf_counter()
-    situation = crossval.situations(extract, mois)
+    situation = crossval.situations(crossval.Extract(extract, mois), mois)
     sim = crossval.build_simulation(tbs, situation)
     t2 = time.perf_counter()
     for variable in ["aspa", "rsa", "ppa", "css_cmu_base_ressources", "cmu_c_plafond", "acs_plafond"]:

@@ -1,27 +1,49 @@
-"""Cross-check of reperage's eligibilites against OpenFisca-France.
+"""Cross-check of reperage against OpenFisca-France, on households drawn to find errors.
 
-Usage (see run.sh, which prepares everything):
-    python crossval.py EXTRACT_DIR ELIGIBILITES_CSV YYYY-MM [--benefits rsa,aspa]
+Usage (run.sh prepares everything):
+    python crossval.py generate OUT_DIR MOIS N SEED     # an adversarial extract (adversarial.py)
+    python crossval.py compare EXTRACT ELIGIBILITES MOIS [--report FILE] [--debug ID_FOYER]
 
-Every foyer of the extract becomes an OpenFisca situation for the month; OpenFisca
-computes the same benefits; the script prints, per benefit, the share of foyers that
-agree on eligibility and on the amount within 1 €, and the largest gaps with foyer ids.
+`compare` turns each foyer of the extract into OpenFisca situations built from the facts
+of the extract only (never from reperage's results), lets OpenFisca compute the ASPA, the
+RSA, the prime d'activité and the CSS of the month, and compares with reperage's
+`eligibilites`:
 
-What the extract says is given to OpenFisca as inputs; what reperage takes from the
-`droits` table (housing aid, family benefits, AAH, ASPA in payment) is pinned as an input
-too, so both compute from the same facts. Undetermined foyers on reperage's side are
-counted apart (OpenFisca has no notion of unknown).
+- among the foyers that matter: those either side finds eligible;
+- leaving apart the foyers reperage leaves undetermined (their share is capped);
+- leaving apart the foyers where OpenFisca-France 176.1.8 departs from the law, or where a
+  simplification reperage states decides: each such *known difference* is listed with
+  the text that decides it, how many foyers it sets apart and how many of them disagree
+  (KNOWN_DIFFERENCES below).
+
+Where OpenFisca lags the law by its periods, the comparison is made to agree by
+construction instead: the RSA and the prime d'activité of a month from March 2025 use
+OpenFisca's own model of the 4th-to-2nd-months period (the variable
+`departement_experimentation_rsa`, which décret n° 2025-185 generalised), and the CSS is
+computed in a second simulation whose history is shifted by one month, so that
+OpenFisca's "12 months before" are the months M-13 … M-2 of décret n° 2021-1642.
+
+Exit status 0 when every benefit agrees on at least TARGET of the compared foyers and
+the undetermined share stays under UNDETERMINED_CAP.
 """
 
 import argparse
 import calendar
-import csv
 import collections
+import json
 import os
 import sys
 
+import adversarial
+from adversarial import month_add, month_index
+
+TARGET = 0.995
+UNDETERMINED_CAP = 0.10
+
 
 def read(path):
+    import csv
+
     with open(path, encoding="utf-8-sig", newline="") as f:
         return list(csv.DictReader(f, delimiter=";"))
 
@@ -30,10 +52,8 @@ def num(s):
     return float(s.replace(",", ".")) if s not in (None, "") else None
 
 
-def month_add(m, k):
-    y, mo = int(m[:4]), int(m[5:7])
-    i = y * 12 + mo - 1 + k
-    return f"{i // 12:04d}-{i % 12 + 1:02d}"
+def truth(s):
+    return {"1": True, "0": False, "true": True, "false": False, "oui": True, "non": False}.get((s or "").lower())
 
 
 def birth_date(s):
@@ -44,136 +64,184 @@ def birth_date(s):
     return s
 
 
+def openfisca_age(naissance, mois):
+    """OpenFisca's age in years on the first day of `mois`: days + 1 over the average
+    Gregorian year (365.2425 days), which makes a child a year older on the eve of some
+    birthdays (numpy's timedelta64[Y])."""
+    import datetime
+
+    days = (datetime.date.fromisoformat(f"{mois}-01") - datetime.date.fromisoformat(birth_date(naissance))).days + 1
+    return int(days // 365.2425)
+
+
+def age_months(naissance, mois):
+    d = birth_date(naissance)
+    return month_index(mois) - month_index(d[:7]) - (1 if int(d[8:10]) > 1 else 0)
+
+
+# --- The extract, read once --------------------------------------------------------------
+
+class Extract:
+    """The tables of an extract, indexed by foyer."""
+
+    def __init__(self, path, mois):
+        self.mois = mois
+        self.foyers = {f["id_foyer"]: f for f in read(os.path.join(path, "foyers.csv"))}
+        self.members = collections.defaultdict(list)
+        self.person = {}
+        for p in read(os.path.join(path, "personnes.csv")):
+            self.members[p["id_foyer"]].append(p)
+            self.person[p["id_personne"]] = p
+        # resources[id_personne][mois] = list of (nature, net, gross or None)
+        self.resources = collections.defaultdict(lambda: collections.defaultdict(list))
+        for r in read(os.path.join(path, "ressources.csv")):
+            self.resources[r["id_personne"]][r["mois"]].append((r["nature"], num(r["montant"]) or 0.0, num(r.get("montant_brut"))))
+        self.droits = collections.defaultdict(list)
+        for d in read(os.path.join(path, "droits.csv")):
+            self.droits[d["id_foyer"]].append(d)
+        self.separation = {}
+        for e in read(os.path.join(path, "evenements.csv")):
+            if e["type"] == "separation" and e["date"] <= adversarial.last_day(mois):
+                self.separation[e["id_foyer"]] = max(self.separation.get(e["id_foyer"], ""), e["date"])
+
+    def paid(self, fid, code, m, person=None):
+        """The amount of `code` in payment for month `m` (0 without a right)."""
+        first, last = f"{m}-01", adversarial.last_day(m)
+        total = 0.0
+        for d in self.droits[fid]:
+            if d["prestation"] != code or (person and d["id_personne"] != person):
+                continue
+            if d["date_debut"] <= last and (not d["date_fin"] or d["date_fin"] >= first):
+                total += num(d["montant_mensuel"]) or 0.0
+        return total
+
+    def in_payment(self, fid, code, m):
+        first, last = f"{m}-01", adversarial.last_day(m)
+        return any(d["prestation"] == code and d["date_debut"] <= last and (not d["date_fin"] or d["date_fin"] >= first)
+                   for d in self.droits[fid])
+
+
+# --- OpenFisca situations ----------------------------------------------------------------
+
 NATURE = {
     "salaire": "salaire_net",
-    "independant": "salaire_net",  # approximation: OpenFisca treats self-employment apart
+    "independant": "salaire_net",  # counted as earned income month by month, as reperage does
     "chomage": "chomage_net",
     "indemnites_journalieres": "indemnites_journalieres",
     "retraite": "retraite_nette",
     "invalidite": "pensions_invalidite",
     "pension_alimentaire": "pensions_alimentaires_percues",
+    # A resource of nature "autre" counts in full for the four benefits on reperage's
+    # side; OpenFisca's prestation compensatoire is counted in full by all four too.
+    "autre": "prestation_compensatoire",
 }
+# The ASPA reads gross pensions and wages (the net stands in where the gross is absent:
+# those foyers are set apart, reperage marks its amount as an estimate).
+GROSS = {"salaire": "salaire_de_base", "independant": "salaire_de_base", "retraite": "retraite_brute"}
 ACTIVITE = {
     "salarie": "actif", "independant": "actif", "apprenti": "actif", "chomeur": "chomeur",
     "etudiant": "etudiant", "retraite": "retraite", "inactif": "inactif", "invalide": "inactif",
 }
-# The ASPA counts gross pensions and gross wages: OpenFisca reads them from these
-# variables. The extract gives `montant_brut` only sometimes; reperage's ASPA rule counts
-# net amounts (a stated simplification), so the net amount stands in when no gross is given.
-GROSS = {"salaire": "salaire_de_base", "independant": "salaire_de_base", "retraite": "retraite_brute"}
 NATIONALITE = {"francaise": "FR", "ue": "DE", "hors_ue": "DZ"}
 LOGEMENT = {
     "locataire": "locataire_vide", "locataire_meuble": "locataire_meuble", "proprietaire": "proprietaire",
     "accedant": "primo_accedant", "heberge_gratuit": "loge_gratuitement", "foyer": "locataire_foyer",
     "sans_domicile": "sans_domicile",
 }
+# Benefits OpenFisca would compute by itself that the extract gives in `droits`: pinned,
+# month by month, to what is in payment (0 without a right).
+PINNED_FAMILLE = {"af": "af", "cf": "cf", "asf": "asf", "paje_base": "paje_base"}
 
 
-def situations(extract, mois):
-    foyers = {f["id_foyer"]: f for f in read(os.path.join(extract, "foyers.csv"))}
-    members = collections.defaultdict(list)
-    for p in read(os.path.join(extract, "personnes.csv")):
-        members[p["id_foyer"]].append(p)
-    income = collections.defaultdict(lambda: collections.defaultdict(float))
-    window = {month_add(mois, -k) for k in range(1, 13)}
-    for r in read(os.path.join(extract, "ressources.csv")):
-        if r["mois"] not in window:
-            continue
-        var = NATURE.get(r["nature"])
-        if var:
-            income[r["id_personne"]][(var, r["mois"])] += num(r["montant"]) or 0.0
-        gross = GROSS.get(r["nature"])
-        if gross:
-            amount = num(r.get("montant_brut")) or num(r["montant"]) or 0.0
-            income[r["id_personne"]][(gross, r["mois"])] += amount
-    first = mois + "-01"
-    last = f"{mois}-{calendar.monthrange(int(mois[:4]), int(mois[5:7]))[1]:02d}"
-    paid = collections.defaultdict(float)
-    for d in read(os.path.join(extract, "droits.csv")):
-        if d["date_debut"] <= last and (not d["date_fin"] or d["date_fin"] >= first):
-            paid[(d["id_foyer"], d["prestation"])] += num(d["montant_mensuel"]) or 0.0
-    separation = {}
-    for e in read(os.path.join(extract, "evenements.csv")):
-        if e["type"] == "separation" and e["date"] <= last:
-            separation[e["id_foyer"]] = max(separation.get(e["id_foyer"], ""), e["date"])
+def situations(ex, mois, shift=0, family_only=False, gross_invalidite=False):
+    """OpenFisca entities for every foyer of `ex`, from its facts.
 
-    recent = [month_add(mois, -k) for k in range(0, 4)]
-    year = [month_add(mois, -k) for k in range(0, 13)]
+    `shift` moves the history by that many months (the month m of the extract becomes
+    m + shift for OpenFisca), for the CSS window. `family_only` gives what the family
+    benefits need (composition and N-2 income), for the first pass. `gross_invalidite`
+    gives invalidity pensions gross: OpenFisca has one variable for them, which the RSA
+    reads net and the ASPA gross, so the ASPA is computed on its own simulation."""
+    months = [month_add(mois, -k) for k in range(0, 16)]
     individus, familles, menages, foyers_fiscaux = {}, {}, {}, {}
-    for fid, f in foyers.items():
-        people = members[fid]
+    for fid, f in ex.foyers.items():
+        people = ex.members[fid]
         parents = [p["id_personne"] for p in people if p["role"] in ("allocataire", "conjoint")]
-        enfants = [p["id_personne"] for p in people if p["role"] == "enfant"]
-        autres = [p["id_personne"] for p in people if p["role"] == "autre"]
+        alloc = [p["id_personne"] for p in people if p["role"] == "allocataire"]
+        conj = [p["id_personne"] for p in people if p["role"] == "conjoint"]
+        # A child of 25 or more is not a person à charge (RSA, prime d'activité, CSS): it
+        # is outside the famille, as a person of role "autre" is.
+        grown = lambda p: p["role"] == "enfant" and age_months(p["date_naissance"], mois) >= 25 * 12
+        enfants = [p["id_personne"] for p in people if p["role"] == "enfant" and not grown(p)]
+        autres = [p["id_personne"] for p in people if p["role"] == "autre" or grown(p)]
         for p in people:
+            nat = p["nationalite"]
+            years = 10 if nat == "ue" else (10 if truth(p.get("sejour_regulier_10ans")) else (5 if truth(p["sejour_regulier_5ans"]) else 0))
             ind = {
                 "date_naissance": {"ETERNITY": birth_date(p["date_naissance"])},
-                "activite": {m: ACTIVITE.get(p["activite"], "inactif") for m in year},
-                "enceinte": {m: p["enceinte"] == "1" for m in year},
-                # OpenFisca's nationality defaults to French: give it explicitly. EU
-                # citizens get a long residence (reperage does not evaluate theirs).
-                "nationalite": {m: NATIONALITE.get(p["nationalite"], "FR") for m in year},
-                "ressortissant_eee": {m: p["nationalite"] in ("francaise", "ue", "") for m in year},
-                "duree_possession_titre_sejour": {
-                    m: 10 if p["nationalite"] == "ue" else (5 if p["sejour_regulier_5ans"] == "1" else 0) for m in year
-                },
-                "apprenti": {m: p["activite"] == "apprenti" for m in year},
-                # Benefits the extract would show in `droits` (none of these is generated):
-                # OpenFisca would otherwise compute them and count them as RSA resources.
-                "asi": {m: 0.0 for m in year},
-                "ass": {m: 0.0 for m in year},
-                "aah": {m: 0.0 for m in year},
+                "activite": {m: ACTIVITE.get(p["activite"], "inactif") for m in months},
+                "enceinte": {m: truth(p["enceinte"]) is True for m in months},
+                "nationalite": {m: NATIONALITE.get(nat, "FR") for m in months},
+                # A non-EEA national with a 10-year permit meets the ASPA's condition (L816-1);
+                # OpenFisca-France 176.1.8 drops it (numpy's logical_or takes a third
+                # argument as its output), so the permit is given as the EEA status it is
+                # equivalent to here (docs/crossval.md, worked-around differences).
+                "ressortissant_eee": {m: nat in ("francaise", "ue", "") or years >= 10 for m in months},
+                "duree_possession_titre_sejour": {m: years for m in months},
+                "apprenti": {m: p["activite"] == "apprenti" for m in months},
+                "asi": {m: 0.0 for m in months},
+                "ass": {m: 0.0 for m in months},
+                "aah": {m: 0.0 for m in months},
             }
-            for (var, m), v in income[p["id_personne"]].items():
-                ind.setdefault(var, {})[m] = v
-            # OpenFisca reads month M itself (neutralisation of income that stops):
-            # the month continues the previous one.
-            for var, values in list(ind.items()):
-                if (var in NATURE.values() or var in GROSS.values()) and month_add(mois, -1) in values:
-                    values[mois] = values[month_add(mois, -1)]
+            if not family_only:
+                for m, rows in ex.resources[p["id_personne"]].items():
+                    om = month_add(m, shift)
+                    for nature, net, gross in rows:
+                        var = NATURE.get(nature)
+                        if var:
+                            value = gross if gross_invalidite and nature == "invalidite" and gross is not None else net
+                            ind.setdefault(var, {})[om] = ind.get(var, {}).get(om, 0.0) + value
+                        g = GROSS.get(nature)
+                        if g:
+                            ind.setdefault(g, {})[om] = ind.get(g, {}).get(om, 0.0) + (gross if gross is not None else net)
+                # OpenFisca reads month M itself (it neutralises income that stops in M):
+                # the month continues the previous one.
+                for var, values in list(ind.items()):
+                    if var in set(NATURE.values()) | set(GROSS.values()) and month_add(mois, -1) in values:
+                        values[mois] = values[month_add(mois, -1)]
+                # Individual benefits in payment, month by month.
+                for code in ("aah", "asi"):
+                    for m in months:
+                        ind[code][month_add(m, shift)] = ex.paid(fid, code, m, person=p["id_personne"])
+                    ind[code][mois] = ex.paid(fid, code, month_add(mois, -shift), person=p["id_personne"])
             individus[p["id_personne"]] = ind
-        aide = sum(paid[(fid, c)] for c in ("al", "apl", "als"))
-        # Benefits in payment are taken as paid at the same amount over the 3 months
-        # before and the month itself (the RSA resource base reads the 3 months before).
-        # The CSS reads them over the 12 months before: the same amount is pinned for the
-        # whole year. `af_base` and `cf_non_majore_avant_cumul` are pinned to the amounts
-        # in payment too: OpenFisca counts only the base AF and CF in the RSA and PPA
-        # resources, while the extract gives only the amount paid (see docs/crossval.md).
-        fam = {
-            "parents": parents,
-            "enfants": enfants,
-            "aide_logement": {m: aide for m in year},
-            "af": {m: paid[(fid, "af")] for m in year},
-            "af_base": {m: paid[(fid, "af")] for m in year},
-            "cf": {m: paid[(fid, "cf")] for m in year},
-            "cf_non_majore_avant_cumul": {m: paid[(fid, "cf")] for m in year},
-            "asf": {m: paid[(fid, "asf")] for m in year},
-            "paje_base": {m: paid[(fid, "paje_base")] for m in year},
-            # ASPA of the months before M (a CSS resource) as in payment; M is computed.
-            "aspa": {m: paid[(fid, "aspa")] for m in year if m != mois},
-        }
-        if fid in separation:
-            # Isolated within 12 months of the separation, from the month it happened
-            # (the PPA reads each of the 3 months before M).
-            sep = int(separation[fid][:4]) * 12 + int(separation[fid][5:7])
-            fam["rsa_isolement_recent"] = {
-                m: 0 <= (int(m[:4]) * 12 + int(m[5:7])) - sep < 12 for m in year
-            }
+        fam = {"parents": parents, "enfants": enfants}
+        if not family_only:
+            for var, code in PINNED_FAMILLE.items():
+                fam[var] = {month_add(m, shift): ex.paid(fid, code, m) for m in months}
+                fam[var][mois] = ex.paid(fid, code, month_add(mois, -shift))
+            fam["aide_logement"] = {month_add(m, shift): sum(ex.paid(fid, c, m) for c in ("al", "apl", "als")) for m in months}
+            fam["aide_logement"][mois] = sum(ex.paid(fid, c, month_add(mois, -shift)) for c in ("al", "apl", "als"))
+            # The ASPA of the months before M as in payment; M's is computed first, then
+            # pinned to what is in payment (openfisca_results).
+            fam["aspa"] = {month_add(m, shift): ex.paid(fid, "aspa", m) for m in months if month_add(m, shift) != mois}
+            if month_index(mois) >= month_index("2025-03"):
+                # Décret n° 2025-185: the 4th, 3rd and 2nd months before (OpenFisca models
+                # it as the experimentation that the decree generalised).
+                fam["departement_experimentation_rsa"] = {m: True for m in months}
+            if fid in ex.separation:
+                sep = month_index(ex.separation[fid][:7])
+                fam["rsa_isolement_recent"] = {m: 0 <= month_index(m) - sep < 12 for m in months}
+        n2 = sum(num(ex.person[pid]["revenu_n2"]) or 0.0 for pid in parents)
+        fam["prestations_familiales_base_ressources"] = {m: n2 for m in months}
         familles[fid] = fam
-        conj = [p["id_personne"] for p in people if p["role"] == "conjoint"]
-        alloc = [p["id_personne"] for p in people if p["role"] == "allocataire"]
-        # An accédant repays a loan, which the extract does not give as a rent: OpenFisca
-        # applies the forfait logement to owners and accédants without a repayment, so a
-        # nominal repayment says "repaying a loan" (docs/crossval.md).
         loyer = num(f["loyer"]) or (1.0 if f["statut_logement"] == "accedant" else 0.0)
         menages[fid] = {
             "personne_de_reference": alloc,
             "conjoint": conj,
             "enfants": enfants + autres,
-            "statut_occupation_logement": {m: LOGEMENT.get(f["statut_logement"], "locataire_vide") for m in year},
-            "loyer": {m: loyer for m in year},
-            # The commune: OpenFisca raises the CSS ceiling in the overseas regions.
-            "depcom": {m: f["commune"] for m in year},
+            "statut_occupation_logement": {m: LOGEMENT.get(f["statut_logement"], "locataire_vide") for m in months},
+            "loyer": {m: loyer for m in months},
+            "depcom": {m: f["commune"] for m in months},
         }
         foyers_fiscaux[fid] = {"declarants": alloc + conj, "personnes_a_charge": enfants + autres}
         for pid in autres:
@@ -182,9 +250,9 @@ def situations(extract, mois):
 
 
 def build_simulation(tbs, situation):
-    """The OpenFisca simulation of `situation` (the dict of `situations`), built with one
-    array per variable and period rather than value by value: the same simulation as
-    `SimulationBuilder().build_from_entities`, fast enough for 100,000 foyers."""
+    """The OpenFisca simulation of `situation`, built with one array per variable and
+    period rather than value by value: the same simulation as
+    `SimulationBuilder().build_from_entities`, fast enough for many foyers."""
     import numpy
     from openfisca_core.indexed_enums import Enum
     from openfisca_core.simulation_builder import SimulationBuilder
@@ -221,7 +289,6 @@ def build_simulation(tbs, situation):
                 if isinstance(by_period, dict):
                     for period, v in by_period.items():
                         columns[(var, period)][pos] = v
-        # Months before longer periods, as the builder does (set_input dispatches).
         for (var, period), cells in sorted(columns.items(), key=lambda kv: (kv[0][1] == "ETERNITY", kv[0])):
             variable = tbs.variables[var]
             array = variable.default_array(count)
@@ -237,26 +304,17 @@ def build_simulation(tbs, situation):
     return sim
 
 
-# The April 2025 CSS ceiling is missing from OpenFisca-France 176.1.8 (it keeps the April
-# 2024 one): the harness adds it, with the value reperage uses (rules/parametres/css.toml).
-CSS_PLAFOND_2025_04 = 10339.0
+# Ceilings missing from OpenFisca-France 176.1.8 (it keeps the April 2024 CSS ceiling):
+# added with the values of rules/parametres/css.toml.
+CSS_PLAFONDS = {"2025-04-01": 10339.0, "2026-04-01": 10422.0}
 
 # Parameters of the prime d'activité that reperage takes at the month M the prime is due,
-# where OpenFisca takes those of each of the three reference months (docs/crossval.md).
+# where OpenFisca takes those of each reference month: aligned (docs/crossval.md).
 PPA_PARAMETRES = [
     "prestations_sociales.solidarite_insertion.minima_sociaux.ppa.pa_m.montant_de_base",
     "prestations_sociales.solidarite_insertion.minima_sociaux.ppa.pa_m.majoration_ressources_revenus_activite",
     "prestations_sociales.solidarite_insertion.minima_sociaux.ppa.pa_m.bonification.seuil_max_bonification",
     "prestations_sociales.solidarite_insertion.minima_sociaux.ppa.pa_m.bonification.taux_bonification_max",
-]
-
-
-DEBUG_VARIABLES = [
-    "rsa", "rsa_base_ressources", "rsa_forfait_logement", "rsa_majore_eligibilite", "rsa_eligibilite",
-    "ppa", "ppa_fictive", "ppa_eligibilite", "ppa_eligibilite_apprenants", "ppa_base_ressources",
-    "ppa_revenu_activite", "ppa_forfait_logement", "ppa_fictive_montant_forfaitaire",
-    "ppa_base_ressources_prestations_familiales", "rsa_forfait_asf",
-    "css_cmu_base_ressources", "cmu_c_plafond", "acs_plafond", "aspa", "aspa_eligibilite",
 ]
 
 
@@ -267,108 +325,453 @@ def parameter(tbs, path):
     return node
 
 
-def adjust_parameters(tbs, mois, align_ppa):
+def tax_benefit_system(mois):
     from openfisca_core import periods
+    from openfisca_france import FranceTaxBenefitSystem
 
+    tbs = FranceTaxBenefitSystem()
     plafond = parameter(tbs, "prestations_sociales.solidarite_insertion.minima_sociaux.cs.cmu.plafond_base")
-    plafond.update(start=periods.instant("2025-04-01"), value=CSS_PLAFOND_2025_04)
-    if align_ppa:
-        reference = periods.period(f"month:{month_add(mois, -3)}:3")
-        for path in PPA_PARAMETRES:
-            node = parameter(tbs, path)
-            node.update(period=reference, value=node(f"{mois}-01"))
+    for start, value in CSS_PLAFONDS.items():
+        plafond.update(start=periods.instant(start), value=value)
+    first = -4 if month_index(mois) >= month_index("2025-03") else -3
+    reference = periods.period(f"month:{month_add(mois, first)}:3")
+    for path in PPA_PARAMETRES:
+        node = parameter(tbs, path)
+        node.update(period=reference, value=node(f"{mois}-01"))
     tbs._parameters_at_instant_cache = {}
+    return tbs
 
 
-def openfisca_results(sim, benefit, mois, famille_ids, rsa_paid):
-    """Per famille: (eligible, monthly amount or None when the benefit has no amount)."""
-    if benefit == "css":
-        # Free CSS: resources under the ceiling, or the RSA. OpenFisca tests the RSA it
-        # computes itself; reperage (and the law, L861-2) the RSA in payment: the harness
-        # applies OpenFisca's resource base and ceilings with the RSA in payment.
-        base = sim.calculate("css_cmu_base_ressources", mois)
-        plafond = sim.calculate("cmu_c_plafond", mois)
-        plafond_participation = sim.calculate("acs_plafond", mois)
-        pre = sim.calculate("css_cmu_acs_eligibilite", mois)
+def family_benefits(tbs, mois, tables):
+    """First pass, for the adversarial generator: the AF, CF and PAJE base each drawn foyer
+    is entitled to in each month from M-14 to M, computed by OpenFisca from its
+    composition and N-2 income ({id_foyer: {code: {month: amount}}}): the amounts change
+    with the April revaluations, a child's birthday, a birth."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        adversarial.write(tables, tmp)
+        ex = Extract(tmp, mois)
+        situation = situations(ex, mois, family_only=True)
+        sim = build_simulation(tbs, situation)
+        ids = list(situation["familles"])
         out = {}
-        for i, fid in enumerate(famille_ids):
-            eligible = bool(pre[i]) and (rsa_paid.get(fid, False) or base[i] <= plafond_participation[i])
-            out[fid] = (eligible, None)
+        for k in range(0, 15):
+            m = month_add(mois, -k)
+            for code in ("af", "cf", "paje_base"):
+                for fid, v in zip(ids, sim.calculate(code, m)):
+                    if "-autre-" not in fid:
+                        out.setdefault(fid, {}).setdefault(code, {})[m] = round(float(v), 2)
         return out
-    values = sim.calculate(benefit, mois)
-    if len(values) != len(famille_ids):  # individual benefit: sum per family
-        values = sim.populations["famille"].sum(values)
-    return {fid: (float(v) > 0, float(v)) for fid, v in zip(famille_ids, values)}
+
+
+# --- Known differences ---------------------------------------------------------------------
+
+KNOWN_DIFFERENCES = {
+    "rsa_nationalite_autre_membre": (
+        "rsa",
+        "CASF L262-4 et L262-5 : le bénéficiaire remplit lui-même les conditions d'âge, de séjour et de non-étudiant ; "
+        "OpenFisca accepte la condition de séjour remplie par l'autre membre du couple.",
+    ),
+    "ppa_sejour_d_un_enfant": (
+        "ppa",
+        "CSS L842-2, 2° : l'allocataire ou son conjoint remplit la condition de nationalité ou de séjour ; "
+        "OpenFisca-France (ppa_eligibilite) l'accepte remplie par n'importe quel membre de la famille, un enfant "
+        "français compris.",
+    ),
+    "rsa_etudiant_majore": (
+        "rsa",
+        "CASF L262-4, 3° : la condition de non-étudiant ne s'applique pas à qui a droit au RSA majoré ; OpenFisca "
+        "l'applique.",
+    ),
+    "majore_sejour_regulier": (
+        "rsa,ppa",
+        "CASF L262-4, 2° b) et CSS L842-2, 2° c) : un parent isolé en séjour régulier n'a pas à justifier de cinq ans ; "
+        "OpenFisca l'exige.",
+    ),
+    "rsa_subsidiarite_aspa": (
+        "rsa",
+        "CASF L262-10 : le foyer qui ouvre droit à l'ASPA doit la demander d'abord (reperage : non éligible au RSA) ; "
+        "OpenFisca calcule le RSA sans cette subsidiarité.",
+    ),
+    "paje_non_comptee": (
+        "rsa",
+        "CASF R262-11, 2° : l'allocation de base de la PAJE du mois de naissance, et pour un parent isolé jusqu'aux "
+        "3 mois de l'enfant, n'est pas comptée ; OpenFisca la compte.",
+    ),
+    "composition_du_trimestre": (
+        "ppa",
+        "CSS R843-1, II : la composition et l'isolement de chaque mois de référence ; reperage retient ceux du mois M "
+        "(simplification déclarée dans rules/ppa.toml), OpenFisca ceux de chaque mois.",
+    ),
+    "ppa_age_18_ans_au_trimestre": (
+        "ppa",
+        "CSS L842-2, 1° : l'âge de 18 ans est une condition du droit au mois où la prime est due ; OpenFisca-France "
+        "l'applique à chaque mois de référence (ppa_eligibilite), et compte nulle la prime d'un mois où le membre "
+        "n'avait pas 18 ans.",
+    ),
+    "ppa_activite_mois_non_decales": (
+        "ppa",
+        "CSS R843-1 (décret n° 2025-185) : l'activité professionnelle, et le plancher des élèves, étudiants et "
+        "apprentis, s'apprécient sur les mois de référence M-4 à M-2 ; OpenFisca-France 176.1.8 "
+        "(ppa_eligibilite_apprenants) les teste sur M-3 à M-1 même quand il prend les ressources de M-4 à M-2.",
+    ),
+    "aspa_brut_estime": (
+        "aspa",
+        "Le montant brut d'une pension ou d'un revenu d'activité manque : reperage l'estime et marque son montant "
+        "comme une estimation (rules/aspa.toml) ; il n'est pas comparé.",
+    ),
+    "aspa_et_asi_dans_le_couple": (
+        "aspa",
+        "CSS L815-24 et D815-2 : dans un couple dont un membre a droit à l'ASPA et l'autre à l'ASI, les deux "
+        "allocations se partagent le plafond du couple ; reperage n'évalue pas l'ASI (pas de règle) et calcule l'ASPA "
+        "d'un seul allocataire, OpenFisca calcule les deux.",
+    ),
+    "aspa_abattement_couple": (
+        "aspa",
+        "CSS R815-29 : pour un couple, l'abattement de 1,5 SMIC porte sur les revenus professionnels du foyer ; "
+        "OpenFisca l'applique à chaque membre.",
+    ),
+    "css_presomption": (
+        "css",
+        "CSS L861-2, dernier alinéa : un bénéficiaire de l'ASPA ou de l'ASI sans activité est présumé remplir la "
+        "condition de ressources ; OpenFisca ne modélise pas la présomption.",
+    ),
+    "css_abattement_asi_couple": (
+        "css",
+        "Instruction n° DSS/SD2A/2021/71 : abattement sur l'ASI de 49 € pour une personne seule, 86 € pour un couple ; "
+        "reperage applique celui du couple à un couple dont un membre perçoit l'ASI, comme l'instruction le fait pour "
+        "l'ASPA (« l'un ou les deux membres du couple », instruction du 31 mars 2020) ; OpenFisca-France seulement "
+        "quand les deux la perçoivent.",
+    ),
+    "bourse": (
+        "css,aspa",
+        "Une bourse d'études : reperage la compte pour la CSS et l'ASPA (toutes les ressources), OpenFisca-France n'a "
+        "pas de variable de bourse qu'il compte pour elles (le RSA et la prime d'activité l'excluent des deux côtés).",
+    ),
+    "enfant_avec_revenus": (
+        "rsa,ppa,css",
+        "Un enfant de 16 à 24 ans a des revenus : OpenFisca ne le compte plus à charge au-delà d'un plafond ; reperage "
+        "compte les enfants de moins de 25 ans (simplification déclarée).",
+    ),
+    "age_openfisca_approche": (
+        "rsa,ppa,css,aspa",
+        "OpenFisca-France compte l'âge en années par jours / 365,2425 (plus un jour) : un enfant né le 2 d'un mois a "
+        "14 ou 20 ans dès le 1er du mois de son anniversaire, et les allocations familiales de l'extrait, tirées "
+        "d'OpenFisca, changent ce mois-là ; reperage compte l'âge au premier jour du mois (et la majoration due le "
+        "mois suivant l'anniversaire, L552-1).",
+    ),
+    "af_enfants_du_meme_age": (
+        "rsa,ppa",
+        "Deux enfants de moins de 20 ans du même âge (en années), l'un d'eux de 14 ans ou plus : OpenFisca-France ne "
+        "reconnaît pas l'aîné (af_majoration_enfant, « ne fonctionne pas pour les enfants du même âge ») et ne verse "
+        "pas la majoration du cadet ; les allocations familiales de l'extrait, tirées d'OpenFisca, en sont privées, "
+        "alors que reperage en retire la majoration due (R521-1).",
+    ),
+    "af_outre_mer_un_enfant": (
+        "rsa,ppa",
+        "Allocations familiales d'outre-mer pour un seul enfant : reperage les compte en entier (simplification "
+        "déclarée), OpenFisca en retire la majoration pour âge.",
+    ),
+}
+
+
+def composition(ex, fid, m):
+    """What of a foyer's composition in month `m` changes the PPA's amount, where
+    reperage keeps that of M (a declared simplification) and OpenFisca takes each
+    month's: the children à charge (born, and under 25) and the isolation that gives the
+    majored prime (a child under 3, the 12 months after a separation). (The family
+    benefits counted follow each month's ages on both sides.)"""
+    people = ex.members[fid]
+    parents = [p for p in people if p["role"] in ("allocataire", "conjoint")]
+    ages = [a for a in (age_months(p["date_naissance"], m) for p in people if p["role"] == "enfant") if a >= 0]
+    sep = ex.separation.get(fid)
+    isolated = len(parents) == 1 and (
+        any(a < 36 for a in ages) or (bool(sep) and 0 <= month_index(m) - month_index(sep[:7]) < 12)
+    )
+    return (sum(1 for a in ages if a < 25 * 12), isolated)
+
+
+def adults_of_18(ex, fid, m):
+    return sum(1 for p in ex.members[fid] if p["role"] in ("allocataire", "conjoint")
+               and age_months(p["date_naissance"], m) >= 18 * 12)
+
+
+def activity_condition(ex, fid, months):
+    """OpenFisca's PPA activity test over `months` (ppa_eligibilite_apprenants): a parent
+    with earnings in one of them, or, for a student or apprentice, above the floor of
+    169 h × 55 % of the SMIC in each of them."""
+    smic = adversarial.SEUILS.get(ex.mois, adversarial.SEUILS["2025-05"])["smic"]
+    floor = 169 * smic * 0.55
+    met = False
+    for p in ex.members[fid]:
+        if p["role"] not in ("allocataire", "conjoint"):
+            continue
+        per_month = [sum(v for n, v, _ in ex.resources[p["id_personne"]].get(m, []) if n in ("salaire", "independant"))
+                     for m in months]
+        if p["activite"] in ("etudiant", "apprenti"):
+            met = met or all(v > floor for v in per_month)
+        else:
+            met = met or any(v > 0 for v in per_month)
+    return met
+
+
+def tags_of(ex, fid, theirs, mois):
+    """The known differences that apply to a foyer (a set of tag names), from its facts
+    and OpenFisca's results (`theirs`: benefit -> (eligible, amount)), never from
+    reperage's."""
+    tags = set()
+    people = ex.members[fid]
+    parents = [p for p in people if p["role"] in ("allocataire", "conjoint")]
+    enfants = [p for p in people if p["role"] == "enfant"]
+    couple = len(parents) == 2
+    first = -4 if month_index(mois) >= month_index("2025-03") else -3
+    reference = [month_add(mois, first + k) for k in range(3)]
+    # The members' conditions.
+    def residence(p):
+        return p["nationalite"] in ("francaise", "ue") or truth(p["sejour_regulier_5ans"]) is True
+
+    def age_ok(p):
+        return age_months(p["date_naissance"], mois) >= 25 * 12 or bool(enfants) or truth(p["enceinte"]) is True
+
+    student = {p["id_personne"]: p["activite"] == "etudiant" for p in parents}
+    isolated = not couple and (bool(enfants) or any(truth(p["enceinte"]) for p in parents))
+    of_view = any(age_ok(p) and not student[p["id_personne"]] for p in parents) and any(residence(p) for p in parents)
+    law_view = any(age_ok(p) and residence(p) and not student[p["id_personne"]] for p in parents)
+    if of_view != law_view:
+        tags.add("rsa_nationalite_autre_membre")
+    if enfants and not any(residence(p) for p in parents):
+        tags.add("ppa_sejour_d_un_enfant")
+    if isolated and any(student.values()):
+        tags.add("rsa_etudiant_majore")
+    if isolated and any(p["nationalite"] == "hors_ue" and truth(p["sejour_regulier_5ans"]) is not True for p in parents):
+        tags.add("majore_sejour_regulier")
+    if theirs["aspa"][0] and not ex.in_payment(fid, "aspa", mois):
+        tags.add("rsa_subsidiarite_aspa")
+    # PAJE base paid in a reference month near a birth.
+    births = [birth_date(e["date_naissance"])[:7] for e in enfants]
+    for m in reference:
+        if ex.paid(fid, "paje_base", m) > 0 and any(0 <= month_index(m) - month_index(b) <= 3 for b in births):
+            tags.add("paje_non_comptee")
+    # The composition of each month of the PPA's reference quarter, as OpenFisca reads it
+    # (adults of 18, children by the ages where its amounts change, a birth, the 12 months
+    # of isolation after a separation), differs from that of M.
+    if composition(ex, fid, mois) != composition(ex, fid, reference[0]) or any(
+        composition(ex, fid, m) != composition(ex, fid, mois) for m in reference
+    ):
+        tags.add("composition_du_trimestre")
+    if any(adults_of_18(ex, fid, m) != adults_of_18(ex, fid, mois) for m in reference):
+        tags.add("ppa_age_18_ans_au_trimestre")
+    # OpenFisca tests the PPA's activity condition on M-3 … M-1 even where its own
+    # experimental period takes the resources of M-4 … M-2.
+    if first == -4 and activity_condition(ex, fid, reference) != activity_condition(ex, fid, [month_add(mois, -k) for k in (3, 2, 1)]):
+        tags.add("ppa_activite_mois_non_decales")
+    # Resources.
+    last3 = [month_add(mois, -k) for k in (1, 2, 3)]
+    for p in parents:
+        for m in last3:
+            for nature, net, gross in ex.resources[p["id_personne"]].get(m, []):
+                if nature in ("retraite", "invalidite", "salaire", "independant") and gross is None and net > 0:
+                    tags.add("aspa_brut_estime")
+    if couple and any(
+        age_months(p["date_naissance"], mois) < 65 * 12
+        and any(n == "invalidite" and v > 0 for m in last3 for n, v, _ in ex.resources[p["id_personne"]].get(m, []))
+        for p in parents
+    ):
+        tags.add("aspa_et_asi_dans_le_couple")
+    if couple:
+        earners = [p for p in parents if any(n in ("salaire", "independant") and v > 0
+                                             for m in last3 for n, v, _ in ex.resources[p["id_personne"]].get(m, []))]
+        if len(earners) == 2:
+            tags.add("aspa_abattement_couple")
+    if (ex.in_payment(fid, "aspa", mois) or ex.in_payment(fid, "asi", mois)) and not any(
+        n in ("salaire", "independant") and v > 0 for p in parents for m in last3 for n, v, _ in ex.resources[p["id_personne"]].get(m, [])
+    ):
+        tags.add("css_presomption")
+    window = [month_add(mois, -k) for k in range(2, 14)]
+    if couple and any(sum(1 for p in parents if ex.paid(fid, "asi", m, person=p["id_personne"]) > 0) == 1 for m in window):
+        tags.add("css_abattement_asi_couple")
+    for p in people:
+        for m, rows in ex.resources[p["id_personne"]].items():
+            if any(n == "bourse" and v > 0 for n, v, _ in rows):
+                tags.add("bourse")
+        if p["role"] == "enfant" and 16 * 12 <= age_months(p["date_naissance"], mois) < 25 * 12:
+            if any(v > 0 for rows in ex.resources[p["id_personne"]].values() for _, v, _ in rows):
+                tags.add("enfant_avec_revenus")
+    for m in reference + [mois]:
+        if any(age_months(p["date_naissance"], m) >= 0
+               and openfisca_age(p["date_naissance"], m) != age_months(p["date_naissance"], m) // 12
+               and openfisca_age(p["date_naissance"], m) in (3, 14, 18, 20, 21, 25, 65)
+               for p in people):
+            tags.add("age_openfisca_approche")
+    for m in reference:
+        under_20 = [age_months(p["date_naissance"], m) // 12 for p in enfants if 0 <= age_months(p["date_naissance"], m) < 20 * 12]
+        if len(under_20) == 2 and under_20[0] == under_20[1] and under_20[0] >= 14 and ex.paid(fid, "af", m) > 0:
+            tags.add("af_enfants_du_meme_age")
+    if ex.foyers[fid]["commune"].startswith("97") and any(
+        ex.paid(fid, "af", m) > 0 and sum(1 for p in enfants if 0 <= age_months(p["date_naissance"], m) < 20 * 12) == 1
+        for m in reference + [mois]
+    ):
+        tags.add("af_outre_mer_un_enfant")
+    return tags
+
+
+def applies(tag, benefit):
+    return benefit in KNOWN_DIFFERENCES[tag][0].split(",")
+
+
+# --- OpenFisca's results -----------------------------------------------------------------
+
+def openfisca_results(ex, mois):
+    """Per foyer and benefit: (eligible, monthly amount or None)."""
+    tbs = tax_benefit_system(mois)
+    situation = situations(ex, mois)
+    famille_ids = list(situation["familles"])
+    sim = build_simulation(tbs, situation)
+    out = collections.defaultdict(dict)
+    # The ASPA reads invalidity pensions gross (its own simulation, see `situations`).
+    aspa = build_simulation(tbs, situations(ex, mois, gross_invalidite=True)).calculate("aspa", mois)
+    for fid, v in zip(famille_ids, aspa):
+        out[fid]["aspa"] = (float(v) > 0, float(v))
+    for b in ("rsa", "ppa"):
+        if b == "rsa":
+            # CASF R262-7, II, 3°: the benefits paid by the caisse count in the month they
+            # are paid, for each reference month. OpenFisca-France 176.1.8 takes those of M;
+            # its own formulas are evaluated for each reference month instead, and their
+            # average given for M (the RSA is the mean of the months' amounts, R262-7, I).
+            import numpy
+
+            reference = [month_add(mois, -k) for k in ((4, 3, 2) if month_index(mois) >= month_index("2025-03") else (3, 2, 1))]
+            averaged = {"rsa_base_ressources_prestations_familiales":
+                        sum(sim.calculate("rsa_base_ressources_prestations_familiales", m) for m in reference) / 3}
+            # The housing forfait of each reference month: that month's housing aid, the
+            # forfait's ceiling of M (the montant forfaitaire the RSA of M is computed on).
+            al_at_m = sim.calculate("aide_logement", mois).copy()
+            forfaits = []
+            for m in reference:
+                sim.delete_arrays("aide_logement", mois)
+                sim.set_input("aide_logement", mois, sim.calculate("aide_logement", m))
+                sim.delete_arrays("rsa_forfait_logement", mois)
+                forfaits.append(sim.calculate("rsa_forfait_logement", mois).copy())
+            sim.delete_arrays("aide_logement", mois)
+            sim.set_input("aide_logement", mois, al_at_m)
+            averaged["rsa_forfait_logement"] = sum(forfaits) / 3
+            aspa_paid = numpy.array([
+                sum(ex.paid(fid, "aspa", m) for m in reference) / 3 if fid in ex.foyers else 0.0 for fid in famille_ids
+            ])
+            for var, values in list(averaged.items()) + [("aspa", aspa_paid)]:
+                sim.delete_arrays(var, mois)
+                sim.set_input(var, mois, values)
+        values = sim.calculate(b, mois)
+        if len(values) != len(famille_ids):
+            values = sim.populations["famille"].sum(values)
+        for fid, v in zip(famille_ids, values):
+            out[fid][b] = (float(v) > 0, float(v))
+    # The CSS, on the history shifted by one month (décret n° 2021-1642: M-13 … M-2).
+    shifted = situations(ex, mois, shift=1)
+    sim = build_simulation(tbs, shifted)
+    # R861-7: the housing forfait counts the housing aid of the 12 months; OpenFisca takes
+    # 12 times that of one month, so it is given the months' average.
+    import numpy
+
+    window = [month_add(mois, -k) for k in range(2, 14)]
+    sim.delete_arrays("aide_logement", mois)
+    sim.set_input("aide_logement", mois, numpy.array([
+        sum(ex.paid(fid, c, m) for c in ("al", "apl", "als") for m in window) / 12 if fid in ex.foyers else 0.0
+        for fid in shifted["familles"]
+    ]))
+    base = sim.calculate("css_cmu_base_ressources", mois)
+    plafond = sim.calculate("acs_plafond", mois)
+    pre = sim.calculate("css_cmu_acs_eligibilite", mois)
+    for i, fid in enumerate(list(shifted["familles"])):
+        rsa_paid = ex.in_payment(fid, "rsa", mois) if fid in ex.foyers else False
+        # L861-2: the RSA in payment gives the CSS (OpenFisca tests the RSA it computes),
+        # whatever the age (the conditions on those under 25 of R861-2 do not apply).
+        out[fid]["css"] = (rsa_paid or (bool(pre[i]) and base[i] <= plafond[i]), None)
+    return out, sim
+
+
+def compare(extract_dir, eligibilites, mois, report_path=None, debug=None, worst=6):
+    ex = Extract(extract_dir, mois)
+    ours = {r["id_foyer"]: r for r in read(eligibilites)}
+    theirs, _ = openfisca_results(ex, mois)
+    if debug:
+        print(json.dumps({"ours": ours.get(debug), "theirs": theirs.get(debug), "tags": sorted(tags_of(ex, debug, theirs[debug], mois))}, indent=2, default=str))
+        return 0
+    tags = {fid: tags_of(ex, fid, theirs[fid], mois) for fid in ours}
+    ok = True
+    report = {"mois": mois, "foyers": len(ours), "benefices": {}}
+    for b in ("aspa", "rsa", "ppa", "css"):
+        undetermined = compared = agree = 0
+        set_apart = collections.Counter()
+        explained = collections.Counter()
+        gaps = []
+        for fid, r in ours.items():
+            statut = r[f"{b}_statut"]
+            if statut == "indetermine":
+                undetermined += 1
+                continue
+            mine_elig = statut == "eligible"
+            montant = num(r.get(f"{b}_montant")) or 0.0
+            of_elig, of_amount = theirs[fid][b]
+            agrees = mine_elig == of_elig and (of_amount is None or abs(montant - of_amount) <= 1.0)
+            # The foyers that matter: those either side finds eligible.
+            if not (mine_elig or of_elig):
+                continue
+            applicable = sorted(t for t in tags[fid] if applies(t, b))
+            if applicable:
+                for t in applicable:
+                    set_apart[t] += 1
+                    if not agrees:
+                        explained[t] += 1
+                continue
+            compared += 1
+            if agrees:
+                agree += 1
+            else:
+                gap = abs(montant - (of_amount or 0.0)) if of_amount is not None else 1.0
+                gaps.append((gap, fid, f"{statut} {montant:.2f}", f"{'eligible' if of_elig else 'non_eligible'} {of_amount if of_amount is None else round(of_amount, 2)}"))
+        share = agree / compared if compared else 0.0
+        und_share = undetermined / len(ours)
+        gaps.sort(reverse=True)
+        print(f"{b}: {compared} foyers compared (either side eligible), agreement {share:.2%}; "
+              f"{undetermined} undetermined on reperage's side ({und_share:.1%}); set apart as known differences: "
+              + (", ".join(f"{t} {n} ({explained[t]} differ)" for t, n in sorted(set_apart.items())) or "none"))
+        for gap, fid, m, of in gaps[:worst]:
+            print(f"  gap {gap:8.2f}  {fid}: reperage {m}, OpenFisca {of}")
+        report["benefices"][b] = {
+            "compares": compared, "accord": round(share, 4), "indetermines": undetermined,
+            "ecarts_connus": {t: {"ecartes": n, "dont_en_desaccord": explained[t]} for t, n in sorted(set_apart.items())},
+            "ecarts": [{"id_foyer": fid, "reperage": m, "openfisca": of} for _, fid, m, of in gaps],
+        }
+        ok = ok and compared > 0 and share >= TARGET and und_share <= UNDETERMINED_CAP
+    if report_path:
+        with open(report_path, "w", encoding="utf-8") as f:
+            json.dump(report, f, ensure_ascii=False, indent=1)
+    return 0 if ok else 1
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("extract")
-    ap.add_argument("eligibilites")
-    ap.add_argument("mois")
-    ap.add_argument("--benefits", default="aspa,rsa,ppa,css")
-    ap.add_argument("--worst", type=int, default=8)
-    ap.add_argument(
-        "--ppa-parametres-par-mois",
-        action="store_true",
-        help="keep OpenFisca's parameters of each reference month for the PPA (no alignment)",
-    )
-    ap.add_argument("--debug", metavar="ID_FOYER", help="print OpenFisca's intermediate variables for one foyer")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    g = sub.add_parser("generate")
+    g.add_argument("out")
+    g.add_argument("mois")
+    g.add_argument("n", type=int)
+    g.add_argument("seed", type=int)
+    c = sub.add_parser("compare")
+    c.add_argument("extract")
+    c.add_argument("eligibilites")
+    c.add_argument("mois")
+    c.add_argument("--report")
+    c.add_argument("--debug", metavar="ID_FOYER")
     a = ap.parse_args()
-
-    from openfisca_france import FranceTaxBenefitSystem
-
-    tbs = FranceTaxBenefitSystem()
-    adjust_parameters(tbs, a.mois, align_ppa=not a.ppa_parametres_par_mois)
-    situation = situations(a.extract, a.mois)
-    sim = build_simulation(tbs, situation)
-    ours = {r["id_foyer"]: r for r in read(a.eligibilites)}
-    famille_ids = list(situation["familles"].keys())
-    rsa_paid = {r["id_foyer"]: r["rsa_en_paiement"] == "true" for r in ours.values()}
-    if a.debug:
-        i = famille_ids.index(a.debug)
-        for var in DEBUG_VARIABLES:
-            try:
-                v = sim.calculate(var, a.mois)
-            except Exception as e:  # a variable of another entity or period
-                print(f"  {var}: {e}")
-                continue
-            print(f"  {var}: {v[i] if len(v) == len(famille_ids) else '(not a famille variable)'}")
+    if a.cmd == "generate":
+        tbs = tax_benefit_system(a.mois)
+        tables = adversarial.generate(a.n, a.mois, a.seed, lambda t: family_benefits(tbs, a.mois, t))
+        adversarial.write(tables, a.out)
         return 0
-    ok = True
-    for b in a.benefits.split(","):
-        theirs = openfisca_results(sim, b, a.mois, famille_ids, rsa_paid)
-        agree_elig = agree_amount = undetermined = n = 0
-        gaps = []
-        for fid, r in ours.items():
-            statut, montant = r[f"{b}_statut"], num(r.get(f"{b}_montant"))
-            if statut == "indetermine":
-                undetermined += 1
-                continue
-            n += 1
-            of_eligible, of = theirs.get(fid, (False, 0.0))
-            if (statut == "eligible") == of_eligible:
-                agree_elig += 1
-            elif of is None:
-                gaps.append((1.0, fid, statut, "eligible" if of_eligible else "non_eligible"))
-            if of is not None:
-                if abs((montant or 0.0) - of) <= 1.0:
-                    agree_amount += 1
-                else:
-                    gaps.append((abs((montant or 0.0) - of), fid, f"{montant or 0.0:.2f}", f"{of:.2f}"))
-        gaps.sort(reverse=True)
-        print(f"{b}: {n} foyers compared ({undetermined} undetermined on reperage's side, left out)")
-        if n == 0:
-            ok = False
-            continue
-        has_amount = any(of is not None for _, of in theirs.values())
-        share = (agree_amount if has_amount else agree_elig) / n
-        amount = f"   amount within 1 €: {agree_amount / n:.2%}" if has_amount else "   (no amount: benefit in kind)"
-        print(f"  eligibility agrees: {agree_elig / n:.2%}{amount}")
-        for gap, fid, m, of in gaps[: a.worst]:
-            print(f"  gap {gap:8.2f}  {fid}: reperage {m}, OpenFisca {of}")
-        ok = ok and share >= 0.99
-    return 0 if ok else 1
+    return compare(a.extract, a.eligibilites, a.mois, a.report, a.debug)
 
 
 if __name__ == "__main__":

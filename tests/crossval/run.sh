@@ -1,19 +1,28 @@
 #!/usr/bin/env bash
-# Cross-check reperage against OpenFisca-France (issue 4).
-#   bash tests/crossval/run.sh [FOYERS] [MOIS] [SEED]
-# Installs openfisca-france in tests/crossval/.venv (from PyPI), generates an extract,
-# screens it, and compares the benefits month by month. Exit 0 when every benefit
-# agrees within 1 € on at least 99 % of the compared foyers.
+# Cross-check reperage against OpenFisca-France on adversarial households (issue 10).
+#   bash tests/crossval/run.sh [FOYERS] [SEED] [MOIS ...]
+# Defaults: 5,000 foyers, seed 11, the months 2025-03 (first month of the 2025 reference
+# period), 2025-05 (after the April 2025 revaluation) and 2026-05 (after April 2026).
+# Installs openfisca-france in tests/crossval/.venv (from PyPI) on first use; for each
+# month, draws an extract with tests/crossval/adversarial.py (independent of reperage's
+# generator), screens it, and compares the four benefits (tests/crossval/crossval.py).
+# Exits non-zero as soon as a month misses the target (docs/crossval.md).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 FOYERS="${1:-5000}"
-MOIS="${2:-2025-03}"
-SEED="${3:-11}"
+SEED="${2:-11}"
+shift $(( $# < 2 ? $# : 2 ))
+MONTHS=("$@")
+[ ${#MONTHS[@]} -gt 0 ] || MONTHS=(2025-03 2025-05 2026-05)
 . tests/crossval/venv.sh
 BIN="${CARGO_TARGET_DIR:-target}/debug/reperage"
 cargo build -q -p reperage
-WORK="out/crossval/$MOIS-$FOYERS"
-rm -rf "$WORK" && mkdir -p "$WORK"
-"$BIN" generate --foyers "$FOYERS" --mois "$MOIS" --seed "$SEED" --out "$WORK/extrait"
-"$BIN" screen --extract "$WORK/extrait" --mois "$MOIS" --out "$WORK/screen" 2>/dev/null
-"$VENV/bin/python" tests/crossval/crossval.py "$WORK/extrait" "$WORK/screen/eligibilites.csv" "$MOIS"
+for MOIS in "${MONTHS[@]}"; do
+    WORK="out/crossval/$MOIS-$FOYERS"
+    rm -rf "$WORK" && mkdir -p "$WORK"
+    echo "== $MOIS: $FOYERS adversarial foyers (seed $SEED)"
+    "$VENV/bin/python" tests/crossval/crossval.py generate "$WORK/extrait" "$MOIS" "$FOYERS" "$SEED"
+    "$BIN" screen --extract "$WORK/extrait" --mois "$MOIS" --out "$WORK/screen" 2>"$WORK/screen.log"
+    "$VENV/bin/python" tests/crossval/crossval.py compare "$WORK/extrait" "$WORK/screen/eligibilites.csv" "$MOIS" \
+        --report "$WORK/rapport.json"
+done

@@ -273,3 +273,62 @@ fn member_counts_are_unknown_when_an_answer_is_missing() {
     assert_eq!(get("CL001", "allocataire_decede"), Value::Booleen(true));
     assert_eq!(get("CL002", "allocataire_decede"), Value::Booleen(false));
 }
+
+/// A resource row of 0 net has 0 gross; a child of 25 or more is outside the foyer (its
+/// resources apart, like those of role autre); the children's ages the allocations
+/// familiales depend on are taken at each reference month (a newborn is not counted
+/// before its birth, a 14th birthday from its month on).
+#[test]
+fn zero_rows_children_over_25_and_ages_by_month() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    for f in std::fs::read_dir(sample("cas-limites")).expect("dir") {
+        let p = f.expect("entry").path();
+        std::fs::copy(&p, tmp.path().join(p.file_name().expect("name"))).expect("copy");
+    }
+    let append = |file: &str, lines: &[&str]| {
+        let path = tmp.path().join(file);
+        let mut text = std::fs::read_to_string(&path).expect("read");
+        for l in lines {
+            text.push_str(l);
+            text.push('\n');
+        }
+        std::fs::write(&path, text).expect("write");
+    };
+    append(
+        "personnes.csv",
+        &[
+            "CL003-P3;CL003;enfant;1999-05-10;F;francaise;;salarie;;;;;;;oui;privee",
+            "CL003-P4;CL003;enfant;2010-12-15;M;francaise;;;;;;oui;;;oui;privee",
+            "CL003-P5;CL003;enfant;2025-02-10;F;francaise;;;;;;;;;oui;privee",
+        ],
+    );
+    append("ressources.csv", &["CL002-P1;2025-02;invalidite;0;", "CL003-P3;2025-02;salaire;900;1150"]);
+    let mois = Mois::parse("2025-03").expect("month");
+    let extract = extract::load(tmp.path(), mois).expect("loads");
+    let df = situation::build(&extract, None, mois).collect().expect("builds");
+    let ids: Vec<Option<&str>> = df.column("id_foyer").expect("id").str().expect("str").iter().collect();
+    let get = |id: &str, c: &str| cell(&df, c, ids.iter().position(|x| *x == Some(id)).expect("foyer"));
+    // CL002: pensions of 1 150 and 420,50 gross = net in each of the 3 months; the
+    // invalidity row of 0 without a gross amount leaves the gross sum known.
+    assert_eq!(get("CL002", "ressources_3m_couple_pensions_brut"), Value::Nombre(3.0 * (1150.0 + 420.5)));
+    // CL003: the daughter of 25 earned 900 in February (M-1): in the foyer's total, and
+    // apart as outside the foyer.
+    assert_eq!(get("CL003", "ressources_m1_foyer"), Value::Nombre(1450.0 + 900.0));
+    assert_eq!(get("CL003", "ressources_m1_autres"), Value::Nombre(900.0));
+    assert_eq!(get("CL003", "ressources_m2_autres"), Value::Nombre(0.0));
+    assert_eq!(get("CL003", "nb_enfants_moins_25ans"), Value::Nombre(3.0));
+    // Under 20: at M the three younger ones; in February (M-1) and January (M-2) not the
+    // newborn of 10 February.
+    assert_eq!(get("CL003", "nb_enfants_moins_20ans"), Value::Nombre(3.0));
+    assert_eq!(get("CL003", "nb_enfants_moins_20ans_m1"), Value::Nombre(2.0));
+    assert_eq!(get("CL003", "nb_enfants_moins_20ans_m2"), Value::Nombre(2.0));
+    // The son born on 15 December 2010 is 14 from January 2025 (first day of the month
+    // after the birthday): not in December (M-3) nor November (M-4).
+    assert_eq!(get("CL003", "nb_enfants_14_19ans_m1"), Value::Nombre(1.0));
+    assert_eq!(get("CL003", "nb_enfants_14_19ans_m2"), Value::Nombre(1.0));
+    assert_eq!(get("CL003", "nb_enfants_14_19ans_m3"), Value::Nombre(0.0));
+    assert_eq!(get("CL003", "nb_enfants_14_19ans_m4"), Value::Nombre(0.0));
+    // Born before 1 March 2012: he keeps the age increase at 14 after the 2026 reform.
+    assert_eq!(get("CL003", "nb_enfants_14_17ans_nes_avant_mars_2012_m1"), Value::Nombre(1.0));
+    assert_eq!(get("CL003", "nb_enfants_20ans_m1"), Value::Nombre(0.0));
+}

@@ -162,10 +162,26 @@ impl Parameter {
                     let offset = (mois.month as i32 - m0 as i32).rem_euclid(period as i32);
                     let due = mois.plus(-offset).first_day();
                     if last.date < due {
+                        const MONTHS: [&str; 12] = [
+                            "January",
+                            "February",
+                            "March",
+                            "April",
+                            "May",
+                            "June",
+                            "July",
+                            "August",
+                            "September",
+                            "October",
+                            "November",
+                            "December",
+                        ];
+                        let on = MONTHS.get((m0 as usize).saturating_sub(1)).copied().unwrap_or("?");
+                        let every =
+                            if period == 12 { "every year".to_string() } else { format!("every {period} months") };
                         return Some(format!(
-                            "parameter `{}` is revalued every {period} months on the 1st of month {m0}: a value \
-                             from {due} is expected for {mois}, the last one dates from {}; add the new \
-                             value with its text",
+                            "parameter `{}` is revalued {every} on 1 {on}: a value from {due} is expected for \
+                             {mois}, the last one dates from {}; add the new value with its text",
                             self.id, last.depuis
                         ));
                     }

@@ -25,9 +25,10 @@ pub enum RKind {
     },
     /// A number or boolean parameter, resolved at the reference month.
     Param(String),
-    /// `au_1er_janvier(param.x)`: the value in force on 1 January of the reference
-    /// month's year (the SMIC "en vigueur au 1er janvier de l'année" of the ASPA).
-    ParamPremierJanvier(String),
+    /// A number or boolean parameter read at another date than the reference month:
+    /// `au_1er_janvier(param.x)` (the SMIC "en vigueur au 1er janvier de l'année" of the
+    /// ASPA) or `au_mois_precedent(param.x, k)` (the value of a reference month M-k).
+    ParamLu(String, Lecture),
     /// The first day of the reference month.
     MoisReference,
     Neg(Box<RExpr>),
@@ -84,7 +85,7 @@ impl RExpr {
             | RKind::Input(_)
             | RKind::Def { .. }
             | RKind::Param(_)
-            | RKind::ParamPremierJanvier(_)
+            | RKind::ParamLu(..)
             | RKind::MoisReference => {}
         }
     }
@@ -121,7 +122,7 @@ impl RExpr {
         let mut out = Vec::new();
         self.walk(&mut |e| match &e.kind {
             RKind::Param(p) | RKind::Bareme(p, _) => out.push((p.as_str(), Lecture::Mois)),
-            RKind::ParamPremierJanvier(p) => out.push((p.as_str(), Lecture::PremierJanvier)),
+            RKind::ParamLu(p, when) => out.push((p.as_str(), *when)),
             _ => {}
         });
         out
@@ -135,6 +136,8 @@ pub enum Lecture {
     Mois,
     /// In force on 1 January of the reference month's year.
     PremierJanvier,
+    /// In force on the first day of the month M-k.
+    MoisPrecedent(u8),
 }
 
 impl Lecture {
@@ -143,6 +146,7 @@ impl Lecture {
         match self {
             Lecture::Mois => mois.first_day(),
             Lecture::PremierJanvier => Date::new(mois.year, 1, 1).unwrap_or(mois.first_day()),
+            Lecture::MoisPrecedent(k) => mois.plus(-i32::from(k)).first_day(),
         }
     }
 }

@@ -70,6 +70,44 @@ fn member(personnes: &LazyFrame, role: &str) -> LazyFrame {
     personnes.clone().filter(col("role").eq(lit(role))).select(cols)
 }
 
+/// The children of each foyer by the ages the allocations familiales depend on, in each
+/// month M-k of the RSA's and the prime d'activité's reference months (the part of the
+/// AF paid that month which is neither age increase nor allocation forfaitaire):
+/// `nb_enfants_moins_20ans_m{k}`, `nb_enfants_20ans_m{k}`, `nb_enfants_14_19ans_m{k}`,
+/// `nb_enfants_18_19ans_m{k}`, `nb_enfants_14_17ans_nes_avant_mars_2012_m{k}`.
+fn af_children_by_month() -> Vec<Expr> {
+    let enfant = col("role").eq(lit("enfant"));
+    // Children who turned 14 before 1 March 2026 keep the AF age increase at 14
+    // (décret n° 2026-138): a cohort the law names, so it is counted here.
+    let before_march_2012 = col("date_naissance").lt(date(Date::new(2012, 3, 1).map_or(0, Date::to_days)));
+    let mut out = Vec::new();
+    for k in 1..=ressources::MONTHS_BY_MONTH {
+        // The age at the first day of M-k: k months less than at M.
+        let age = col("age_mois") - lit(f64::from(k));
+        let aged = |from: f64, to: f64| enfant.clone().and(age.clone().gt_eq(lit(from))).and(age.clone().lt(lit(to)));
+        out.push(count_if(aged(0.0, 240.0)).alias(format!("nb_enfants_moins_20ans_m{k}")));
+        out.push(count_if(aged(240.0, 252.0)).alias(format!("nb_enfants_20ans_m{k}")));
+        out.push(count_if(aged(168.0, 240.0)).alias(format!("nb_enfants_14_19ans_m{k}")));
+        out.push(count_if(aged(216.0, 240.0)).alias(format!("nb_enfants_18_19ans_m{k}")));
+        out.push(
+            count_if(aged(168.0, 216.0).and(before_march_2012.clone()))
+                .alias(format!("nb_enfants_14_17ans_nes_avant_mars_2012_m{k}")),
+        );
+    }
+    out
+}
+
+/// Names of the columns of `af_children_by_month`.
+fn af_children_columns() -> Vec<String> {
+    let mut out = Vec::new();
+    for k in 1..=ressources::MONTHS_BY_MONTH {
+        for c in ["moins_20ans", "20ans", "14_19ans", "18_19ans", "14_17ans_nes_avant_mars_2012"] {
+            out.push(format!("nb_enfants_{c}_m{k}"));
+        }
+    }
+    out
+}
+
 /// Counts over the members of each foyer.
 fn counts(personnes: &LazyFrame) -> LazyFrame {
     let enfant = col("role").eq(lit("enfant"));
@@ -82,40 +120,34 @@ fn counts(personnes: &LazyFrame) -> LazyFrame {
         .clone()
         .with_column(when(adult).then(col("enceinte")).otherwise(lit(false)).alias("enceinte_adulte"))
         .group_by([col(ID)])
-        .agg([
-            len().alias("nb_personnes"),
-            count_if(enfant.clone()).alias("nb_enfants"),
-            age.clone().filter(enfant.clone()).min().alias("age_plus_jeune_enfant_mois"),
-            col("date_naissance").filter(enfant.clone()).max().alias("date_naissance_plus_jeune_enfant"),
-            child_aged(0.0, 36.0).alias("nb_enfants_moins_3ans"),
-            child_aged(0.0, 240.0).alias("nb_enfants_moins_20ans"),
-            child_aged(0.0, 300.0).alias("nb_enfants_moins_25ans"),
-            child_aged(168.0, 240.0).alias("nb_enfants_14_19ans"),
-            child_aged(216.0, 240.0).alias("nb_enfants_18_19ans"),
-            // Children who turned 14 before 1 March 2026 keep the AF age increase at 14
-            // (décret n° 2026-138): a cohort the law names, so it is counted here.
-            count_if(
-                enfant
-                    .clone()
-                    .and(age.clone().gt_eq(lit(168.0)))
-                    .and(age.clone().lt(lit(216.0)))
-                    .and(col("date_naissance").lt(date(Date::new(2012, 3, 1).map_or(0, Date::to_days)))),
-            )
-            .alias("nb_enfants_14_17ans_nes_avant_mars_2012"),
-            child_aged(240.0, 252.0).alias("nb_enfants_20ans"),
-            count_if(col("role").eq(lit("autre"))).alias("nb_autres"),
-            count_if(col("role").eq(lit("conjoint"))).alias("nb_conjoints"),
-            member_aged(0.0, 360.0).alias("nb_membres_moins_30ans"),
-            member_aged(360.0, 600.0).alias("nb_membres_30_49ans"),
-            member_aged(600.0, 720.0).alias("nb_membres_50_59ans"),
-            member_aged(720.0, 840.0).alias("nb_membres_60_69ans"),
-            member_aged(840.0, f64::INFINITY).alias("nb_membres_70ans_et_plus"),
-            any_kleene("enceinte_adulte").alias("enceinte"),
-            count_if(age.clone().gt_eq(lit(192.0)).and(col("medecin_traitant").eq(lit(false)))).alias("_sans_medecin"),
-            count_if(age.clone().gt_eq(lit(192.0)).and(col("medecin_traitant").is_null())).alias("_medecin_inconnu"),
-            count_if(col("complementaire_sante").eq(lit("aucune"))).alias("_sans_complementaire"),
-            count_if(col("complementaire_sante").is_null()).alias("_complementaire_inconnue"),
-        ])
+        .agg(
+            [
+                len().alias("nb_personnes"),
+                count_if(enfant.clone()).alias("nb_enfants"),
+                age.clone().filter(enfant.clone()).min().alias("age_plus_jeune_enfant_mois"),
+                col("date_naissance").filter(enfant.clone()).max().alias("date_naissance_plus_jeune_enfant"),
+                child_aged(0.0, 36.0).alias("nb_enfants_moins_3ans"),
+                child_aged(0.0, 240.0).alias("nb_enfants_moins_20ans"),
+                child_aged(0.0, 300.0).alias("nb_enfants_moins_25ans"),
+                count_if(col("role").eq(lit("autre"))).alias("nb_autres"),
+                count_if(col("role").eq(lit("conjoint"))).alias("nb_conjoints"),
+                member_aged(0.0, 360.0).alias("nb_membres_moins_30ans"),
+                member_aged(360.0, 600.0).alias("nb_membres_30_49ans"),
+                member_aged(600.0, 720.0).alias("nb_membres_50_59ans"),
+                member_aged(720.0, 840.0).alias("nb_membres_60_69ans"),
+                member_aged(840.0, f64::INFINITY).alias("nb_membres_70ans_et_plus"),
+                any_kleene("enceinte_adulte").alias("enceinte"),
+                count_if(age.clone().gt_eq(lit(192.0)).and(col("medecin_traitant").eq(lit(false))))
+                    .alias("_sans_medecin"),
+                count_if(age.clone().gt_eq(lit(192.0)).and(col("medecin_traitant").is_null()))
+                    .alias("_medecin_inconnu"),
+                count_if(col("complementaire_sante").eq(lit("aucune"))).alias("_sans_complementaire"),
+                count_if(col("complementaire_sante").is_null()).alias("_complementaire_inconnue"),
+            ]
+            .into_iter()
+            .chain(af_children_by_month())
+            .collect::<Vec<_>>(),
+        )
 }
 
 /// Builds the situation frame. Columns: `id_foyer`, `caisse`, `agence`, `commune`,
@@ -147,7 +179,12 @@ pub fn build(extract: &Extract, previous: Option<&Extract>, mois: Mois) -> LazyF
             JoinArgs::new(JoinType::Left),
         )
         .select([col(ID), col("nb_conjoints").fill_null(lit(0u32)).gt(lit(0u32)).alias("en_couple")]);
-    let ressources = ressources::inputs(extract, all_personnes.clone(), with_conjoint, mois);
+    let ressources = ressources::inputs(
+        extract,
+        all_personnes.clone().with_column(age_mois_on(mois.first_day()).alias("age_mois")),
+        with_conjoint,
+        mois,
+    );
     let deces = all_personnes.clone().filter(col("role").eq(lit("allocataire"))).group_by([col(ID)]).agg([count_if(
         col("date_deces").lt_eq(date(end)),
     )
@@ -210,10 +247,6 @@ pub fn build(extract: &Extract, previous: Option<&Extract>, mois: Mois) -> LazyF
         "nb_enfants_moins_3ans",
         "nb_enfants_moins_20ans",
         "nb_enfants_moins_25ans",
-        "nb_enfants_14_19ans",
-        "nb_enfants_18_19ans",
-        "nb_enfants_14_17ans_nes_avant_mars_2012",
-        "nb_enfants_20ans",
         "nb_autres",
         "nb_membres_moins_30ans",
         "nb_membres_30_49ans",
@@ -222,6 +255,9 @@ pub fn build(extract: &Extract, previous: Option<&Extract>, mois: Mois) -> LazyF
         "nb_membres_70ans_et_plus",
     ] {
         inputs.push(col(c).fill_null(lit(0u32)).cast(DataType::Float64));
+    }
+    for c in af_children_columns() {
+        inputs.push(col(c.as_str()).fill_null(lit(0u32)).cast(DataType::Float64));
     }
     for role in ["allocataire", "conjoint"] {
         inputs.push(col(format!("taux_incapacite_{role}")));
@@ -308,7 +344,7 @@ pub fn build(extract: &Extract, previous: Option<&Extract>, mois: Mois) -> LazyF
 }
 
 /// Resource inputs over windows (crate::situation::ressources), besides the per-month ones.
-const RESSOURCES_INPUTS: [&str; 22] = [
+const RESSOURCES_INPUTS: &[&str] = &[
     "mois_connus_3m",
     "mois_connus_m13_m2",
     "ressources_3m_foyer",
@@ -316,6 +352,7 @@ const RESSOURCES_INPUTS: [&str; 22] = [
     "ressources_3m_couple",
     "ressources_m13_m2_foyer",
     "ressources_m13_m2_autres",
+    "pensions_alimentaires_m13_m2_couple",
     "revenus_activite_3m_allocataire",
     "revenus_activite_3m_conjoint",
     "ressources_3m_salaire",

@@ -10,7 +10,7 @@
 //! |---|---|---|
 //! | `ressources_m{k}_*`, `revenus_activite_m{k}_*` | M-k, k = 1 … 4 | RSA, prime d'activité (M-4 … M-2 since 2025-03, M-3 … M-1 before) |
 //! | `ressources_3m_*`, `revenus_activite_3m_*` | M-3 … M-1 | ASPA |
-//! | `ressources_m13_m2_*` | M-13 … M-2 | CSS (décret n° 2021-1642) |
+//! | `ressources_m13_m2_*`, `pensions_alimentaires_m13_m2_couple` | M-13 … M-2 | CSS (décret n° 2021-1642) |
 
 use polars::prelude::*;
 use reperage_rules::Mois;
@@ -35,6 +35,10 @@ fn null_f64() -> Expr {
     lit(NULL).cast(DataType::Float64)
 }
 
+/// Age (in months) from which a child is no longer à charge: the same bound as
+/// `nb_enfants_moins_25ans`.
+const ENFANT_A_CHARGE_MOIS: f64 = 300.0;
+
 /// Natures whose gross amount the ASPA reads: pensions, and earned income.
 const PENSIONS: [&str; 2] = ["retraite", "invalidite"];
 const ACTIVITE: [&str; 2] = ["salaire", "independant"];
@@ -43,6 +47,8 @@ fn nature_in(natures: &[&str]) -> Expr {
     natures.iter().map(|n| col("nature").eq(lit(*n))).reduce(|a, b| a.or(b)).unwrap_or(lit(false))
 }
 
+/// `personnes` carries each person's `age_mois` at M.
+///
 /// The resource inputs of every foyer of `with_conjoint` (`id_foyer`, `en_couple`: whether
 /// it has a conjoint): `id_foyer`, one column per input, and `mois_ressources_inconnus`
 /// (the unknown months among M-13 … M-1, e.g. "2024-02, 2024-03"; empty when all are
@@ -56,7 +62,7 @@ pub fn inputs(extract: &Extract, personnes: LazyFrame, with_conjoint: LazyFrame,
         .with_column(month_index("mois").alias("mois_idx"))
         .filter(col("mois_idx").gt_eq(lit(m - HISTORY)).and(col("mois_idx").lt(lit(m))))
         .join(
-            personnes.select([col("id_personne"), col(ID), col("role")]),
+            personnes.select([col("id_personne"), col(ID), col("role"), col("age_mois")]),
             [col("id_personne")],
             [col("id_personne")],
             JoinArgs::new(JoinType::Inner),
@@ -64,7 +70,10 @@ pub fn inputs(extract: &Extract, personnes: LazyFrame, with_conjoint: LazyFrame,
 
     let is_role = |role: &str| col("role").eq(lit(role.to_string()));
     let couple = is_role("allocataire").or(is_role("conjoint"));
-    let autre = is_role("autre");
+    // Outside the foyer of the RSA, the prime d'activité and the CSS: a person of role
+    // "autre", and a child of 25 or more at M (no longer a person à charge, R262-3 CASF,
+    // L861-1 CSS), whose resources are not the foyer's.
+    let autre = is_role("autre").or(is_role("enfant").and(col("age_mois").gt_eq(lit(ENFANT_A_CHARGE_MOIS))));
     let in_months = |from: i32, to: i32| col("mois_idx").gt_eq(lit(m - from)).and(col("mois_idx").lt_eq(lit(m - to)));
     let sum_where = |cond: Expr, name: String| col("montant").filter(cond).sum().alias(name);
 
@@ -75,6 +84,10 @@ pub fn inputs(extract: &Extract, personnes: LazyFrame, with_conjoint: LazyFrame,
         sum_where(in_months(13, 2), "_s_m13_m2".into()),
         sum_where(in_months(13, 2).and(autre.clone()), "_s_m13_m2_autres".into()),
         sum_where(in_months(3, 1).and(couple.clone()), "_s3_couple".into()),
+        sum_where(
+            in_months(13, 2).and(couple.clone()).and(col("nature").eq(lit("pension_alimentaire"))),
+            "_s_m13_m2_couple_pensions_alimentaires".into(),
+        ),
     ];
     for n in NATURES {
         sums.push(sum_where(in_months(3, 1).and(col("nature").eq(lit(*n))), format!("_s3_{n}")));
@@ -83,12 +96,13 @@ pub fn inputs(extract: &Extract, personnes: LazyFrame, with_conjoint: LazyFrame,
         sums.push(sum_where(in_months(3, 1).and(nature_in(&ACTIVITE)).and(is_role(role)), format!("_act3_{role}")));
     }
     // The couple's pensions and earned income, net and gross (a gross sum is unknown as
-    // soon as one of its rows has no `montant_brut`).
+    // soon as one of its rows has no `montant_brut`; a row of 0 net is 0 gross).
+    let gross = when(col("montant").eq(lit(0.0))).then(lit(0.0)).otherwise(col("montant_brut"));
     for (name, natures) in [("pensions", &PENSIONS), ("activite", &ACTIVITE)] {
         let these = in_months(3, 1).and(couple.clone()).and(nature_in(natures));
         sums.push(sum_where(these.clone(), format!("_s3_couple_{name}")));
-        sums.push(col("montant_brut").filter(these.clone()).sum().alias(format!("_b3_couple_{name}")));
-        sums.push(count_if(these.and(col("montant_brut").is_null())).alias(format!("_nb3_couple_{name}")));
+        sums.push(gross.clone().filter(these.clone()).sum().alias(format!("_b3_couple_{name}")));
+        sums.push(count_if(these.and(gross.clone().is_null())).alias(format!("_nb3_couple_{name}")));
     }
     for k in 1..=MONTHS_BY_MONTH {
         let this = col("mois_idx").eq(lit(m - k));
@@ -141,6 +155,7 @@ pub fn inputs(extract: &Extract, personnes: LazyFrame, with_conjoint: LazyFrame,
         w3(col("_s3_couple")).alias("ressources_3m_couple"),
         wcss(col("_s_m13_m2")).alias("ressources_m13_m2_foyer"),
         wcss(col("_s_m13_m2_autres")).alias("ressources_m13_m2_autres"),
+        wcss(col("_s_m13_m2_couple_pensions_alimentaires")).alias("pensions_alimentaires_m13_m2_couple"),
         w3(col("_act3_allocataire")).alias("revenus_activite_3m_allocataire"),
         conjoint_only(w3(col("_act3_conjoint"))).alias("revenus_activite_3m_conjoint"),
     ];

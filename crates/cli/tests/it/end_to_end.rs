@@ -359,3 +359,58 @@ fn life_events_from_two_extracts() {
     assert!(sig.iter().any(|r| r.starts_with("CL004;separation;evenement;eligible;;;separation_enregistree")));
     assert!(!sig.iter().any(|r| r.starts_with("CL001;demenagement;") || r.starts_with("CL002;droit_arrete;")));
 }
+
+/// A month whose parameters the rules do not have yet (2027-03: the SMIC and the ASPA
+/// ceilings are revalued on 1 January, their last values date from 2026): `screen` says
+/// so on stderr and in the manifest, and `--parametres-a-jour` refuses to run. A month
+/// whose parameters are all in force has none.
+#[test]
+fn stale_parameters_are_shown_recorded_and_can_be_refused() {
+    let out = tempfile::tempdir().expect("tmp");
+    let run = screen(&sample("cas-limites"), "2027-03", out.path(), &[], &[]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(stderr.contains("parameter(s) may be out of date for 2027-03"), "{stderr}");
+    assert!(stderr.contains("`smic.horaire_brut` is revalued every year on 1 January"), "{stderr}");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("manifest.json")).expect("manifest"))
+            .expect("json");
+    let stale: Vec<&str> = manifest["parametres_perimes"]
+        .as_array()
+        .expect("parametres_perimes")
+        .iter()
+        .filter_map(|p| p["parametre"].as_str())
+        .collect();
+    assert!(stale.contains(&"smic.horaire_brut"), "{stale:?}");
+    assert!(stale.contains(&"aspa.plafond_personne_seule"), "{stale:?}");
+
+    let refused = tempfile::tempdir().expect("tmp");
+    let dir = refused.path().join("sortie");
+    let run = screen(&sample("cas-limites"), "2027-03", &dir, &["--parametres-a-jour"], &[]);
+    assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("smic.horaire_brut"));
+    assert!(!dir.join("signalements.csv").exists(), "nothing is written when refused");
+    let run = reperage(
+        &[
+            "explain",
+            "--extract",
+            sample("cas-limites").to_str().expect("utf-8"),
+            "--mois",
+            "2027-03",
+            "--foyer",
+            "CL001",
+            "--parametres-a-jour",
+        ],
+        &[],
+    );
+    assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stderr));
+
+    let current = tempfile::tempdir().expect("tmp");
+    let run = screen(&sample("cas-limites"), "2025-03", current.path(), &["--parametres-a-jour"], &[]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(!String::from_utf8_lossy(&run.stderr).contains("may be out of date"));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(current.path().join("manifest.json")).expect("manifest"))
+            .expect("json");
+    assert_eq!(manifest["parametres_perimes"].as_array().map(Vec::len), Some(0));
+}

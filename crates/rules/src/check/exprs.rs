@@ -13,7 +13,7 @@ use crate::date::Date;
 use crate::diag::{Diagnostics, Kind};
 use crate::expr::{BinOp, Expr, ExprKind, UnOp};
 use crate::model::{Def, DefBody, DefRole, Input, ParamKind, Parameter, Rule, SourceFile, Type};
-use crate::resolved::{Func, RExpr, RKind};
+use crate::resolved::{Func, Lecture, RExpr, RKind};
 
 /// A definition, globally: (rule id, name).
 pub(crate) type Key = (String, String);
@@ -703,9 +703,13 @@ impl Typer<'_, '_> {
                 let x = self.expect(src, &args[1], x, Type::Nombre, "the value looked up in a bareme")?;
                 Some(RExpr::new(RKind::Bareme(id, Box::new(x)), Type::Nombre))
             }
-            "au_1er_janvier" => {
-                if !arity(1) {
+            "au_1er_janvier" | "au_mois_precedent" => {
+                let premier_janvier = name == "au_1er_janvier";
+                if premier_janvier && !arity(1) {
                     return bad_arity(self, "1 argument (param.x)");
+                }
+                if !premier_janvier && !arity(2) {
+                    return bad_arity(self, "2 arguments (param.x, k)");
                 }
                 let id = match &args[0].kind {
                     ExprKind::Name(path) if path.first().is_some_and(|p| p == "param") => path[1..].join("."),
@@ -718,7 +722,7 @@ impl Typer<'_, '_> {
                         self.mismatch(
                             src,
                             Some(&args[0]),
-                            format!("`{id}` is a bareme: `au_1er_janvier` reads a number or a boolean"),
+                            format!("`{id}` is a bareme: `{name}` reads a number or a boolean"),
                         );
                         return None;
                     }
@@ -726,13 +730,33 @@ impl Typer<'_, '_> {
                         self.mismatch(
                             src,
                             Some(&args[0]),
-                            "the argument of `au_1er_janvier` is a parameter `param.x`".into(),
+                            format!("the first argument of `{name}` is a parameter `param.x`"),
                         );
                         return None;
                     }
                     None => return None, // already reported as an unknown name
                 };
-                Some(RExpr::new(RKind::ParamPremierJanvier(id), ty))
+                let when = if premier_janvier {
+                    Lecture::PremierJanvier
+                } else {
+                    // The month is a whole number written in the rule (or a function's
+                    // argument that is one): the value is read when the rule is compiled.
+                    match &args[1].kind {
+                        ExprKind::Number(k) if k.fract() == 0.0 && (0.0..=24.0).contains(k) => {
+                            Lecture::MoisPrecedent(*k as u8)
+                        }
+                        _ => {
+                            self.mismatch(
+                                src,
+                                Some(&args[1]),
+                                "the second argument of `au_mois_precedent` is a whole number of months from 0 to 24"
+                                    .into(),
+                            );
+                            return None;
+                        }
+                    }
+                };
+                Some(RExpr::new(RKind::ParamLu(id, when), ty))
             }
             _ => {
                 let hint = suggest(name, BUILTIN_FUNCTIONS.iter().copied());

@@ -23,7 +23,7 @@ use crate::model::Fonction;
 use crate::raw::{FonctionRaw, SString};
 
 /// The functions of the language itself; a rule's function may not take their names.
-pub(crate) const BUILTIN_FUNCTIONS: [&str; 12] = [
+pub(crate) const BUILTIN_FUNCTIONS: [&str; 13] = [
     "min",
     "max",
     "si",
@@ -36,6 +36,7 @@ pub(crate) const BUILTIN_FUNCTIONS: [&str; 12] = [
     "date",
     "bareme",
     "au_1er_janvier",
+    "au_mois_precedent",
 ];
 
 /// A function as read, its body expanded once every function it calls is.

@@ -77,7 +77,7 @@ fn reads(ec: &ExprCompiler, e: &RExpr, cond: Expr, out: &mut Vec<(Read, Expr)>) 
         | RKind::Texte(_)
         | RKind::DateLit(_)
         | RKind::Param(_)
-        | RKind::ParamPremierJanvier(_)
+        | RKind::ParamLu(..)
         | RKind::MoisReference => {}
     }
     Ok(())

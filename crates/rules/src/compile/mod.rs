@@ -155,7 +155,7 @@ impl ExprCompiler<'_> {
                 ParamValue::Booleen(b) => lit(*b),
                 ParamValue::Bareme(_) => return Err(CompileError::NoValueInForce(id.clone(), self.mois)),
             },
-            RKind::ParamPremierJanvier(id) => match self.param_at(id, Lecture::PremierJanvier)? {
+            RKind::ParamLu(id, when) => match self.param_at(id, *when)? {
                 ParamValue::Nombre(n) => lit(*n),
                 ParamValue::Booleen(b) => lit(*b),
                 ParamValue::Bareme(_) => return Err(CompileError::NoValueInForce(id.clone(), self.mois)),

@@ -249,3 +249,45 @@ fn a_function_call_is_its_body_with_the_arguments_in_place() {
     assert_eq!(get("manquants", 2), Value::Texte("x".into()));
     assert_eq!(rs.rule("f").map(|r| r.fonctions.len()), Some(2), "functions kept for the catalog");
 }
+
+/// `au_1er_janvier(param.x)` reads the value in force on 1 January of the month's year,
+/// `au_mois_precedent(param.x, k)` the value in force in month M-k (through a function
+/// whose argument is the month); the compiled rule lists each read with its date.
+#[test]
+fn parameters_read_at_other_dates_than_the_month() {
+    let situation = "[x]\ntype = \"nombre\"\ntitre = \"X\"\n";
+    let base = "base_legale = [{ texte = \"T\", url = \"u\" }]";
+    let rule = format!(
+        "id = \"p\"\ntitre = \"P\"\ntype = \"evenement\"\n{base}\n\
+         [fonctions.plafond_du_mois]\ntitre = \"plafond de M-k\"\nparametres = [\"k\"]\n\
+         expr = \"au_mois_precedent(param.demo.plafond, k)\"\n\
+         [variables.janvier]\ntitre = \"j\"\nexpr = \"au_1er_janvier(param.demo.plafond)\"\n\
+         [variables.m1]\ntitre = \"m1\"\nexpr = \"plafond_du_mois(1)\"\n\
+         [variables.m3]\ntitre = \"m3\"\nexpr = \"plafond_du_mois(3)\"\n\
+         [variables.m]\ntitre = \"m\"\nexpr = \"param.demo.plafond + x\"\n\
+         [conditions.c]\ntitre = \"c\"\nexpr = \"m > 0\"\n{base}\n\
+         [eligibilite]\ntoutes = [\"c\"]\n"
+    );
+    let files = with_file(with_file(base_files(), "situation.toml", situation), "p.toml", &rule);
+    let files: Vec<_> = files.into_iter().filter(|f| f.path != "demo.toml").collect();
+    let rs = checked(&files, "2025-05");
+    // demo.plafond: 1 000 from 2024-04-01, 1 100 from 2025-04-01. In May 2025: January
+    // and February (M-3) read 1 000, April (M-1) and May 1 100.
+    let compiled = Compiled::new(&rs, mois("2025-05"), None).expect("compiles");
+    let out = compiled.apply(df!("x" => [0.0f64]).expect("frame").lazy()).collect().expect("evaluates");
+    assert_eq!(cell(&out, "p.janvier", 0), Value::Nombre(1000.0));
+    assert_eq!(cell(&out, "p.m3", 0), Value::Nombre(1000.0));
+    assert_eq!(cell(&out, "p.m1", 0), Value::Nombre(1100.0));
+    assert_eq!(cell(&out, "p.m", 0), Value::Nombre(1100.0));
+    let mut reads: Vec<(String, String)> = compiled.params.iter().map(|p| (p.id.clone(), p.lu_au.clone())).collect();
+    reads.sort();
+    assert_eq!(
+        reads,
+        [
+            ("demo.plafond".to_string(), "2025-01-01".to_string()),
+            ("demo.plafond".to_string(), "2025-02-01".to_string()),
+            ("demo.plafond".to_string(), "2025-04-01".to_string()),
+            ("demo.plafond".to_string(), "2025-05-01".to_string()),
+        ]
+    );
+}

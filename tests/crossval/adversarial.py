@@ -1,0 +1,380 @@
+"""Adversarial households for the cross-check, drawn independently of reperage's generator.
+
+The households a caisse really has, and those where a rule engine is most likely wrong:
+couples of mixed ages (one member 65 or more, the other not; one under 25), students,
+apprentices and the self-employed in couples, 1 to 6 children of every age with many
+around 3, 14, 18, 20 and 25, single parents, non-EU nationals with and without their
+residence permits, pensions and wages given with and without their gross amount,
+resources that change inside the reference months, benefits that start or stop inside
+them, incomes in a ±5 % band around every ceiling and kink of the four benefits, partial
+resource histories, overseas communes.
+
+Nothing here reads reperage's rules or code: the thresholds the incomes are drawn around
+are the published values (to land near them, not to compute anything), and the family
+benefits in payment are computed by OpenFisca-France in a first pass (crossval.py).
+
+The extract follows the contract (docs/extract.md): CSV `;`, decimal comma, 14 months of
+resources before the reference month.
+"""
+
+import calendar
+import random
+
+# Published monthly values the incomes are drawn around (to fall either side of them).
+# RSA / prime d'activité montants forfaitaires, ASPA and CSS ceilings, SMIC.
+SEUILS = {
+    "2025-03": {"rsa": 635.71, "ppa": 622.63, "aspa_seul": 12411.44 / 12, "aspa_couple": 19268.80 / 12, "css": 10166 / 12, "smic": 11.88},
+    "2025-05": {"rsa": 646.52, "ppa": 633.21, "aspa_seul": 12411.44 / 12, "aspa_couple": 19268.80 / 12, "css": 10339 / 12, "smic": 11.88},
+    "2026-05": {"rsa": 651.69, "ppa": 638.28, "aspa_seul": 12523.14 / 12, "aspa_couple": 19442.21 / 12, "css": 10422 / 12, "smic": 12.02},
+}
+
+COMMUNES = [
+    ("93008", 1, "931"), ("75056", 1, "751"), ("69123", 2, "691"), ("13055", 2, "131"),
+    ("59350", 2, "591"), ("33063", 2, "331"), ("23096", 3, "231"), ("2A004", 3, "2A1"),
+    ("97411", 3, "974"), ("97105", 3, "971"), ("97209", 3, "972"), ("48095", 3, "481"),
+]
+
+
+def month_add(m, k):
+    y, mo = int(m[:4]), int(m[5:7])
+    i = y * 12 + mo - 1 + k
+    return f"{i // 12:04d}-{i % 12 + 1:02d}"
+
+
+def month_index(m):
+    return int(m[:4]) * 12 + int(m[5:7]) - 1
+
+
+def last_day(m):
+    return f"{m}-{calendar.monthrange(int(m[:4]), int(m[5:7]))[1]:02d}"
+
+
+def money(v):
+    return f"{v:.2f}".replace(".", ",")
+
+
+def flag(b):
+    return "" if b is None else ("1" if b else "0")
+
+
+class Draw:
+    """Random choices, with the edges drawn on purpose."""
+
+    def __init__(self, seed):
+        self.r = random.Random(seed)
+
+    def chance(self, p):
+        return self.r.random() < p
+
+    def pick(self, items, weights=None):
+        return self.r.choices(items, weights=weights)[0]
+
+    def uniform(self, a, b):
+        return self.r.uniform(a, b)
+
+    def int(self, a, b):
+        return self.r.randint(a, b)
+
+    def age_months(self, edges, lo, hi):
+        """An age in months: often within 3 months of an edge (in years), else uniform."""
+        if edges and self.chance(0.45):
+            return max(lo, min(hi, self.pick(edges) * 12 + self.int(-3, 3)))
+        return self.int(lo, hi)
+
+    def near(self, value, band=0.05):
+        """A value in a ±`band` band around `value`."""
+        return value * self.uniform(1 - band, 1 + band)
+
+
+def birth_date(draw, mois, age_m):
+    """A birth date such that the age at the first day of `mois` is `age_m` whole months."""
+    m = month_add(mois, -age_m - 1)
+    # Born in month m, after day 1: complete months at the first of `mois` = age_m.
+    day = draw.int(2, calendar.monthrange(int(m[:4]), int(m[5:7]))[1])
+    if draw.chance(0.1):
+        return m  # month only: the contract's coarsened birth dates
+    return f"{m}-{day:02d}"
+
+
+def adult(draw, mois, role, age_m, seuils, rich):
+    """An adult: activity, nationality, and a monthly income by nature for each of the 14
+    months (a dict month -> list of (nature, net, gross or None))."""
+    age_y = age_m // 12
+    if age_y >= 62:
+        activite = draw.pick(["retraite", "retraite", "retraite", "salarie", "inactif", "invalide"])
+    elif age_y < 25:
+        activite = draw.pick(["etudiant", "apprenti", "salarie", "chomeur", "inactif"])
+    else:
+        activite = draw.pick(["salarie", "salarie", "independant", "chomeur", "etudiant", "apprenti", "inactif", "invalide"],
+                             weights=[30, 10, 8, 15, 5, 3, 15, 6])
+    nationalite = draw.pick(["francaise", "ue", "hors_ue"], weights=[72, 10, 18])
+    person = {
+        "role": role,
+        "age_m": age_m,
+        "activite": activite,
+        "nationalite": nationalite,
+        "sejour_regulier_5ans": None, "sejour_regulier_10ans": None, "sejour_regulier": None,
+        "enceinte": False,
+        "taux_incapacite": draw.int(50, 90) if activite == "invalide" else None,
+    }
+    # Residence: the years of regular stay are nested (10 years implies 5 implies a
+    # regular stay); sometimes unknown.
+    if nationalite == "hors_ue":
+        years = draw.pick([None, 0, 0, 3, 5, 7, 10, 20], weights=[8, 10, 5, 12, 10, 10, 15, 30])
+        if years is not None:
+            person["sejour_regulier"] = years > 0 or draw.chance(0.3)
+            person["sejour_regulier_5ans"] = years >= 5
+            person["sejour_regulier_10ans"] = years >= 10
+    elif draw.chance(0.5):
+        person["sejour_regulier_5ans"] = True
+    # The level of the income: around a threshold most of the time.
+    smic_mensuel = seuils["smic"] * 151.67 * 0.7916
+    targets = [
+        seuils["rsa"], seuils["rsa"] * 1.5, seuils["ppa"] * 1.6, seuils["aspa_seul"], seuils["aspa_couple"] / 2,
+        seuils["css"], seuils["css"] * 1.35, seuils["smic"] * 59, seuils["smic"] * 92.95, seuils["smic"] * 120,
+        seuils["smic"] * 138, smic_mensuel, smic_mensuel * 1.5,
+    ]
+    level = draw.near(draw.pick(targets), 0.05) if draw.chance(0.6) else draw.uniform(0, 3200)
+    if rich:
+        level *= draw.uniform(1.5, 3)
+    nature = {
+        "salarie": "salaire", "apprenti": "salaire", "independant": "independant", "retraite": "retraite",
+        "invalide": "invalidite", "chomeur": "chomage", "etudiant": "salaire", "inactif": None,
+    }[activite]
+    if activite == "etudiant" and draw.chance(0.5):
+        nature = None
+    if activite == "chomeur" and draw.chance(0.25):
+        nature = None
+    gross_rate = {"salaire": draw.uniform(0.20, 0.23), "independant": draw.uniform(0.0, 0.15),
+                  "retraite": draw.uniform(0.0, 0.09), "invalidite": draw.uniform(0.0, 0.09)}
+    gives_gross = draw.chance(0.8)
+    # A change inside the reference months: a job that starts or stops, a raise.
+    change_at = draw.int(1, 6) if draw.chance(0.35) else None
+    change_to = draw.pick([0.0, 0.5, 1.5, 2.0]) if change_at else 1.0
+    extra = None
+    if draw.chance(0.12):
+        extra = (draw.pick(["pension_alimentaire", "indemnites_journalieres", "chomage", "autre", "bourse"]), draw.uniform(50, 600))
+    history = {}
+    for k in range(1, 15):
+        m = month_add(mois, -k)
+        rows = []
+        if nature:
+            factor = change_to if (change_at and k <= change_at) else 1.0
+            net = round(level * factor * draw.uniform(0.97, 1.03), 2)
+            gross = None
+            if gives_gross and nature in gross_rate:
+                gross = round(net / (1 - gross_rate[nature]), 2) if nature == "salaire" else round(net * (1 + gross_rate[nature]), 2)
+            rows.append((nature, net, gross))
+        if extra:
+            rows.append((extra[0], round(extra[1], 2), None))
+        if not rows:
+            rows.append(("autre", 0.0, None))
+        history[m] = rows
+    # Partial histories: a month without any row.
+    if draw.chance(0.05):
+        history.pop(month_add(mois, -draw.int(1, 14)), None)
+    person["history"] = history
+    person["revenu_n2"] = round(level * 12 * draw.uniform(0.8, 1.2), 2) if draw.chance(0.95) else None
+    return person
+
+
+def child(draw, mois, max_age_m):
+    age_m = draw.age_months([0, 1, 3, 6, 11, 14, 16, 18, 20, 21, 25], 0, max(0, max_age_m))
+    c = {"role": "enfant", "age_m": age_m, "activite": None, "nationalite": "francaise", "enceinte": None,
+         "sejour_regulier_5ans": None, "sejour_regulier_10ans": None, "sejour_regulier": None, "taux_incapacite": None,
+         "revenu_n2": None, "history": {}}
+    if age_m >= 16 * 12 and draw.chance(0.2):
+        level = draw.uniform(200, 1200)
+        c["history"] = {month_add(mois, -k): [("salaire", round(level, 2), None)] for k in range(1, 15)}
+        c["activite"] = "apprenti"
+    return c
+
+
+def household(draw, mois, index, seuils):
+    """One foyer: its members, dossier, and the facts the droits are drawn from."""
+    fid = f"A{index:06d}"
+    kind = draw.pick(["seul", "couple", "couple_enfants", "parent_isole", "age", "couple_mixte"],
+                     weights=[22, 14, 22, 16, 16, 10])
+    rich = draw.chance(0.08)
+    members = []
+    if kind == "age":
+        a1 = draw.age_months([65, 70, 80], 64 * 12, 95 * 12)
+        members.append(adult(draw, mois, "allocataire", a1, seuils, rich))
+        if draw.chance(0.5):
+            members.append(adult(draw, mois, "conjoint", draw.age_months([65, 62], 60 * 12, 95 * 12), seuils, rich))
+    elif kind == "couple_mixte":
+        # One member 65 or more, the other not; or one under 25 and the other 25 or more.
+        if draw.chance(0.5):
+            members.append(adult(draw, mois, "allocataire", draw.age_months([65, 66], 65 * 12, 85 * 12), seuils, rich))
+            members.append(adult(draw, mois, "conjoint", draw.age_months([64, 60], 50 * 12, 64 * 12 + 11), seuils, rich))
+        else:
+            members.append(adult(draw, mois, "allocataire", draw.age_months([19, 24], 18 * 12, 24 * 12 + 11), seuils, rich))
+            members.append(adult(draw, mois, "conjoint", draw.age_months([25, 26], 25 * 12, 40 * 12), seuils, rich))
+        if draw.chance(0.5):
+            members.reverse()
+            members[0]["role"], members[1]["role"] = "allocataire", "conjoint"
+    else:
+        a1 = draw.age_months([18, 19, 25, 26, 30], 18 * 12, 70 * 12)
+        members.append(adult(draw, mois, "allocataire", a1, seuils, rich))
+        if kind in ("couple", "couple_enfants"):
+            members.append(adult(draw, mois, "conjoint", draw.age_months([18, 19, 25, 26, 30], 18 * 12, 70 * 12), seuils, rich))
+    parent_age = min(m["age_m"] for m in members)
+    if kind in ("couple_enfants", "parent_isole"):
+        n = draw.pick([1, 1, 2, 2, 3, 3, 4, 5, 6])
+        for _ in range(n):
+            members.append(child(draw, mois, min(25 * 12 + 6, parent_age - 16 * 12)))
+    if kind == "seul" and draw.chance(0.04):
+        other = adult(draw, mois, "autre", draw.age_months([70], 60 * 12, 90 * 12), seuils, False)
+        members.append(other)
+    if len([m for m in members if m["role"] == "allocataire"]) == 1 and kind in ("seul", "parent_isole"):
+        alloc = members[0]
+        if alloc["age_m"] < 40 * 12 and draw.chance(0.06):
+            alloc["enceinte"] = True
+    return fid, kind, members
+
+
+def generate(n, mois, seed, family_benefits):
+    """The tables of an extract of `n` foyers for `mois`, as lists of rows (dicts).
+
+    `family_benefits(tables)` computes, for the foyers and persons drawn (the tables
+    without resources or rights), the monthly AF, CF and PAJE base they are entitled to
+    in each month from M-14 to M (OpenFisca's first pass, from composition and N-2
+    income); the droits put them in payment for most of them, one row per amount."""
+    draw = Draw(seed)
+    seuils = SEUILS.get(mois) or SEUILS["2025-05"]
+    foyers, personnes, ressources, droits, evenements = [], [], [], [], []
+    drawn = []
+    for i in range(1, n + 1):
+        fid, kind, members = household(draw, mois, i, seuils)
+        commune, zone, caisse = draw.pick(COMMUNES)
+        statut = draw.pick(["locataire", "locataire", "locataire", "locataire_meuble", "proprietaire", "accedant",
+                            "heberge_gratuit", "foyer"])
+        loyer = round(draw.uniform(200, 900), 2) if statut in ("locataire", "locataire_meuble", "foyer") else None
+        foyers.append({
+            "id_foyer": fid, "caisse": caisse, "agence": f"{caisse}-A1", "commune": commune, "iris": "", "qpv": "",
+            "zone_logement": str(zone), "statut_logement": statut, "loyer": money(loyer) if loyer is not None else "",
+            "logement_conventionne": flag(draw.chance(0.5)) if loyer is not None else "", "colocation": flag(False),
+            "suivi_social": flag(draw.chance(0.1)), "declaration_annuelle": "recue", "dtr_derniere": "",
+            "opposition_contact": flag(False), "canal_telephone": flag(True), "canal_sms": flag(True),
+            "canal_email": flag(False), "canal_courrier": flag(True), "date_ouverture": "2015-01-01", "date_cloture": "",
+        })
+        for j, m in enumerate(members, 1):
+            pid = f"{fid}-{j}"
+            m["id"] = pid
+            personnes.append({
+                "id_personne": pid, "id_foyer": fid, "role": m["role"], "date_naissance": birth_date(draw, mois, m["age_m"]),
+                "sexe": draw.pick(["F", "M"]), "nationalite": m["nationalite"] or "",
+                "sejour_regulier_5ans": flag(m["sejour_regulier_5ans"]), "sejour_regulier_10ans": flag(m["sejour_regulier_10ans"]),
+                "sejour_regulier": flag(m["sejour_regulier"]), "activite": m["activite"] or "",
+                "enceinte": flag(m["enceinte"]), "taux_incapacite": str(m["taux_incapacite"]) if m["taux_incapacite"] else "",
+                "rsdae": "", "scolarise": flag(True) if m["role"] == "enfant" else "",
+                "revenu_n2": money(m["revenu_n2"]) if m.get("revenu_n2") is not None else "", "date_deces": "",
+                "medecin_traitant": flag(True), "complementaire_sante": "privee",
+            })
+            for mm, rows in sorted(m["history"].items()):
+                for nature, net, gross in rows:
+                    ressources.append({"id_personne": pid, "mois": mm, "nature": nature, "montant": money(net),
+                                       "montant_brut": money(gross) if gross is not None else ""})
+        # A separation within the last 18 months for some single parents (RSA/PPA majorés).
+        if kind == "parent_isole" and draw.chance(0.3):
+            sep = month_add(mois, -draw.int(0, 17))
+            evenements.append({"id_foyer": fid, "id_personne": "", "type": "separation",
+                               "date": f"{sep}-{draw.int(1, 28):02d}", "source": "allocataire"})
+        drawn.append((fid, kind, members, statut, loyer, commune))
+
+    # Rights. A right starts long ago, or inside the reference months (M-5 … M-1); some
+    # stopped in them.
+    def dates():
+        u = draw.r.random()
+        if u < 0.15:
+            start = f"{month_add(mois, -draw.int(1, 5))}-01"
+        else:
+            start = f"{month_add(mois, -draw.int(6, 60))}-01"
+        end = ""
+        if draw.chance(0.06):
+            end = last_day(month_add(mois, -draw.int(1, 4)))
+            if end < start:
+                end = ""
+        return start, end
+
+    def right(fid, code, amount, person=""):
+        start, end = dates()
+        droits.append({"id_foyer": fid, "id_personne": person, "prestation": code, "date_debut": start, "date_fin": end,
+                       "montant_mensuel": money(amount) if amount is not None else ""})
+
+    def family_right(fid, code, by_month):
+        """A family benefit in payment from a drawn start to M, one row per amount (the
+        amount changes with the revaluations, the children's ages, a birth)."""
+        start, _ = dates()
+        rows = []
+        for k in range(14, -1, -1):
+            m = month_add(mois, -k)
+            amount = by_month.get(m, 0.0)
+            if f"{m}-01" < start or amount <= 0:
+                continue
+            if rows and rows[-1]["montant"] == amount and rows[-1]["last"] == month_add(m, -1):
+                rows[-1]["last"] = m
+            else:
+                rows.append({"first": m, "last": m, "montant": amount})
+        for i, r in enumerate(rows):
+            first = f"{r['first']}-01"
+            if i == 0 and r["first"] == month_add(mois, -14) and start < first:
+                first = start  # a right older than the window
+            end = "" if r["last"] == mois else last_day(r["last"])
+            droits.append({"id_foyer": fid, "id_personne": "", "prestation": code, "date_debut": first, "date_fin": end,
+                           "montant_mensuel": money(r["montant"])})
+
+    computed = family_benefits({"foyers": foyers, "personnes": personnes, "ressources": [], "droits": [],
+                                "evenements": evenements})
+    for fid, kind, members, statut, loyer, commune in drawn:
+        adults = [m for m in members if m["role"] in ("allocataire", "conjoint")]
+        monthly = sum(net for m in adults for net in [sum(r[1] for r in m["history"].get(month_add(mois, -1), []))])
+        if loyer is not None and monthly < 2200 and draw.chance(0.6):
+            code = "als" if statut == "foyer" else draw.pick(["al", "apl"])
+            right(fid, code, round(draw.uniform(40, 420), 2))
+        for code, by_month in computed.get(fid, {}).items():
+            if by_month.get(mois, 0) > 0 and draw.chance(0.93):
+                family_right(fid, code, by_month)
+        for m in adults:
+            if m["activite"] == "invalide" and (m["taux_incapacite"] or 0) >= 80 and draw.chance(0.6):
+                right(fid, "aah", round(draw.uniform(200, 1033), 2), m["id"])
+            if m["age_m"] >= 65 * 12 and monthly < 1600 and draw.chance(0.35):
+                right(fid, "aspa", round(draw.uniform(30, 1035), 2), m["id"])
+            if m["activite"] == "invalide" and m["age_m"] < 62 * 12 and draw.chance(0.08):
+                right(fid, "asi", round(draw.uniform(30, 800), 2), m["id"])
+        if monthly < 900 and draw.chance(0.25):
+            right(fid, "rsa", round(draw.uniform(50, 900), 2))
+        if 300 < monthly < 2500 and draw.chance(0.25):
+            right(fid, "ppa", round(draw.uniform(20, 500), 2))
+        if monthly < 1300 and draw.chance(0.2):
+            start = f"{month_add(mois, -draw.int(1, 11))}-01"
+            end = last_day(month_add(mois, draw.int(0, 6)))
+            droits.append({"id_foyer": fid, "id_personne": adults[0]["id"], "prestation": "css", "date_debut": start,
+                           "date_fin": end, "montant_mensuel": ""})
+    return {"foyers": foyers, "personnes": personnes, "ressources": ressources, "droits": droits, "evenements": evenements}
+
+
+COLUMNS = {
+    "foyers": ["id_foyer", "caisse", "agence", "commune", "iris", "qpv", "zone_logement", "statut_logement", "loyer",
+               "logement_conventionne", "colocation", "suivi_social", "declaration_annuelle", "dtr_derniere",
+               "opposition_contact", "canal_telephone", "canal_sms", "canal_email", "canal_courrier", "date_ouverture",
+               "date_cloture"],
+    "personnes": ["id_personne", "id_foyer", "role", "date_naissance", "sexe", "nationalite", "sejour_regulier_5ans",
+                  "sejour_regulier_10ans", "sejour_regulier", "activite", "enceinte", "taux_incapacite", "rsdae",
+                  "scolarise", "revenu_n2", "date_deces", "medecin_traitant", "complementaire_sante"],
+    "ressources": ["id_personne", "mois", "nature", "montant", "montant_brut"],
+    "droits": ["id_foyer", "id_personne", "prestation", "date_debut", "date_fin", "montant_mensuel"],
+    "evenements": ["id_foyer", "id_personne", "type", "date", "source"],
+}
+
+
+def write(tables, out_dir):
+    import os
+
+    os.makedirs(out_dir, exist_ok=True)
+    for name, rows in tables.items():
+        with open(os.path.join(out_dir, f"{name}.csv"), "w", encoding="utf-8") as f:
+            cols = COLUMNS[name]
+            f.write(";".join(cols) + "\n")
+            for r in rows:
+                f.write(";".join(str(r.get(c, "")) for c in cols) + "\n")
