@@ -214,10 +214,10 @@ def household(draw, mois, index, seuils):
             members.reverse()
             members[0]["role"], members[1]["role"] = "allocataire", "conjoint"
     else:
-        a1 = draw.age_months([18, 19, 25, 26, 30], 18 * 12, 70 * 12)
+        a1 = draw.age_months([18, 19, 21, 25, 26, 30, 45], 18 * 12, 70 * 12)
         members.append(adult(draw, mois, "allocataire", a1, seuils, rich))
         if kind in ("couple", "couple_enfants"):
-            members.append(adult(draw, mois, "conjoint", draw.age_months([18, 19, 25, 26, 30], 18 * 12, 70 * 12), seuils, rich))
+            members.append(adult(draw, mois, "conjoint", draw.age_months([18, 19, 21, 25, 26, 30, 45], 18 * 12, 70 * 12), seuils, rich))
     parent_age = min(m["age_m"] for m in members)
     if kind in ("couple_enfants", "parent_isole"):
         n = draw.pick([1, 1, 2, 2, 3, 3, 4, 5, 6])

@@ -450,12 +450,12 @@ KNOWN_DIFFERENCES = {
         "pas de variable de bourse qu'il compte pour elles (le RSA et la prime d'activité l'excluent des deux côtés).",
     ),
     "enfant_avec_revenus": (
-        "rsa,ppa,css",
+        "rsa,ppa",
         "Un enfant de 16 à 24 ans a des revenus : OpenFisca ne le compte plus à charge au-delà d'un plafond ; reperage "
         "compte les enfants de moins de 25 ans (simplification déclarée).",
     ),
     "age_openfisca_approche": (
-        "rsa,ppa,css,aspa",
+        "rsa,ppa,aspa",
         "OpenFisca-France compte l'âge en années par jours / 365,2425 (plus un jour) : un enfant né le 2 d'un mois a "
         "14 ou 20 ans dès le 1er du mois de son anniversaire, et les allocations familiales de l'extrait, tirées "
         "d'OpenFisca, changent ce mois-là ; reperage compte l'âge au premier jour du mois (et la majoration due le "
@@ -702,7 +702,7 @@ def compare(extract_dir, eligibilites, mois, report_path=None, debug=None, worst
     ok = True
     report = {"mois": mois, "foyers": len(ours), "benefices": {}}
     for b in ("aspa", "rsa", "ppa", "css"):
-        undetermined = compared = agree = 0
+        undetermined = compared = agree = apart = apart_differ = 0
         set_apart = collections.Counter()
         explained = collections.Counter()
         gaps = []
@@ -720,6 +720,8 @@ def compare(extract_dir, eligibilites, mois, report_path=None, debug=None, worst
                 continue
             applicable = sorted(t for t in tags[fid] if applies(t, b))
             if applicable:
+                apart += 1
+                apart_differ += 0 if agrees else 1
                 for t in applicable:
                     set_apart[t] += 1
                     if not agrees:
@@ -735,12 +737,12 @@ def compare(extract_dir, eligibilites, mois, report_path=None, debug=None, worst
         und_share = undetermined / len(ours)
         gaps.sort(reverse=True)
         print(f"{b}: {compared} foyers compared (either side eligible), agreement {share:.2%}; "
-              f"{undetermined} undetermined on reperage's side ({und_share:.1%}); set apart as known differences: "
+              f"{undetermined} undetermined on reperage's side ({und_share:.1%}); {apart} set apart as known differences ({apart_differ} differ): "
               + (", ".join(f"{t} {n} ({explained[t]} differ)" for t, n in sorted(set_apart.items())) or "none"))
         for gap, fid, m, of in gaps[:worst]:
             print(f"  gap {gap:8.2f}  {fid}: reperage {m}, OpenFisca {of}")
         report["benefices"][b] = {
-            "compares": compared, "accord": round(share, 4), "indetermines": undetermined,
+            "compares": compared, "accord": round(share, 4), "indetermines": undetermined, "ecartes": apart, "ecartes_en_desaccord": apart_differ,
             "ecarts_connus": {t: {"ecartes": n, "dont_en_desaccord": explained[t]} for t, n in sorted(set_apart.items())},
             "ecarts": [{"id_foyer": fid, "reperage": m, "openfisca": of} for _, fid, m, of in gaps],
         }

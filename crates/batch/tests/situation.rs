@@ -160,6 +160,9 @@ fn inputs_follow_the_documented_definitions() {
     // … and in each of the months M-1 … M-4, counted as a resource month by month.
     assert_eq!(get("CL005", "aah_montant_m2"), Value::Nombre(323.05));
     assert_eq!(get("CL005", "aah_montant_m4"), Value::Nombre(323.05));
+    // Hers, over the ASPA's 3 months; no conjoint, no AAH of his.
+    assert_eq!(get("CL005", "aah_montant_3m_allocataire"), Value::Nombre(3.0 * 323.05));
+    assert_eq!(get("CL005", "aah_montant_3m_conjoint"), Value::Nombre(0.0));
     // CL005 lives in La Réunion (97411).
     assert_eq!(get("CL005", "territoire"), Value::Texte("drom".into()));
 }
@@ -302,7 +305,10 @@ fn zero_rows_children_over_25_and_ages_by_month() {
             "CL003-P5;CL003;enfant;2025-02-10;F;francaise;;;;;;;;;oui;privee",
         ],
     );
-    append("ressources.csv", &["CL002-P1;2025-02;invalidite;0;", "CL003-P3;2025-02;salaire;900;1150"]);
+    append(
+        "ressources.csv",
+        &["CL002-P1;2025-02;invalidite;0;", "CL003-P3;2025-02;salaire;900;1150", "CL003-P3;2025-02;bourse;100;"],
+    );
     let mois = Mois::parse("2025-03").expect("month");
     let extract = extract::load(tmp.path(), mois).expect("loads");
     let df = situation::build(&extract, None, mois).collect().expect("builds");
@@ -311,10 +317,12 @@ fn zero_rows_children_over_25_and_ages_by_month() {
     // CL002: pensions of 1 150 and 420,50 gross = net in each of the 3 months; the
     // invalidity row of 0 without a gross amount leaves the gross sum known.
     assert_eq!(get("CL002", "ressources_3m_couple_pensions_brut"), Value::Nombre(3.0 * (1150.0 + 420.5)));
-    // CL003: the daughter of 25 earned 900 in February (M-1): in the foyer's total, and
-    // apart as outside the foyer.
-    assert_eq!(get("CL003", "ressources_m1_foyer"), Value::Nombre(1450.0 + 900.0));
-    assert_eq!(get("CL003", "ressources_m1_autres"), Value::Nombre(900.0));
+    // CL003: the daughter of 25 earned 900 and had a 100 grant in February (M-1): in the
+    // foyer's total, and apart as outside the foyer; her grant is not among the members'
+    // grants (it would be subtracted twice).
+    assert_eq!(get("CL003", "ressources_m1_foyer"), Value::Nombre(1450.0 + 900.0 + 100.0));
+    assert_eq!(get("CL003", "ressources_m1_autres"), Value::Nombre(1000.0));
+    assert_eq!(get("CL003", "ressources_m1_bourse"), Value::Nombre(0.0));
     assert_eq!(get("CL003", "ressources_m2_autres"), Value::Nombre(0.0));
     assert_eq!(get("CL003", "nb_enfants_moins_25ans"), Value::Nombre(3.0));
     // Under 20: at M the three younger ones; in February (M-1) and January (M-2) not the

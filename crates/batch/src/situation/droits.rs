@@ -2,8 +2,8 @@
 //!
 //! The table is authoritative: no row means no right. A right counts in a month when it
 //! is in payment that month (`date_debut` ≤ its last day, `date_fin` empty or ≥ its
-//! first day), with its `montant_mensuel` (the current amount: the extract has no
-//! history of amounts); an amount in payment without `montant_mensuel` is unknown.
+//! first day), with its `montant_mensuel` (successive rows of a right give each month its
+//! own amount); an amount in payment without `montant_mensuel` is unknown.
 
 use polars::prelude::*;
 use reperage_rules::Mois;
@@ -85,6 +85,19 @@ pub fn inputs(extract: &Extract, mois: Mois) -> LazyFrame {
                 .alias(format!("{code}_mois_m13_m2")),
         );
     }
+    // The AAH of the allocataire and of the conjoint over M-3 … M-1 (the ASPA counts that
+    // of a member who is not entitled to the ASPA himself): unknown when a row in payment
+    // does not say whose it is.
+    for role in ["allocataire", "conjoint"] {
+        let these = (1..=3).map(|k| code_is("aah").and(in_month(m - k))).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
+        let months = (1..=3).map(|k| in_month(m - k).cast(DataType::Float64)).reduce(|a, b| a + b).unwrap_or(lit(0.0));
+        aggs.push(
+            when(col("_role").filter(these.clone()).null_count().gt(lit(0u32)))
+                .then(lit(NULL).cast(DataType::Float64))
+                .otherwise(amount_where(these.and(col("_role").eq(lit(role))), col("montant_mensuel") * months))
+                .alias(format!("aah_montant_3m_{role}")),
+        );
+    }
     aggs.push(col("date_fin").filter(in_month(m)).min().alias("date_fin_droit_prochaine"));
     aggs.push(len().gt(lit(0u32)).alias("_has_droits"));
     extract
@@ -92,6 +105,12 @@ pub fn inputs(extract: &Extract, mois: Mois) -> LazyFrame {
         .clone()
         .lazy()
         .with_columns([month_index("date_debut").alias("_debut"), month_index("date_fin").alias("_fin")])
+        .join(
+            extract.table(Table::Personnes).clone().lazy().select([col("id_personne"), col("role").alias("_role")]),
+            [col("id_personne")],
+            [col("id_personne")],
+            JoinArgs::new(JoinType::Left),
+        )
         .with_column(months_in_window.alias("_n_css"))
         .group_by([col(ID)])
         .agg(aggs)

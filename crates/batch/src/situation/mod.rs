@@ -306,6 +306,9 @@ pub fn build(extract: &Extract, previous: Option<&Extract>, mois: Mois) -> LazyF
         inputs.push(no_right(format!("{code}_montant_m13_m2")));
         inputs.push(no_right(format!("{code}_mois_m13_m2")));
     }
+    for role in ["allocataire", "conjoint"] {
+        inputs.push(no_right(format!("aah_montant_3m_{role}")));
+    }
     inputs.push(col("date_fin_droit_prochaine"));
     for t in TYPES_EVENEMENT {
         inputs.push(col(format!("date_derniere_{t}")));

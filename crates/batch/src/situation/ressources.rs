@@ -74,6 +74,9 @@ pub fn inputs(extract: &Extract, personnes: LazyFrame, with_conjoint: LazyFrame,
     // "autre", and a child of 25 or more at M (no longer a person à charge, R262-3 CASF,
     // L861-1 CSS), whose resources are not the foyer's.
     let autre = is_role("autre").or(is_role("enfant").and(col("age_mois").gt_eq(lit(ENFANT_A_CHARGE_MOIS))));
+    // A member of the foyer (the sums by nature are the members': the resources of those
+    // outside are apart, whatever their nature, so never subtracted twice).
+    let member = autre.clone().not();
     let in_months = |from: i32, to: i32| col("mois_idx").gt_eq(lit(m - from)).and(col("mois_idx").lt_eq(lit(m - to)));
     let sum_where = |cond: Expr, name: String| col("montant").filter(cond).sum().alias(name);
 
@@ -90,7 +93,7 @@ pub fn inputs(extract: &Extract, personnes: LazyFrame, with_conjoint: LazyFrame,
         ),
     ];
     for n in NATURES {
-        sums.push(sum_where(in_months(3, 1).and(col("nature").eq(lit(*n))), format!("_s3_{n}")));
+        sums.push(sum_where(in_months(3, 1).and(member.clone()).and(col("nature").eq(lit(*n))), format!("_s3_{n}")));
     }
     for role in ["allocataire", "conjoint"] {
         sums.push(sum_where(in_months(3, 1).and(nature_in(&ACTIVITE)).and(is_role(role)), format!("_act3_{role}")));
@@ -107,7 +110,10 @@ pub fn inputs(extract: &Extract, personnes: LazyFrame, with_conjoint: LazyFrame,
     for k in 1..=MONTHS_BY_MONTH {
         let this = col("mois_idx").eq(lit(m - k));
         sums.push(sum_where(this.clone(), format!("_s_m{k}")));
-        sums.push(sum_where(this.clone().and(col("nature").eq(lit("bourse"))), format!("_s_m{k}_bourse")));
+        sums.push(sum_where(
+            this.clone().and(member.clone()).and(col("nature").eq(lit("bourse"))),
+            format!("_s_m{k}_bourse"),
+        ));
         sums.push(sum_where(this.clone().and(autre.clone()), format!("_s_m{k}_autres")));
         for role in ["allocataire", "conjoint"] {
             sums.push(sum_where(
