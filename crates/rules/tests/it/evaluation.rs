@@ -130,6 +130,8 @@ fn worked_example_aspa_on_a_small_frame() {
         "ressources_3m_couple_pensions_brut" => [Some(0.0), Some(0.0), Some(1500.0), None, Some(4000.0)],
         "revenus_activite_3m_couple" => [Some(0.0), Some(0.0), Some(0.0), None, Some(0.0)],
         "revenus_activite_3m_couple_brut" => [Some(0.0), Some(0.0), Some(0.0), None, Some(0.0)],
+        "aah_montant_3m_allocataire" => [0.0, 0.0, 0.0, 0.0, 0.0],
+        "aah_montant_3m_conjoint" => [0.0, 0.0, 0.0, 0.0, 0.0],
         "aspa_en_paiement" => [false, false, true, false, false],
         "nationalite_allocataire" => ["francaise", "francaise", "francaise", "francaise", "francaise"],
         "sejour_regulier_5ans_allocataire" => [None::<bool>, None, None, None, None],
