@@ -307,7 +307,13 @@ fn zero_rows_children_over_25_and_ages_by_month() {
     );
     append(
         "ressources.csv",
-        &["CL002-P1;2025-02;invalidite;0;", "CL003-P3;2025-02;salaire;900;1150", "CL003-P3;2025-02;bourse;100;"],
+        &[
+            "CL002-P1;2025-02;invalidite;0;",
+            "CL003-P3;2025-02;salaire;900;1150",
+            "CL003-P3;2025-02;bourse;100;",
+            "CL003-P1;2024-06;pension_alimentaire;150;",
+            "CL003-P1;2025-02;pension_alimentaire;70;",
+        ],
     );
     let mois = Mois::parse("2025-03").expect("month");
     let extract = extract::load(tmp.path(), mois).expect("loads");
@@ -318,13 +324,17 @@ fn zero_rows_children_over_25_and_ages_by_month() {
     // invalidity row of 0 without a gross amount leaves the gross sum known.
     assert_eq!(get("CL002", "ressources_3m_couple_pensions_brut"), Value::Nombre(3.0 * (1150.0 + 420.5)));
     // CL003: the daughter of 25 earned 900 and had a 100 grant in February (M-1): in the
-    // foyer's total, and apart as outside the foyer; her grant is not among the members'
-    // grants (it would be subtracted twice).
-    assert_eq!(get("CL003", "ressources_m1_foyer"), Value::Nombre(1450.0 + 900.0 + 100.0));
+    // foyer's total (with the allocataire's salary and pension alimentaire), and apart as
+    // outside the foyer; her grant is not among the members' grants (it would be
+    // subtracted twice).
+    assert_eq!(get("CL003", "ressources_m1_foyer"), Value::Nombre(1450.0 + 70.0 + 900.0 + 100.0));
     assert_eq!(get("CL003", "ressources_m1_autres"), Value::Nombre(1000.0));
     assert_eq!(get("CL003", "ressources_m1_bourse"), Value::Nombre(0.0));
     assert_eq!(get("CL003", "ressources_m2_autres"), Value::Nombre(0.0));
     assert_eq!(get("CL003", "nb_enfants_moins_25ans"), Value::Nombre(3.0));
+    // Her pension alimentaire of June 2024 is in the CSS window (M-13 … M-2), that of
+    // February 2025 (M-1) is not.
+    assert_eq!(get("CL003", "pensions_alimentaires_m13_m2_couple"), Value::Nombre(150.0));
     // Under 20: at M the three younger ones; in February (M-1) and January (M-2) not the
     // newborn of 10 February.
     assert_eq!(get("CL003", "nb_enfants_moins_20ans"), Value::Nombre(3.0));
