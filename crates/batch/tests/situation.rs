@@ -13,6 +13,16 @@ fn sample(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../sample-data").join(name)
 }
 
+/// A copy of a sample extract in a temporary folder, to edit.
+fn copy_of(name: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tmp");
+    for f in std::fs::read_dir(sample(name)).expect("dir") {
+        let p = f.expect("entry").path();
+        std::fs::copy(&p, tmp.path().join(p.file_name().expect("name"))).expect("copy");
+    }
+    tmp
+}
+
 fn situation_of(name: &str) -> DataFrame {
     let mois = Mois::parse("2025-03").expect("month");
     let extract = extract::load(&sample(name), mois).expect("loads");
@@ -239,11 +249,7 @@ fn resources_of_other_members_are_summed_apart() {
 /// answer is missing; a deceased allocataire is seen.
 #[test]
 fn member_counts_are_unknown_when_an_answer_is_missing() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    for f in std::fs::read_dir(sample("cas-limites")).expect("dir") {
-        let p = f.expect("entry").path();
-        std::fs::copy(&p, tmp.path().join(p.file_name().expect("name"))).expect("copy");
-    }
+    let tmp = copy_of("cas-limites");
     let path = tmp.path().join("personnes.csv");
     let text = std::fs::read_to_string(&path).expect("read");
     let edited: Vec<String> = text
@@ -283,11 +289,7 @@ fn member_counts_are_unknown_when_an_answer_is_missing() {
 /// before its birth, a 14th birthday from its month on).
 #[test]
 fn zero_rows_children_over_25_and_ages_by_month() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    for f in std::fs::read_dir(sample("cas-limites")).expect("dir") {
-        let p = f.expect("entry").path();
-        std::fs::copy(&p, tmp.path().join(p.file_name().expect("name"))).expect("copy");
-    }
+    let tmp = copy_of("cas-limites");
     let append = |file: &str, lines: &[&str]| {
         let path = tmp.path().join(file);
         let mut text = std::fs::read_to_string(&path).expect("read");

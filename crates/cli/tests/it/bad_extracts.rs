@@ -13,7 +13,7 @@
 
 use std::path::Path;
 
-use crate::{read_output, sample, screen};
+use crate::{read_manifest, read_output, sample, screen};
 
 fn prepare(case: &Path, into: &Path) {
     for entry in std::fs::read_dir(sample("cas-limites")).expect("cas-limites") {
@@ -98,9 +98,7 @@ fn every_bad_extract_ends_in_a_clear_message_or_a_quarantine() {
             }
         }
         if run.status.success() {
-            let manifest: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(out.path().join("manifest.json")).expect("manifest"))
-                    .expect("json");
+            let manifest: serde_json::Value = read_manifest(out.path());
             for c in manifest["lignes"].as_array().expect("counts") {
                 let (lus, used, q) = (c["lus"].as_u64(), c["utilises"].as_u64(), c["quarantaines"].as_u64());
                 assert_eq!(lus, Some(used.unwrap_or(0) + q.unwrap_or(0)), "{name}: accounting {c}");

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::{read_output, reperage, sample, screen};
+use crate::{read_manifest, read_output, reperage, sample, screen};
 
 fn files_of(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
@@ -48,9 +48,7 @@ fn screen_of_the_synthetic_sample_has_the_documented_schemas_and_counts() {
     );
     assert_eq!(elig.len() - 1, 2000, "one row per evaluated foyer");
 
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.path().join("manifest.json")).expect("manifest"))
-            .expect("json");
+    let manifest: serde_json::Value = read_manifest(out.path());
     assert_eq!(manifest["mois"], "2025-03");
     assert_eq!(manifest["foyers"]["evalues"], 2000);
     assert_eq!(manifest["sorties"]["signalements"], (sig.len() - 1) as u64);
@@ -339,9 +337,7 @@ fn life_events_from_two_extracts() {
     // Nothing changed for CL005 (absent last month) and nothing else moved or stopped.
     assert!(rows("CL005", "separation").is_empty() && rows("CL005", "droit_arrete").is_empty());
     assert!(rows("CL002", "demenagement").is_empty() && rows("CL001", "droit_arrete").is_empty());
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.path().join("manifest.json")).expect("manifest"))
-            .expect("json");
+    let manifest: serde_json::Value = read_manifest(out.path());
     assert_eq!(manifest["extrait_precedent"]["mois"], "2025-02");
     let tables: Vec<&str> = manifest["extrait_precedent"]["fichiers"]
         .as_array()
@@ -372,9 +368,7 @@ fn stale_parameters_are_shown_recorded_and_can_be_refused() {
     assert!(run.status.success(), "{stderr}");
     assert!(stderr.contains("parameter(s) may be out of date for 2027-03"), "{stderr}");
     assert!(stderr.contains("`smic.horaire_brut` is revalued every year on 1 January"), "{stderr}");
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.path().join("manifest.json")).expect("manifest"))
-            .expect("json");
+    let manifest: serde_json::Value = read_manifest(out.path());
     let stale: Vec<&str> = manifest["parametres_perimes"]
         .as_array()
         .expect("parametres_perimes")
@@ -409,8 +403,6 @@ fn stale_parameters_are_shown_recorded_and_can_be_refused() {
     let run = screen(&sample("cas-limites"), "2025-03", current.path(), &["--parametres-a-jour"], &[]);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     assert!(!String::from_utf8_lossy(&run.stderr).contains("may be out of date"));
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(current.path().join("manifest.json")).expect("manifest"))
-            .expect("json");
+    let manifest: serde_json::Value = read_manifest(current.path());
     assert_eq!(manifest["parametres_perimes"].as_array().map(Vec::len), Some(0));
 }

@@ -43,3 +43,9 @@ pub fn read_output(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.trim_start_matches('\u{feff}').lines().map(str::to_string).collect()
 }
+
+/// The `manifest.json` of a screen's output folder.
+pub fn read_manifest(out: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(out.join("manifest.json")).expect("manifest");
+    serde_json::from_str(&text).expect("json")
+}
