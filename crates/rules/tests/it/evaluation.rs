@@ -53,23 +53,38 @@ fn a_month_without_a_parameter_value_is_refused() {
     assert!(err.to_string().contains("demo.plafond"), "{err}");
 }
 
+/// The legal basis the hand-written rules of these tests cite.
+const BASE: &str = "base_legale = [{ texte = \"T\", url = \"u\" }]";
+
+/// A situation file declaring `names` as inputs of type `kind`.
+fn inputs_of(kind: &str, names: &[&str]) -> String {
+    names.iter().map(|n| format!("[{n}]\ntype = \"{kind}\"\ntitre = \"{n}\"\n")).collect()
+}
+
+/// An event rule `id` citing [`BASE`], with `body` after its header.
+fn event_rule(id: &str, body: &str) -> String {
+    format!("id = \"{id}\"\ntitre = \"{id}\"\ntype = \"evenement\"\n{BASE}\n{body}")
+}
+
 /// A rule whose conditions are the Kleene operators over two boolean inputs.
 fn kleene_rules() -> reperage_rules::RuleSet {
-    let situation = "[a]\ntype = \"booleen\"\ntitre = \"A\"\n[b]\ntype = \"booleen\"\ntitre = \"B\"\n";
-    let base = "base_legale = [{ texte = \"T\", url = \"u\" }]";
-    let rule = format!(
-        "id = \"k\"\ntitre = \"K\"\ntype = \"evenement\"\n{base}\n\
-         [conditions.ca]\ntitre = \"a\"\nexpr = \"a\"\n{base}\n\
-         [conditions.cb]\ntitre = \"b\"\nexpr = \"b\"\n{base}\n\
-         [conditions.et]\ntitre = \"a et b\"\nexpr = \"a et b\"\n{base}\n\
-         [conditions.ou]\ntitre = \"a ou b\"\nexpr = \"a ou b\"\n{base}\n\
-         [conditions.non_a]\ntitre = \"non a\"\nexpr = \"non a\"\n{base}\n\
-         [conditions.toutes]\ntitre = \"toutes\"\ntoutes = [\"ca\", \"cb\"]\n{base}\n\
-         [conditions.une_de]\ntitre = \"une_de\"\nune_de = [\"ca\", \"cb\"]\n{base}\n\
-         [conditions.connu]\ntitre = \"a connu\"\nexpr = \"est_connu(a)\"\n{base}\n\
-         [eligibilite]\ntoutes = [\"et\"]\n"
+    let situation = inputs_of("booleen", &["a", "b"]);
+    let base = BASE;
+    let rule = event_rule(
+        "k",
+        &format!(
+            "[conditions.ca]\ntitre = \"a\"\nexpr = \"a\"\n{base}\n\
+             [conditions.cb]\ntitre = \"b\"\nexpr = \"b\"\n{base}\n\
+             [conditions.et]\ntitre = \"a et b\"\nexpr = \"a et b\"\n{base}\n\
+             [conditions.ou]\ntitre = \"a ou b\"\nexpr = \"a ou b\"\n{base}\n\
+             [conditions.non_a]\ntitre = \"non a\"\nexpr = \"non a\"\n{base}\n\
+             [conditions.toutes]\ntitre = \"toutes\"\ntoutes = [\"ca\", \"cb\"]\n{base}\n\
+             [conditions.une_de]\ntitre = \"une_de\"\nune_de = [\"ca\", \"cb\"]\n{base}\n\
+             [conditions.connu]\ntitre = \"a connu\"\nexpr = \"est_connu(a)\"\n{base}\n\
+             [eligibilite]\ntoutes = [\"et\"]\n"
+        ),
     );
-    let files = with_file(with_file(Vec::new(), "situation.toml", situation), "k.toml", &rule);
+    let files = with_file(with_file(Vec::new(), "situation.toml", &situation), "k.toml", &rule);
     checked(&files, "2025-01")
 }
 
@@ -219,20 +234,21 @@ fn scales_follow_their_brackets() {
 /// another; each call must give what the body written out by hand gives.
 #[test]
 fn a_function_call_is_its_body_with_the_arguments_in_place() {
-    let situation = "[x]\ntype = \"nombre\"\ntitre = \"X\"\n[y]\ntype = \"nombre\"\ntitre = \"Y\"\n";
-    let base = "base_legale = [{ texte = \"T\", url = \"u\" }]";
-    let rule = format!(
-        "id = \"f\"\ntitre = \"F\"\ntype = \"evenement\"\n{base}\n\
-         [fonctions.au_dela]\ntitre = \"part au-delà d'un seuil\"\nparametres = [\"montant\", \"seuil\"]\n\
-         expr = \"max(0, montant - seuil)\"\n\
-         [fonctions.double_au_dela]\ntitre = \"deux fois\"\nparametres = [\"v\"]\n\
-         expr = \"2 * au_dela(v, y)\"\n\
-         [variables.a]\ntitre = \"a\"\nexpr = \"au_dela(x, 10) + au_dela(y, x)\"\n\
-         [variables.b]\ntitre = \"b\"\nexpr = \"double_au_dela(x + 1)\"\n\
-         [conditions.c]\ntitre = \"c\"\nexpr = \"a > 5\"\n{base}\n\
-         [eligibilite]\ntoutes = [\"c\"]\n"
+    let situation = inputs_of("nombre", &["x", "y"]);
+    let rule = event_rule(
+        "f",
+        &format!(
+            "[fonctions.au_dela]\ntitre = \"part au-delà d'un seuil\"\nparametres = [\"montant\", \"seuil\"]\n\
+             expr = \"max(0, montant - seuil)\"\n\
+             [fonctions.double_au_dela]\ntitre = \"deux fois\"\nparametres = [\"v\"]\n\
+             expr = \"2 * au_dela(v, y)\"\n\
+             [variables.a]\ntitre = \"a\"\nexpr = \"au_dela(x, 10) + au_dela(y, x)\"\n\
+             [variables.b]\ntitre = \"b\"\nexpr = \"double_au_dela(x + 1)\"\n\
+             [conditions.c]\ntitre = \"c\"\nexpr = \"a > 5\"\n{BASE}\n\
+             [eligibilite]\ntoutes = [\"c\"]\n"
+        ),
     );
-    let files = with_file(with_file(Vec::new(), "situation.toml", situation), "f.toml", &rule);
+    let files = with_file(with_file(Vec::new(), "situation.toml", &situation), "f.toml", &rule);
     let rs = checked(&files, "2025-01");
     let compiled = Compiled::new(&rs, mois("2025-01"), None).expect("compiles");
     let df = df!("x" => [Some(30.0), Some(4.0), None], "y" => [Some(50.0), Some(1.0), Some(3.0)]).expect("frame");
@@ -257,20 +273,21 @@ fn a_function_call_is_its_body_with_the_arguments_in_place() {
 /// whose argument is the month); the compiled rule lists each read with its date.
 #[test]
 fn parameters_read_at_other_dates_than_the_month() {
-    let situation = "[x]\ntype = \"nombre\"\ntitre = \"X\"\n";
-    let base = "base_legale = [{ texte = \"T\", url = \"u\" }]";
-    let rule = format!(
-        "id = \"p\"\ntitre = \"P\"\ntype = \"evenement\"\n{base}\n\
-         [fonctions.plafond_du_mois]\ntitre = \"plafond de M-k\"\nparametres = [\"k\"]\n\
-         expr = \"au_mois_precedent(param.demo.plafond, k)\"\n\
-         [variables.janvier]\ntitre = \"j\"\nexpr = \"au_1er_janvier(param.demo.plafond)\"\n\
-         [variables.m1]\ntitre = \"m1\"\nexpr = \"plafond_du_mois(1)\"\n\
-         [variables.m3]\ntitre = \"m3\"\nexpr = \"plafond_du_mois(3)\"\n\
-         [variables.m]\ntitre = \"m\"\nexpr = \"param.demo.plafond + x\"\n\
-         [conditions.c]\ntitre = \"c\"\nexpr = \"m > 0\"\n{base}\n\
-         [eligibilite]\ntoutes = [\"c\"]\n"
+    let situation = inputs_of("nombre", &["x"]);
+    let rule = event_rule(
+        "p",
+        &format!(
+            "[fonctions.plafond_du_mois]\ntitre = \"plafond de M-k\"\nparametres = [\"k\"]\n\
+             expr = \"au_mois_precedent(param.demo.plafond, k)\"\n\
+             [variables.janvier]\ntitre = \"j\"\nexpr = \"au_1er_janvier(param.demo.plafond)\"\n\
+             [variables.m1]\ntitre = \"m1\"\nexpr = \"plafond_du_mois(1)\"\n\
+             [variables.m3]\ntitre = \"m3\"\nexpr = \"plafond_du_mois(3)\"\n\
+             [variables.m]\ntitre = \"m\"\nexpr = \"param.demo.plafond + x\"\n\
+             [conditions.c]\ntitre = \"c\"\nexpr = \"m > 0\"\n{BASE}\n\
+             [eligibilite]\ntoutes = [\"c\"]\n"
+        ),
     );
-    let files = with_file(with_file(base_files(), "situation.toml", situation), "p.toml", &rule);
+    let files = with_file(with_file(base_files(), "situation.toml", &situation), "p.toml", &rule);
     let files: Vec<_> = files.into_iter().filter(|f| f.path != "demo.toml").collect();
     let rs = checked(&files, "2025-05");
     // demo.plafond: 1 000 from 2024-04-01, 1 100 from 2025-04-01. In May 2025: January
