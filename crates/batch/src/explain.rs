@@ -6,7 +6,7 @@ use polars::prelude::*;
 use reperage_rules::explain::{Explanation, explain};
 use reperage_rules::{Compiled, Mois, RuleSet, StaleParameter};
 
-use crate::extract;
+use crate::extract::{self, ColonneAutorisee};
 use crate::screen::ScreenError;
 use crate::situation;
 
@@ -28,9 +28,10 @@ pub fn explain_foyer(
     rules: &RuleSet,
     id_foyer: &str,
     parametres_a_jour: bool,
+    autorisees: &[ColonneAutorisee],
 ) -> Result<(Outcome, Vec<StaleParameter>), ScreenError> {
     let stale = crate::screen::stale_parameters(rules, mois, parametres_a_jour)?;
-    let outcome = explain_one(dir, precedent, mois, rules, id_foyer)?;
+    let outcome = explain_one(dir, precedent, mois, rules, id_foyer, autorisees)?;
     Ok((outcome, stale))
 }
 
@@ -40,9 +41,12 @@ fn explain_one(
     mois: Mois,
     rules: &RuleSet,
     id_foyer: &str,
+    autorisees: &[ColonneAutorisee],
 ) -> Result<Outcome, ScreenError> {
-    let extract = extract::load(dir, mois)?;
-    let previous = precedent.map(|p| extract::load_tables(p, mois.plus(-1), &extract::TABLES_PRECEDENT)).transpose()?;
+    let extract = extract::load_tables(dir, mois, &extract::Table::ALL, autorisees)?;
+    let previous = precedent
+        .map(|p| extract::load_tables(p, mois.plus(-1), &extract::TABLES_PRECEDENT, autorisees))
+        .transpose()?;
     if let Some(q) = extract.foyers_quarantaine.iter().find(|q| q.id_foyer == id_foyer) {
         return Ok(Outcome::Quarantined { motif: q.motif.clone() });
     }

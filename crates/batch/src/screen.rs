@@ -10,7 +10,8 @@ use reperage_rules::{CompileError, Compiled, Mois, RuleSet, StaleParameter};
 use sha2::{Digest, Sha256};
 
 use crate::campagnes;
-use crate::extract::{self, Extract, ExtractError, Refus, Table, TableCount};
+use crate::extract::{self, ColonneAutorisee, Extract, ExtractError, Refus, Table, TableCount};
+use crate::out_dir::{OutDir, OutDirError};
 use crate::output::{self, Format, OutputError};
 use crate::situation;
 
@@ -22,6 +23,8 @@ pub enum ScreenError {
     Compile(#[from] CompileError),
     #[error(transparent)]
     Output(#[from] OutputError),
+    #[error(transparent)]
+    OutDir(#[from] OutDirError),
     #[error("evaluation: {0}")]
     Polars(#[from] PolarsError),
     #[error(transparent)]
@@ -82,6 +85,8 @@ pub struct Options<'a> {
     pub strict: bool,
     /// Refuse to run when a parameter may be out of date for the month.
     pub parametres_a_jour: bool,
+    /// Columns the caisse vouches for, left out of the privacy guard's examination.
+    pub colonnes_autorisees: &'a [ColonneAutorisee],
 }
 
 /// The situation of every evaluable foyer with every rule column (one row per foyer,
@@ -216,7 +221,11 @@ fn quarantine_frame(refus: &[&Refus]) -> PolarsResult<DataFrame> {
 }
 
 fn sha256_text(text: &str) -> String {
-    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    sha256_hex(text.as_bytes())
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn write_quarantine(extract: &Extract, out: &Path, written: &mut Vec<PathBuf>) -> Result<(), ScreenError> {
@@ -283,18 +292,27 @@ pub fn stale_parameters(rules: &RuleSet, mois: Mois, refuse: bool) -> Result<Vec
 }
 
 /// Runs the whole screen and writes its outputs under `opts.out`.
+///
+/// Everything is written into a staging folder that replaces `opts.out` only once
+/// `manifest.json`, written last, is complete (out_dir.rs): a run that fails or is killed
+/// leaves the previous result as it was.
 pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
     let stale = stale_parameters(opts.rules, opts.mois, opts.parametres_a_jour)?;
+    let inputs: Vec<&Path> = std::iter::once(opts.extract).chain(opts.precedent).collect();
+    let out_dir = OutDir::prepare(opts.out, &inputs)?;
+    let out = out_dir.path();
     (opts.progress)("reading and validating the extract");
-    let extract = extract::load(opts.extract, opts.mois)?;
+    let extract = extract::load_tables(opts.extract, opts.mois, &Table::ALL, opts.colonnes_autorisees)?;
     // Last month's extract: only the tables the comparison reads, validated like this
     // month's; its refused rows are counted in the manifest (its own screen wrote them).
     let previous = opts
         .precedent
-        .map(|dir| extract::load_tables(dir, opts.mois.plus(-1), &extract::TABLES_PRECEDENT))
+        .map(|dir| {
+            extract::load_tables(dir, opts.mois.plus(-1), &extract::TABLES_PRECEDENT, opts.colonnes_autorisees)
+        })
         .transpose()?;
     let mut written = Vec::new();
-    write_quarantine(&extract, opts.out, &mut written)?;
+    write_quarantine(&extract, out, &mut written)?;
     let foyers = extract.comptes.iter().find(|c| c.table == "foyers");
     let mut report = Report {
         mois: opts.mois.to_string(),
@@ -311,8 +329,15 @@ pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
     };
     if opts.strict && !extract.refus.is_empty() {
         report.strict_stop = true;
-        report.fichiers_ecrits = written.iter().map(|p| p.display().to_string()).collect();
-        return Ok(report);
+        let manifest = serde_json::json!({
+            "statut": "arret_strict",
+            "moteur": { "nom": "reperage", "version": env!("CARGO_PKG_VERSION") },
+            "mois": opts.mois.to_string(),
+            "extrait": input_files(&extract),
+            "colonnes_autorisees": opts.colonnes_autorisees,
+            "lignes": extract.comptes,
+        });
+        return commit(out_dir, manifest, written, report);
     }
 
     (opts.progress)("building situations and evaluating the rules");
@@ -320,27 +345,24 @@ pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
     report.historique_ressources = Some(resource_history(&extract, &compiled, &eval)?);
     (opts.progress)("writing the outputs");
     let mut elig = eligibilites(&compiled, &eval)?;
-    written.extend(output::write_table(&mut elig, opts.out, "eligibilites", opts.format)?);
+    written.extend(output::write_table(&mut elig, out, "eligibilites", opts.format)?);
     let mut sig = signalements(&compiled, opts.rules, &eval)?;
     for r in sig.column("regle")?.str()?.iter().flatten() {
         *report.signalements.entry(r.to_string()).or_default() += 1;
     }
-    written.extend(output::write_table(&mut sig, opts.out, "signalements", opts.format)?);
+    written.extend(output::write_table(&mut sig, out, "signalements", opts.format)?);
     let lists = campagnes::contact_lists(opts.rules, &compiled, &eval, extract.table(Table::Contacts))?;
-    written.extend(campagnes::write(&lists, opts.mois, opts.out)?);
+    written.extend(campagnes::write(&lists, opts.mois, out)?);
     for (c, sel) in &lists {
         report.campagnes.insert(c.id.clone(), sel.retenus.len() as u64);
     }
 
     let manifest = serde_json::json!({
+        "statut": "complet",
         "moteur": { "nom": "reperage", "version": env!("CARGO_PKG_VERSION") },
         "mois": opts.mois.to_string(),
-        "extrait": extract.fichiers.iter().map(|f| serde_json::json!({
-            "table": f.table,
-            "fichier": Path::new(&f.path).file_name().map(|n| n.to_string_lossy().to_string()),
-            "format": f.format,
-            "sha256": f.sha256,
-        })).collect::<Vec<_>>(),
+        "extrait": input_files(&extract),
+        "colonnes_autorisees": opts.colonnes_autorisees,
         "regles": opts.rules.files.iter().map(|f| serde_json::json!({
             "fichier": f.path,
             "sha256": sha256_text(&f.text),
@@ -376,15 +398,60 @@ pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
             "retenus": sel.retenus.len(),
         })).collect::<Vec<_>>(),
     });
+    commit(out_dir, manifest, written, report)
+}
+
+/// The extract's files, for the manifest.
+fn input_files(extract: &Extract) -> Vec<serde_json::Value> {
+    extract
+        .fichiers
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "table": f.table,
+                "fichier": Path::new(&f.path).file_name().map(|n| n.to_string_lossy().to_string()),
+                "format": f.format,
+                "sha256": f.sha256,
+            })
+        })
+        .collect()
+}
+
+/// Writes the manifest last — with every output file, its size and SHA-256, so a reader
+/// can check the result is whole — then replaces `--out` by the staging folder.
+fn commit(
+    out_dir: OutDir,
+    mut manifest: serde_json::Value,
+    written: Vec<PathBuf>,
+    mut report: Report,
+) -> Result<Report, ScreenError> {
+    let staging = out_dir.path().to_path_buf();
+    let mut files = Vec::new();
+    for p in &written {
+        let io = |e| OutputError::Io { path: p.display().to_string(), source: e };
+        let bytes = std::fs::read(p).map_err(io)?;
+        let rel = p.strip_prefix(&staging).unwrap_or(p).to_string_lossy().to_string();
+        files.push(serde_json::json!({
+            "fichier": rel,
+            "octets": bytes.len(),
+            "sha256": sha256_hex(&bytes),
+        }));
+    }
+    manifest["fichiers_ecrits"] = serde_json::Value::Array(files);
     let text = serde_json::to_string_pretty(&manifest).map_err(|e| {
         ScreenError::Output(OutputError::Io { path: "manifest.json".into(), source: std::io::Error::other(e) })
     })?;
-    let p = opts.out.join("manifest.json");
+    let p = staging.join("manifest.json");
     output::atomic_write(&p, |f| {
         use std::io::Write;
         f.write_all(text.as_bytes()).map_err(|e| OutputError::Io { path: p.display().to_string(), source: e })
     })?;
-    written.push(p);
-    report.fichiers_ecrits = written.iter().map(|p| p.display().to_string()).collect();
+    let final_dir = out_dir.final_path().to_path_buf();
+    out_dir.commit()?;
+    report.fichiers_ecrits = written
+        .iter()
+        .chain(std::iter::once(&p))
+        .map(|p| final_dir.join(p.strip_prefix(&staging).unwrap_or(p)).display().to_string())
+        .collect();
     Ok(report)
 }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use reperage_batch::explain::Outcome;
+use reperage_batch::extract::ColonneAutorisee;
 use reperage_batch::output;
 use reperage_batch::screen::{self, ScreenError};
 use reperage_rules::check::{FileRole, file_role};
@@ -69,6 +70,11 @@ enum Command {
         /// a legal revaluation date has passed since its last value.
         #[arg(long)]
         parametres_a_jour: bool,
+        /// A column the caisse vouches for holds no direct identifier (`table.colonne`,
+        /// repeatable): the privacy guard does not examine it. Logged and recorded in
+        /// manifest.json.
+        #[arg(long = "colonne-autorisee", value_parser = parse_colonne)]
+        colonnes_autorisees: Vec<ColonneAutorisee>,
     },
     /// Write a synthetic extract following the contract, with planted non-take-up and
     /// its ground truth beside the extract (`<out>.verite.csv`).
@@ -107,6 +113,9 @@ enum Command {
         /// Refuse to run (exit 1) when a parameter may be out of date for the month.
         #[arg(long)]
         parametres_a_jour: bool,
+        /// As for `screen`.
+        #[arg(long = "colonne-autorisee", value_parser = parse_colonne)]
+        colonnes_autorisees: Vec<ColonneAutorisee>,
     },
     /// Check the rule and parameter files: syntax, names, types, cycles, legal bases,
     /// parameter values in force at the month.
@@ -184,6 +193,17 @@ fn rule_files(dir: &Option<PathBuf>) -> Result<(Vec<SourceFile>, String)> {
     }
 }
 
+fn parse_colonne(s: &str) -> Result<ColonneAutorisee, String> {
+    ColonneAutorisee::parse(s)
+}
+
+/// The escape hatch is said out loud: the columns left out of the privacy guard.
+fn log_autorisees(colonnes: &[ColonneAutorisee]) {
+    for c in colonnes {
+        eprintln!("privacy guard: column {c} is vouched for by --colonne-autorisee and not examined");
+    }
+}
+
 fn parse_mois(s: &str) -> Result<Mois> {
     Mois::parse(s).with_context(|| format!("invalid month `{s}`: expected YYYY-MM, e.g. 2025-04"))
 }
@@ -227,8 +247,20 @@ fn run(cli: Cli) -> Result<u8> {
             eprintln!("{summary}");
             Ok(if errors > 0 { EXIT_FINDINGS } else { 0 })
         }
-        Command::Screen { extract, precedent, mois, out, rules, campagnes, format, strict, parametres_a_jour } => {
+        Command::Screen {
+            extract,
+            precedent,
+            mois,
+            out,
+            rules,
+            campagnes,
+            format,
+            strict,
+            parametres_a_jour,
+            colonnes_autorisees,
+        } => {
             let mois = parse_mois(&mois)?;
+            log_autorisees(&colonnes_autorisees);
             let mut rs = load_rules(&rules, mois)?;
             if let Some(dir) = &campagnes {
                 rs = match reperage_rules::check::with_campaigns(&rs, &source::load_dir(dir)?) {
@@ -260,6 +292,7 @@ fn run(cli: Cli) -> Result<u8> {
                 format,
                 strict,
                 parametres_a_jour,
+                colonnes_autorisees: &colonnes_autorisees,
             };
             let result = screen::screen(&opts);
             bar.finish_and_clear();
@@ -268,7 +301,7 @@ fn run(cli: Cli) -> Result<u8> {
             print_summary(&report);
             if report.strict_stop {
                 eprintln!(
-                    "--strict: rows were quarantined (see {}/quarantaine/); no other output written",
+                    "--strict: rows were quarantined (see {}/quarantaine/); no other output written but manifest.json",
                     out.display()
                 );
                 return Ok(EXIT_STRICT);
@@ -288,8 +321,9 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
-        Command::Explain { extract, precedent, mois, foyer, rules, format, parametres_a_jour } => {
+        Command::Explain { extract, precedent, mois, foyer, rules, format, parametres_a_jour, colonnes_autorisees } => {
             let mois = parse_mois(&mois)?;
+            log_autorisees(&colonnes_autorisees);
             let rs = load_rules(&rules, mois)?;
             let (outcome, stale) = reperage_batch::explain::explain_foyer(
                 &extract,
@@ -298,6 +332,7 @@ fn run(cli: Cli) -> Result<u8> {
                 &rs,
                 &foyer,
                 parametres_a_jour,
+                &colonnes_autorisees,
             )?;
             print_stale(&stale, mois);
             match outcome {

@@ -2,8 +2,8 @@
 //! quarantine. See docs/extract.md for the contract.
 //!
 //! ```text
-//! dir ─► locate tables ─► privacy guard (all tables, before anything else)
-//!     ─► read each table (rows refused cell by cell) ─► validate across tables
+//! dir ─► locate tables ─► read each table (every row seen by the privacy guard, then
+//!     typed; rows refused cell by cell) ─► validate across tables
 //!     ─► Extract { accepted rows, quarantine, row counts, file hashes }
 //! ```
 
@@ -21,6 +21,7 @@ use polars::prelude::*;
 use reperage_rules::Mois;
 use sha2::{Digest, Sha256};
 
+pub use privacy::ColonneAutorisee;
 pub use reader::{LIGNE, Refus};
 pub use schema::Table;
 
@@ -43,8 +44,9 @@ pub enum ExtractError {
     #[error("{file}: line 1: required column `{column}` is missing (header read: {header})")]
     MissingColumn { file: String, column: String, header: String },
     #[error(
-        "privacy guard: table `{}`, column `{}`: {} — extracts must not hold direct identifiers (see docs/extract.md)",
-        .0.table, .0.column, .0.reason
+        "privacy guard: {0} — extracts must not hold direct identifiers; the value is not shown \
+         (see docs/extract.md; a column the caisse vouches for: --colonne-autorisee {table}.{column})",
+        table = .0.table, column = .0.column
     )]
     Privacy(privacy::Violation),
     #[error("{0}")]
@@ -122,26 +124,25 @@ fn empty_table(table: Table) -> Result<DataFrame, ExtractError> {
 
 /// Loads, guards and validates the extract in `dir` for the reference month `mois`.
 pub fn load(dir: &Path, mois: Mois) -> Result<Extract, ExtractError> {
-    load_tables(dir, mois, &Table::ALL)
+    load_tables(dir, mois, &Table::ALL, &[])
 }
 
 /// The tables last month's extract is compared on (crate::precedent): its resources,
 /// events and contacts are not read at all.
 pub const TABLES_PRECEDENT: [Table; 3] = [Table::Foyers, Table::Personnes, Table::Droits];
 
-/// Like [`load`], reading only `only` (the other tables are empty, as if absent).
-pub fn load_tables(dir: &Path, mois: Mois, only: &[Table]) -> Result<Extract, ExtractError> {
+/// Like [`load`], reading only `only` (the other tables are empty, as if absent), the
+/// privacy guard leaving out the columns the caisse vouches for (`autorisees`).
+pub fn load_tables(
+    dir: &Path,
+    mois: Mois,
+    only: &[Table],
+    autorisees: &[ColonneAutorisee],
+) -> Result<Extract, ExtractError> {
     let mut located = Vec::new();
     for table in only.iter().copied() {
         if let Some((path, format)) = locate(dir, table)? {
             located.push((table, path, format));
-        }
-    }
-    // The privacy guard runs on every table before anything else is read.
-    for (table, path, format) in &located {
-        let sample = if *format == "csv" { reader::sample_csv(path, *table)? } else { reader::sample_parquet(path)? };
-        if let Some(v) = privacy::check_table(*table, &sample) {
-            return Err(ExtractError::Privacy(v));
         }
     }
     // Tables are read in parallel (two at a time on two cores): reading is ours, not
@@ -153,10 +154,11 @@ pub fn load_tables(dir: &Path, mois: Mois, only: &[Table]) -> Result<Extract, Ex
             .map(|(table, path, format)| {
                 s.spawn(move || {
                     // CSV is hashed while it is parsed; Parquet, read by Polars, apart.
+                    // The privacy guard sees every row as it is parsed (privacy.rs).
                     let (builder, sha256) = if *format == "csv" {
-                        reader::read_csv(path, *table)?
+                        reader::read_csv(path, *table, autorisees)?
                     } else {
-                        (reader::read_parquet(path, *table)?, sha256_file(path)?)
+                        (reader::read_parquet(path, *table, autorisees)?, sha256_file(path)?)
                     };
                     let (df, refus, read) = builder.finish()?;
                     let file = InputFile { table: table.name(), path: path.display().to_string(), format, sha256 };

@@ -13,11 +13,13 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 use std::rc::Rc;
 
+use polars::io::mmap::MmapBytesReader;
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::ExtractError;
 use super::cells::{Cell, parse_cell};
+use super::privacy::{ColonneAutorisee, Guard};
 use super::schema::{ColType, ColumnDef, Table};
 
 /// A refused input row (or a refused cell of it): what goes to `quarantaine/`.
@@ -118,20 +120,38 @@ pub struct TableBuilder {
     lignes: PrimitiveChunkedBuilder<UInt64Type>,
     refus: Vec<Refus>,
     rows_read: u64,
+    /// Sees every row before its cells are typed (extract/privacy.rs).
+    guard: Guard,
 }
 
 impl TableBuilder {
-    /// `header`: the file's column names. Fails when a required column is missing.
-    pub fn new(table: Table, file: &str, header: &[String]) -> Result<TableBuilder, ExtractError> {
-        Self::with_header(table, file, header, true)
+    /// `header`: the file's column names. Fails when the privacy guard refuses the
+    /// header (before any message could copy it) or a required column is missing.
+    pub fn new(
+        table: Table,
+        file: &str,
+        header: &[String],
+        autorisees: &[ColonneAutorisee],
+    ) -> Result<TableBuilder, ExtractError> {
+        Self::with_header(table, file, header, true, autorisees)
     }
 
     /// A table with no row and every contract column (an absent optional table).
     pub fn empty(table: Table) -> Result<TableBuilder, ExtractError> {
-        Self::with_header(table, table.name(), &[], false)
+        Self::with_header(table, table.name(), &[], false, &[])
     }
 
-    fn with_header(table: Table, file: &str, header: &[String], require: bool) -> Result<TableBuilder, ExtractError> {
+    fn with_header(
+        table: Table,
+        file: &str,
+        header: &[String],
+        require: bool,
+        autorisees: &[ColonneAutorisee],
+    ) -> Result<TableBuilder, ExtractError> {
+        let guard = Guard::new(table, header, autorisees);
+        if let Some(v) = guard.violation() {
+            return Err(ExtractError::Privacy(v.clone()));
+        }
         let columns = table.columns();
         let mut positions = Vec::new();
         for (i, def) in columns.iter().enumerate() {
@@ -154,6 +174,7 @@ impl TableBuilder {
             lignes: PrimitiveChunkedBuilder::new(LIGNE.into(), capacity),
             refus: Vec::new(),
             rows_read: 0,
+            guard,
         })
     }
 
@@ -177,6 +198,20 @@ impl TableBuilder {
         });
     }
 
+    /// The privacy guard's refusal, as soon as a certain identifier was seen: the reader
+    /// stops there.
+    pub fn privacy_violation(&self) -> Option<ExtractError> {
+        self.guard.violation().map(|v| ExtractError::Privacy(v.clone()))
+    }
+
+    /// A row with fields that are not valid UTF-8: the guard reads them as lossy text,
+    /// then the row is quarantined (its values are not copied).
+    pub fn push_not_text(&mut self, ligne: u64, raw: &[&[u8]], fields: &[Option<&str>]) {
+        self.guard.raw_row(ligne, raw);
+        let motif = not_text(fields).unwrap_or_default();
+        self.push_malformed(ligne, fields, motif);
+    }
+
     /// A row whose fields could not even be split (wrong count, invalid UTF-8).
     pub fn push_malformed(&mut self, ligne: u64, fields: &[Option<&str>], motif: String) {
         self.rows_read += 1;
@@ -185,13 +220,13 @@ impl TableBuilder {
 
     /// One row, fields in header order (None: the field is not valid text).
     pub fn push(&mut self, ligne: u64, fields: &[Option<&str>]) {
+        self.guard.row(ligne, fields);
         if fields.len() != self.header_len {
             let motif = format!("ligne de {} champs, l'en-tête en a {}", fields.len(), self.header_len);
             self.push_malformed(ligne, fields, motif);
             return;
         }
-        if let Some(i) = fields.iter().position(Option::is_none) {
-            let motif = format!("champ {} : texte non UTF-8 (fichier binaire ou mauvais encodage)", i + 1);
+        if let Some(motif) = not_text(fields) {
             self.push_malformed(ligne, fields, motif);
             return;
         }
@@ -234,14 +269,24 @@ impl TableBuilder {
     }
 
     /// The accepted rows (every contract column, absent optional ones as nulls), the
-    /// refused ones, and the number of rows read.
-    pub fn finish(self) -> PolarsResult<(DataFrame, Vec<Refus>, u64)> {
+    /// refused ones, and the number of rows read; or the privacy guard's refusal, which
+    /// for the shapes weighed against chance is known only once every row was seen.
+    pub fn finish(self) -> Result<(DataFrame, Vec<Refus>, u64), ExtractError> {
+        if let Some(v) = self.guard.finish() {
+            return Err(ExtractError::Privacy(v));
+        }
         let mut columns = vec![self.lignes.finish().into_column()];
         for b in self.builders {
             columns.extend(b.finish()?);
         }
         Ok((DataFrame::new_infer_height(columns)?, self.refus, self.rows_read))
     }
+}
+
+/// Why a row is not text: its first field that is not valid UTF-8.
+fn not_text(fields: &[Option<&str>]) -> Option<String> {
+    let i = fields.iter().position(Option::is_none)?;
+    Some(format!("champ {} : texte non UTF-8 (fichier binaire ou mauvais encodage)", i + 1))
 }
 
 /// Picks the separator that makes the header match the most contract columns.
@@ -261,15 +306,6 @@ fn detect_separator(first_line: &str, table: Table) -> u8 {
         }
     }
     best.1
-}
-
-/// The number of first rows of every column the privacy guard looks at.
-pub const PRIVACY_SAMPLE: usize = 10_000;
-
-/// What the privacy guard sees of a table: header and the first rows.
-pub struct Sample {
-    pub header: Vec<String>,
-    pub rows: Vec<Vec<String>>,
 }
 
 /// A reader that feeds every byte it reads to a SHA-256, so a table is hashed (for the
@@ -292,65 +328,66 @@ pub fn hex(hasher: Sha256) -> String {
     hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A CSV reader over a file, and the hash its bytes feed as they are read.
-type HashedCsv = (csv::Reader<Box<dyn Read>>, Rc<RefCell<Sha256>>);
-
-fn open_csv(path: &Path, table: Table) -> Result<HashedCsv, ExtractError> {
-    let io = |e: std::io::Error| ExtractError::Io { file: path.display().to_string(), source: e };
-    let hasher = Rc::new(RefCell::new(Sha256::new()));
-    let mut file = Hashing { inner: BufReader::new(File::open(path).map_err(io)?), hasher: hasher.clone() };
+/// A CSV reader over the bytes of a table file (`file` names it in messages).
+fn open_csv<'r>(
+    mut bytes: impl Read + 'r,
+    file: &str,
+    table: Table,
+) -> Result<csv::Reader<Box<dyn Read + 'r>>, ExtractError> {
+    let io = |e: std::io::Error| ExtractError::Io { file: file.to_string(), source: e };
     let mut head = Vec::new();
-    (&mut file).take(64 * 1024).read_to_end(&mut head).map_err(io)?;
+    (&mut bytes).take(64 * 1024).read_to_end(&mut head).map_err(io)?;
     let mut start = 0;
     if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
         start = 3;
     }
     let first_line_end = head[start..].iter().position(|&b| b == b'\n').map_or(head.len(), |p| start + p);
     let first_line = std::str::from_utf8(&head[start..first_line_end])
-        .map_err(|_| ExtractError::NotText { file: path.display().to_string() })?;
+        .map_err(|_| ExtractError::NotText { file: file.to_string() })?;
     if first_line.trim().is_empty() {
-        return Err(ExtractError::Empty { file: path.display().to_string() });
+        return Err(ExtractError::Empty { file: file.to_string() });
     }
     let sep = detect_separator(first_line, table);
-    let body: Box<dyn Read> = Box::new(std::io::Cursor::new(head[start..].to_vec()).chain(file));
-    let reader = csv::ReaderBuilder::new().delimiter(sep).has_headers(true).flexible(true).from_reader(body);
-    Ok((reader, hasher))
+    let body: Box<dyn Read + 'r> = Box::new(std::io::Cursor::new(head[start..].to_vec()).chain(bytes));
+    Ok(csv::ReaderBuilder::new().delimiter(sep).has_headers(true).flexible(true).from_reader(body))
 }
 
-fn csv_header(reader: &mut csv::Reader<Box<dyn Read>>, path: &Path) -> Result<Vec<String>, ExtractError> {
-    let header = reader
-        .byte_headers()
-        .map_err(|e| ExtractError::Csv { file: path.display().to_string(), message: e.to_string() })?;
+fn csv_header(reader: &mut csv::Reader<Box<dyn Read + '_>>, file: &str) -> Result<Vec<String>, ExtractError> {
+    let header =
+        reader.byte_headers().map_err(|e| ExtractError::Csv { file: file.to_string(), message: e.to_string() })?;
     header
         .iter()
         .map(|h| std::str::from_utf8(h).map(|s| s.trim().to_string()))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| ExtractError::NotText { file: path.display().to_string() })
+        .map_err(|_| ExtractError::NotText { file: file.to_string() })
 }
 
-/// Header and first rows of a CSV table, for the privacy guard.
-pub fn sample_csv(path: &Path, table: Table) -> Result<Sample, ExtractError> {
-    let (mut reader, _) = open_csv(path, table)?;
-    let header = csv_header(&mut reader, path)?;
-    let mut rows = Vec::new();
-    let mut record = csv::ByteRecord::new();
-    while rows.len() < PRIVACY_SAMPLE {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => rows.push(record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect()),
-            Ok(false) => break,
-            // A malformed row is quarantined later; the guard looks at the others.
-            Err(_) => continue,
-        }
-    }
-    Ok(Sample { header, rows })
-}
-
-/// Reads a whole CSV table; also returns the file's SHA-256 (hexadecimal).
-pub fn read_csv(path: &Path, table: Table) -> Result<(TableBuilder, String), ExtractError> {
+/// Reads a whole CSV table; also returns the file's SHA-256 (hexadecimal), computed
+/// from the bytes as they are parsed.
+pub fn read_csv(
+    path: &Path,
+    table: Table,
+    autorisees: &[ColonneAutorisee],
+) -> Result<(TableBuilder, String), ExtractError> {
     let file = path.display().to_string();
-    let (mut reader, hasher) = open_csv(path, table)?;
-    let header = csv_header(&mut reader, path)?;
-    let mut builder = TableBuilder::new(table, &file, &header)?;
+    let io = |e: std::io::Error| ExtractError::Io { file: file.clone(), source: e };
+    let hasher = Rc::new(RefCell::new(Sha256::new()));
+    let bytes = Hashing { inner: BufReader::new(File::open(path).map_err(io)?), hasher: hasher.clone() };
+    let builder = read_csv_from(bytes, &file, table, autorisees)?;
+    let sha = Rc::try_unwrap(hasher).map(|h| hex(h.into_inner())).unwrap_or_default();
+    Ok((builder, sha))
+}
+
+/// Reads a whole CSV table from `bytes` (`file` names it in messages), to the end.
+pub fn read_csv_from(
+    bytes: impl Read,
+    file: &str,
+    table: Table,
+    autorisees: &[ColonneAutorisee],
+) -> Result<TableBuilder, ExtractError> {
+    let mut reader = open_csv(bytes, file, table)?;
+    let header = csv_header(&mut reader, file)?;
+    let mut builder = TableBuilder::new(table, file, &header, autorisees)?;
     let mut record = csv::ByteRecord::new();
     let mut last_line = 1;
     loop {
@@ -363,7 +400,15 @@ pub fn read_csv(path: &Path, table: Table) -> Result<(TableBuilder, String), Ext
                     continue;
                 }
                 let fields: Vec<Option<&str>> = record.iter().map(|f| std::str::from_utf8(f).ok()).collect();
-                builder.push(ligne, &fields);
+                if fields.iter().any(Option::is_none) {
+                    let raw: Vec<&[u8]> = record.iter().collect();
+                    builder.push_not_text(ligne, &raw, &fields);
+                } else {
+                    builder.push(ligne, &fields);
+                }
+                if let Some(e) = builder.privacy_violation() {
+                    return Err(e);
+                }
             }
             Ok(false) => break,
             Err(e) => {
@@ -378,39 +423,36 @@ pub fn read_csv(path: &Path, table: Table) -> Result<(TableBuilder, String), Ext
     }
     // Whatever the parser left unread (after an I/O error) still belongs to the hash.
     let mut rest = reader.into_inner();
-    std::io::copy(&mut rest, &mut std::io::sink()).map_err(|e| ExtractError::Io { file: file.clone(), source: e })?;
-    drop(rest);
-    let sha = Rc::try_unwrap(hasher).map(|h| hex(h.into_inner())).unwrap_or_default();
-    Ok((builder, sha))
+    std::io::copy(&mut rest, &mut std::io::sink())
+        .map_err(|e| ExtractError::Io { file: file.to_string(), source: e })?;
+    Ok(builder)
 }
 
-fn parquet_as_text(path: &Path) -> Result<DataFrame, ExtractError> {
-    let file = path.display().to_string();
-    let f = File::open(path).map_err(|e| ExtractError::Io { file: file.clone(), source: e })?;
-    let df = ParquetReader::new(f)
-        .finish()
-        .map_err(|e| ExtractError::Parquet { file: file.clone(), message: e.to_string() })?;
+/// A Parquet table with every column cast to text (cells are parsed by our cell parser).
+fn parquet_as_text(bytes: impl MmapBytesReader, file: &str) -> Result<DataFrame, ExtractError> {
+    let not_parquet = |e: PolarsError| ExtractError::Parquet { file: file.to_string(), message: e.to_string() };
+    let df = ParquetReader::new(bytes).finish().map_err(not_parquet)?;
     let exprs: Vec<Expr> = df.get_column_names().iter().map(|n| col(n.as_str()).cast(DataType::String)).collect();
-    df.lazy().select(exprs).collect().map_err(|e| ExtractError::Parquet { file, message: e.to_string() })
-}
-
-/// Header and first rows of a Parquet table, for the privacy guard.
-pub fn sample_parquet(path: &Path) -> Result<Sample, ExtractError> {
-    let df = parquet_as_text(path)?;
-    let header: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
-    let n = df.height().min(PRIVACY_SAMPLE);
-    let mut iters: Vec<_> = df.columns().iter().filter_map(|c| c.str().ok()).map(|c| c.iter()).collect();
-    let rows =
-        (0..n).map(|_| iters.iter_mut().map(|it| it.next().flatten().unwrap_or("").to_string()).collect()).collect();
-    Ok(Sample { header, rows })
+    df.lazy().select(exprs).collect().map_err(not_parquet)
 }
 
 /// Reads a whole Parquet table; `ligne` is the row number (1-based).
-pub fn read_parquet(path: &Path, table: Table) -> Result<TableBuilder, ExtractError> {
+pub fn read_parquet(path: &Path, table: Table, autorisees: &[ColonneAutorisee]) -> Result<TableBuilder, ExtractError> {
     let file = path.display().to_string();
-    let df = parquet_as_text(path)?;
+    let f = File::open(path).map_err(|e| ExtractError::Io { file: file.clone(), source: e })?;
+    read_parquet_from(f, &file, table, autorisees)
+}
+
+/// Reads a whole Parquet table from `bytes` (`file` names it in messages).
+pub fn read_parquet_from(
+    bytes: impl MmapBytesReader,
+    file: &str,
+    table: Table,
+    autorisees: &[ColonneAutorisee],
+) -> Result<TableBuilder, ExtractError> {
+    let df = parquet_as_text(bytes, file)?;
     let header: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
-    let mut builder = TableBuilder::new(table, &file, &header)?;
+    let mut builder = TableBuilder::new(table, file, &header, autorisees)?;
     let mut iters: Vec<_> = df.columns().iter().filter_map(|c| c.str().ok()).map(|c| c.iter()).collect();
     let mut fields: Vec<Option<&str>> = Vec::with_capacity(iters.len());
     for i in 0..df.height() {
@@ -418,6 +460,9 @@ pub fn read_parquet(path: &Path, table: Table) -> Result<TableBuilder, ExtractEr
         // A null Parquet value is an empty cell.
         fields.extend(iters.iter_mut().map(|it| Some(it.next().flatten().unwrap_or(""))));
         builder.push(i as u64 + 1, &fields);
+        if let Some(e) = builder.privacy_violation() {
+            return Err(e);
+        }
     }
     Ok(builder)
 }

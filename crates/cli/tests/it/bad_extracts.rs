@@ -5,6 +5,7 @@
 //! ```text
 //! exit 1                                    the exit code
 //! stderr: required column `role`            stderr contains this text
+//! pas dans stderr: 185057800608491          stderr does not contain this text
 //! quarantaine personnes 4: ligne de 17      quarantaine/personnes.csv has line 4 with this reason
 //! exclu CL003: aucun allocataire            the foyer is excluded (reason contains the text)
 //! signalement CL002 aspa                    signalements has this foyer and rule
@@ -58,6 +59,8 @@ fn every_bad_extract_ends_in_a_clear_message_or_a_quarantine() {
             if let Some(code) = line.strip_prefix("exit ") {
                 let code: i32 = code.trim().parse().expect("exit code");
                 assert_eq!(run.status.code(), Some(code), "{name}: exit code\n{stderr}");
+            } else if let Some(text) = line.strip_prefix("pas dans stderr: ") {
+                assert!(!stderr.contains(text), "{name}: stderr must not show «{text}»\n{stderr}");
             } else if let Some(text) = line.strip_prefix("stderr: ") {
                 assert!(stderr.contains(text), "{name}: stderr should contain «{text}»\n{stderr}");
             } else if let Some(rest) = line.strip_prefix("quarantaine ") {
@@ -112,7 +115,8 @@ fn every_bad_extract_ends_in_a_clear_message_or_a_quarantine() {
                 }
             }
         } else {
-            assert!(!out.path().join("manifest.json").exists(), "{name}: a failed run writes no manifest");
+            let left: Vec<_> = std::fs::read_dir(out.path()).expect("ls").collect();
+            assert!(left.is_empty(), "{name}: a failed run writes nothing: {left:?}");
         }
     }
 }
@@ -126,6 +130,7 @@ fn strict_mode_fails_on_any_quarantine() {
     assert_eq!(run.status.code(), Some(2), "{}", String::from_utf8_lossy(&run.stderr));
     assert!(out.path().join("quarantaine/ressources.csv").exists());
     assert!(!out.path().join("signalements.csv").exists(), "a strict failure writes no flags");
+    assert_eq!(read_manifest(out.path())["statut"], "arret_strict", "the manifest says the run stopped");
     let clean = tempfile::tempdir().expect("tmp");
     let run = screen(&sample("cas-limites"), "2025-03", clean.path(), &["--strict"], &[]);
     assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));

@@ -2,7 +2,9 @@
 
 mod bad_extracts;
 mod campaigns;
+mod crash;
 mod end_to_end;
+mod privacy;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
