@@ -307,9 +307,7 @@ pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
     // month's; its refused rows are counted in the manifest (its own screen wrote them).
     let previous = opts
         .precedent
-        .map(|dir| {
-            extract::load_tables(dir, opts.mois.plus(-1), &extract::TABLES_PRECEDENT, opts.colonnes_autorisees)
-        })
+        .map(|dir| extract::load_tables(dir, opts.mois.plus(-1), &extract::TABLES_PRECEDENT, opts.colonnes_autorisees))
         .transpose()?;
     let mut written = Vec::new();
     write_quarantine(&extract, out, &mut written)?;

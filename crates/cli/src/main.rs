@@ -155,6 +155,7 @@ const EXIT_STRICT: u8 = 2;
 const EXIT_PRIVACY: u8 = 3;
 
 fn main() -> ExitCode {
+    reperage_batch::extract::reader::install_panic_hook();
     // Usage errors exit 1 (clap's default, 2, is the `--strict` code here).
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

@@ -146,3 +146,49 @@ mod tests {
         assert!(parse_cell(ColType::Entier { min: 1, max: 3 }, "4").is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Any decimal written with `,` or `.` reads the same, and as Rust reads it.
+        #[test]
+        fn a_decimal_reads_the_same_with_a_comma_or_a_point(
+            negative in any::<bool>(),
+            whole in 0u64..1_000_000_000_000,
+            frac in "[0-9]{0,6}",
+        ) {
+            let sign = if negative { "-" } else { "" };
+            let dot = if frac.is_empty() { format!("{sign}{whole}") } else { format!("{sign}{whole}.{frac}") };
+            let comma = dot.replace('.', ",");
+            let expected: f64 = dot.parse().expect("std reads it");
+            prop_assert_eq!(parse_decimal(&dot), Ok(expected));
+            prop_assert_eq!(parse_decimal(&comma), Ok(expected));
+            prop_assert_eq!(parse_cell(ColType::Decimal, &comma), Ok(Cell::Nombre(expected)));
+        }
+
+        /// A thousands separator is refused, never read as a decimal point.
+        #[test]
+        fn a_thousands_separator_is_refused(thousands in 1u32..1000, rest in 0u32..1000, cents in 0u32..100) {
+            for text in [format!("{thousands}.{rest:03},{cents:02}"), format!("{thousands},{rest:03}.{cents:02}"),
+                         format!("{thousands} {rest:03},{cents:02}")] {
+                prop_assert!(parse_decimal(&text).is_err(), "{}", text);
+            }
+        }
+
+        /// Every calendar day written AAAA-MM-JJ reads as that day, and AAAA-MM as its 1st.
+        #[test]
+        fn a_date_reads_as_its_day(days in -25_000i32..40_000) {
+            let d = Date::from_days(days);
+            prop_assert_eq!(parse_cell(ColType::Date, &d.to_string()), Ok(Cell::Date { days, jour_connu: true }));
+            let first = d.mois().first_day();
+            prop_assert_eq!(
+                parse_cell(ColType::DateOuMois, &d.mois().to_string()),
+                Ok(Cell::Date { days: first.to_days(), jour_connu: false })
+            );
+        }
+    }
+}

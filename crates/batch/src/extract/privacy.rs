@@ -262,9 +262,9 @@ pub fn holds_iban(v: &str) -> bool {
             && compact[i + 2].is_ascii_digit()
             && compact[i + 3].is_ascii_digit()
             && (i == 0 || !compact[i - 1].is_ascii_uppercase() || v.contains(' '))
-            && IBAN_LENGTHS.iter().any(|(c, len)| {
-                &compact[i..i + 2] == *c && compact.len() >= i + len && is_iban(&compact[i..i + len])
-            })
+            && IBAN_LENGTHS
+                .iter()
+                .any(|(c, len)| &compact[i..i + 2] == *c && compact.len() >= i + len && is_iban(&compact[i..i + len]))
     })
 }
 
@@ -309,11 +309,10 @@ fn is_written_phone(v: &str) -> bool {
 /// Whether the text is, or holds, a phone number written as one.
 pub fn holds_phone(v: &str) -> bool {
     is_written_phone(v)
-        || v.split(|c: char| !(c.is_ascii_digit() || matches!(c, ' ' | '.' | '-' | '+' | '(' | ')')))
-            .any(|segment| {
-                let s = segment.trim_matches(|c: char| !(c.is_ascii_digit() || c == '+'));
-                s.len() >= 12 && is_written_phone(s)
-            })
+        || v.split(|c: char| !(c.is_ascii_digit() || matches!(c, ' ' | '.' | '-' | '+' | '(' | ')'))).any(|segment| {
+            let s = segment.trim_matches(|c: char| !(c.is_ascii_digit() || c == '+'));
+            s.len() >= 12 && is_written_phone(s)
+        })
 }
 
 /// Whether the text holds a 15-digit NIR with a valid key, compact or spaced.
@@ -477,7 +476,8 @@ impl Guard {
 
     fn refuse(&mut self, i: usize, ligne: u64, kind: Kind, detail: String) {
         if self.violation.is_none() {
-            self.violation = Some(Violation { table: self.table.name(), column: self.column_name(i), ligne, kind, detail });
+            self.violation =
+                Some(Violation { table: self.table.name(), column: self.column_name(i), ligne, kind, detail });
         }
     }
 

@@ -12,6 +12,7 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use polars::io::mmap::MmapBytesReader;
 use polars::prelude::*;
@@ -429,11 +430,43 @@ pub fn read_csv_from(
 }
 
 /// A Parquet table with every column cast to text (cells are parsed by our cell parser).
+///
+/// Polars' Parquet reader panics on some malformed files (fuzzing found several, in
+/// its metadata and page decoding: docs/reliability.md). The panic is caught here and the
+/// file reported as unreadable; [`PARQUET_READS`] lets the CLI's panic hook keep the
+/// dependency's panic message off the terminal while it is.
 fn parquet_as_text(bytes: impl MmapBytesReader, file: &str) -> Result<DataFrame, ExtractError> {
     let not_parquet = |e: PolarsError| ExtractError::Parquet { file: file.to_string(), message: e.to_string() };
-    let df = ParquetReader::new(bytes).finish().map_err(not_parquet)?;
-    let exprs: Vec<Expr> = df.get_column_names().iter().map(|n| col(n.as_str()).cast(DataType::String)).collect();
-    df.lazy().select(exprs).collect().map_err(not_parquet)
+    PARQUET_READS.fetch_add(1, Ordering::SeqCst);
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let df = ParquetReader::new(bytes).finish().map_err(not_parquet)?;
+        let exprs: Vec<Expr> = df.get_column_names().iter().map(|n| col(n.as_str()).cast(DataType::String)).collect();
+        df.lazy().select(exprs).collect().map_err(not_parquet)
+    }));
+    PARQUET_READS.fetch_sub(1, Ordering::SeqCst);
+    read.unwrap_or_else(|payload| {
+        let why = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("malformed file");
+        Err(ExtractError::Parquet { file: file.to_string(), message: format!("the Parquet reader failed ({why})") })
+    })
+}
+
+/// Parquet files being read right now (see [`parquet_as_text`]).
+pub static PARQUET_READS: AtomicUsize = AtomicUsize::new(0);
+
+/// A panic hook that stays silent for a panic of Polars while a Parquet file is read (it
+/// is reported as an unreadable file) and otherwise behaves as the default one.
+pub fn install_panic_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let in_polars = info.location().is_some_and(|l| l.file().contains("polars-"));
+        if !(in_polars && PARQUET_READS.load(Ordering::SeqCst) > 0) {
+            default(info);
+        }
+    }));
 }
 
 /// Reads a whole Parquet table; `ligne` is the row number (1-based).

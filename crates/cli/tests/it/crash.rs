@@ -64,7 +64,17 @@ fn screen_command(extract: &Path, mois: &str, out: &Path) -> Command {
 fn generated(dir: &Path, foyers: &str) -> PathBuf {
     let extract = dir.join("extrait");
     let run = reperage(
-        &["generate", "--foyers", foyers, "--mois", "2025-03", "--seed", "7", "--out", extract.to_str().expect("utf-8")],
+        &[
+            "generate",
+            "--foyers",
+            foyers,
+            "--mois",
+            "2025-03",
+            "--seed",
+            "7",
+            "--out",
+            extract.to_str().expect("utf-8"),
+        ],
         &[],
     );
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
@@ -169,8 +179,11 @@ fn a_full_disk_gives_a_clear_error_and_leaves_the_previous_result() {
     assert!(err.contains("No space left on device"), "a clear error: {err}");
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(complete_result(&out), "2025-03", "the previous result is untouched");
-    let beside: Vec<String> =
-        std::fs::read_dir(&disk.0).expect("ls").flatten().map(|e| e.file_name().to_string_lossy().to_string()).collect();
+    let beside: Vec<String> = std::fs::read_dir(&disk.0)
+        .expect("ls")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
     assert_eq!(beside.len(), 2, "--out and its lock, no staging left: {beside:?}");
 }
 
@@ -194,7 +207,10 @@ fn two_runs_on_one_out_do_not_mix() {
     let a = screen_command(&extract, "2025-03", &out).spawn().expect("spawn");
     let staging_seen = (0..400).any(|_| {
         std::thread::sleep(Duration::from_millis(10));
-        std::fs::read_dir(tmp.path()).expect("ls").flatten().any(|e| e.file_name().to_string_lossy().starts_with(".out.en-cours-"))
+        std::fs::read_dir(tmp.path())
+            .expect("ls")
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with(".out.en-cours-"))
     });
     assert!(staging_seen, "the first run started writing");
     let b = screen(&extract, "2025-02", &out, &[], &[]);

@@ -48,7 +48,9 @@ fn a_nir_in_one_row_in_twenty_five_of_an_extra_column_is_refused() {
     let extract = tempfile::tempdir().expect("tmp");
     copy_sample("synthetique", extract.path());
     let personnes = extract.path().join("personnes.csv");
-    add_column(&personnes, "ref_externe", |row| if row % 25 == 0 { nir(row as u64) } else { format!("R{:07}", 4_821_931 + row) });
+    add_column(&personnes, "ref_externe", |row| {
+        if row % 25 == 0 { nir(row as u64) } else { format!("R{:07}", 4_821_931 + row) }
+    });
     let out = tempfile::tempdir().expect("tmp");
     let run = screen(extract.path(), "2025-03", out.path(), &[], &[]);
     let err = stderr(&run);
@@ -64,7 +66,10 @@ fn a_nir_in_one_row_in_twenty_five_of_an_extra_column_is_refused() {
     assert_eq!(run.status.code(), Some(0), "{err}");
     assert!(err.contains("column personnes.ref_externe is vouched for by --colonne-autorisee"), "{err}");
     let manifest = read_manifest(out.path());
-    assert_eq!(manifest["colonnes_autorisees"], serde_json::json!([{ "table": "personnes", "colonne": "ref_externe" }]));
+    assert_eq!(
+        manifest["colonnes_autorisees"],
+        serde_json::json!([{ "table": "personnes", "colonne": "ref_externe" }])
+    );
     // Authorising another column does not let this one through.
     let run = screen(extract.path(), "2025-03", out.path(), &["--colonne-autorisee", "foyers.ref_externe"], &[]);
     assert_eq!(run.status.code(), Some(EXIT_PRIVACY), "{}", stderr(&run));
@@ -149,7 +154,17 @@ fn parquet_tables_are_guarded_the_same_way() {
     let extract = tempfile::tempdir().expect("tmp");
     let dir = extract.path().join("x");
     let generated = reperage(
-        &["generate", "--foyers", "50", "--mois", "2025-03", "--format", "parquet", "--out", dir.to_str().expect("utf-8")],
+        &[
+            "generate",
+            "--foyers",
+            "50",
+            "--mois",
+            "2025-03",
+            "--format",
+            "parquet",
+            "--out",
+            dir.to_str().expect("utf-8"),
+        ],
         &[],
     );
     assert!(generated.status.success(), "{}", stderr(&generated));
@@ -174,7 +189,13 @@ fn the_previous_extract_is_guarded_too() {
         if row == 3 { "jean.dupont@example.fr".into() } else { String::new() }
     });
     let out = tempfile::tempdir().expect("tmp");
-    let run = screen(&sample("synthetique"), "2025-03", out.path(), &["--precedent", extract.path().to_str().expect("utf-8")], &[]);
+    let run = screen(
+        &sample("synthetique"),
+        "2025-03",
+        out.path(),
+        &["--precedent", extract.path().to_str().expect("utf-8")],
+        &[],
+    );
     let err = stderr(&run);
     assert_eq!(run.status.code(), Some(EXIT_PRIVACY), "{err}");
     assert!(err.contains("table `foyers`, column `contact`, line 4: adresse e-mail"), "{err}");

@@ -2,6 +2,7 @@
 
 mod checker_fixtures;
 mod evaluation;
+mod properties;
 mod shipped_rules;
 
 use std::path::PathBuf;
