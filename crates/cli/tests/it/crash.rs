@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use crate::{read_manifest, reperage, sample, screen};
+use crate::{generate, read_manifest, sample, screen};
 
 /// Every file under `dir`, relative, sorted.
 fn files_under(dir: &Path) -> Vec<String> {
@@ -63,21 +63,7 @@ fn screen_command(extract: &Path, mois: &str, out: &Path) -> Command {
 /// A generated extract big enough for a run to take seconds in the dev profile.
 fn generated(dir: &Path, foyers: &str) -> PathBuf {
     let extract = dir.join("extrait");
-    let run = reperage(
-        &[
-            "generate",
-            "--foyers",
-            foyers,
-            "--mois",
-            "2025-03",
-            "--seed",
-            "7",
-            "--out",
-            extract.to_str().expect("utf-8"),
-        ],
-        &[],
-    );
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    generate(&extract, foyers, &[]);
     extract
 }
 

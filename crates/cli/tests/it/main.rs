@@ -40,6 +40,15 @@ pub fn screen(extract: &Path, mois: &str, out: &Path, extra: &[&str], envs: &[(&
     reperage(&args, envs)
 }
 
+/// Runs `reperage generate` for March 2025 into `out` (seed 7), failing the test if it fails.
+pub fn generate(out: &Path, foyers: &str, extra: &[&str]) {
+    let mut args =
+        vec!["generate", "--foyers", foyers, "--mois", "2025-03", "--seed", "7", "--out", out.to_str().expect("utf-8")];
+    args.extend_from_slice(extra);
+    let run = reperage(&args, &[]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+}
+
 /// A CSV output of the screen, without its BOM, as lines.
 pub fn read_output(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use crate::{read_manifest, reperage, sample, screen};
+use crate::{generate, read_manifest, sample, screen};
 
 const EXIT_PRIVACY: i32 = 3;
 
@@ -153,21 +153,7 @@ fn keyless_nirs_are_weighed_against_chance() {
 fn parquet_tables_are_guarded_the_same_way() {
     let extract = tempfile::tempdir().expect("tmp");
     let dir = extract.path().join("x");
-    let generated = reperage(
-        &[
-            "generate",
-            "--foyers",
-            "50",
-            "--mois",
-            "2025-03",
-            "--format",
-            "parquet",
-            "--out",
-            dir.to_str().expect("utf-8"),
-        ],
-        &[],
-    );
-    assert!(generated.status.success(), "{}", stderr(&generated));
+    generate(&dir, "50", &["--format", "parquet"]);
     let file = dir.join("personnes.parquet");
     let mut df = ParquetReader::new(std::fs::File::open(&file).expect("open")).finish().expect("parquet");
     let n = df.height();
