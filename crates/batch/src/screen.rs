@@ -327,14 +327,8 @@ pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
     };
     if opts.strict && !extract.refus.is_empty() {
         report.strict_stop = true;
-        let manifest = serde_json::json!({
-            "statut": "arret_strict",
-            "moteur": { "nom": "reperage", "version": env!("CARGO_PKG_VERSION") },
-            "mois": opts.mois.to_string(),
-            "extrait": input_files(&extract),
-            "colonnes_autorisees": opts.colonnes_autorisees,
-            "lignes": extract.comptes,
-        });
+        let mut manifest = manifest_head("arret_strict", opts, &extract);
+        manifest["lignes"] = serde_json::json!(extract.comptes);
         return commit(out_dir, manifest, written, report);
     }
 
@@ -355,12 +349,8 @@ pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
         report.campagnes.insert(c.id.clone(), sel.retenus.len() as u64);
     }
 
-    let manifest = serde_json::json!({
-        "statut": "complet",
-        "moteur": { "nom": "reperage", "version": env!("CARGO_PKG_VERSION") },
-        "mois": opts.mois.to_string(),
-        "extrait": input_files(&extract),
-        "colonnes_autorisees": opts.colonnes_autorisees,
+    let mut manifest = manifest_head("complet", opts, &extract);
+    let rest = serde_json::json!({
         "regles": opts.rules.files.iter().map(|f| serde_json::json!({
             "fichier": f.path,
             "sha256": sha256_text(&f.text),
@@ -396,7 +386,22 @@ pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
             "retenus": sel.retenus.len(),
         })).collect::<Vec<_>>(),
     });
+    if let (Some(m), serde_json::Value::Object(rest)) = (manifest.as_object_mut(), rest) {
+        m.extend(rest);
+    }
     commit(out_dir, manifest, written, report)
+}
+
+/// What every manifest starts with, whether the run went to the end or stopped at the
+/// quarantine (`--strict`).
+fn manifest_head(statut: &str, opts: &Options, extract: &Extract) -> serde_json::Value {
+    serde_json::json!({
+        "statut": statut,
+        "moteur": { "nom": "reperage", "version": env!("CARGO_PKG_VERSION") },
+        "mois": opts.mois.to_string(),
+        "extrait": input_files(extract),
+        "colonnes_autorisees": opts.colonnes_autorisees,
+    })
 }
 
 /// The extract's files, for the manifest.

@@ -14,7 +14,7 @@
 
 use std::path::Path;
 
-use crate::{read_manifest, read_output, sample, screen};
+use crate::{read_manifest, read_output, root, sample, screen};
 
 fn prepare(case: &Path, into: &Path) {
     for entry in std::fs::read_dir(sample("cas-limites")).expect("cas-limites") {
@@ -134,4 +134,28 @@ fn strict_mode_fails_on_any_quarantine() {
     let clean = tempfile::tempdir().expect("tmp");
     let run = screen(&sample("cas-limites"), "2025-03", clean.path(), &["--strict"], &[]);
     assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+}
+
+/// A Parquet file on which Polars' reader panics (found by fuzzing; the panic is in its
+/// metadata decoding) is reported as unreadable, with exit 1 and without Polars' panic
+/// text on the terminal.
+#[test]
+fn a_parquet_file_that_makes_the_reader_panic_is_reported_as_unreadable() {
+    let extract = tempfile::tempdir().expect("tmp");
+    for entry in std::fs::read_dir(sample("synthetique")).expect("sample") {
+        let p = entry.expect("entry").path();
+        if p.file_name().is_some_and(|n| n != "personnes.csv") {
+            std::fs::copy(&p, extract.path().join(p.file_name().expect("name"))).expect("copy");
+        }
+    }
+    // The fuzz input's first byte chose the table; the rest is the file.
+    let input = std::fs::read(root().join("crates/batch/tests/fuzz_regressions/parquet/crash_02.bin")).expect("input");
+    std::fs::write(extract.path().join("personnes.parquet"), &input[1..]).expect("write");
+    let out = tempfile::tempdir().expect("tmp");
+    let run = screen(extract.path(), "2025-03", out.path(), &[], &[]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(err.contains("personnes.parquet: not a readable Parquet file: the Parquet reader failed"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(std::fs::read_dir(out.path()).expect("ls").count(), 0, "nothing written");
 }
