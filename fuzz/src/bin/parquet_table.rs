@@ -7,8 +7,7 @@ use reperage_batch::extract::reader::read_parquet_from;
 fn main() {
     afl::fuzz_nohook!(|data: &[u8]| {
         let Some((&selector, rest)) = data.split_first() else { return };
-        let cursor = std::io::Cursor::new(rest);
-        if let Ok(builder) = read_parquet_from(cursor, "fuzz.parquet", reperage_fuzz::table(selector), &[]) {
+        if let Ok(builder) = read_parquet_from(rest, "fuzz.parquet", reperage_fuzz::table(selector), &[]) {
             let _ = builder.finish();
         }
     });

@@ -9,6 +9,7 @@
 
 pub mod cells;
 pub mod mois;
+mod parquet_pages;
 pub mod privacy;
 pub mod reader;
 pub mod schema;
@@ -19,7 +20,6 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 use reperage_rules::Mois;
-use sha2::{Digest, Sha256};
 
 pub use privacy::ColonneAutorisee;
 pub use reader::{LIGNE, Refus};
@@ -109,13 +109,6 @@ fn locate(dir: &Path, table: Table) -> Result<Option<(PathBuf, &'static str)>, E
     }
 }
 
-fn sha256_file(path: &Path) -> Result<String, ExtractError> {
-    let io = |e| ExtractError::Io { file: path.display().to_string(), source: e };
-    let mut hasher = Sha256::new();
-    hasher.update(std::fs::read(path).map_err(io)?);
-    Ok(reader::hex(hasher))
-}
-
 /// An empty frame with the contract's columns, for an absent optional table.
 fn empty_table(table: Table) -> Result<DataFrame, ExtractError> {
     let builder = reader::TableBuilder::empty(table)?;
@@ -153,12 +146,12 @@ pub fn load_tables(
             .iter()
             .map(|(table, path, format)| {
                 s.spawn(move || {
-                    // CSV is hashed while it is parsed; Parquet, read by Polars, apart.
-                    // The privacy guard sees every row as it is parsed (privacy.rs).
+                    // Each file is read once: hashed as it is parsed. The privacy guard
+                    // sees every row as it is parsed (privacy.rs).
                     let (builder, sha256) = if *format == "csv" {
                         reader::read_csv(path, *table, autorisees)?
                     } else {
-                        (reader::read_parquet(path, *table, autorisees)?, sha256_file(path)?)
+                        reader::read_parquet(path, *table, autorisees)?
                     };
                     let (df, refus, read) = builder.finish()?;
                     let file = InputFile { table: table.name(), path: path.display().to_string(), format, sha256 };

@@ -9,17 +9,17 @@
 
 use std::cell::RefCell;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Cursor, Read};
 use std::path::Path;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use polars::io::mmap::MmapBytesReader;
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::ExtractError;
 use super::cells::{Cell, parse_cell};
+use super::parquet_pages;
 use super::privacy::{ColonneAutorisee, Guard};
 use super::schema::{ColType, ColumnDef, Table};
 
@@ -432,17 +432,20 @@ pub fn read_csv_from(
 /// A Parquet table with every column cast to text (cells are parsed by our cell parser).
 ///
 /// Polars' Parquet reader panics on some malformed files (fuzzing found several, in
-/// its metadata and page decoding: docs/reliability.md). The panic is caught here and the
-/// file reported as unreadable; [`PARQUET_READS`] lets the CLI's panic hook keep the
-/// dependency's panic message off the terminal while it is.
-fn parquet_as_text(bytes: impl MmapBytesReader, file: &str) -> Result<DataFrame, ExtractError> {
-    let not_parquet = |e: PolarsError| ExtractError::Parquet { file: file.to_string(), message: e.to_string() };
+/// its metadata and page decoding: docs/reliability.md), and aborts the process on a
+/// page that declares a negative count: [`parquet_pages::check`] refuses those first. A
+/// panic is caught here and the file reported as unreadable; [`PARQUET_READS`] lets the
+/// CLI's panic hook keep the dependency's panic message off the terminal while it is.
+fn parquet_as_text(bytes: &[u8], file: &str) -> Result<DataFrame, ExtractError> {
+    let unreadable = |message: String| ExtractError::Parquet { file: file.to_string(), message };
+    let not_parquet = |e: PolarsError| unreadable(e.to_string());
     PARQUET_READS.fetch_add(1, Ordering::SeqCst);
-    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let df = ParquetReader::new(bytes).finish().map_err(not_parquet)?;
+    let read = std::panic::catch_unwind(|| {
+        parquet_pages::check(bytes).map_err(unreadable)?;
+        let df = ParquetReader::new(Cursor::new(bytes)).finish().map_err(not_parquet)?;
         let exprs: Vec<Expr> = df.get_column_names().iter().map(|n| col(n.as_str()).cast(DataType::String)).collect();
         df.lazy().select(exprs).collect().map_err(not_parquet)
-    }));
+    });
     PARQUET_READS.fetch_sub(1, Ordering::SeqCst);
     read.unwrap_or_else(|payload| {
         let why = payload
@@ -450,7 +453,7 @@ fn parquet_as_text(bytes: impl MmapBytesReader, file: &str) -> Result<DataFrame,
             .map(String::as_str)
             .or_else(|| payload.downcast_ref::<&str>().copied())
             .unwrap_or("malformed file");
-        Err(ExtractError::Parquet { file: file.to_string(), message: format!("the Parquet reader failed ({why})") })
+        Err(unreadable(format!("the Parquet reader failed ({why})")))
     })
 }
 
@@ -469,16 +472,25 @@ pub fn install_panic_hook() {
     }));
 }
 
-/// Reads a whole Parquet table; `ligne` is the row number (1-based).
-pub fn read_parquet(path: &Path, table: Table, autorisees: &[ColonneAutorisee]) -> Result<TableBuilder, ExtractError> {
+/// Reads a whole Parquet table (`ligne` is the row number, 1-based) and the SHA-256 of
+/// the file, from one read.
+pub fn read_parquet(
+    path: &Path,
+    table: Table,
+    autorisees: &[ColonneAutorisee],
+) -> Result<(TableBuilder, String), ExtractError> {
     let file = path.display().to_string();
-    let f = File::open(path).map_err(|e| ExtractError::Io { file: file.clone(), source: e })?;
-    read_parquet_from(f, &file, table, autorisees)
+    let io = |e| ExtractError::Io { file: file.clone(), source: e };
+    // Read whole (a Parquet file is compact beside the table Polars decodes from it): the
+    // same bytes are checked, decoded and hashed, the file is read once.
+    let bytes = std::fs::read(path).map_err(io)?;
+    let builder = read_parquet_from(&bytes, &file, table, autorisees)?;
+    Ok((builder, hex(Sha256::new_with_prefix(&bytes))))
 }
 
 /// Reads a whole Parquet table from `bytes` (`file` names it in messages).
 pub fn read_parquet_from(
-    bytes: impl MmapBytesReader,
+    bytes: &[u8],
     file: &str,
     table: Table,
     autorisees: &[ColonneAutorisee],

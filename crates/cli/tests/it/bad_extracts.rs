@@ -136,11 +136,10 @@ fn strict_mode_fails_on_any_quarantine() {
     assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
 }
 
-/// A Parquet file on which Polars' reader panics (found by fuzzing; the panic is in its
-/// metadata decoding) is reported as unreadable, with exit 1 and without Polars' panic
-/// text on the terminal.
-#[test]
-fn a_parquet_file_that_makes_the_reader_panic_is_reported_as_unreadable() {
+/// Runs `screen` on the sample with `personnes` replaced by a fuzz input kept as a
+/// regression test (its first byte chose the table; the rest is the file). Returns the
+/// exit code and stderr, after checking that nothing was written.
+fn screen_with_hostile_parquet(input: &str) -> (Option<i32>, String) {
     let extract = tempfile::tempdir().expect("tmp");
     for entry in std::fs::read_dir(sample("synthetique")).expect("sample") {
         let p = entry.expect("entry").path();
@@ -148,14 +147,32 @@ fn a_parquet_file_that_makes_the_reader_panic_is_reported_as_unreadable() {
             std::fs::copy(&p, extract.path().join(p.file_name().expect("name"))).expect("copy");
         }
     }
-    // The fuzz input's first byte chose the table; the rest is the file.
-    let input = std::fs::read(root().join("crates/batch/tests/fuzz_regressions/parquet/crash_02.bin")).expect("input");
+    let input = std::fs::read(root().join("crates/batch/tests/fuzz_regressions/parquet").join(input)).expect("input");
     std::fs::write(extract.path().join("personnes.parquet"), &input[1..]).expect("write");
     let out = tempfile::tempdir().expect("tmp");
     let run = screen(extract.path(), "2025-03", out.path(), &[], &[]);
-    let err = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert_eq!(std::fs::read_dir(out.path()).expect("ls").count(), 0, "nothing written");
+    (run.status.code(), String::from_utf8_lossy(&run.stderr).to_string())
+}
+
+/// A Parquet file on which Polars' reader panics (found by fuzzing: here, in its
+/// metadata decoding) is reported as unreadable, with exit 1 and without Polars' panic
+/// text on the terminal.
+#[test]
+fn a_parquet_file_that_makes_the_reader_panic_is_reported_as_unreadable() {
+    let (code, err) = screen_with_hostile_parquet("crash_02.bin");
+    assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("personnes.parquet: not a readable Parquet file: the Parquet reader failed"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
-    assert_eq!(std::fs::read_dir(out.path()).expect("ls").count(), 0, "nothing written");
+}
+
+/// A Parquet file with a page declaring a negative count made Polars' decoder reserve
+/// 2^61 bytes and the process abort; the page headers are now checked first.
+#[test]
+fn a_parquet_file_that_made_polars_abort_is_refused_with_a_message() {
+    let (code, err) = screen_with_hostile_parquet("abort_07.bin");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("personnes.parquet: not a readable Parquet file: row group 0, column"), "{err}");
+    assert!(err.contains("declares a negative number of values"), "{err}");
+    assert!(!err.contains("memory allocation"), "{err}");
 }
