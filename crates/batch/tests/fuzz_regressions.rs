@@ -26,7 +26,9 @@ fn table(selector: u8) -> Table {
 /// Reads one fuzz input as the Parquet target does, catching a panic that escapes.
 fn read_parquet_input(name: &str, data: &[u8]) -> std::thread::Result<Result<(), ExtractError>> {
     let (&selector, rest) = data.split_first().expect("non-empty");
-    std::panic::catch_unwind(|| read_parquet_from(rest, name, table(selector), &[]).and_then(|b| b.finish()).map(|_| ()))
+    std::panic::catch_unwind(|| {
+        read_parquet_from(rest, name, table(selector), &[]).and_then(|b| b.finish()).map(|_| ())
+    })
 }
 
 #[test]
