@@ -2,13 +2,12 @@
 
 use std::path::Path;
 
-use polars::prelude::*;
 use reperage_rules::explain::{Explanation, explain};
-use reperage_rules::{Compiled, Mois, RuleSet, StaleParameter};
+use reperage_rules::{Mois, RuleSet, StaleParameter};
 
+use crate::evaluation;
 use crate::extract::{self, ColonneAutorisee};
 use crate::screen::ScreenError;
-use crate::situation;
 
 pub enum Outcome {
     Evaluated(Box<Explanation>),
@@ -50,9 +49,7 @@ fn explain_one(
     if let Some(q) = extract.foyers_quarantaine.iter().find(|q| q.id_foyer == id_foyer) {
         return Ok(Outcome::Quarantined { motif: q.motif.clone() });
     }
-    let compiled = Compiled::new(rules, mois, None)?;
-    let one = situation::build(&extract, previous.as_ref(), mois).filter(col("id_foyer").eq(lit(id_foyer)));
-    let df = compiled.apply(one).collect()?;
+    let (compiled, df) = evaluation::evaluate_one(&extract, previous.as_ref(), rules, mois, id_foyer)?;
     if df.height() == 0 {
         return Ok(Outcome::NotFound);
     }

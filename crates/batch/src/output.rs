@@ -79,18 +79,188 @@ pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<(), OutputError>
     })
 }
 
-/// Writes `<dir>/<name>.csv` and/or `<dir>/<name>.parquet`; returns the paths written.
-pub fn write_table(df: &mut DataFrame, dir: &Path, name: &str, format: Format) -> Result<Vec<PathBuf>, OutputError> {
-    let mut written = Vec::new();
-    if format.csv() {
-        let p = dir.join(format!("{name}.csv"));
-        write_csv(df, &p)?;
-        written.push(p);
+/// Rows per Parquet row group written by [`TableWriter`] (Polars' default).
+const ROW_GROUP: usize = 512 * 512;
+
+/// One output table written piece by piece (partition after partition, each in id
+/// order) into `<dir>/<name>.csv` and/or `<dir>/<name>.parquet`, with the same bytes
+/// however the rows were split: CSV rows are appended after one header, Parquet rows are
+/// buffered and cut into row groups of a fixed count. Files are written under a
+/// temporary name and renamed by [`TableWriter::finish`].
+pub struct TableWriter {
+    csv: Option<(PathBuf, File)>,
+    parquet: Option<ParquetSink>,
+    /// Whether the CSV header has been written.
+    header_written: bool,
+}
+
+struct ParquetSink {
+    path: PathBuf,
+    /// Rows per row group ([`ROW_GROUP`]; smaller in tests).
+    row_group: usize,
+    writer: Option<polars::io::parquet::write::BatchedWriter<File>>,
+    /// The file; the writer gets a duplicate of its descriptor, this one syncs it.
+    file: File,
+    pending: Option<DataFrame>,
+}
+
+impl TableWriter {
+    pub fn create(dir: &Path, name: &str, format: Format) -> Result<TableWriter, OutputError> {
+        TableWriter::with_row_groups(dir, name, format, ROW_GROUP)
     }
-    if format.parquet() {
-        let p = dir.join(format!("{name}.parquet"));
-        write_parquet(df, &p)?;
-        written.push(p);
+
+    fn with_row_groups(dir: &Path, name: &str, format: Format, row_group: usize) -> Result<TableWriter, OutputError> {
+        std::fs::create_dir_all(dir).map_err(|e| OutputError::Io { path: dir.display().to_string(), source: e })?;
+        let open = |path: PathBuf| -> Result<(PathBuf, File), OutputError> {
+            let file = File::create(tmp_path(&path))
+                .map_err(|e| OutputError::Io { path: path.display().to_string(), source: e })?;
+            Ok((path, file))
+        };
+        let csv = format.csv().then(|| open(dir.join(format!("{name}.csv")))).transpose()?;
+        let parquet = format
+            .parquet()
+            .then(|| open(dir.join(format!("{name}.parquet"))))
+            .transpose()?
+            .map(|(path, file)| ParquetSink { path, row_group, writer: None, file, pending: None });
+        Ok(TableWriter { csv, parquet, header_written: false })
     }
-    Ok(written)
+
+    /// Appends `df`'s rows (the columns must be the same each time).
+    pub fn write(&mut self, df: &mut DataFrame) -> Result<(), OutputError> {
+        if let Some((path, file)) = &mut self.csv {
+            let first = !self.header_written;
+            CsvWriter::new(&mut *file)
+                .include_bom(first)
+                .include_header(first)
+                .with_separator(b';')
+                .with_decimal_comma(true)
+                .with_float_precision(Some(2))
+                .finish(df)
+                .map_err(|e| OutputError::Polars { path: path.display().to_string(), source: e })?;
+        }
+        self.header_written = true;
+        if let Some(sink) = &mut self.parquet {
+            sink.push(df)?;
+        }
+        Ok(())
+    }
+
+    /// Flushes, syncs and renames every file to its final name; returns the paths.
+    pub fn finish(mut self) -> Result<Vec<PathBuf>, OutputError> {
+        let mut written = Vec::new();
+        if let Some((path, file)) = self.csv.take() {
+            let io = |e| OutputError::Io { path: path.display().to_string(), source: e };
+            file.sync_all().map_err(io)?;
+            drop(file);
+            std::fs::rename(tmp_path(&path), &path).map_err(io)?;
+            written.push(path);
+        }
+        if let Some(sink) = self.parquet.take() {
+            written.push(sink.finish()?);
+        }
+        Ok(written)
+    }
+}
+
+impl ParquetSink {
+    fn polars_error(&self, e: PolarsError) -> OutputError {
+        OutputError::Polars { path: self.path.display().to_string(), source: e }
+    }
+
+    fn push(&mut self, df: &DataFrame) -> Result<(), OutputError> {
+        let pending = match self.pending.take() {
+            None => df.clone(),
+            Some(mut p) => {
+                p.vstack_mut(df).map_err(|e| self.polars_error(e))?;
+                p
+            }
+        };
+        self.pending = Some(pending);
+        while self.pending.as_ref().is_some_and(|p| p.height() >= self.row_group) {
+            let p = self.pending.take().unwrap_or_default();
+            let (group, rest) = p.split_at(self.row_group as i64);
+            self.write_group(group)?;
+            self.pending = Some(rest);
+        }
+        Ok(())
+    }
+
+    fn write_group(&mut self, group: DataFrame) -> Result<(), OutputError> {
+        let mut group = group;
+        group.rechunk_mut_par();
+        if self.writer.is_none() {
+            let file = self
+                .file
+                .try_clone()
+                .map_err(|e| OutputError::Io { path: self.path.display().to_string(), source: e })?;
+            let writer = ParquetWriter::new(file).batched(group.schema()).map_err(|e| self.polars_error(e))?;
+            self.writer = Some(writer);
+        }
+        if let Some(w) = &mut self.writer {
+            w.write_batch(&group)
+                .map_err(|e| OutputError::Polars { path: self.path.display().to_string(), source: e })?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<PathBuf, OutputError> {
+        // The last, shorter group; or an empty file with the columns when no row came.
+        if let Some(rest) = self.pending.take() {
+            if rest.height() > 0 || self.writer.is_none() {
+                self.write_group(rest)?;
+            }
+        }
+        let io = |e| OutputError::Io { path: self.path.display().to_string(), source: e };
+        if let Some(w) = self.writer.take() {
+            w.finish().map_err(|e| self.polars_error(e))?;
+        }
+        self.file.sync_all().map_err(io)?;
+        std::fs::rename(tmp_path(&self.path), &self.path).map_err(io)?;
+        Ok(self.path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(from: i32, to: i32) -> DataFrame {
+        let ids: Vec<String> = (from..to).map(|i| format!("F{i:03}")).collect();
+        let amounts: Vec<Option<f64>> = (from..to).map(|i| (i % 3 != 0).then_some(f64::from(i) * 1.25)).collect();
+        df!("id_foyer" => ids, "montant" => amounts).expect("frame")
+    }
+
+    /// Writes rows 0..10 cut at `cuts` with row groups of 4; returns (CSV, Parquet) bytes.
+    fn written(cuts: &[i32]) -> (Vec<u8>, Vec<u8>) {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut w = TableWriter::with_row_groups(dir.path(), "t", Format::Both, 4).expect("create");
+        let mut bounds = vec![0];
+        bounds.extend_from_slice(cuts);
+        bounds.push(10);
+        for pair in bounds.windows(2) {
+            w.write(&mut frame(pair[0], pair[1])).expect("write");
+        }
+        let paths = w.finish().expect("finish");
+        assert_eq!(paths.len(), 2);
+        (std::fs::read(&paths[0]).expect("csv"), std::fs::read(&paths[1]).expect("parquet"))
+    }
+
+    #[test]
+    fn the_bytes_do_not_depend_on_how_the_rows_came() {
+        let whole = written(&[]);
+        for cuts in [&[3][..], &[1, 2, 9], &[4, 8], &[0, 0, 5, 10]] {
+            assert!(written(cuts) == whole, "cut at {cuts:?}");
+        }
+        // The CSV has one header, then the ten rows; the Parquet file reads back whole,
+        // in 3 row groups of at most 4 rows.
+        let csv = String::from_utf8(whole.0).expect("utf-8");
+        assert_eq!(csv.lines().count(), 11, "{csv}");
+        assert!(csv.starts_with("\u{feff}id_foyer;montant\n"), "{csv}");
+        let metadata =
+            polars_parquet::parquet::read::read_metadata(&mut std::io::Cursor::new(&whole.1)).expect("metadata");
+        let groups: Vec<usize> = metadata.row_groups.iter().map(|g| g.num_rows()).collect();
+        assert_eq!(groups, [4, 4, 2]);
+        let back = ParquetReader::new(std::io::Cursor::new(whole.1)).finish().expect("read back");
+        assert!(back.equals_missing(&frame(0, 10)));
+    }
 }

@@ -10,10 +10,10 @@ use reperage_rules::{CompileError, Compiled, Mois, RuleSet, StaleParameter};
 use sha2::{Digest, Sha256};
 
 use crate::campagnes;
+use crate::evaluation::{self, Partitions};
 use crate::extract::{self, ColonneAutorisee, Extract, ExtractError, Refus, Table, TableCount};
 use crate::out_dir::{OutDir, OutDirError};
-use crate::output::{self, Format, OutputError};
-use crate::situation;
+use crate::output::{self, Format, OutputError, TableWriter};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScreenError {
@@ -70,6 +70,8 @@ pub struct Report {
     /// Which months of resources the rules read, and what their absence left undetermined.
     pub historique_ressources: Option<HistoriqueRessources>,
     pub fichiers_ecrits: Vec<String>,
+    /// How many partitions the foyers were evaluated in (crate::evaluation).
+    pub partitions: usize,
 }
 
 pub struct Options<'a> {
@@ -87,21 +89,9 @@ pub struct Options<'a> {
     pub parametres_a_jour: bool,
     /// Columns the caisse vouches for, left out of the privacy guard's examination.
     pub colonnes_autorisees: &'a [ColonneAutorisee],
-}
-
-/// The situation of every evaluable foyer with every rule column (one row per foyer,
-/// sorted by `id_foyer`).
-pub fn evaluate(
-    extract: &Extract,
-    previous: Option<&Extract>,
-    rules: &RuleSet,
-    mois: Mois,
-) -> Result<(Compiled, DataFrame), ScreenError> {
-    let compiled = Compiled::new(rules, mois, None)?;
-    let mut situation = situation::build(extract, previous, mois);
-    compiled.check_schema(&*situation.collect_schema()?)?;
-    let df = compiled.apply(situation).collect()?;
-    Ok((compiled, df))
+    /// How many partitions to evaluate the foyers in; `None`: one per
+    /// `evaluation::FOYERS_PAR_PARTITION` foyers. The outputs are the same either way.
+    pub partitions: Option<usize>,
 }
 
 fn round2(e: Expr) -> Expr {
@@ -247,9 +237,32 @@ fn write_quarantine(extract: &Extract, out: &Path, written: &mut Vec<PathBuf>) -
     Ok(())
 }
 
+/// The foyers whose resource history leaves them short, counted partition after
+/// partition: with unknown months, and undetermined per rule for want of resources.
+#[derive(Default)]
+struct ResourceGaps {
+    foyers_avec_mois_inconnus: u64,
+    par_regle: BTreeMap<String, u64>,
+}
+
+impl ResourceGaps {
+    fn add(&mut self, compiled: &Compiled, eval: &DataFrame) -> PolarsResult<()> {
+        self.foyers_avec_mois_inconnus +=
+            eval.column("mois_ressources_inconnus")?.is_not_null().sum().unwrap_or(0) as u64;
+        for r in &compiled.rules {
+            let missing = eval.column(&r.manquants)?.str()?.clone();
+            let n = missing.iter().flatten().filter(|m| m.contains("ressources") || m.contains("revenus")).count();
+            if n > 0 {
+                *self.par_regle.entry(r.id.clone()).or_default() += n as u64;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The months of resources read (M-13 … M-1), the extract's oldest month, and the foyers
 /// their absence affects.
-fn resource_history(extract: &Extract, compiled: &Compiled, eval: &DataFrame) -> PolarsResult<HistoriqueRessources> {
+fn resource_history(extract: &Extract, mois: Mois, gaps: ResourceGaps) -> PolarsResult<HistoriqueRessources> {
     let oldest = extract
         .table(Table::Ressources)
         .clone()
@@ -263,21 +276,12 @@ fn resource_history(extract: &Extract, compiled: &Compiled, eval: &DataFrame) ->
             AnyValue::Date(days) => Some(reperage_rules::Date::from_days(days).mois().to_string()),
             _ => None,
         });
-    let unknown_months = eval.column("mois_ressources_inconnus")?.is_not_null().sum().unwrap_or(0) as u64;
-    let mut by_rule = BTreeMap::new();
-    for r in &compiled.rules {
-        let missing = eval.column(&r.manquants)?.str()?.clone();
-        let n = missing.iter().flatten().filter(|m| m.contains("ressources") || m.contains("revenus")).count();
-        if n > 0 {
-            by_rule.insert(r.id.clone(), n as u64);
-        }
-    }
     Ok(HistoriqueRessources {
-        premier_mois_lu: compiled.mois.plus(-13).to_string(),
-        dernier_mois_lu: compiled.mois.plus(-1).to_string(),
+        premier_mois_lu: mois.plus(-13).to_string(),
+        dernier_mois_lu: mois.plus(-1).to_string(),
         premier_mois_extrait: oldest,
-        foyers_avec_mois_inconnus: unknown_months,
-        indetermines_faute_de_ressources: by_rule,
+        foyers_avec_mois_inconnus: gaps.foyers_avec_mois_inconnus,
+        indetermines_faute_de_ressources: gaps.par_regle,
     })
 }
 
@@ -324,6 +328,7 @@ pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
         parametres_perimes: stale,
         historique_ressources: None,
         fichiers_ecrits: Vec::new(),
+        partitions: 0,
     };
     if opts.strict && !extract.refus.is_empty() {
         report.strict_stop = true;
@@ -332,18 +337,37 @@ pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
         return commit(out_dir, manifest, written, report);
     }
 
-    (opts.progress)("building situations and evaluating the rules");
-    let (compiled, eval) = evaluate(&extract, previous.as_ref(), opts.rules, opts.mois)?;
-    report.historique_ressources = Some(resource_history(&extract, &compiled, &eval)?);
+    let partitions = match opts.partitions {
+        Some(n) => Partitions::new(&extract, n)?,
+        None => Partitions::automatic(&extract)?,
+    };
+    report.partitions = partitions.count();
+    let mut eligibilites_out = TableWriter::create(out, "eligibilites", opts.format)?;
+    let mut signalements_out = TableWriter::create(out, "signalements", opts.format)?;
+    let mut collecte = campagnes::Collecte::new(opts.rules, extract.table(Table::Contacts))?;
+    let mut gaps = ResourceGaps::default();
+    let (mut n_elig, mut n_sig) = (0, 0);
+    let compiled =
+        evaluation::evaluate(&extract, previous.as_ref(), opts.rules, opts.mois, &partitions, |k, compiled, eval| {
+            (opts.progress)(&format!("evaluating the rules, partition {} of {}", k + 1, partitions.count()));
+            gaps.add(compiled, &eval)?;
+            let mut elig = eligibilites(compiled, &eval)?;
+            n_elig += elig.height();
+            eligibilites_out.write(&mut elig)?;
+            let mut sig = signalements(compiled, opts.rules, &eval)?;
+            for r in sig.column("regle")?.str()?.iter().flatten() {
+                *report.signalements.entry(r.to_string()).or_default() += 1;
+            }
+            n_sig += sig.height();
+            signalements_out.write(&mut sig)?;
+            collecte.add(opts.rules, compiled, &eval)?;
+            Ok(())
+        })?;
     (opts.progress)("writing the outputs");
-    let mut elig = eligibilites(&compiled, &eval)?;
-    written.extend(output::write_table(&mut elig, out, "eligibilites", opts.format)?);
-    let mut sig = signalements(&compiled, opts.rules, &eval)?;
-    for r in sig.column("regle")?.str()?.iter().flatten() {
-        *report.signalements.entry(r.to_string()).or_default() += 1;
-    }
-    written.extend(output::write_table(&mut sig, out, "signalements", opts.format)?);
-    let lists = campagnes::contact_lists(opts.rules, &compiled, &eval, extract.table(Table::Contacts))?;
+    written.extend(eligibilites_out.finish()?);
+    written.extend(signalements_out.finish()?);
+    report.historique_ressources = Some(resource_history(&extract, opts.mois, gaps)?);
+    let lists = collecte.select(opts.rules, opts.mois);
     written.extend(campagnes::write(&lists, opts.mois, out)?);
     for (c, sel) in &lists {
         report.campagnes.insert(c.id.clone(), sel.retenus.len() as u64);
@@ -367,14 +391,15 @@ pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
             })).collect::<Vec<_>>(),
             "lignes": p.comptes,
         })),
+        "partitions": report.partitions,
         "foyers": {
             "lus": report.foyers_lus,
             "evalues": report.foyers_evalues,
             "en_quarantaine": report.foyers_quarantaine,
         },
         "sorties": {
-            "eligibilites": elig.height(),
-            "signalements": sig.height(),
+            "eligibilites": n_elig,
+            "signalements": n_sig,
             "signalements_par_regle": report.signalements,
         },
         "campagnes": lists.iter().map(|(c, sel)| serde_json::json!({

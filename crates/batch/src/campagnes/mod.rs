@@ -85,86 +85,108 @@ fn last_contacts(contacts: &DataFrame) -> PolarsResult<HashMap<(String, String),
     Ok(out)
 }
 
-/// Selects the contact lists of every campaign from the evaluation frame.
-pub fn contact_lists(
-    rules: &RuleSet,
-    compiled: &Compiled,
-    eval: &DataFrame,
-    contacts: &DataFrame,
-) -> Result<Vec<(Campagne, Selection)>, CampaignError> {
-    if rules.campagnes.is_empty() {
-        return Ok(Vec::new());
+/// The candidates of every campaign, gathered partition after partition of the
+/// evaluation (crate::evaluation), then ranked and capped per agency over all of them
+/// at once: capacity is a whole-caisse quantity, so selection waits for the last
+/// partition (candidates are few beside foyers).
+pub struct Collecte {
+    /// The latest contact month per (foyer, campaign), from the whole `contacts` table.
+    last: HashMap<(String, String), Mois>,
+    /// Per campaign of the rule set, in its order: the candidates so far, in id order.
+    candidats: Vec<Vec<Candidat>>,
+}
+
+impl Collecte {
+    pub fn new(rules: &RuleSet, contacts: &DataFrame) -> Result<Collecte, CampaignError> {
+        let last = if rules.campagnes.is_empty() { HashMap::new() } else { last_contacts(contacts)? };
+        Ok(Collecte { last, candidats: vec![Vec::new(); rules.campagnes.len()] })
     }
-    let needed: BTreeSet<&str> = rules.campagnes.iter().flat_map(|c| c.regles.iter().map(String::as_str)).collect();
-    let (reasons, reason_exprs) = rule_reasons(compiled, rules, &needed);
-    let mut cols = vec![
-        col("id_foyer"),
-        col("agence").fill_null(lit("")),
-        col("dossier_clos").fill_null(lit(false)),
-        col("allocataire_decede").fill_null(lit(false)),
-        col("opposition_contact"),
-        col("suivi_social"),
-    ];
-    cols.extend(CANAUX.iter().map(|c| col(format!("canal_{c}"))));
-    cols.extend(reason_exprs);
-    let df = eval.clone().lazy().select(cols).collect()?;
-    let by_rule: BTreeMap<&str, &RuleReason> = reasons.iter().map(|r| (r.id.as_str(), r)).collect();
-    let last = last_contacts(contacts)?;
 
-    let ids = df.column("id_foyer")?.str()?;
-    let agences = df.column("agence")?.str()?;
-    let clos = df.column("dossier_clos")?.bool()?;
-    let deces = df.column("allocataire_decede")?.bool()?;
-    let opposition = df.column("opposition_contact")?.bool()?;
-    let suivi = df.column("suivi_social")?.bool()?;
-    let canaux: Vec<&BooleanChunked> =
-        CANAUX.iter().map(|c| df.column(&format!("canal_{c}")).and_then(|s| s.bool())).collect::<PolarsResult<_>>()?;
-
-    let mut out = Vec::new();
-    for campagne in &rules.campagnes {
-        let mut candidats = Vec::new();
-        let rule_cols: Vec<(&RuleReason, &BooleanChunked, Option<&Float64Chunked>, Option<&Int32Chunked>)> = campagne
-            .regles
-            .iter()
-            .filter_map(|id| by_rule.get(id.as_str()).copied())
-            .map(|r| -> PolarsResult<_> {
-                let fires = df.column(&r.fires)?.bool()?;
-                let montant = r.montant.as_ref().map(|m| df.column(m).and_then(|s| s.f64())).transpose()?;
-                let date = r.date.as_ref().map(|d| df.column(d).and_then(|s| s.i32())).transpose()?;
-                Ok((r, fires, montant, date))
-            })
-            .collect::<PolarsResult<_>>()?;
-        for i in 0..df.height() {
-            let raisons: Vec<Raison> = rule_cols
-                .iter()
-                .filter(|(_, fires, _, _)| fires.get(i) == Some(true))
-                .map(|(r, _, m, d)| Raison {
-                    regle: r.id.clone(),
-                    titre: r.titre.clone(),
-                    montant: m.and_then(|m| m.get(i)),
-                    date: d.and_then(|d| d.get(i)),
-                })
-                .collect();
-            if raisons.is_empty() {
-                continue;
-            }
-            let id = ids.get(i).unwrap_or_default().to_string();
-            let dernier_contact = last.get(&(id.clone(), campagne.id.clone())).copied();
-            candidats.push(Candidat {
-                agence: agences.get(i).unwrap_or_default().to_string(),
-                raisons,
-                dossier_clos: clos.get(i).unwrap_or(false),
-                allocataire_decede: deces.get(i).unwrap_or(false),
-                opposition_contact: opposition.get(i),
-                suivi_social: suivi.get(i),
-                canaux: [canaux[0].get(i), canaux[1].get(i), canaux[2].get(i), canaux[3].get(i)],
-                dernier_contact,
-                id_foyer: id,
-            });
+    /// Adds the candidates of one evaluation frame (one partition).
+    pub fn add(&mut self, rules: &RuleSet, compiled: &Compiled, eval: &DataFrame) -> Result<(), CampaignError> {
+        if rules.campagnes.is_empty() {
+            return Ok(());
         }
-        out.push((campagne.clone(), select(campagne, compiled.mois, candidats)));
+        let needed: BTreeSet<&str> = rules.campagnes.iter().flat_map(|c| c.regles.iter().map(String::as_str)).collect();
+        let (reasons, reason_exprs) = rule_reasons(compiled, rules, &needed);
+        let mut cols = vec![
+            col("id_foyer"),
+            col("agence").fill_null(lit("")),
+            col("dossier_clos").fill_null(lit(false)),
+            col("allocataire_decede").fill_null(lit(false)),
+            col("opposition_contact"),
+            col("suivi_social"),
+        ];
+        cols.extend(CANAUX.iter().map(|c| col(format!("canal_{c}"))));
+        cols.extend(reason_exprs);
+        let df = eval.clone().lazy().select(cols).collect()?;
+        let by_rule: BTreeMap<&str, &RuleReason> = reasons.iter().map(|r| (r.id.as_str(), r)).collect();
+
+        let ids = df.column("id_foyer")?.str()?;
+        let agences = df.column("agence")?.str()?;
+        let clos = df.column("dossier_clos")?.bool()?;
+        let deces = df.column("allocataire_decede")?.bool()?;
+        let opposition = df.column("opposition_contact")?.bool()?;
+        let suivi = df.column("suivi_social")?.bool()?;
+        let canaux: Vec<&BooleanChunked> = CANAUX
+            .iter()
+            .map(|c| df.column(&format!("canal_{c}")).and_then(|s| s.bool()))
+            .collect::<PolarsResult<_>>()?;
+
+        for (campagne, candidats) in rules.campagnes.iter().zip(&mut self.candidats) {
+            let rule_cols: Vec<(&RuleReason, &BooleanChunked, Option<&Float64Chunked>, Option<&Int32Chunked>)> =
+                campagne
+                    .regles
+                    .iter()
+                    .filter_map(|id| by_rule.get(id.as_str()).copied())
+                    .map(|r| -> PolarsResult<_> {
+                        let fires = df.column(&r.fires)?.bool()?;
+                        let montant = r.montant.as_ref().map(|m| df.column(m).and_then(|s| s.f64())).transpose()?;
+                        let date = r.date.as_ref().map(|d| df.column(d).and_then(|s| s.i32())).transpose()?;
+                        Ok((r, fires, montant, date))
+                    })
+                    .collect::<PolarsResult<_>>()?;
+            for i in 0..df.height() {
+                let raisons: Vec<Raison> = rule_cols
+                    .iter()
+                    .filter(|(_, fires, _, _)| fires.get(i) == Some(true))
+                    .map(|(r, _, m, d)| Raison {
+                        regle: r.id.clone(),
+                        titre: r.titre.clone(),
+                        montant: m.and_then(|m| m.get(i)),
+                        date: d.and_then(|d| d.get(i)),
+                    })
+                    .collect();
+                if raisons.is_empty() {
+                    continue;
+                }
+                let id = ids.get(i).unwrap_or_default().to_string();
+                let dernier_contact = self.last.get(&(id.clone(), campagne.id.clone())).copied();
+                candidats.push(Candidat {
+                    agence: agences.get(i).unwrap_or_default().to_string(),
+                    raisons,
+                    dossier_clos: clos.get(i).unwrap_or(false),
+                    allocataire_decede: deces.get(i).unwrap_or(false),
+                    opposition_contact: opposition.get(i),
+                    suivi_social: suivi.get(i),
+                    canaux: [canaux[0].get(i), canaux[1].get(i), canaux[2].get(i), canaux[3].get(i)],
+                    dernier_contact,
+                    id_foyer: id,
+                });
+            }
+        }
+        Ok(())
     }
-    Ok(out)
+
+    /// Ranks and caps every campaign's candidates: its contact lists.
+    pub fn select(self, rules: &RuleSet, mois: Mois) -> Vec<(Campagne, Selection)> {
+        rules
+            .campagnes
+            .iter()
+            .zip(self.candidats)
+            .map(|(campagne, candidats)| (campagne.clone(), select(campagne, mois, candidats)))
+            .collect()
+    }
 }
 
 fn euros(x: f64) -> String {

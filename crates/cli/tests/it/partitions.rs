@@ -1,0 +1,88 @@
+//! The evaluation in partitions (crates/batch/src/evaluation.rs) writes the same bytes as
+//! one whole evaluation: every output file, whatever the partition count and the input
+//! format; the manifest differs only by the count it records.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::{generate, read_manifest, sample, screen};
+
+/// Every file under `dir`, by relative path, with its bytes.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("ls") {
+            let p = entry.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).expect("inside").to_string_lossy().to_string();
+                out.insert(rel, std::fs::read(&p).expect("read"));
+            }
+        }
+    }
+    out
+}
+
+/// Screens `extract` in 1, 3 and 7 partitions and checks the outputs are identical.
+fn same_outputs_whatever_the_partitions(extract: &Path, precedent: Option<&Path>) {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut runs = Vec::new();
+    for n in ["1", "3", "7"] {
+        let out = tmp.path().join(format!("out-{n}"));
+        let mut extra = vec!["--partitions", n, "--format", "both"];
+        if let Some(p) = precedent {
+            extra.extend(["--precedent", p.to_str().expect("utf-8")]);
+        }
+        let run = screen(extract, "2025-03", &out, &extra, &[]);
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(run.status.success(), "{n} partitions: {err}");
+        // As many partitions as asked, or one per foyer when there are fewer.
+        let manifest = read_manifest(&out);
+        let foyers = manifest["foyers"]["evalues"].as_u64().expect("count");
+        let expected = n.parse::<u64>().expect("n").min(foyers);
+        assert_eq!(manifest["partitions"], serde_json::json!(expected), "{err}");
+        if expected > 1 {
+            assert!(err.contains(&format!("evaluated in {expected} partitions")), "{err}");
+        }
+        runs.push((n, out));
+    }
+    let (_, whole) = &runs[0];
+    let reference = files(whole);
+    assert!(reference.contains_key("eligibilites.parquet") && reference.contains_key("signalements.csv"));
+    let mut reference_manifest = read_manifest(whole);
+    reference_manifest.as_object_mut().expect("object").remove("partitions");
+    for (n, out) in &runs[1..] {
+        let got = files(out);
+        assert_eq!(got.keys().collect::<Vec<_>>(), reference.keys().collect::<Vec<_>>(), "{n} partitions: file list");
+        for (name, bytes) in &reference {
+            if name != "manifest.json" {
+                assert!(&got[name] == bytes, "{n} partitions: {name} differs from the whole evaluation's");
+            }
+        }
+        let mut manifest = read_manifest(out);
+        manifest.as_object_mut().expect("object").remove("partitions");
+        assert_eq!(manifest, reference_manifest, "{n} partitions: manifest");
+    }
+}
+
+#[test]
+fn a_generated_extract_gives_the_same_bytes_in_1_3_and_7_partitions_csv_and_parquet() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    for format in ["csv", "parquet"] {
+        let extract = tmp.path().join(format!("extrait-{format}"));
+        let precedent = tmp.path().join(format!("precedent-{format}"));
+        generate(&extract, "1500", &["--format", format, "--precedent", precedent.to_str().expect("utf-8")]);
+        same_outputs_whatever_the_partitions(&extract, Some(&precedent));
+    }
+}
+
+/// The edge cases' extract quarantines rows and whole foyers: the quarantine and the
+/// row accounting do not depend on the partitions either (it has 5 evaluable foyers: 7
+/// partitions become 5, one foyer each).
+#[test]
+fn the_edge_cases_give_the_same_bytes_in_1_3_and_7_partitions() {
+    same_outputs_whatever_the_partitions(&sample("cas-limites"), Some(&sample("cas-limites-precedent")));
+    same_outputs_whatever_the_partitions(&sample("synthetique"), None);
+}
