@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark of the monthly job at scale: generate then screen N synthetic foyers
 # (default 1,000,000) with last month's extract and the shipped campaigns (contact
-# lists), release build, wall time and peak memory of each step.
+# lists), release build, wall time and peak memory of each step; then the same screen
+# in one partition, its outputs compared byte for byte with the default run.
 #
 #   bash benches/screen_1m.sh [N] [format csv|parquet]
 #
@@ -25,3 +26,12 @@ echo "screen with --precedent and the campaigns: $(measure "$BIN" screen --extra
 echo "screen without --precedent nor campaigns: $(measure "$BIN" screen --extract "$DIR/extrait" --mois 2025-03 --out "$DIR/out-seul" --campagnes "$DIR/aucune" --format "$FORMAT")"
 wc -l "$DIR/out/"*.csv 2>/dev/null || true
 cat "$DIR/out/campagnes/resume.csv"
+
+# The same screen in one partition (the whole evaluation at once) against the default
+# (one partition per 200,000 foyers): peak memory and time of each, and their outputs
+# compared byte for byte (crates/batch/src/evaluation.rs).
+echo "screen in 1 partition: $(measure "$BIN" screen --extract "$DIR/extrait" --precedent "$DIR/precedent" --mois 2025-03 --out "$DIR/out-1" --partitions 1 --format "$FORMAT")"
+for f in $(cd "$DIR/out" && find . -type f ! -name manifest.json | sort); do
+    cmp -s "$DIR/out/$f" "$DIR/out-1/$f" || { echo "DIFFERENT: $f (default partitions vs 1)"; exit 1; }
+done
+echo "outputs of the default partitions and of 1 partition: identical"

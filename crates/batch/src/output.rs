@@ -205,12 +205,16 @@ impl ParquetSink {
 
     fn finish(mut self) -> Result<PathBuf, OutputError> {
         // The last, shorter group; or an empty file with the columns when no row came.
-        if let Some(rest) = self.pending.take() {
-            if rest.height() > 0 || self.writer.is_none() {
-                self.write_group(rest)?;
-            }
+        if let Some(rest) = self.pending.take()
+            && (rest.height() > 0 || self.writer.is_none())
+        {
+            self.write_group(rest)?;
         }
         let io = |e| OutputError::Io { path: self.path.display().to_string(), source: e };
+        if self.writer.is_none() {
+            // Not even an empty frame came: there are no columns to write.
+            return Err(io(std::io::Error::other("internal error: no frame was written to this table")));
+        }
         if let Some(w) = self.writer.take() {
             w.finish().map_err(|e| self.polars_error(e))?;
         }

@@ -72,6 +72,78 @@ pub struct Report {
     pub fichiers_ecrits: Vec<String>,
     /// How many partitions the foyers were evaluated in (crate::evaluation).
     pub partitions: usize,
+    /// Wall time of each phase, in order (where the time goes; not in the manifest, which
+    /// depends on the inputs only).
+    pub phases: Vec<PhaseTime>,
+}
+
+/// The phases of a screen, as the summary names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Phase {
+    Lecture,
+    Validation,
+    Evaluation,
+    Listes,
+    Ecriture,
+}
+
+impl Phase {
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::Lecture => "reading",
+            Phase::Validation => "validation",
+            Phase::Evaluation => "evaluation",
+            Phase::Listes => "contact lists",
+            Phase::Ecriture => "writing",
+        }
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PhaseTime {
+    pub phase: Phase,
+    pub secondes: f64,
+    /// Foyers the phase went through (evaluation), for a rate.
+    pub foyers: Option<u64>,
+}
+
+/// Times the phases and tells the progress display where the run is.
+struct Phases<'a> {
+    progress: &'a dyn Fn(&str),
+    current: Option<(Phase, std::time::Instant, Option<u64>)>,
+    done: Vec<PhaseTime>,
+}
+
+impl<'a> Phases<'a> {
+    fn new(progress: &'a dyn Fn(&str)) -> Phases<'a> {
+        Phases { progress, current: None, done: Vec::new() }
+    }
+
+    fn end(&mut self) {
+        if let Some((phase, started, foyers)) = self.current.take() {
+            self.done.push(PhaseTime { phase, secondes: started.elapsed().as_secs_f64(), foyers });
+        }
+    }
+
+    fn start(&mut self, phase: Phase) {
+        self.end();
+        (self.progress)(phase.label());
+        self.current = Some((phase, std::time::Instant::now(), None));
+    }
+
+    /// Within the current phase: `what`, with the foyers done so far (for a rate).
+    fn note(&mut self, what: &str, foyers: u64) {
+        if let Some((phase, started, done)) = &mut self.current {
+            *done = Some(foyers);
+            let rate = foyers as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            (self.progress)(&format!("{}: {what} ({rate:.0} foyers/s)", phase.label()));
+        }
+    }
+
+    fn finish(mut self) -> Vec<PhaseTime> {
+        self.end();
+        self.done
+    }
 }
 
 pub struct Options<'a> {
@@ -301,18 +373,28 @@ pub fn stale_parameters(rules: &RuleSet, mois: Mois, refuse: bool) -> Result<Vec
 /// `manifest.json`, written last, is complete (out_dir.rs): a run that fails or is killed
 /// leaves the previous result as it was.
 pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
+    let mut phases = Phases::new(opts.progress);
+    let mut report = run(opts, &mut phases)?;
+    report.phases = phases.finish();
+    Ok(report)
+}
+
+fn run(opts: &Options, phases: &mut Phases) -> Result<Report, ScreenError> {
     let stale = stale_parameters(opts.rules, opts.mois, opts.parametres_a_jour)?;
     let inputs: Vec<&Path> = std::iter::once(opts.extract).chain(opts.precedent).collect();
     let out_dir = OutDir::prepare(opts.out, &inputs)?;
     let out = out_dir.path();
-    (opts.progress)("reading and validating the extract");
-    let extract = extract::load_tables(opts.extract, opts.mois, &Table::ALL, opts.colonnes_autorisees)?;
+    phases.start(Phase::Lecture);
+    let lu = extract::read(opts.extract, &Table::ALL, opts.colonnes_autorisees)?;
     // Last month's extract: only the tables the comparison reads, validated like this
     // month's; its refused rows are counted in the manifest (its own screen wrote them).
-    let previous = opts
+    let lu_precedent = opts
         .precedent
-        .map(|dir| extract::load_tables(dir, opts.mois.plus(-1), &extract::TABLES_PRECEDENT, opts.colonnes_autorisees))
+        .map(|dir| extract::read(dir, &extract::TABLES_PRECEDENT, opts.colonnes_autorisees))
         .transpose()?;
+    phases.start(Phase::Validation);
+    let extract = extract::validate(lu, opts.mois)?;
+    let previous = lu_precedent.map(|lu| extract::validate(lu, opts.mois.plus(-1))).transpose()?;
     let mut written = Vec::new();
     write_quarantine(&extract, out, &mut written)?;
     let foyers = extract.comptes.iter().find(|c| c.table == "foyers");
@@ -329,8 +411,10 @@ pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
         historique_ressources: None,
         fichiers_ecrits: Vec::new(),
         partitions: 0,
+        phases: Vec::new(),
     };
     if opts.strict && !extract.refus.is_empty() {
+        phases.start(Phase::Ecriture);
         report.strict_stop = true;
         let mut manifest = manifest_head("arret_strict", opts, &extract);
         manifest["lignes"] = serde_json::json!(extract.comptes);
@@ -347,9 +431,13 @@ pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
     let mut collecte = campagnes::Collecte::new(opts.rules, extract.table(Table::Contacts))?;
     let mut gaps = ResourceGaps::default();
     let (mut n_elig, mut n_sig) = (0, 0);
+    phases.start(Phase::Evaluation);
+    let total = report.foyers_evalues;
+    let mut done = 0;
     let compiled =
         evaluation::evaluate(&extract, previous.as_ref(), opts.rules, opts.mois, &partitions, |k, compiled, eval| {
-            (opts.progress)(&format!("evaluating the rules, partition {} of {}", k + 1, partitions.count()));
+            done += eval.height() as u64;
+            phases.note(&format!("partition {} of {}, {done} of {total} foyers", k + 1, partitions.count()), done);
             gaps.add(compiled, &eval)?;
             let mut elig = eligibilites(compiled, &eval)?;
             n_elig += elig.height();
@@ -363,12 +451,13 @@ pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
             collecte.add(opts.rules, compiled, &eval)?;
             Ok(())
         })?;
-    (opts.progress)("writing the outputs");
     written.extend(eligibilites_out.finish()?);
     written.extend(signalements_out.finish()?);
+    phases.start(Phase::Listes);
     report.historique_ressources = Some(resource_history(&extract, opts.mois, gaps)?);
     let lists = collecte.select(opts.rules, opts.mois);
     written.extend(campagnes::write(&lists, opts.mois, out)?);
+    phases.start(Phase::Ecriture);
     for (c, sel) in &lists {
         report.campagnes.insert(c.id.clone(), sel.retenus.len() as u64);
     }

@@ -1,6 +1,7 @@
 //! `reperage`: the command line. Thin: argument parsing, display and exit codes; the
 //! work is done by `reperage-rules` and `reperage-batch`.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -284,11 +285,22 @@ fn run(cli: Cli) -> Result<u8> {
                 OutFormat::Both => output::Format::Both,
             };
             eprintln!("screening {} for {mois}…", extract.display());
-            // A spinner on a terminal only (indicatif hides it otherwise).
+            // On a terminal, a spinner with the phase and the foyers per second; otherwise
+            // (a scheduler's log) one timestamped line per phase and per partition.
+            // Never on stdout, which a pipeline may read.
             let bar = indicatif::ProgressBar::new_spinner();
-            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            let on_terminal = std::io::stderr().is_terminal();
+            if on_terminal {
+                bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            }
             let started = std::time::Instant::now();
-            let progress = |stage: &str| bar.set_message(stage.to_string());
+            let progress = |stage: &str| {
+                if on_terminal {
+                    bar.set_message(stage.to_string());
+                } else {
+                    eprintln!("[{:>7.1} s] {stage}", started.elapsed().as_secs_f64());
+                }
+            };
             let opts = screen::Options {
                 progress: &progress,
                 extract: &extract,
@@ -430,6 +442,17 @@ fn print_summary(r: &screen::Report) {
         eprintln!("  {:<11} {:>9} = {:>9} + {:>7}  {ok}", c.table, c.lus, c.utilises, c.quarantaines);
     }
     eprintln!("foyers: {} read, {} evaluated, {} quarantined", r.foyers_lus, r.foyers_evalues, r.foyers_quarantaine);
+    let times: Vec<String> = r
+        .phases
+        .iter()
+        .map(|p| match p.foyers {
+            Some(n) if p.secondes > 0.0 => {
+                format!("{} {:.1} s ({:.0} foyers/s)", p.phase.label(), p.secondes, n as f64 / p.secondes)
+            }
+            _ => format!("{} {:.1} s", p.phase.label(), p.secondes),
+        })
+        .collect();
+    eprintln!("time per phase: {}", times.join(", "));
     if r.partitions > 1 {
         eprintln!("evaluated in {} partitions of consecutive foyer ids", r.partitions);
     }

@@ -132,6 +132,20 @@ pub fn load_tables(
     only: &[Table],
     autorisees: &[ColonneAutorisee],
 ) -> Result<Extract, ExtractError> {
+    validate(read(dir, only, autorisees)?, mois)
+}
+
+/// The tables of an extract as read, before validation across rows and tables.
+pub struct Lu {
+    tables: BTreeMap<Table, DataFrame>,
+    refus: Vec<Refus>,
+    read: BTreeMap<Table, u64>,
+    fichiers: Vec<InputFile>,
+}
+
+/// Reads the tables `only` of the extract in `dir` (the first half of [`load_tables`]):
+/// every row seen by the privacy guard, cells typed, malformed rows refused.
+pub fn read(dir: &Path, only: &[Table], autorisees: &[ColonneAutorisee]) -> Result<Lu, ExtractError> {
     let mut located = Vec::new();
     for table in only.iter().copied() {
         if let Some((path, format)) = locate(dir, table)? {
@@ -164,22 +178,25 @@ pub fn load_tables(
             .map(|h| h.join().unwrap_or_else(|_| Err(ExtractError::Internal("a table reader panicked".into()))))
             .collect()
     });
-    let mut tables = BTreeMap::new();
-    let mut refus = Vec::new();
-    let mut read = BTreeMap::new();
-    let mut fichiers = Vec::new();
+    let mut lu = Lu { tables: BTreeMap::new(), refus: Vec::new(), read: BTreeMap::new(), fichiers: Vec::new() };
     for r in results {
         let (table, file, df, mut r, n) = r?;
-        tables.insert(table, df);
-        refus.append(&mut r);
-        read.insert(table, n);
-        fichiers.push(file);
+        lu.tables.insert(table, df);
+        lu.refus.append(&mut r);
+        lu.read.insert(table, n);
+        lu.fichiers.push(file);
     }
     for table in Table::ALL {
-        if let std::collections::btree_map::Entry::Vacant(e) = tables.entry(table) {
+        if let std::collections::btree_map::Entry::Vacant(e) = lu.tables.entry(table) {
             e.insert(empty_table(table)?);
-            read.insert(table, 0);
+            lu.read.insert(table, 0);
         }
     }
-    validate::validate(tables, refus, read, fichiers, mois)
+    Ok(lu)
+}
+
+/// Validates what was read across rows and tables for the month `mois` (the second half
+/// of [`load_tables`]): duplicates, dates, orphans, foyers to quarantine, row accounting.
+pub fn validate(lu: Lu, mois: Mois) -> Result<Extract, ExtractError> {
+    validate::validate(lu.tables, lu.refus, lu.read, lu.fichiers, mois)
 }
