@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use reperage_rules::{Date, Mois};
 
-use crate::output::{self, OutputError};
+use crate::output::{OutputError, TableWriter};
 
 /// Non-take-up rates planted by default, from published estimates (docs/synthetic.md).
 pub const TAUX_NON_RECOURS: &[(&str, f64)] = &[("aspa", 0.50), ("rsa", 0.34), ("ppa", 0.27), ("css", 0.44)];
@@ -437,7 +437,7 @@ fn frame(names: &[&str], rows: Vec<Vec<String>>) -> PolarsResult<DataFrame> {
 /// a foyer that moved in M lived in another commune, a foyer separated in M still had
 /// its conjoint — plus, for 1 % of the open dossiers, a housing aid that ended on the
 /// last day of M−1 (a right that stopped). Resources cover the 14 months before M−1.
-fn previous_month(t: &Tables, mois: Mois, seed: u64) -> Tables {
+fn previous_month(t: &Tables, mois: Mois, rng: &mut Rng) -> Tables {
     let this = mois.to_string();
     let in_m = |d: &str| d.starts_with(&this);
     let event_in_m = |kind: &str| -> std::collections::HashSet<&str> {
@@ -445,9 +445,15 @@ fn previous_month(t: &Tables, mois: Mois, seed: u64) -> Tables {
     };
     let moved = event_in_m("demenagement");
     let separated = event_in_m("separation");
-    let mut rng = Rng::new(seed ^ 0x7072_6563_6564_656e);
     let mut p = Tables::default();
     let before = mois.plus(-1);
+    let first = mois.first_day().to_string();
+    // Each foyer's rights in the order drawn, so that a stopped housing aid is listed
+    // with its foyer's rights: the file is the same whatever the batches (generate).
+    let mut droits: std::collections::HashMap<&str, Vec<&DroitRow>> = std::collections::HashMap::new();
+    for d in t.droits.iter().filter(|d| d.3 < first) {
+        droits.entry(d.0.as_str()).or_default().push(d);
+    }
     for f in &t.foyers {
         let mut f = f.clone();
         if moved.contains(f[0].as_str()) {
@@ -459,6 +465,7 @@ fn previous_month(t: &Tables, mois: Mois, seed: u64) -> Tables {
             let end = before.last_day().to_string();
             p.droits.push((f[0].clone(), String::new(), "al", start, end, Some(rng.amount(80.0, 300.0))));
         }
+        p.droits.extend(droits.remove(f[0].as_str()).unwrap_or_default().into_iter().cloned());
         p.foyers.push(f);
     }
     let has_conjoint: std::collections::HashSet<&str> =
@@ -484,8 +491,6 @@ fn previous_month(t: &Tables, mois: Mois, seed: u64) -> Tables {
         }
         p.ressources.push(r.clone());
     }
-    let first = mois.first_day().to_string();
-    p.droits.extend(t.droits.iter().filter(|d| d.3 < first).cloned());
     p.evenements.extend(t.evenements.iter().filter(|e| e.3 < first).cloned());
     p.contacts.extend(t.contacts.iter().filter(|c| c.2 < first).cloned());
     p
@@ -499,9 +504,55 @@ pub enum GenerateError {
     Polars(#[from] PolarsError),
 }
 
-/// Writes the tables of an extract in `out`.
-fn write_extract(t: Tables, out: &Path, parquet: bool) -> Result<Vec<PathBuf>, GenerateError> {
-    let mut tables: Vec<(&str, DataFrame)> = Vec::new();
+/// The tables of an extract being written in `out`, a batch of foyers at a time.
+struct ExtractWriter {
+    tables: Vec<(&'static str, TableWriter)>,
+}
+
+const TABLES: [&str; 6] = ["foyers", "personnes", "ressources", "droits", "evenements", "contacts"];
+
+impl ExtractWriter {
+    fn create(out: &Path, parquet: bool) -> Result<ExtractWriter, GenerateError> {
+        let tables = TABLES
+            .iter()
+            .map(|name| Ok((*name, TableWriter::extract_table(out, name, parquet)?)))
+            .collect::<Result<_, OutputError>>()?;
+        Ok(ExtractWriter { tables })
+    }
+
+    /// Appends the rows of `t` to every table.
+    fn append(&mut self, t: Tables) -> Result<(), GenerateError> {
+        for ((name, writer), (table, df)) in self.tables.iter_mut().zip(frames(t)?) {
+            debug_assert_eq!(*name, table);
+            // Empty cells are unknown: written as nothing, not as a quoted empty string.
+            let exprs: Vec<Expr> = df
+                .get_column_names()
+                .iter()
+                .map(|c| {
+                    when(col(c.as_str()).eq(lit("")))
+                        .then(lit(NULL).cast(DataType::String))
+                        .otherwise(col(c.as_str()))
+                        .alias(c.as_str())
+                })
+                .collect();
+            let mut df = df.lazy().select(exprs).collect()?;
+            writer.write(&mut df)?;
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Vec<PathBuf>, GenerateError> {
+        let mut written = Vec::new();
+        for (_, writer) in self.tables {
+            written.extend(writer.finish()?);
+        }
+        Ok(written)
+    }
+}
+
+/// The rows of `t` as one frame of text per table, in [`TABLES`] order.
+fn frames(t: Tables) -> PolarsResult<Vec<(&'static str, DataFrame)>> {
+    let mut tables: Vec<(&'static str, DataFrame)> = Vec::new();
     let foyer_cols = [
         "id_foyer",
         "caisse",
@@ -581,34 +632,7 @@ fn write_extract(t: Tables, out: &Path, parquet: bool) -> Result<Vec<PathBuf>, G
             t.contacts.into_iter().map(|(f, c, d, k, r)| vec![f, c, d, k.to_string(), r.to_string()]).collect(),
         )?,
     ));
-    let mut written = Vec::new();
-    for (name, mut df) in tables {
-        // Empty cells are unknown: written as nothing, not as a quoted empty string.
-        let exprs: Vec<Expr> = df
-            .get_column_names()
-            .iter()
-            .map(|c| {
-                when(col(c.as_str()).eq(lit("")))
-                    .then(lit(NULL).cast(DataType::String))
-                    .otherwise(col(c.as_str()))
-                    .alias(c.as_str())
-            })
-            .collect();
-        df = df.lazy().select(exprs).collect()?;
-        let path = out.join(format!("{name}.{}", if parquet { "parquet" } else { "csv" }));
-        if parquet {
-            output::write_parquet(&mut df, &path)?;
-        } else {
-            output::atomic_write(&path, |f| {
-                CsvWriter::new(f)
-                    .with_separator(b';')
-                    .finish(&mut df)
-                    .map_err(|e| OutputError::Polars { path: path.display().to_string(), source: e })
-            })?;
-        }
-        written.push(path);
-    }
-    Ok(written)
+    Ok(tables)
 }
 
 /// Where the ground truth goes: beside the extract folder, never inside it.
@@ -617,9 +641,16 @@ pub fn ground_truth_path(out: &Path) -> PathBuf {
     out.with_file_name(format!("{name}.verite.csv"))
 }
 
+/// Foyers generated and written at a time: the generator's memory is bounded by a batch,
+/// whatever the number of foyers.
+const BATCH: usize = 50_000;
+
 /// Writes a synthetic extract of `n` foyers for `mois` in `out` (CSV `;` or Parquet),
 /// and its ground truth beside it; with `precedent`, also last month's extract of the
 /// same foyers there (see [`previous_month`]). Returns the paths written.
+///
+/// Rows come foyer after foyer, a batch at a time, and every table is the same whatever
+/// the batch size (each foyer's rows are drawn from one random sequence, in order).
 pub fn generate(
     n: usize,
     mois: Mois,
@@ -628,28 +659,88 @@ pub fn generate(
     precedent: Option<&Path>,
     parquet: bool,
 ) -> Result<Vec<PathBuf>, GenerateError> {
+    generate_in_batches(n, mois, seed, out, precedent, parquet, BATCH)
+}
+
+fn generate_in_batches(
+    n: usize,
+    mois: Mois,
+    seed: u64,
+    out: &Path,
+    precedent: Option<&Path>,
+    parquet: bool,
+    batch: usize,
+) -> Result<Vec<PathBuf>, GenerateError> {
     let mut rng = Rng::new(seed);
-    let mut t = Tables::default();
-    for i in 0..n {
-        foyer(&mut rng, mois, i + 1, &mut t);
+    let mut rng_precedent = Rng::new(seed ^ 0x7072_6563_6564_656e);
+    let mut previous = precedent.map(|dir| ExtractWriter::create(dir, parquet)).transpose()?;
+    let mut current = ExtractWriter::create(out, parquet)?;
+    let truth_path = ground_truth_path(out);
+    let truth_name = truth_path.file_stem().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let mut truth = TableWriter::extract_table(truth_path.parent().unwrap_or(Path::new(".")), &truth_name, false)?;
+    // A batch of foyers at a time, so that memory does not grow with `n`; each foyer's
+    // rows are drawn from the same random sequence whatever the batch.
+    for start in (0..n.max(1)).step_by(batch.max(1)) {
+        let mut t = Tables::default();
+        for i in start..n.min(start + batch.max(1)) {
+            foyer(&mut rng, mois, i + 1, &mut t);
+        }
+        if let Some(p) = &mut previous {
+            p.append(previous_month(&t, mois, &mut rng_precedent))?;
+        }
+        let verite = std::mem::take(&mut t.verite);
+        truth.write(&mut frame(
+            &["id_foyer", "prestation", "plante"],
+            verite.into_iter().map(|(f, c, k)| vec![f, c.to_string(), k]).collect(),
+        )?)?;
+        current.append(t)?;
     }
     let mut written = Vec::new();
-    if let Some(dir) = precedent {
-        written.extend(write_extract(previous_month(&t, mois, seed), dir, parquet)?);
+    if let Some(p) = previous {
+        written.extend(p.finish()?);
     }
-    let verite = std::mem::take(&mut t.verite);
-    written.extend(write_extract(t, out, parquet)?);
-    let mut truth = frame(
-        &["id_foyer", "prestation", "plante"],
-        verite.into_iter().map(|(f, c, k)| vec![f, c.to_string(), k]).collect(),
-    )?;
-    let truth_path = ground_truth_path(out);
-    output::atomic_write(&truth_path, |f| {
-        CsvWriter::new(f)
-            .with_separator(b';')
-            .finish(&mut truth)
-            .map_err(|e| OutputError::Polars { path: truth_path.display().to_string(), source: e })
-    })?;
-    written.push(truth_path);
+    written.extend(current.finish()?);
+    written.extend(truth.finish()?);
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every file in `dir` (not in its folders), by name, with its bytes.
+    fn files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+        std::fs::read_dir(dir)
+            .expect("ls")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.is_file())
+            .map(|p| (p.file_name().expect("name").to_string_lossy().to_string(), std::fs::read(&p).expect("read")))
+            .collect()
+    }
+
+    #[test]
+    fn the_extract_does_not_depend_on_the_batch_size() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let mois = Mois::parse("2025-03").expect("month");
+        let mut runs = Vec::new();
+        for batch in [300, 7, 1] {
+            let dir = tmp.path().join(format!("b{batch}"));
+            let (out, prev) = (dir.join("extrait"), dir.join("precedent"));
+            generate_in_batches(300, mois, 9, &out, Some(&prev), false, batch).expect("generate");
+            runs.push((files(&dir), files(&out), files(&prev)));
+        }
+        let (_, out, prev) = &runs[0];
+        assert_eq!(out.len(), 6);
+        // Last month's rights include housing aids that stopped (drawn for 1 % of the
+        // foyers), whose place in the file is what batches could change.
+        assert!(
+            String::from_utf8_lossy(&prev["droits.csv"]).contains(";;al;2024-02-01;2025-02-28;"),
+            "a stopped housing aid"
+        );
+        for run in &runs[1..] {
+            assert!(run.0 == runs[0].0, "the ground truth");
+            assert!(run.1 == *out, "this month's extract");
+            assert!(run.2 == *prev, "last month's extract");
+        }
+    }
 }

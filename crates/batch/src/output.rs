@@ -70,15 +70,6 @@ pub fn write_csv(df: &mut DataFrame, path: &Path) -> Result<(), OutputError> {
     })
 }
 
-pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<(), OutputError> {
-    atomic_write(path, |f| {
-        ParquetWriter::new(f)
-            .finish(df)
-            .map(|_| ())
-            .map_err(|e| OutputError::Polars { path: path.display().to_string(), source: e })
-    })
-}
-
 /// Rows per Parquet row group written by [`TableWriter`] (Polars' default).
 const ROW_GROUP: usize = 512 * 512;
 
@@ -92,6 +83,16 @@ pub struct TableWriter {
     parquet: Option<ParquetSink>,
     /// Whether the CSV header has been written.
     header_written: bool,
+    dialect: Dialect,
+}
+
+/// How a CSV file is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    /// For spreadsheets (the outputs): BOM, decimal comma, two decimals.
+    Tableur,
+    /// As an extract is (docs/extract.md): `;`, no BOM, values as given.
+    Extrait,
 }
 
 struct ParquetSink {
@@ -106,10 +107,22 @@ struct ParquetSink {
 
 impl TableWriter {
     pub fn create(dir: &Path, name: &str, format: Format) -> Result<TableWriter, OutputError> {
-        TableWriter::with_row_groups(dir, name, format, ROW_GROUP)
+        TableWriter::with_row_groups(dir, name, format, ROW_GROUP, Dialect::Tableur)
     }
 
-    fn with_row_groups(dir: &Path, name: &str, format: Format, row_group: usize) -> Result<TableWriter, OutputError> {
+    /// A table of an extract (`generate`): CSV as the contract reads it, or Parquet.
+    pub fn extract_table(dir: &Path, name: &str, parquet: bool) -> Result<TableWriter, OutputError> {
+        let format = if parquet { Format::Parquet } else { Format::Csv };
+        TableWriter::with_row_groups(dir, name, format, ROW_GROUP, Dialect::Extrait)
+    }
+
+    fn with_row_groups(
+        dir: &Path,
+        name: &str,
+        format: Format,
+        row_group: usize,
+        dialect: Dialect,
+    ) -> Result<TableWriter, OutputError> {
         std::fs::create_dir_all(dir).map_err(|e| OutputError::Io { path: dir.display().to_string(), source: e })?;
         let open = |path: PathBuf| -> Result<(PathBuf, File), OutputError> {
             let file = File::create(tmp_path(&path))
@@ -122,21 +135,19 @@ impl TableWriter {
             .then(|| open(dir.join(format!("{name}.parquet"))))
             .transpose()?
             .map(|(path, file)| ParquetSink { path, row_group, writer: None, file, pending: None });
-        Ok(TableWriter { csv, parquet, header_written: false })
+        Ok(TableWriter { csv, parquet, header_written: false, dialect })
     }
 
     /// Appends `df`'s rows (the columns must be the same each time).
     pub fn write(&mut self, df: &mut DataFrame) -> Result<(), OutputError> {
         if let Some((path, file)) = &mut self.csv {
             let first = !self.header_written;
-            CsvWriter::new(&mut *file)
-                .include_bom(first)
-                .include_header(first)
-                .with_separator(b';')
-                .with_decimal_comma(true)
-                .with_float_precision(Some(2))
-                .finish(df)
-                .map_err(|e| OutputError::Polars { path: path.display().to_string(), source: e })?;
+            let writer = CsvWriter::new(&mut *file).include_header(first).with_separator(b';');
+            let mut writer = match self.dialect {
+                Dialect::Tableur => writer.include_bom(first).with_decimal_comma(true).with_float_precision(Some(2)),
+                Dialect::Extrait => writer,
+            };
+            writer.finish(df).map_err(|e| OutputError::Polars { path: path.display().to_string(), source: e })?;
         }
         self.header_written = true;
         if let Some(sink) = &mut self.parquet {
@@ -237,7 +248,7 @@ mod tests {
     /// Writes rows 0..10 cut at `cuts` with row groups of 4; returns (CSV, Parquet) bytes.
     fn written(cuts: &[i32]) -> (Vec<u8>, Vec<u8>) {
         let dir = tempfile::tempdir().expect("tmp");
-        let mut w = TableWriter::with_row_groups(dir.path(), "t", Format::Both, 4).expect("create");
+        let mut w = TableWriter::with_row_groups(dir.path(), "t", Format::Both, 4, Dialect::Tableur).expect("create");
         let mut bounds = vec![0];
         bounds.extend_from_slice(cuts);
         bounds.push(10);
