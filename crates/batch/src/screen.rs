@@ -82,6 +82,8 @@ pub struct Report {
 pub enum Phase {
     Lecture,
     Validation,
+    /// Reading and validating last month's extract.
+    Precedent,
     Evaluation,
     Listes,
     Ecriture,
@@ -92,6 +94,7 @@ impl Phase {
         match self {
             Phase::Lecture => "reading",
             Phase::Validation => "validation",
+            Phase::Precedent => "last month's extract",
             Phase::Evaluation => "evaluation",
             Phase::Listes => "contact lists",
             Phase::Ecriture => "writing",
@@ -386,15 +389,20 @@ fn run(opts: &Options, phases: &mut Phases) -> Result<Report, ScreenError> {
     let out = out_dir.path();
     phases.start(Phase::Lecture);
     let lu = extract::read(opts.extract, &Table::ALL, opts.colonnes_autorisees)?;
-    // Last month's extract: only the tables the comparison reads, validated like this
-    // month's; its refused rows are counted in the manifest (its own screen wrote them).
-    let lu_precedent = opts
-        .precedent
-        .map(|dir| extract::read(dir, &extract::TABLES_PRECEDENT, opts.colonnes_autorisees))
-        .transpose()?;
     phases.start(Phase::Validation);
     let extract = extract::validate(lu, opts.mois)?;
-    let previous = lu_precedent.map(|lu| extract::validate(lu, opts.mois.plus(-1))).transpose()?;
+    // Last month's extract: only the tables the comparison reads, validated like this
+    // month's; its refused rows are counted in the manifest (its own screen wrote them).
+    // Read after this month's is validated, so that the two raw extracts are never held
+    // at once.
+    let previous = match opts.precedent {
+        Some(dir) => {
+            phases.start(Phase::Precedent);
+            let lu = extract::read(dir, &extract::TABLES_PRECEDENT, opts.colonnes_autorisees)?;
+            Some(extract::validate(lu, opts.mois.plus(-1))?)
+        }
+        None => None,
+    };
     let mut written = Vec::new();
     write_quarantine(&extract, out, &mut written)?;
     let foyers = extract.comptes.iter().find(|c| c.table == "foyers");
