@@ -15,7 +15,18 @@ use super::reader::{LIGNE, Refus};
 use super::schema::Table;
 use super::{Extract, ExtractError, FoyerQuarantaine, InputFile, TableCount};
 
-type Reason = Option<(&'static str, String, String)>;
+/// Why a row is refused: the column, the value, the reason.
+type Reason = (&'static str, String, String);
+
+/// The refused rows of a table, by row index: sparse, since a valid extract has none
+/// and a national table has hundreds of millions of rows (a dense vector of mostly
+/// empty reasons was gigabytes of fresh memory per check).
+type Reasons = BTreeMap<usize, Reason>;
+
+/// The rows of `values` for which `why` gives a reason.
+fn reasons_where<T: Copy>(values: &[T], why: impl Fn(T) -> Option<Reason>) -> Reasons {
+    values.iter().enumerate().filter_map(|(i, v)| why(*v).map(|r| (i, r))).collect()
+}
 
 fn strings<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<Vec<Option<&'a str>>> {
     Ok(df.column(name)?.str()?.iter().collect())
@@ -27,46 +38,47 @@ fn days(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i32>>> {
 }
 
 /// Refuses the rows of `df` that have a reason; returns the kept rows.
-fn refuse_rows(table: Table, df: &DataFrame, reasons: &[Reason], refus: &mut Vec<Refus>) -> PolarsResult<DataFrame> {
-    if reasons.iter().all(Option::is_none) {
+fn refuse_rows(table: Table, df: &DataFrame, reasons: &Reasons, refus: &mut Vec<Refus>) -> PolarsResult<DataFrame> {
+    if reasons.is_empty() {
         return Ok(df.clone());
     }
     let lignes: Vec<Option<u64>> = df.column(LIGNE)?.u64()?.iter().collect();
     let foyer = if table.column("id_foyer").is_some() { strings(df, "id_foyer")? } else { vec![None; df.height()] };
     let personne =
         if table.column("id_personne").is_some() { strings(df, "id_personne")? } else { vec![None; df.height()] };
-    for (i, r) in reasons.iter().enumerate() {
-        if let Some((colonne, valeur, motif)) = r {
-            refus.push(Refus {
-                table,
-                ligne: lignes[i].unwrap_or(0),
-                colonne: colonne.to_string(),
-                valeur: valeur.clone(),
-                motif: motif.clone(),
-                id_foyer: foyer[i].map(str::to_string),
-                id_personne: personne[i].map(str::to_string),
-            });
-        }
+    for (&i, (colonne, valeur, motif)) in reasons {
+        refus.push(Refus {
+            table,
+            ligne: lignes[i].unwrap_or(0),
+            colonne: colonne.to_string(),
+            valeur: valeur.clone(),
+            motif: motif.clone(),
+            id_foyer: foyer[i].map(str::to_string),
+            id_personne: personne[i].map(str::to_string),
+        });
     }
-    let keep: BooleanChunked = reasons.iter().map(|r| Some(r.is_none())).collect();
+    let keep: BooleanChunked = (0..df.height()).map(|i| Some(!reasons.contains_key(&i))).collect();
     df.filter(&keep)
 }
 
-fn duplicates(ids: &[Option<&str>], column: &'static str) -> Vec<Reason> {
+fn duplicates(ids: &[Option<&str>], column: &'static str) -> Reasons {
     let mut count: HashMap<&str, usize> = HashMap::new();
     for id in ids.iter().flatten() {
         *count.entry(id).or_default() += 1;
     }
-    ids.iter()
-        .map(|id| {
-            let id = (*id)?;
-            (count[id] > 1).then(|| (column, id.to_string(), format!("identifiant en double ({} lignes)", count[id])))
-        })
-        .collect()
+    reasons_where(ids, |id| {
+        let id = id?;
+        (count[id] > 1).then(|| (column, id.to_string(), format!("identifiant en double ({} lignes)", count[id])))
+    })
 }
 
-fn merge(a: Vec<Reason>, b: Vec<Reason>) -> Vec<Reason> {
-    a.into_iter().zip(b).map(|(x, y)| x.or(y)).collect()
+/// The reasons of `a`, and those of `b` for the rows `a` does not refuse (a row shows
+/// its first reason).
+fn merge(mut a: Reasons, b: Reasons) -> Reasons {
+    for (i, r) in b {
+        a.entry(i).or_insert(r);
+    }
+    a
 }
 
 fn date_text(d: i32) -> String {
@@ -74,23 +86,18 @@ fn date_text(d: i32) -> String {
 }
 
 /// Rows whose date column is after `limit` (days), with `what` as reason.
-fn after(values: &[Option<i32>], limit: i32, column: &'static str, what: &str) -> Vec<Reason> {
-    values
-        .iter()
-        .map(|d| match d {
-            Some(d) if *d > limit => Some((column, date_text(*d), what.to_string())),
-            _ => None,
-        })
-        .collect()
+fn after(values: &[Option<i32>], limit: i32, column: &'static str, what: &str) -> Reasons {
+    reasons_where(values, |d| match d {
+        Some(d) if d > limit => Some((column, date_text(d), what.to_string())),
+        _ => None,
+    })
 }
 
-fn orphans(ids: &[Option<&str>], known: &HashSet<String>, column: &'static str, what: &str) -> Vec<Reason> {
-    ids.iter()
-        .map(|id| match id {
-            Some(id) if !known.contains(*id) => Some((column, id.to_string(), what.to_string())),
-            _ => None,
-        })
-        .collect()
+fn orphans(ids: &[Option<&str>], known: &HashSet<String>, column: &'static str, what: &str) -> Reasons {
+    reasons_where(ids, |id| match id {
+        Some(id) if !known.contains(id) => Some((column, id.to_string(), what.to_string())),
+        _ => None,
+    })
 }
 
 fn id_set(df: &DataFrame, name: &str) -> PolarsResult<HashSet<String>> {
@@ -98,19 +105,16 @@ fn id_set(df: &DataFrame, name: &str) -> PolarsResult<HashSet<String>> {
 }
 
 /// `id_personne`, when given, must be a person of the same foyer.
-fn person_of_foyer(df: &DataFrame, person_foyer: &HashMap<String, String>) -> PolarsResult<Vec<Reason>> {
+fn person_of_foyer(df: &DataFrame, person_foyer: &HashMap<String, String>) -> PolarsResult<Reasons> {
     let foyers = strings(df, "id_foyer")?;
     let personnes = strings(df, "id_personne")?;
-    Ok(foyers
-        .iter()
-        .zip(&personnes)
-        .map(|(f, p)| match (f, p) {
-            (Some(f), Some(p)) if person_foyer.get(*p).map(String::as_str) != Some(*f) => {
-                Some(("id_personne", p.to_string(), format!("la personne n'appartient pas au foyer {f}")))
-            }
-            _ => None,
-        })
-        .collect())
+    let pairs: Vec<(Option<&str>, Option<&str>)> = foyers.into_iter().zip(personnes).collect();
+    Ok(reasons_where(&pairs, |(f, p)| match (f, p) {
+        (Some(f), Some(p)) if person_foyer.get(p).map(String::as_str) != Some(f) => {
+            Some(("id_personne", p.to_string(), format!("la personne n'appartient pas au foyer {f}")))
+        }
+        _ => None,
+    }))
 }
 
 pub(super) fn validate(
@@ -141,13 +145,10 @@ pub(super) fn validate(
     let personnes = take(Table::Personnes);
     let naissance = days(&personnes, "date_naissance")?;
     let oldest = mois.plus(-120 * 12).first_day().to_days();
-    let too_old: Vec<Reason> = naissance
-        .iter()
-        .map(|d| match d {
-            Some(d) if *d < oldest => Some(("date_naissance", date_text(*d), "âge supérieur à 120 ans".to_string())),
-            _ => None,
-        })
-        .collect();
+    let too_old = reasons_where(&naissance, |d| match d {
+        Some(d) if d < oldest => Some(("date_naissance", date_text(d), "âge supérieur à 120 ans".to_string())),
+        _ => None,
+    });
     let mut reasons = duplicates(&strings(&personnes, "id_personne")?, "id_personne");
     reasons =
         merge(reasons, after(&naissance, end, "date_naissance", "date de naissance postérieure au mois de référence"));
@@ -185,16 +186,13 @@ pub(super) fn validate(
     let droits = take(Table::Droits);
     let debut = days(&droits, "date_debut")?;
     let fin = days(&droits, "date_fin")?;
-    let inverted: Vec<Reason> = debut
-        .iter()
-        .zip(&fin)
-        .map(|(d, f)| match (d, f) {
-            (Some(d), Some(f)) if f < d => {
-                Some(("date_fin", date_text(*f), "date de fin antérieure à la date de début".to_string()))
-            }
-            _ => None,
-        })
-        .collect();
+    let spans: Vec<(Option<i32>, Option<i32>)> = debut.into_iter().zip(fin).collect();
+    let inverted = reasons_where(&spans, |(d, f)| match (d, f) {
+        (Some(d), Some(f)) if f < d => {
+            Some(("date_fin", date_text(f), "date de fin antérieure à la date de début".to_string()))
+        }
+        _ => None,
+    });
     let mut reasons =
         orphans(&strings(&droits, "id_foyer")?, &foyer_ids, "id_foyer", "foyer inexistant dans la table foyers");
     reasons = merge(reasons, person_of_foyer(&droits, &person_foyer)?);
@@ -272,24 +270,17 @@ pub(super) fn validate(
         (Table::Evenements, evenements),
         (Table::Contacts, contacts),
     ] {
-        let reasons: Vec<Reason> = strings(&df, "id_foyer")?
-            .iter()
-            .map(|f| {
-                let f = (*f)?;
-                quarantined.get(f).map(|m| ("id_foyer", f.to_string(), format!("foyer en quarantaine ({m})")))
-            })
-            .collect();
+        let reasons = reasons_where(&strings(&df, "id_foyer")?, |f| {
+            let f = f?;
+            quarantined.get(f).map(|m| ("id_foyer", f.to_string(), format!("foyer en quarantaine ({m})")))
+        });
         finals.insert(table, refuse_rows(table, &df, &reasons, &mut refus)?);
     }
-    let reasons: Vec<Reason> = strings(&ressources, "id_personne")?
-        .iter()
-        .map(|p| {
-            let f = person_foyer.get((*p)?)?;
-            quarantined
-                .get(f)
-                .map(|m| ("id_personne", p.unwrap_or("").to_string(), format!("foyer {f} en quarantaine ({m})")))
-        })
-        .collect();
+    let reasons = reasons_where(&strings(&ressources, "id_personne")?, |p| {
+        let p = p?;
+        let f = person_foyer.get(p)?;
+        quarantined.get(f).map(|m| ("id_personne", p.to_string(), format!("foyer {f} en quarantaine ({m})")))
+    });
     finals.insert(Table::Ressources, refuse_rows(Table::Ressources, &ressources, &reasons, &mut refus)?);
 
     refus.sort_by(|a, b| (a.table, a.ligne, &a.colonne).cmp(&(b.table, b.ligne, &b.colonne)));
