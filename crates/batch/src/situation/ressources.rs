@@ -68,41 +68,61 @@ pub fn inputs(extract: &Extract, personnes: LazyFrame, with_conjoint: LazyFrame,
             JoinArgs::new(JoinType::Inner),
         );
 
-    let is_role = |role: &str| col("role").eq(lit(role.to_string()));
-    let couple = is_role("allocataire").or(is_role("conjoint"));
+    let role_is = |role: &str| col("role").eq(lit(role.to_string()));
     // Outside the foyer of the RSA, the prime d'activité and the CSS: a person of role
     // "autre", and a child of 25 or more at M (no longer a person à charge, R262-3 CASF,
     // L861-1 CSS), whose resources are not the foyer's.
-    let autre = is_role("autre").or(is_role("enfant").and(col("age_mois").gt_eq(lit(ENFANT_A_CHARGE_MOIS))));
-    // A member of the foyer (the sums by nature are the members': the resources of those
-    // outside are apart, whatever their nature, so never subtracted twice).
-    let member = autre.clone().not();
+    let outside = role_is("autre").or(role_is("enfant").and(col("age_mois").gt_eq(lit(ENFANT_A_CHARGE_MOIS))));
     let in_months = |from: i32, to: i32| col("mois_idx").gt_eq(lit(m - from)).and(col("mois_idx").lt_eq(lit(m - to)));
+    // Every test the sums below combine, computed once per row: comparing strings inside
+    // each of the sixty aggregations cost more than the sums (docs/performance.md).
+    let mut flags = vec![
+        role_is("allocataire").alias("_role_allocataire"),
+        role_is("conjoint").alias("_role_conjoint"),
+        role_is("allocataire").or(role_is("conjoint")).alias("_couple"),
+        outside.clone().alias("_autre"),
+        // A member of the foyer (the sums by nature are the members': the resources of
+        // those outside are apart, whatever their nature, so never subtracted twice).
+        outside.not().alias("_membre"),
+        nature_in(&ACTIVITE).alias("_activite"),
+        nature_in(&PENSIONS).alias("_pensions"),
+        in_months(3, 1).alias("_m3_m1"),
+        in_months(13, 2).alias("_m13_m2"),
+    ];
+    flags.extend(NATURES.iter().map(|n| col("nature").eq(lit(*n)).alias(format!("_nature_{n}"))));
+    let rows = rows.with_columns(flags);
+    let is_role = |role: &str| col(format!("_role_{role}"));
+    let nature = |n: &str| col(format!("_nature_{n}"));
+    let couple = col("_couple");
+    let autre = col("_autre");
+    let member = col("_membre");
+    let last3 = || col("_m3_m1");
+    let m13_m2 = || col("_m13_m2");
     let sum_where = |cond: Expr, name: String| col("montant").filter(cond).sum().alias(name);
 
     // Sums over the windows (nulls are filled with 0 and masked by the known months below).
     let mut sums = vec![
-        sum_where(in_months(3, 1), "_s3".into()),
-        sum_where(in_months(3, 1).and(autre.clone()), "_s3_autres".into()),
-        sum_where(in_months(13, 2), "_s_m13_m2".into()),
-        sum_where(in_months(13, 2).and(autre.clone()), "_s_m13_m2_autres".into()),
-        sum_where(in_months(3, 1).and(couple.clone()), "_s3_couple".into()),
+        sum_where(last3(), "_s3".into()),
+        sum_where(last3().and(autre.clone()), "_s3_autres".into()),
+        sum_where(m13_m2(), "_s_m13_m2".into()),
+        sum_where(m13_m2().and(autre.clone()), "_s_m13_m2_autres".into()),
+        sum_where(last3().and(couple.clone()), "_s3_couple".into()),
         sum_where(
-            in_months(13, 2).and(couple.clone()).and(col("nature").eq(lit("pension_alimentaire"))),
+            m13_m2().and(couple.clone()).and(nature("pension_alimentaire")),
             "_s_m13_m2_couple_pensions_alimentaires".into(),
         ),
     ];
     for n in NATURES {
-        sums.push(sum_where(in_months(3, 1).and(member.clone()).and(col("nature").eq(lit(*n))), format!("_s3_{n}")));
+        sums.push(sum_where(last3().and(member.clone()).and(nature(n)), format!("_s3_{n}")));
     }
     for role in ["allocataire", "conjoint"] {
-        sums.push(sum_where(in_months(3, 1).and(nature_in(&ACTIVITE)).and(is_role(role)), format!("_act3_{role}")));
+        sums.push(sum_where(last3().and(col("_activite")).and(is_role(role)), format!("_act3_{role}")));
     }
     // The couple's pensions and earned income, net and gross (a gross sum is unknown as
     // soon as one of its rows has no `montant_brut`; a row of 0 net is 0 gross).
     let gross = when(col("montant").eq(lit(0.0))).then(lit(0.0)).otherwise(col("montant_brut"));
-    for (name, natures) in [("pensions", &PENSIONS), ("activite", &ACTIVITE)] {
-        let these = in_months(3, 1).and(couple.clone()).and(nature_in(natures));
+    for name in ["pensions", "activite"] {
+        let these = last3().and(couple.clone()).and(col(format!("_{name}")));
         sums.push(sum_where(these.clone(), format!("_s3_couple_{name}")));
         sums.push(gross.clone().filter(these.clone()).sum().alias(format!("_b3_couple_{name}")));
         sums.push(count_if(these.and(gross.clone().is_null())).alias(format!("_nb3_couple_{name}")));
@@ -110,16 +130,10 @@ pub fn inputs(extract: &Extract, personnes: LazyFrame, with_conjoint: LazyFrame,
     for k in 1..=MONTHS_BY_MONTH {
         let this = col("mois_idx").eq(lit(m - k));
         sums.push(sum_where(this.clone(), format!("_s_m{k}")));
-        sums.push(sum_where(
-            this.clone().and(member.clone()).and(col("nature").eq(lit("bourse"))),
-            format!("_s_m{k}_bourse"),
-        ));
+        sums.push(sum_where(this.clone().and(member.clone()).and(nature("bourse")), format!("_s_m{k}_bourse")));
         sums.push(sum_where(this.clone().and(autre.clone()), format!("_s_m{k}_autres")));
         for role in ["allocataire", "conjoint"] {
-            sums.push(sum_where(
-                this.clone().and(nature_in(&ACTIVITE)).and(is_role(role)),
-                format!("_act_m{k}_{role}"),
-            ));
+            sums.push(sum_where(this.clone().and(col("_activite")).and(is_role(role)), format!("_act_m{k}_{role}")));
         }
     }
     let sums = rows.clone().group_by([col(ID)]).agg(sums);
