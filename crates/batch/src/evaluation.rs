@@ -21,9 +21,40 @@ use crate::extract::{Extract, Table};
 use crate::screen::ScreenError;
 use crate::situation;
 
-/// Foyers per partition when the caller does not choose: the evaluation of 200,000
-/// foyers holds about 1 GB (docs/performance.md, "Partitioned evaluation").
+/// Foyers per partition at most: partitions of this size evaluate faster than one
+/// whole evaluation (32 s against 41 s per million foyers) and each holds about 0.8 GB
+/// (docs/performance.md, "National scale").
 pub const FOYERS_PAR_PARTITION: usize = 200_000;
+
+/// Memory the evaluation of one foyer holds (its situation and every rule column), and
+/// what the evaluation holds whatever the partition size (the output writers, the
+/// campaign candidates, memory the allocator keeps), measured on 1,000,000 foyers
+/// (docs/performance.md): 3.4 GiB resident once loaded, then a peak of 8.0 GB in one
+/// partition and of 4.4 GB in twenty, i.e. about 3.8 KB a foyer over 0.8 GB; rounded up.
+pub const OCTETS_PAR_FOYER_EVALUE: u64 = 4_000;
+pub const OCTETS_FIXES_EVALUATION: u64 = 1 << 30;
+
+/// How the partition count was chosen from a memory budget (`screen --memoire-max`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Budget {
+    /// The budget, in bytes.
+    pub budget: u64,
+    /// The process's resident memory once the extract is loaded and validated.
+    pub charge: u64,
+    /// The process's peak resident memory until then (loading and validation).
+    pub pic_chargement: u64,
+    /// Foyers per partition that the rest of the budget allows.
+    pub foyers_par_partition: usize,
+    /// False when loading already went over the budget, or the loaded extract leaves
+    /// too little of it: partitions are then as small as [`FOYERS_MIN_PAR_PARTITION`],
+    /// and the budget is exceeded (loading in partitions is the next step,
+    /// docs/architecture.md).
+    pub tenu: bool,
+}
+
+/// The smallest partitions a budget can ask for: below, Polars' planning of each
+/// partition's query outweighs its evaluation.
+pub const FOYERS_MIN_PAR_PARTITION: usize = 10_000;
 
 /// The partitions of an extract: `bornes[k]` is the first id of partition k + 1, so
 /// partition k holds the ids in `[bornes[k - 1], bornes[k])` (open at both ends).
@@ -50,6 +81,20 @@ impl Partitions {
         Partitions::new(extract, foyers.div_ceil(FOYERS_PAR_PARTITION))
     }
 
+    /// Partitions small enough for the evaluation to stay within `budget` bytes, given
+    /// the `charge` (bytes) already resident once the extract is loaded; never larger
+    /// than [`FOYERS_PAR_PARTITION`] foyers.
+    pub fn within(extract: &Extract, budget: u64, memory: Memory) -> PolarsResult<(Partitions, Budget)> {
+        let foyers = extract.table(Table::Foyers).height();
+        let (size, room) = partition_size(foyers, budget, memory.resident);
+        let partitions = Partitions::new(extract, foyers.div_ceil(size))?;
+        let tenu = room && memory.peak <= budget;
+        Ok((
+            partitions,
+            Budget { budget, charge: memory.resident, pic_chargement: memory.peak, foyers_par_partition: size, tenu },
+        ))
+    }
+
     /// How many partitions (at least one).
     pub fn count(&self) -> usize {
         self.bornes.len() + 1
@@ -66,6 +111,41 @@ impl Partitions {
             (None, None) => lit(true),
         }
     }
+}
+
+/// Foyers per partition for `budget` bytes when `charge` bytes are already held, and
+/// whether the budget can be kept.
+fn partition_size(foyers: usize, budget: u64, charge: u64) -> (usize, bool) {
+    let allowed = (budget.saturating_sub(charge + OCTETS_FIXES_EVALUATION) / OCTETS_PAR_FOYER_EVALUE) as usize;
+    let tenu = allowed >= FOYERS_MIN_PAR_PARTITION.min(foyers.max(1));
+    (allowed.clamp(FOYERS_MIN_PAR_PARTITION, FOYERS_PAR_PARTITION), tenu)
+}
+
+/// This process's memory, in bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Memory {
+    /// Resident now.
+    pub resident: u64,
+    /// The most it has been resident so far.
+    pub peak: u64,
+}
+
+/// This process's memory (Linux: /proc/self/status), if known.
+pub fn process_memory() -> Option<Memory> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
+    };
+    Some(Memory { resident: field("VmRSS:")?, peak: field("VmHWM:")? })
+}
+
+/// The machine's memory, in bytes (Linux: /proc/meminfo), if known.
+pub fn machine_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
 
 /// The rows of `extract` that belong to the foyers kept by `filter` (an expression on
@@ -139,4 +219,35 @@ pub fn evaluate_one(
     })?;
     let df = frame.ok_or_else(|| ScreenError::Polars(PolarsError::NoData("no partition evaluated".into())))?;
     Ok((compiled, df))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GIB: u64 = 1 << 30;
+
+    #[test]
+    fn the_budget_sets_the_partition_size_within_bounds() {
+        // Plenty of memory: partitions of the fastest size, 200,000 foyers.
+        assert_eq!(partition_size(14_000_000, 18 * GIB, 5 * GIB), (FOYERS_PAR_PARTITION, true));
+        // 0.2 GB left beyond the fixed part: 50,000 foyers of 4 KB each.
+        let charge = 3 * GIB;
+        assert_eq!(partition_size(1_000_000, charge + OCTETS_FIXES_EVALUATION + 200_000_000, charge), (50_000, true));
+        // Nothing left: the smallest partitions, and the budget cannot be kept.
+        assert_eq!(partition_size(1_000_000, 4 * GIB, 5 * GIB), (FOYERS_MIN_PAR_PARTITION, false));
+        assert_eq!(partition_size(1_000_000, 4 * GIB, 3 * GIB + GIB / 2), (FOYERS_MIN_PAR_PARTITION, false));
+        // A small extract within a small remainder is kept.
+        assert_eq!(partition_size(2_000, 2 * GIB + 10_000_000, GIB), (FOYERS_MIN_PAR_PARTITION, true));
+    }
+
+    #[test]
+    fn memory_figures_are_read_on_linux() {
+        let memory = process_memory().expect("VmRSS, VmHWM");
+        let machine = machine_memory().expect("MemTotal");
+        assert!(
+            memory.resident > 0 && memory.resident <= memory.peak && memory.peak < machine,
+            "{memory:?} of {machine}"
+        );
+    }
 }

@@ -72,6 +72,8 @@ pub struct Report {
     pub fichiers_ecrits: Vec<String>,
     /// How many partitions the foyers were evaluated in (crate::evaluation).
     pub partitions: usize,
+    /// How the memory budget set the partitions (absent with `--partitions`).
+    pub memoire: Option<evaluation::Budget>,
     /// Wall time of each phase, in order (where the time goes; not in the manifest, which
     /// depends on the inputs only).
     pub phases: Vec<PhaseTime>,
@@ -164,9 +166,13 @@ pub struct Options<'a> {
     pub parametres_a_jour: bool,
     /// Columns the caisse vouches for, left out of the privacy guard's examination.
     pub colonnes_autorisees: &'a [ColonneAutorisee],
-    /// How many partitions to evaluate the foyers in; `None`: one per
-    /// `evaluation::FOYERS_PAR_PARTITION` foyers. The outputs are the same either way.
+    /// How many partitions to evaluate the foyers in; `None`: as `memoire_max` allows,
+    /// at most `evaluation::FOYERS_PAR_PARTITION` foyers each. The outputs are the same
+    /// either way.
     pub partitions: Option<usize>,
+    /// The memory budget in bytes (`--memoire-max`); `None`: three quarters of the
+    /// machine's memory.
+    pub memoire_max: Option<u64>,
 }
 
 fn round2(e: Expr) -> Expr {
@@ -419,6 +425,7 @@ fn run(opts: &Options, phases: &mut Phases) -> Result<Report, ScreenError> {
         historique_ressources: None,
         fichiers_ecrits: Vec::new(),
         partitions: 0,
+        memoire: None,
         phases: Vec::new(),
     };
     if opts.strict && !extract.refus.is_empty() {
@@ -429,9 +436,15 @@ fn run(opts: &Options, phases: &mut Phases) -> Result<Report, ScreenError> {
         return commit(out_dir, manifest, written, report);
     }
 
-    let partitions = match opts.partitions {
-        Some(n) => Partitions::new(&extract, n)?,
-        None => Partitions::automatic(&extract)?,
+    let budget = opts.memoire_max.or_else(|| evaluation::machine_memory().map(|m| m / 4 * 3));
+    let partitions = match (opts.partitions, budget, evaluation::process_memory()) {
+        (Some(n), _, _) => Partitions::new(&extract, n)?,
+        (None, Some(budget), Some(charge)) => {
+            let (partitions, chosen) = Partitions::within(&extract, budget, charge)?;
+            report.memoire = Some(chosen);
+            partitions
+        }
+        (None, _, _) => Partitions::automatic(&extract)?,
     };
     report.partitions = partitions.count();
     let mut eligibilites_out = TableWriter::create(out, "eligibilites", opts.format)?;

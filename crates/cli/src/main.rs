@@ -81,6 +81,11 @@ enum Command {
         /// 200,000 foyers.
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
         partitions: Option<u32>,
+        /// Memory budget of the run (e.g. 6G, 800M; powers of 1024): the foyers are
+        /// evaluated in partitions small enough to stay within it. Default: three
+        /// quarters of the machine's memory. The extract itself is still loaded whole.
+        #[arg(long = "memoire-max", value_parser = parse_size)]
+        memoire_max: Option<u64>,
     },
     /// Write a synthetic extract following the contract, with planted non-take-up and
     /// its ground truth beside the extract (`<out>.verite.csv`).
@@ -200,6 +205,26 @@ fn rule_files(dir: &Option<PathBuf>) -> Result<(Vec<SourceFile>, String)> {
     }
 }
 
+/// A size such as `6G`, `800M`, `512K` or a number of bytes (powers of 1024).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len()));
+    let n: f64 = digits.parse().map_err(|_| format!("not a size: {s:?} (e.g. 6G, 800M)"))?;
+    let scale: u64 = match unit.trim().to_ascii_uppercase().trim_end_matches(['B', 'O', 'I']) {
+        "" => 1,
+        "K" => 1 << 10,
+        "M" => 1 << 20,
+        "G" => 1 << 30,
+        "T" => 1 << 40,
+        _ => return Err(format!("unknown unit in {s:?} (K, M, G or T)")),
+    };
+    let bytes = n * scale as f64;
+    if !(bytes >= 1.0) {
+        return Err(format!("the budget must be positive: {s:?}"));
+    }
+    Ok(bytes as u64)
+}
+
 fn parse_colonne(s: &str) -> Result<ColonneAutorisee, String> {
     ColonneAutorisee::parse(s)
 }
@@ -266,6 +291,7 @@ fn run(cli: Cli) -> Result<u8> {
             parametres_a_jour,
             colonnes_autorisees,
             partitions,
+            memoire_max,
         } => {
             let mois = parse_mois(&mois)?;
             log_autorisees(&colonnes_autorisees);
@@ -313,6 +339,7 @@ fn run(cli: Cli) -> Result<u8> {
                 parametres_a_jour,
                 colonnes_autorisees: &colonnes_autorisees,
                 partitions: partitions.map(|n| n as usize),
+                memoire_max,
             };
             let result = screen::screen(&opts);
             bar.finish_and_clear();
@@ -453,8 +480,25 @@ fn print_summary(r: &screen::Report) {
         })
         .collect();
     eprintln!("time per phase: {}", times.join(", "));
-    if r.partitions > 1 {
-        eprintln!("evaluated in {} partitions of consecutive foyer ids", r.partitions);
+    let gb = |b: u64| b as f64 / (1u64 << 30) as f64;
+    match &r.memoire {
+        Some(m) => {
+            eprintln!(
+                "memory budget {:.1} GiB: loading peaked at {:.1} GiB and holds {:.1} GiB, so {} partition(s) of at most {} foyers",
+                gb(m.budget),
+                gb(m.pic_chargement),
+                gb(m.charge),
+                r.partitions,
+                m.foyers_par_partition
+            );
+            if !m.tenu {
+                eprintln!(
+                    "warning: loading the extract takes most or more of the memory budget; the run may exceed it (the extract is still loaded whole: loading in partitions is not yet built)"
+                );
+            }
+        }
+        None if r.partitions > 1 => eprintln!("evaluated in {} partitions of consecutive foyer ids", r.partitions),
+        None => {}
     }
     if !r.strict_stop {
         eprintln!("signalements per rule:");

@@ -86,3 +86,31 @@ fn the_edge_cases_give_the_same_bytes_in_1_3_and_7_partitions() {
     same_outputs_whatever_the_partitions(&sample("cas-limites"), Some(&sample("cas-limites-precedent")));
     same_outputs_whatever_the_partitions(&sample("synthetique"), None);
 }
+
+/// A memory budget the loaded extract already exceeds is said, with a warning, and the
+/// run still writes the same outputs; a budget that is not a size is refused.
+#[test]
+fn the_memory_budget_is_reported_and_an_impossible_one_is_warned_about() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (tight, free) = (tmp.path().join("serre"), tmp.path().join("libre"));
+    let run = screen(&sample("synthetique"), "2025-03", &tight, &["--memoire-max", "1M"], &[]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    assert!(err.contains("memory budget 0.0 GiB: "), "{err}");
+    assert!(err.contains("warning: loading the extract takes most or more of the memory budget"), "{err}");
+    let run = screen(&sample("synthetique"), "2025-03", &free, &["--memoire-max", "64G"], &[]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    assert!(
+        err.contains("memory budget 64.0 GiB: ") && err.contains("so 1 partition(s) of at most 200000 foyers"),
+        "{err}"
+    );
+    assert!(!err.contains("warning: loading the extract"), "{err}");
+    for file in ["eligibilites.csv", "signalements.csv"] {
+        assert!(std::fs::read(tight.join(file)).expect("tight") == std::fs::read(free.join(file)).expect("free"));
+    }
+    let run = screen(&sample("synthetique"), "2025-03", &tmp.path().join("x"), &["--memoire-max", "6 parsecs"], &[]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(err.contains("unknown unit in \"6 parsecs\""), "{err}");
+}
