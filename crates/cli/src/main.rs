@@ -219,7 +219,8 @@ fn parse_size(s: &str) -> Result<u64, String> {
         _ => return Err(format!("unknown unit in {s:?} (K, M, G or T)")),
     };
     let bytes = n * scale as f64;
-    if !(bytes >= 1.0) {
+    // NaN cannot come from the digits and dot above; a budget under a byte is refused.
+    if bytes < 1.0 {
         return Err(format!("the budget must be positive: {s:?}"));
     }
     Ok(bytes as u64)
