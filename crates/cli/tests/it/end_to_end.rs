@@ -1,27 +1,7 @@
 //! The main job on the committed sample data: schemas, counts, values computed by
 //! hand, determinism, formats, `explain` and `generate`.
 
-use std::collections::BTreeMap;
-use std::path::Path;
-
-use crate::{read_manifest, read_output, reperage, sample, screen};
-
-fn files_of(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("dir") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).expect("prefix").display().to_string();
-                out.insert(rel, std::fs::read(&p).expect("read"));
-            }
-        }
-    }
-    out
-}
+use crate::{files_of, read_manifest, read_output, reperage, sample, screen};
 
 #[test]
 fn screen_of_the_synthetic_sample_has_the_documented_schemas_and_counts() {

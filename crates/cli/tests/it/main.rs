@@ -56,6 +56,24 @@ pub fn read_output(path: &Path) -> Vec<String> {
     text.trim_start_matches('\u{feff}').lines().map(str::to_string).collect()
 }
 
+/// Every file under `dir` (recursively), by path relative to it, with its bytes.
+pub fn files_of(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).expect("prefix").display().to_string();
+                out.insert(rel, std::fs::read(&p).expect("read"));
+            }
+        }
+    }
+    out
+}
+
 /// The `manifest.json` of a screen's output folder.
 pub fn read_manifest(out: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(out.join("manifest.json")).expect("manifest");

@@ -2,28 +2,9 @@
 //! one whole evaluation: every output file, whatever the partition count and the input
 //! format; the manifest differs only by the count it records.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::{generate, read_manifest, sample, screen};
-
-/// Every file under `dir`, by relative path, with its bytes.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).expect("ls") {
-            let p = entry.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).expect("inside").to_string_lossy().to_string();
-                out.insert(rel, std::fs::read(&p).expect("read"));
-            }
-        }
-    }
-    out
-}
+use super::{files_of, generate, read_manifest, sample, screen};
 
 /// Screens `extract` in 1, 3 and 7 partitions and checks the outputs are identical.
 fn same_outputs_whatever_the_partitions(extract: &Path, precedent: Option<&Path>) {
@@ -49,12 +30,12 @@ fn same_outputs_whatever_the_partitions(extract: &Path, precedent: Option<&Path>
         runs.push((n, out));
     }
     let (_, whole) = &runs[0];
-    let reference = files(whole);
+    let reference = files_of(whole);
     assert!(reference.contains_key("eligibilites.parquet") && reference.contains_key("signalements.csv"));
     let mut reference_manifest = read_manifest(whole);
     reference_manifest.as_object_mut().expect("object").remove("partitions");
     for (n, out) in &runs[1..] {
-        let got = files(out);
+        let got = files_of(out);
         assert_eq!(got.keys().collect::<Vec<_>>(), reference.keys().collect::<Vec<_>>(), "{n} partitions: file list");
         for (name, bytes) in &reference {
             if name != "manifest.json" {
