@@ -60,11 +60,8 @@ pub fn atomic_write(path: &Path, write: impl FnOnce(&mut File) -> Result<(), Out
 /// CSV as French spreadsheets expect it. Amounts are written with two decimals.
 pub fn write_csv(df: &mut DataFrame, path: &Path) -> Result<(), OutputError> {
     atomic_write(path, |f| {
-        CsvWriter::new(f)
-            .include_bom(true)
-            .with_separator(b';')
-            .with_decimal_comma(true)
-            .with_float_precision(Some(2))
+        Dialect::Tableur
+            .writer(f, true)
             .finish(df)
             .map_err(|e| OutputError::Polars { path: path.display().to_string(), source: e })
     })
@@ -93,6 +90,17 @@ enum Dialect {
     Tableur,
     /// As an extract is (docs/extract.md): `;`, no BOM, values as given.
     Extrait,
+}
+
+impl Dialect {
+    /// A CSV writer in this dialect; `first`: the file's first piece (BOM and header).
+    fn writer<W: std::io::Write>(self, w: W, first: bool) -> CsvWriter<W> {
+        let writer = CsvWriter::new(w).include_header(first).with_separator(b';');
+        match self {
+            Dialect::Tableur => writer.include_bom(first).with_decimal_comma(true).with_float_precision(Some(2)),
+            Dialect::Extrait => writer,
+        }
+    }
 }
 
 struct ParquetSink {
@@ -142,12 +150,10 @@ impl TableWriter {
     pub fn write(&mut self, df: &mut DataFrame) -> Result<(), OutputError> {
         if let Some((path, file)) = &mut self.csv {
             let first = !self.header_written;
-            let writer = CsvWriter::new(&mut *file).include_header(first).with_separator(b';');
-            let mut writer = match self.dialect {
-                Dialect::Tableur => writer.include_bom(first).with_decimal_comma(true).with_float_precision(Some(2)),
-                Dialect::Extrait => writer,
-            };
-            writer.finish(df).map_err(|e| OutputError::Polars { path: path.display().to_string(), source: e })?;
+            self.dialect
+                .writer(&mut *file, first)
+                .finish(df)
+                .map_err(|e| OutputError::Polars { path: path.display().to_string(), source: e })?;
         }
         self.header_written = true;
         if let Some(sink) = &mut self.parquet {

@@ -23,12 +23,20 @@ fn table(selector: u8) -> Table {
     Table::ALL[usize::from(selector) % Table::ALL.len()]
 }
 
-/// Reads one fuzz input as the Parquet target does, catching a panic that escapes.
-fn read_parquet_input(name: &str, data: &[u8]) -> std::thread::Result<Result<(), ExtractError>> {
+/// Reads one fuzz input as the Parquet target does and returns the file and message of
+/// the "not a readable Parquet file" error it must end in; fails the test on any other
+/// outcome, a panic escaping the reader included.
+fn unreadable_parquet(name: &str, data: &[u8]) -> (String, String) {
     let (&selector, rest) = data.split_first().expect("non-empty");
-    std::panic::catch_unwind(|| {
+    let read = std::panic::catch_unwind(|| {
         read_parquet_from(rest, name, table(selector), &[]).and_then(|b| b.finish()).map(|_| ())
-    })
+    });
+    match read {
+        Ok(Err(ExtractError::Parquet { file, message })) => (file, message),
+        Ok(Err(other)) => panic!("{name}: unexpected error kind: {other}"),
+        Ok(Ok(())) => panic!("{name}: a malformed file was read as a table"),
+        Err(_) => panic!("{name}: the panic escaped the reader"),
+    }
 }
 
 #[test]
@@ -36,15 +44,9 @@ fn parquet_files_that_made_polars_panic_are_reported_as_unreadable() {
     let cases: Vec<_> = inputs("parquet").into_iter().filter(|(name, _)| name.starts_with("crash_")).collect();
     assert!(cases.len() >= 12, "the crashes found by the first fuzzing run are kept");
     for (name, data) in cases {
-        match read_parquet_input(&name, &data) {
-            Ok(Err(ExtractError::Parquet { file, message })) => {
-                assert_eq!(file, name);
-                assert!(!message.is_empty());
-            }
-            Ok(Err(other)) => panic!("{name}: unexpected error kind: {other}"),
-            Ok(Ok(())) => panic!("{name}: a malformed file was read as a table"),
-            Err(_) => panic!("{name}: the panic escaped the reader"),
-        }
+        let (file, message) = unreadable_parquet(&name, &data);
+        assert_eq!(file, name);
+        assert!(!message.is_empty());
     }
 }
 
@@ -56,14 +58,8 @@ fn parquet_files_that_made_polars_abort_are_refused_before_decoding() {
     let cases: Vec<_> = inputs("parquet").into_iter().filter(|(name, _)| name.starts_with("abort_")).collect();
     assert!(cases.len() >= 7, "the aborts found by the long fuzzing run are kept");
     for (name, data) in cases {
-        match read_parquet_input(&name, &data) {
-            Ok(Err(ExtractError::Parquet { message, .. })) => {
-                assert!(message.contains("declares a negative"), "{name}: {message}");
-            }
-            Ok(Err(other)) => panic!("{name}: unexpected error kind: {other}"),
-            Ok(Ok(())) => panic!("{name}: a malformed file was read as a table"),
-            Err(_) => panic!("{name}: the panic escaped the reader"),
-        }
+        let (_, message) = unreadable_parquet(&name, &data);
+        assert!(message.contains("declares a negative"), "{name}: {message}");
     }
 }
 
