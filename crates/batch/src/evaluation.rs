@@ -84,7 +84,11 @@ impl Partitions {
     /// Partitions small enough for the evaluation to stay within `budget` bytes, given
     /// the `charge` (bytes) already resident once the extract is loaded; never larger
     /// than [`FOYERS_PAR_PARTITION`] foyers.
-    pub fn within(extract: &Extract, budget: u64, memory: Memory) -> PolarsResult<(Partitions, Budget)> {
+    pub fn within(
+        extract: &Extract,
+        budget: u64,
+        memory: crate::memoire::Memory,
+    ) -> PolarsResult<(Partitions, Budget)> {
         let foyers = extract.table(Table::Foyers).height();
         let (size, room) = partition_size(foyers, budget, memory.resident);
         let partitions = Partitions::new(extract, foyers.div_ceil(size))?;
@@ -119,33 +123,6 @@ fn partition_size(foyers: usize, budget: u64, charge: u64) -> (usize, bool) {
     let allowed = (budget.saturating_sub(charge + OCTETS_FIXES_EVALUATION) / OCTETS_PAR_FOYER_EVALUE) as usize;
     let tenu = allowed >= FOYERS_MIN_PAR_PARTITION.min(foyers.max(1));
     (allowed.clamp(FOYERS_MIN_PAR_PARTITION, FOYERS_PAR_PARTITION), tenu)
-}
-
-/// This process's memory, in bytes.
-#[derive(Debug, Clone, Copy)]
-pub struct Memory {
-    /// Resident now.
-    pub resident: u64,
-    /// The most it has been resident so far.
-    pub peak: u64,
-}
-
-/// This process's memory (Linux: /proc/self/status), if known.
-pub fn process_memory() -> Option<Memory> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let field = |name: &str| -> Option<u64> {
-        let line = status.lines().find(|l| l.starts_with(name))?;
-        Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
-    };
-    Some(Memory { resident: field("VmRSS:")?, peak: field("VmHWM:")? })
-}
-
-/// The machine's memory, in bytes (Linux: /proc/meminfo), if known.
-pub fn machine_memory() -> Option<u64> {
-    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
 }
 
 /// The rows of `extract` that belong to the foyers kept by `filter` (an expression on
@@ -239,15 +216,5 @@ mod tests {
         assert_eq!(partition_size(1_000_000, 4 * GIB, 3 * GIB + GIB / 2), (FOYERS_MIN_PAR_PARTITION, false));
         // A small extract within a small remainder is kept.
         assert_eq!(partition_size(2_000, 2 * GIB + 10_000_000, GIB), (FOYERS_MIN_PAR_PARTITION, true));
-    }
-
-    #[test]
-    fn memory_figures_are_read_on_linux() {
-        let memory = process_memory().expect("VmRSS, VmHWM");
-        let machine = machine_memory().expect("MemTotal");
-        assert!(
-            memory.resident > 0 && memory.resident <= memory.peak && memory.peak < machine,
-            "{memory:?} of {machine}"
-        );
     }
 }

@@ -18,6 +18,7 @@ pub mod evaluation;
 pub mod explain;
 pub mod extract;
 pub mod generate;
+pub mod memoire;
 pub mod out_dir;
 pub mod output;
 pub mod precedent;

@@ -436,8 +436,8 @@ fn run(opts: &Options, phases: &mut Phases) -> Result<Report, ScreenError> {
         return commit(out_dir, manifest, written, report);
     }
 
-    let budget = opts.memoire_max.or_else(|| evaluation::machine_memory().map(|m| m / 4 * 3));
-    let partitions = match (opts.partitions, budget, evaluation::process_memory()) {
+    let budget = opts.memoire_max.or_else(|| crate::memoire::machine_memory().map(|m| m / 4 * 3));
+    let partitions = match (opts.partitions, budget, crate::memoire::process_memory()) {
         (Some(n), _, _) => Partitions::new(&extract, n)?,
         (None, Some(budget), Some(charge)) => {
             let (partitions, chosen) = Partitions::within(&extract, budget, charge)?;
