@@ -75,6 +75,23 @@ impl Partitions {
         Ok(Partitions { bornes })
     }
 
+    /// Exactly `n` partitions (some empty when there are fewer foyers than `n`): the
+    /// cut `screen --partition K/N` runs one of, computed the same way by every process
+    /// of a partitioned run since each validates the same extract.
+    pub fn exactly(extract: &Extract, n: usize) -> PolarsResult<Partitions> {
+        let ids = extract.table(Table::Foyers).column("id_foyer")?.str()?.clone();
+        let mut ids: Vec<&str> = ids.iter().flatten().collect();
+        ids.sort_unstable();
+        let borne = |k: usize| ids.get(k * ids.len() / n).copied().unwrap_or("").to_string();
+        Ok(Partitions { bornes: (1..n.max(1)).map(borne).collect() })
+    }
+
+    /// The partition of a foyer id: the ranges cover every id, those of quarantined foyers
+    /// included.
+    pub fn of(&self, id_foyer: &str) -> usize {
+        self.bornes.partition_point(|b| b.as_str() <= id_foyer)
+    }
+
     /// As many partitions as `FOYERS_PAR_PARTITION` asks for.
     pub fn automatic(extract: &Extract) -> PolarsResult<Partitions> {
         let foyers = extract.table(Table::Foyers).height();
@@ -145,6 +162,31 @@ pub fn restrict(extract: &Extract, filter: Expr) -> PolarsResult<Extract> {
         tables.insert(Table::Ressources, kept.collect()?);
     }
     Ok(Extract { tables, refus: Vec::new(), foyers_quarantaine: Vec::new(), comptes: Vec::new(), fichiers: Vec::new() })
+}
+
+/// Partition `k` of `extract` as an extract of its own: the rows of its foyers, the
+/// refused rows that belong to them (a refused row that belongs to no known foyer is
+/// counted in partition 0) and its quarantined foyers, with row counts that sum, over
+/// the partitions, to the whole extract's. What `screen --partition K/N` writes.
+pub fn share(extract: &Extract, partitions: &Partitions, k: usize) -> PolarsResult<Extract> {
+    let in_k = |foyer: Option<&str>| foyer.map_or(0, |f| partitions.of(f)) == k;
+    let mut part = restrict(extract, partitions.filter(k))?;
+    part.refus = extract.refus.iter().filter(|r| in_k(r.rattache_a.as_deref())).cloned().collect();
+    part.foyers_quarantaine = extract.foyers_quarantaine.iter().filter(|f| in_k(Some(&f.id_foyer))).cloned().collect();
+    part.comptes = extract
+        .comptes
+        .iter()
+        .map(|c| {
+            let table = Table::ALL.into_iter().find(|t| t.name() == c.table);
+            let utilises = table.map_or(0, |t| part.tables[&t].height() as u64);
+            let lines: std::collections::BTreeSet<u64> =
+                part.refus.iter().filter(|r| r.table.name() == c.table).map(|r| r.ligne).collect();
+            let quarantaines = lines.len() as u64;
+            crate::extract::TableCount { table: c.table, lus: utilises + quarantaines, utilises, quarantaines }
+        })
+        .collect();
+    part.fichiers = extract.fichiers.clone();
+    Ok(part)
 }
 
 /// Evaluates every rule for every evaluable foyer, partition after partition, and hands

@@ -17,6 +17,7 @@ pub mod campagnes;
 pub mod evaluation;
 pub mod explain;
 pub mod extract;
+pub mod fusion;
 pub mod generate;
 pub mod memoire;
 pub mod out_dir;

@@ -15,6 +15,15 @@ pub enum Format {
 }
 
 impl Format {
+    /// As `--format` names it (recorded in the manifest).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Parquet => "parquet",
+            Format::Both => "both",
+        }
+    }
+
     pub fn csv(self) -> bool {
         matches!(self, Format::Csv | Format::Both)
     }

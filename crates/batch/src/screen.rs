@@ -72,6 +72,8 @@ pub struct Report {
     pub fichiers_ecrits: Vec<String>,
     /// How many partitions the foyers were evaluated in (crate::evaluation).
     pub partitions: usize,
+    /// The partition of a partitioned run this run was (`--partition K/N`).
+    pub partie: Option<Partie>,
     /// How the memory budget set the partitions (absent with `--partitions`).
     pub memoire: Option<evaluation::Budget>,
     /// Wall time of each phase, in order (where the time goes; not in the manifest, which
@@ -173,6 +175,31 @@ pub struct Options<'a> {
     /// The memory budget in bytes (`--memoire-max`); `None`: three quarters of the
     /// machine's memory.
     pub memoire_max: Option<u64>,
+    /// Run only this partition of the extract (`--partition K/N`), for a scheduler that
+    /// runs the N partitions as N processes; `fusionner` merges their outputs.
+    pub partie: Option<Partie>,
+}
+
+/// Partition `indice` (from 0) of `nombre`: the foyers of the extract cut into `nombre`
+/// ranges of consecutive ids, of equal counts (evaluation::Partitions::exactly).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Partie {
+    pub indice: usize,
+    pub nombre: usize,
+}
+
+impl Partie {
+    /// Parses `K/N`, 0 ≤ K < N (K counts from 0, as Kubernetes' `JOB_COMPLETION_INDEX`
+    /// and a Slurm array `--array=0-(N-1)` do).
+    pub fn parse(text: &str) -> Result<Partie, String> {
+        let (k, n) = text.split_once('/').ok_or_else(|| format!("`{text}`: expected K/N, e.g. 0/8"))?;
+        let number = |s: &str| s.trim().parse::<usize>().map_err(|_| format!("`{text}`: `{s}` is not a whole number"));
+        let (indice, nombre) = (number(k)?, number(n)?);
+        if nombre == 0 || indice >= nombre {
+            return Err(format!("`{text}`: K must be between 0 and N - 1 (partitions count from 0)"));
+        }
+        Ok(Partie { indice, nombre })
+    }
 }
 
 fn round2(e: Expr) -> Expr {
@@ -291,11 +318,11 @@ fn quarantine_frame(refus: &[&Refus]) -> PolarsResult<DataFrame> {
     )
 }
 
-fn sha256_text(text: &str) -> String {
+pub(crate) fn sha256_text(text: &str) -> String {
     sha256_hex(text.as_bytes())
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -409,6 +436,16 @@ fn run(opts: &Options, phases: &mut Phases) -> Result<Report, ScreenError> {
         }
         None => None,
     };
+    // One partition of a partitioned run: the same cut in every process (each validates
+    // the same extract), this one's share of every table, refusal and count.
+    let (extract, previous) = match opts.partie {
+        Some(p) => {
+            let cut = Partitions::exactly(&extract, p.nombre)?;
+            let previous = previous.map(|prev| evaluation::share(&prev, &cut, p.indice)).transpose()?;
+            (evaluation::share(&extract, &cut, p.indice)?, previous)
+        }
+        None => (extract, previous),
+    };
     let mut written = Vec::new();
     write_quarantine(&extract, out, &mut written)?;
     let foyers = extract.comptes.iter().find(|c| c.table == "foyers");
@@ -425,6 +462,7 @@ fn run(opts: &Options, phases: &mut Phases) -> Result<Report, ScreenError> {
         historique_ressources: None,
         fichiers_ecrits: Vec::new(),
         partitions: 0,
+        partie: opts.partie,
         memoire: None,
         phases: Vec::new(),
     };
@@ -476,12 +514,31 @@ fn run(opts: &Options, phases: &mut Phases) -> Result<Report, ScreenError> {
     written.extend(signalements_out.finish()?);
     phases.start(Phase::Listes);
     report.historique_ressources = Some(resource_history(&extract, opts.mois, gaps)?);
-    let lists = collecte.select(opts.rules, opts.mois);
-    written.extend(campagnes::write(&lists, opts.mois, out)?);
+    // A partition cannot cap a campaign (capacity is per agency of the whole caisse):
+    // it writes its candidates, `fusionner` selects over all of them.
+    let campagnes_manifest = if opts.partie.is_some() {
+        written.push(collecte.write_candidats(opts.rules, &out.join(campagnes::CANDIDATS))?);
+        let counts = collecte.counts();
+        serde_json::json!(
+            opts.rules
+                .campagnes
+                .iter()
+                .zip(counts)
+                .map(|(c, n)| serde_json::json!({
+                    "id": c.id,
+                    "candidats": n,
+                }))
+                .collect::<Vec<_>>()
+        )
+    } else {
+        let lists = collecte.select(opts.rules, opts.mois);
+        written.extend(campagnes::write(&lists, opts.mois, out)?);
+        for (c, sel) in &lists {
+            report.campagnes.insert(c.id.clone(), sel.retenus.len() as u64);
+        }
+        campaigns_manifest(&lists)
+    };
     phases.start(Phase::Ecriture);
-    for (c, sel) in &lists {
-        report.campagnes.insert(c.id.clone(), sel.retenus.len() as u64);
-    }
 
     let mut manifest = manifest_head("complet", opts, &extract);
     let rest = serde_json::json!({
@@ -512,14 +569,7 @@ fn run(opts: &Options, phases: &mut Phases) -> Result<Report, ScreenError> {
             "signalements": n_sig,
             "signalements_par_regle": report.signalements,
         },
-        "campagnes": lists.iter().map(|(c, sel)| serde_json::json!({
-            "id": c.id,
-            "fichier": c.file,
-            "foyers_signales": sel.signales(),
-            "exclus": campagnes::EXCLUSIONS.iter().map(|e| (*e, sel.count(e))).collect::<BTreeMap<_, _>>(),
-            "coupes_capacite": sel.count(campagnes::COUPE_CAPACITE),
-            "retenus": sel.retenus.len(),
-        })).collect::<Vec<_>>(),
+        "campagnes": campagnes_manifest,
     });
     if let (Some(m), serde_json::Value::Object(rest)) = (manifest.as_object_mut(), rest) {
         m.extend(rest);
@@ -527,16 +577,44 @@ fn run(opts: &Options, phases: &mut Phases) -> Result<Report, ScreenError> {
     commit(out_dir, manifest, written, report)
 }
 
+/// The manifest's account of each campaign's contact list (a whole run's, or the merge
+/// of a partitioned one's).
+pub fn campaigns_manifest(lists: &[(reperage_rules::model::Campagne, campagnes::Selection)]) -> serde_json::Value {
+    serde_json::json!(
+        lists
+            .iter()
+            .map(|(c, sel)| serde_json::json!({
+                "id": c.id,
+                "fichier": c.file,
+                "foyers_signales": sel.signales(),
+                "exclus": campagnes::EXCLUSIONS.iter().map(|e| (*e, sel.count(e))).collect::<BTreeMap<_, _>>(),
+                "coupes_capacite": sel.count(campagnes::COUPE_CAPACITE),
+                "retenus": sel.retenus.len(),
+            }))
+            .collect::<Vec<_>>()
+    )
+}
+
 /// What every manifest starts with, whether the run went to the end or stopped at the
-/// quarantine (`--strict`).
+/// quarantine (`--strict`). The options that change the outputs are recorded, so that
+/// `fusionner` can refuse partitions run with different ones.
 fn manifest_head(statut: &str, opts: &Options, extract: &Extract) -> serde_json::Value {
-    serde_json::json!({
+    let mut head = serde_json::json!({
         "statut": statut,
         "moteur": { "nom": "reperage", "version": env!("CARGO_PKG_VERSION") },
         "mois": opts.mois.to_string(),
         "extrait": input_files(extract),
         "colonnes_autorisees": opts.colonnes_autorisees,
-    })
+        "options": {
+            "format": opts.format.name(),
+            "strict": opts.strict,
+            "precedent": opts.precedent.is_some(),
+        },
+    });
+    if let Some(p) = opts.partie {
+        head["partition"] = serde_json::json!(p);
+    }
+    head
 }
 
 /// The extract's files, for the manifest.
@@ -559,10 +637,21 @@ fn input_files(extract: &Extract) -> Vec<serde_json::Value> {
 /// can check the result is whole — then replaces `--out` by the staging folder.
 fn commit(
     out_dir: OutDir,
-    mut manifest: serde_json::Value,
+    manifest: serde_json::Value,
     written: Vec<PathBuf>,
     mut report: Report,
 ) -> Result<Report, ScreenError> {
+    report.fichiers_ecrits = commit_files(out_dir, manifest, written)?;
+    Ok(report)
+}
+
+/// [`commit`] for any run that writes a result folder (`screen`, `fusionner`): returns
+/// the final paths of the files written, the manifest last.
+pub(crate) fn commit_files(
+    out_dir: OutDir,
+    mut manifest: serde_json::Value,
+    written: Vec<PathBuf>,
+) -> Result<Vec<String>, ScreenError> {
     let staging = out_dir.path().to_path_buf();
     let mut files = Vec::new();
     for p in &written {
@@ -586,10 +675,9 @@ fn commit(
     })?;
     let final_dir = out_dir.final_path().to_path_buf();
     out_dir.commit()?;
-    report.fichiers_ecrits = written
+    Ok(written
         .iter()
         .chain(std::iter::once(&p))
         .map(|p| final_dir.join(p.strip_prefix(&staging).unwrap_or(p)).display().to_string())
-        .collect();
-    Ok(report)
+        .collect())
 }

@@ -86,6 +86,28 @@ enum Command {
         /// quarters of the machine's memory. The extract itself is still loaded whole.
         #[arg(long = "memoire-max", value_parser = parse_size)]
         memoire_max: Option<u64>,
+        /// Run only partition K of N (K from 0 to N-1) of the extract, for a scheduler
+        /// running the N partitions as N processes (deploy/); `reperage fusionner` then
+        /// merges their --out folders into exactly what one run writes. Contact lists
+        /// are selected by the merge (capacity is per agency of the whole caisse).
+        #[arg(long, value_parser = parse_partie)]
+        partition: Option<screen::Partie>,
+    },
+    /// Merge the --out folders of the N partitions of a run (`screen --partition K/N`)
+    /// into the outputs one run writes: rows in id order, contact lists ranked and
+    /// capped over the whole caisse, counts summed, every partition in the manifest.
+    Fusionner {
+        /// The partitions' output folders, each partition exactly once, in any order.
+        #[arg(required = true)]
+        parts: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+        /// The rules the partitions ran with (default: the embedded catalog).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// The campaigns folder the partitions ran with, if one was given.
+        #[arg(long)]
+        campagnes: Option<PathBuf>,
     },
     /// Write a synthetic extract following the contract, with planted non-take-up and
     /// its ground truth beside the extract (`<out>.verite.csv`).
@@ -198,6 +220,23 @@ fn load_rules(dir: &Option<PathBuf>, mois: Mois) -> Result<RuleSet> {
     }
 }
 
+/// The rules, their campaigns replaced by those of `campagnes` when given.
+fn rules_and_campaigns(rules: &Option<PathBuf>, campagnes: &Option<PathBuf>, mois: Mois) -> Result<RuleSet> {
+    let rs = load_rules(rules, mois)?;
+    let Some(dir) = campagnes else { return Ok(rs) };
+    match reperage_rules::check::with_campaigns(&rs, &source::load_dir(dir)?) {
+        Ok(rs) => Ok(rs),
+        Err(diags) => {
+            eprint!("{diags}");
+            bail!("the campaigns in {} have errors", dir.display());
+        }
+    }
+}
+
+fn parse_partie(s: &str) -> Result<screen::Partie, String> {
+    screen::Partie::parse(s)
+}
+
 fn rule_files(dir: &Option<PathBuf>) -> Result<(Vec<SourceFile>, String)> {
     match dir {
         Some(d) => Ok((source::load_dir(d)?, d.display().to_string())),
@@ -293,19 +332,11 @@ fn run(cli: Cli) -> Result<u8> {
             colonnes_autorisees,
             partitions,
             memoire_max,
+            partition,
         } => {
             let mois = parse_mois(&mois)?;
             log_autorisees(&colonnes_autorisees);
-            let mut rs = load_rules(&rules, mois)?;
-            if let Some(dir) = &campagnes {
-                rs = match reperage_rules::check::with_campaigns(&rs, &source::load_dir(dir)?) {
-                    Ok(rs) => rs,
-                    Err(diags) => {
-                        eprint!("{diags}");
-                        bail!("the campaigns in {} have errors", dir.display());
-                    }
-                };
-            }
+            let rs = rules_and_campaigns(&rules, &campagnes, mois)?;
             let format = match format {
                 OutFormat::Csv => output::Format::Csv,
                 OutFormat::Parquet => output::Format::Parquet,
@@ -341,18 +372,51 @@ fn run(cli: Cli) -> Result<u8> {
                 colonnes_autorisees: &colonnes_autorisees,
                 partitions: partitions.map(|n| n as usize),
                 memoire_max,
+                partie: partition,
             };
             let result = screen::screen(&opts);
             bar.finish_and_clear();
             let report = result?;
             eprintln!("done in {:.1} s", started.elapsed().as_secs_f64());
             print_summary(&report);
+            if let Some(p) = report.partie {
+                eprintln!(
+                    "partition {} of {} (from 0): campaign candidates written to {}; merge the {} partitions with `reperage fusionner` for the contact lists",
+                    p.indice,
+                    p.nombre,
+                    out.join(reperage_batch::campagnes::CANDIDATS).display(),
+                    p.nombre
+                );
+            }
             if report.strict_stop {
                 eprintln!(
                     "--strict: rows were quarantined (see {}/quarantaine/); no other output written but manifest.json",
                     out.display()
                 );
                 return Ok(EXIT_STRICT);
+            }
+            Ok(0)
+        }
+        Command::Fusionner { parts, out, rules, campagnes } => {
+            let mois = reperage_batch::fusion::mois_of(&parts)?;
+            let rs = rules_and_campaigns(&rules, &campagnes, mois)?;
+            eprintln!("merging {} partition(s) into {}…", parts.len(), out.display());
+            let fusion = reperage_batch::fusion::fusionner(&parts, &out, &rs)?;
+            let m = &fusion.manifest;
+            if fusion.statut == "arret_strict" {
+                eprintln!("--strict: a partition had quarantined rows; merged quarantaine/ only");
+                return Ok(EXIT_STRICT);
+            }
+            eprintln!(
+                "merged {} partitions: {} foyers read, {} evaluated, {} quarantined; {} signalements",
+                fusion.partitions,
+                m["foyers"]["lus"],
+                m["foyers"]["evalues"],
+                m["foyers"]["en_quarantaine"],
+                m["sorties"]["signalements"]
+            );
+            for c in m["campagnes"].as_array().into_iter().flatten() {
+                eprintln!("campaign {}: {} listed", c["id"].as_str().unwrap_or("?"), c["retenus"]);
             }
             Ok(0)
         }

@@ -152,6 +152,20 @@ impl fmt::Display for Mois {
     }
 }
 
+/// A month is written `YYYY-MM`, as everywhere in the extract and the outputs.
+impl serde::Serialize for Mois {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Mois {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Mois, D::Error> {
+        let text = String::deserialize(d)?;
+        Mois::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("not a month YYYY-MM: {text}")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

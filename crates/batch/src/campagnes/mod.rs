@@ -22,6 +22,20 @@ pub enum CampaignError {
     Polars(#[from] PolarsError),
     #[error(transparent)]
     Output(#[from] OutputError),
+    #[error("{file}: line {line}: not a candidate of this rule set's campaigns: {why}")]
+    Candidats { file: String, line: usize, why: String },
+}
+
+/// The file a partition of a run (`screen --partition K/N`) writes its campaign
+/// candidates to, for `fusionner` to rank and cap them over the whole caisse.
+pub const CANDIDATS: &str = "candidats.jsonl";
+
+/// One line of [`CANDIDATS`].
+#[derive(serde::Serialize, serde::Deserialize)]
+struct LigneCandidat {
+    campagne: String,
+    #[serde(flatten)]
+    candidat: Candidat,
 }
 
 /// A rule as a campaign reads it: does it fire for a foyer (a benefit eligible and not
@@ -102,6 +116,12 @@ impl Collecte {
         Ok(Collecte { last, candidats: vec![Vec::new(); rules.campagnes.len()] })
     }
 
+    /// No candidate yet and no contact history: to gather written candidates
+    /// ([`Collecte::add_written`]), whose last contacts are already read.
+    pub fn empty(rules: &RuleSet) -> Collecte {
+        Collecte { last: HashMap::new(), candidats: vec![Vec::new(); rules.campagnes.len()] }
+    }
+
     /// Adds the candidates of one evaluation frame (one partition).
     pub fn add(&mut self, rules: &RuleSet, compiled: &Compiled, eval: &DataFrame) -> Result<(), CampaignError> {
         if rules.campagnes.is_empty() {
@@ -174,6 +194,52 @@ impl Collecte {
                     id_foyer: id,
                 });
             }
+        }
+        Ok(())
+    }
+
+    /// Candidates per campaign, in the rule set's order.
+    pub fn counts(&self) -> Vec<u64> {
+        self.candidats.iter().map(|c| c.len() as u64).collect()
+    }
+
+    /// Writes the candidates so far to `path` ([`CANDIDATS`]): one JSON object per line,
+    /// campaign after campaign, in id order within each (amounts written so that they
+    /// read back to the same bits).
+    pub fn write_candidats(&self, rules: &RuleSet, path: &Path) -> Result<PathBuf, CampaignError> {
+        let mut text = String::new();
+        for (campagne, candidats) in rules.campagnes.iter().zip(&self.candidats) {
+            for candidat in candidats {
+                let line = LigneCandidat { campagne: campagne.id.clone(), candidat: candidat.clone() };
+                let json = serde_json::to_string(&line).map_err(|e| OutputError::Io {
+                    path: path.display().to_string(),
+                    source: std::io::Error::other(e),
+                })?;
+                text.push_str(&json);
+                text.push('\n');
+            }
+        }
+        output::atomic_write(path, |f| {
+            use std::io::Write;
+            f.write_all(text.as_bytes()).map_err(|e| OutputError::Io { path: path.display().to_string(), source: e })
+        })?;
+        Ok(path.to_path_buf())
+    }
+
+    /// Adds the candidates a partition wrote with [`Collecte::write_candidats`]; the
+    /// partitions must come in id order, as they are evaluated in one run.
+    pub fn add_written(&mut self, rules: &RuleSet, path: &Path) -> Result<(), CampaignError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| OutputError::Io { path: file.clone(), source: e })?;
+        for (i, line) in text.lines().enumerate() {
+            let bad = |why: String| CampaignError::Candidats { file: file.clone(), line: i + 1, why };
+            let l: LigneCandidat = serde_json::from_str(line).map_err(|e| bad(e.to_string()))?;
+            let at = rules
+                .campagnes
+                .iter()
+                .position(|c| c.id == l.campagne)
+                .ok_or_else(|| bad(format!("unknown campaign `{}`", l.campagne)))?;
+            self.candidats[at].push(l.candidat);
         }
         Ok(())
     }

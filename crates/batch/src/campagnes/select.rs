@@ -20,7 +20,7 @@ pub const EXCLUSIONS: [&str; 7] = [
 ];
 
 /// One reason a foyer is in the campaign: a rule that fired for it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Raison {
     pub regle: String,
     pub titre: String,
@@ -31,7 +31,7 @@ pub struct Raison {
 }
 
 /// A foyer with at least one reason, and what the exclusions and channels read.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Candidat {
     pub id_foyer: String,
     pub agence: String,

@@ -35,6 +35,9 @@ pub struct Refus {
     /// The row's foyer and person ids when they could be read, to quarantine the foyer.
     pub id_foyer: Option<String>,
     pub id_personne: Option<String>,
+    /// The foyer the row belongs to, when known: its `id_foyer`, or its person's foyer
+    /// (set by validation). It decides which partition the refusal is counted in.
+    pub rattache_a: Option<String>,
 }
 
 /// Name of the line-number column added to every table.
@@ -196,6 +199,7 @@ impl TableBuilder {
             motif,
             id_foyer,
             id_personne,
+            rattache_a: None,
         });
     }
 

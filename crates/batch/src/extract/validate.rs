@@ -55,6 +55,7 @@ fn refuse_rows(table: Table, df: &DataFrame, reasons: &Reasons, refus: &mut Vec<
             motif: motif.clone(),
             id_foyer: foyer[i].map(str::to_string),
             id_personne: personne[i].map(str::to_string),
+            rattache_a: None,
         });
     }
     let keep: BooleanChunked = (0..df.height()).map(|i| Some(!reasons.contains_key(&i))).collect();
@@ -224,14 +225,19 @@ pub(super) fn validate(
             refused_person_foyer.insert(p.clone(), f.clone());
         }
     }
+    let foyer_of = |r: &Refus| {
+        r.id_foyer.clone().or_else(|| {
+            let p = r.id_personne.as_ref()?;
+            person_foyer.get(p).or_else(|| refused_person_foyer.get(p)).cloned()
+        })
+    };
+    for r in refus.iter_mut() {
+        r.rattache_a = foyer_of(r);
+    }
     let mut sorted: Vec<&Refus> = refus.iter().collect();
     sorted.sort_by_key(|r| (r.table, r.ligne));
     for r in sorted {
-        let foyer = r.id_foyer.clone().or_else(|| {
-            let p = r.id_personne.as_ref()?;
-            person_foyer.get(p).or_else(|| refused_person_foyer.get(p)).cloned()
-        });
-        if let Some(f) = foyer {
+        if let Some(f) = r.rattache_a.clone() {
             quarantined.entry(f).or_insert_with(|| format!("{} ligne {} : {}", r.table.name(), r.ligne, r.motif));
         }
     }
@@ -283,6 +289,10 @@ pub(super) fn validate(
     });
     finals.insert(Table::Ressources, refuse_rows(Table::Ressources, &ressources, &reasons, &mut refus)?);
 
+    // The rows of quarantined foyers, refused just above, belong to those foyers.
+    for r in refus.iter_mut().filter(|r| r.rattache_a.is_none()) {
+        r.rattache_a = foyer_of(r);
+    }
     refus.sort_by(|a, b| (a.table, a.ligne, &a.colonne).cmp(&(b.table, b.ligne, &b.colonne)));
     let mut comptes = Vec::new();
     for table in Table::ALL {
