@@ -6,6 +6,7 @@ mod crash;
 mod end_to_end;
 mod partitions;
 mod privacy;
+mod scheduler;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
