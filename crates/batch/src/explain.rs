@@ -5,8 +5,13 @@ use std::path::Path;
 use reperage_rules::explain::{Explanation, explain};
 use reperage_rules::{Mois, RuleSet, StaleParameter};
 
+use polars::prelude::DataFrame;
+use reperage_rules::Compiled;
+
 use crate::evaluation;
-use crate::extract::{self, ColonneAutorisee};
+use crate::extract::routage;
+use crate::extract::{self, ColonneAutorisee, Extract, Table};
+use crate::partitions::{Coupe, Partitions};
 use crate::screen::ScreenError;
 
 pub enum Outcome {
@@ -34,6 +39,27 @@ pub fn explain_foyer(
     Ok((outcome, stale))
 }
 
+/// What the evaluation of one foyer's piece gave.
+#[derive(Default)]
+struct One<'a> {
+    id_foyer: &'a str,
+    quarantined: Option<String>,
+    frame: Option<DataFrame>,
+}
+
+impl evaluation::Etapes for One<'_> {
+    fn validee(&mut self, _: usize, extract: &Extract, _: Option<&Extract>) -> Result<bool, ScreenError> {
+        self.quarantined =
+            extract.foyers_quarantaine.iter().find(|q| q.id_foyer == self.id_foyer).map(|q| q.motif.clone());
+        Ok(self.quarantined.is_none())
+    }
+
+    fn evaluee(&mut self, _: usize, _: &Compiled, _: &Extract, eval: DataFrame) -> Result<(), ScreenError> {
+        self.frame = Some(eval);
+        Ok(())
+    }
+}
+
 fn explain_one(
     dir: &Path,
     precedent: Option<&Path>,
@@ -42,16 +68,20 @@ fn explain_one(
     id_foyer: &str,
     autorisees: &[ColonneAutorisee],
 ) -> Result<Outcome, ScreenError> {
-    let extract = extract::load_tables(dir, mois, &extract::Table::ALL, autorisees)?;
-    let previous = precedent
-        .map(|p| extract::load_tables(p, mois.plus(-1), &extract::TABLES_PRECEDENT, autorisees))
-        .transpose()?;
-    if let Some(q) = extract.foyers_quarantaine.iter().find(|q| q.id_foyer == id_foyer) {
-        return Ok(Outcome::Quarantined { motif: q.motif.clone() });
+    // The same evaluation as `screen`, on a piece that holds this foyer only: every row
+    // is read (and checked: duplicates across the extract are still refused), only its
+    // foyer's rows are kept.
+    let coupe = Coupe { partitions: Partitions::around(id_foyer), partie: 1, pieces: Partitions::one() };
+    let mut current = routage::route(dir, &Table::ALL, autorisees, &coupe, dir)?;
+    let mut previous =
+        precedent.map(|p| routage::route(p, &extract::TABLES_PRECEDENT, autorisees, &coupe, p)).transpose()?;
+    let mut one = One { id_foyer, ..One::default() };
+    let compiled = evaluation::evaluate(&mut current, previous.as_mut(), rules, mois, &mut one)?;
+    if let Some(motif) = one.quarantined {
+        return Ok(Outcome::Quarantined { motif });
     }
-    let (compiled, df) = evaluation::evaluate_one(&extract, previous.as_ref(), rules, mois, id_foyer)?;
-    if df.height() == 0 {
-        return Ok(Outcome::NotFound);
+    match one.frame {
+        Some(df) if df.height() > 0 => Ok(Outcome::Evaluated(Box::new(explain(rules, &compiled, &df, 0)))),
+        _ => Ok(Outcome::NotFound),
     }
-    Ok(Outcome::Evaluated(Box::new(explain(rules, &compiled, &df, 0))))
 }

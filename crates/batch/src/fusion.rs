@@ -404,7 +404,7 @@ pub fn fusionner(dirs: &[PathBuf], out: &Path, rules: &RuleSet) -> Result<Fusion
                 written.extend(concat_parquet(&parts, &format!("{table}.parquet"), &staging)?);
             }
         }
-        let mut collecte = Collecte::empty(rules);
+        let mut collecte = Collecte::new(rules);
         for p in &parts {
             collecte.add_written(rules, &p.dir.join(campagnes::CANDIDATS))?;
         }

@@ -22,6 +22,7 @@ pub mod generate;
 pub mod memoire;
 pub mod out_dir;
 pub mod output;
+pub mod partitions;
 pub mod precedent;
 pub mod screen;
 pub mod situation;

@@ -171,6 +171,19 @@ impl TableWriter {
         Ok(())
     }
 
+    /// Gives the files up: their temporary files are removed, nothing is written.
+    pub fn abandon(mut self) {
+        if let Some((path, file)) = self.csv.take() {
+            drop(file);
+            let _ = std::fs::remove_file(tmp_path(&path));
+        }
+        if let Some(sink) = self.parquet.take() {
+            let path = sink.path.clone();
+            drop(sink);
+            let _ = std::fs::remove_file(tmp_path(&path));
+        }
+    }
+
     /// Flushes, syncs and renames every file to its final name; returns the paths.
     pub fn finish(mut self) -> Result<Vec<PathBuf>, OutputError> {
         let mut written = Vec::new();

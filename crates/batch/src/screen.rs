@@ -10,10 +10,11 @@ use reperage_rules::{CompileError, Compiled, Mois, RuleSet, StaleParameter};
 use sha2::{Digest, Sha256};
 
 use crate::campagnes;
-use crate::evaluation::{self, Partitions};
+use crate::evaluation;
 use crate::extract::{self, ColonneAutorisee, Extract, ExtractError, Refus, Table, TableCount};
 use crate::out_dir::{OutDir, OutDirError};
 use crate::output::{self, Format, OutputError, TableWriter};
+use crate::partitions::Coupe;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScreenError {
@@ -74,8 +75,10 @@ pub struct Report {
     pub partitions: usize,
     /// The partition of a partitioned run this run was (`--partition K/N`).
     pub partie: Option<Partie>,
-    /// How the memory budget set the partitions (absent with `--partitions`).
+    /// How the memory budget set the pieces (absent with `--partitions`).
     pub memoire: Option<evaluation::Budget>,
+    /// The process's peak resident memory, in bytes (where it can be read).
+    pub pic: Option<u64>,
     /// Wall time of each phase, in order (where the time goes; not in the manifest, which
     /// depends on the inputs only).
     pub phases: Vec<PhaseTime>,
@@ -114,10 +117,11 @@ pub struct PhaseTime {
     pub foyers: Option<u64>,
 }
 
-/// Times the phases and tells the progress display where the run is.
+/// Times the phases and tells the progress display where the run is. Validation and
+/// evaluation alternate piece after piece: each phase's time is the sum of its turns.
 struct Phases<'a> {
     progress: &'a dyn Fn(&str),
-    current: Option<(Phase, std::time::Instant, Option<u64>)>,
+    current: Option<(Phase, std::time::Instant)>,
     done: Vec<PhaseTime>,
 }
 
@@ -126,24 +130,48 @@ impl<'a> Phases<'a> {
         Phases { progress, current: None, done: Vec::new() }
     }
 
+    fn entry(&mut self, phase: Phase) -> &mut PhaseTime {
+        if let Some(i) = self.done.iter().position(|p| p.phase == phase) {
+            return &mut self.done[i];
+        }
+        self.done.push(PhaseTime { phase, secondes: 0.0, foyers: None });
+        self.done.last_mut().expect("just pushed")
+    }
+
     fn end(&mut self) {
-        if let Some((phase, started, foyers)) = self.current.take() {
-            self.done.push(PhaseTime { phase, secondes: started.elapsed().as_secs_f64(), foyers });
+        if let Some((phase, started)) = self.current.take() {
+            self.entry(phase).secondes += started.elapsed().as_secs_f64();
         }
     }
 
     fn start(&mut self, phase: Phase) {
+        if self.current.is_some_and(|(p, _)| p == phase) {
+            return;
+        }
         self.end();
         (self.progress)(phase.label());
-        self.current = Some((phase, std::time::Instant::now(), None));
+        self.current = Some((phase, std::time::Instant::now()));
     }
 
-    /// Within the current phase: `what`, with the foyers done so far (for a rate).
-    fn note(&mut self, what: &str, foyers: u64) {
-        if let Some((phase, started, done)) = &mut self.current {
-            *done = Some(foyers);
-            let rate = foyers as f64 / started.elapsed().as_secs_f64().max(1e-9);
-            (self.progress)(&format!("{}: {what} ({rate:.0} foyers/s)", phase.label()));
+    /// The current phase went through `foyers` more foyers (for a rate).
+    fn count(&mut self, foyers: u64) {
+        if let Some((phase, _)) = self.current {
+            let e = self.entry(phase);
+            e.foyers = Some(e.foyers.unwrap_or(0) + foyers);
+        }
+    }
+
+    /// Within the current phase: `what`, with the rate so far.
+    fn note(&mut self, what: &str) {
+        if let Some((phase, started)) = self.current {
+            let e = self.entry(phase);
+            let (foyers, secondes) = (e.foyers.unwrap_or(0), e.secondes + started.elapsed().as_secs_f64());
+            let rate = if foyers > 0 {
+                format!(" ({:.0} foyers/s)", foyers as f64 / secondes.max(1e-9))
+            } else {
+                String::new()
+            };
+            (self.progress)(&format!("{}: {what}{rate}", phase.label()));
         }
     }
 
@@ -326,18 +354,23 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn write_quarantine(extract: &Extract, out: &Path, written: &mut Vec<PathBuf>) -> Result<(), ScreenError> {
+fn write_quarantine(
+    refus: &[Refus],
+    foyers_quarantaine: &[extract::FoyerQuarantaine],
+    out: &Path,
+    written: &mut Vec<PathBuf>,
+) -> Result<(), ScreenError> {
     let dir = out.join("quarantaine");
     for table in Table::ALL {
-        let rows: Vec<&Refus> = extract.refus.iter().filter(|r| r.table == table).collect();
+        let rows: Vec<&Refus> = refus.iter().filter(|r| r.table == table).collect();
         let mut df = quarantine_frame(&rows)?;
         let p = dir.join(format!("{}.csv", table.name()));
         output::write_csv(&mut df, &p)?;
         written.push(p);
     }
     let mut exclus = df!(
-        "id_foyer" => extract.foyers_quarantaine.iter().map(|f| f.id_foyer.as_str()).collect::<Vec<_>>(),
-        "motif" => extract.foyers_quarantaine.iter().map(|f| f.motif.as_str()).collect::<Vec<_>>(),
+        "id_foyer" => foyers_quarantaine.iter().map(|f| f.id_foyer.as_str()).collect::<Vec<_>>(),
+        "motif" => foyers_quarantaine.iter().map(|f| f.motif.as_str()).collect::<Vec<_>>(),
     )?;
     let p = dir.join("foyers_exclus.csv");
     output::write_csv(&mut exclus, &p)?;
@@ -368,29 +401,25 @@ impl ResourceGaps {
     }
 }
 
+/// The oldest month of a piece's `ressources` (None when it has no row).
+fn oldest_month(extract: &Extract) -> PolarsResult<Option<String>> {
+    let oldest = extract.table(Table::Ressources).clone().lazy().select([col("mois").min()]).collect()?;
+    Ok(oldest.column("mois")?.get(0).ok().and_then(|v| match v {
+        AnyValue::Date(days) => Some(reperage_rules::Date::from_days(days).mois().to_string()),
+        _ => None,
+    }))
+}
+
 /// The months of resources read (M-13 … M-1), the extract's oldest month, and the foyers
 /// their absence affects.
-fn resource_history(extract: &Extract, mois: Mois, gaps: ResourceGaps) -> PolarsResult<HistoriqueRessources> {
-    let oldest = extract
-        .table(Table::Ressources)
-        .clone()
-        .lazy()
-        .select([col("mois").min()])
-        .collect()?
-        .column("mois")?
-        .get(0)
-        .ok()
-        .and_then(|v| match v {
-            AnyValue::Date(days) => Some(reperage_rules::Date::from_days(days).mois().to_string()),
-            _ => None,
-        });
-    Ok(HistoriqueRessources {
+fn resource_history(premier_mois_extrait: Option<String>, mois: Mois, gaps: ResourceGaps) -> HistoriqueRessources {
+    HistoriqueRessources {
         premier_mois_lu: mois.plus(-13).to_string(),
         dernier_mois_lu: mois.plus(-1).to_string(),
-        premier_mois_extrait: oldest,
+        premier_mois_extrait,
         foyers_avec_mois_inconnus: gaps.foyers_avec_mois_inconnus,
         indetermines_faute_de_ressources: gaps.par_regle,
-    })
+    }
 }
 
 /// The parameters that may be out of date for `mois` (to show and record); an error
@@ -415,105 +444,216 @@ pub fn screen(opts: &Options) -> Result<Report, ScreenError> {
     Ok(report)
 }
 
+/// What the screen does with each piece of the evaluation (crate::evaluation::Etapes):
+/// counts and quarantine gathered, outputs appended, campaign candidates collected.
+struct Screening<'o, 'p> {
+    opts: &'o Options<'o>,
+    phases: &'o mut Phases<'p>,
+    pieces: usize,
+    /// The refused rows and quarantined foyers of every piece so far.
+    refus: Vec<Refus>,
+    foyers_quarantaine: Vec<extract::FoyerQuarantaine>,
+    comptes: Vec<TableCount>,
+    comptes_precedent: Vec<TableCount>,
+    foyers_evalues: u64,
+    /// `--strict` and a row was refused: no piece is evaluated any more.
+    strict_stop: bool,
+    eligibilites: TableWriter,
+    signalements: TableWriter,
+    n_elig: usize,
+    n_sig: usize,
+    signalements_par_regle: BTreeMap<String, u64>,
+    collecte: campagnes::Collecte,
+    gaps: ResourceGaps,
+    premier_mois_extrait: Option<String>,
+}
+
+/// Adds the per-table counts of a piece to those so far.
+fn add_counts(sums: &mut Vec<TableCount>, piece: &[TableCount]) {
+    if sums.is_empty() {
+        sums.extend(piece.iter().cloned());
+        return;
+    }
+    for (sum, c) in sums.iter_mut().zip(piece) {
+        sum.lus += c.lus;
+        sum.utilises += c.utilises;
+        sum.quarantaines += c.quarantaines;
+    }
+}
+
+impl evaluation::Etapes for Screening<'_, '_> {
+    fn debut(&mut self, _: usize) {
+        self.phases.start(Phase::Validation);
+    }
+
+    fn validee(&mut self, k: usize, extract: &Extract, previous: Option<&Extract>) -> Result<bool, ScreenError> {
+        self.refus.extend(extract.refus.iter().cloned());
+        self.foyers_quarantaine.extend(extract.foyers_quarantaine.iter().cloned());
+        add_counts(&mut self.comptes, &extract.comptes);
+        if let Some(p) = previous {
+            add_counts(&mut self.comptes_precedent, &p.comptes);
+        }
+        if let Some(m) = oldest_month(extract)? {
+            self.premier_mois_extrait = Some(self.premier_mois_extrait.take().map_or(m.clone(), |o| o.min(m)));
+        }
+        self.strict_stop |= self.opts.strict && !self.refus.is_empty();
+        if !self.strict_stop {
+            self.phases.start(Phase::Evaluation);
+            let n = extract.table(Table::Foyers).height() as u64;
+            self.phases.note(&format!("piece {} of {}, {n} foyers", k + 1, self.pieces));
+        }
+        Ok(!self.strict_stop)
+    }
+
+    fn evaluee(
+        &mut self,
+        _: usize,
+        compiled: &Compiled,
+        extract: &Extract,
+        eval: DataFrame,
+    ) -> Result<(), ScreenError> {
+        self.foyers_evalues += eval.height() as u64;
+        self.phases.count(eval.height() as u64);
+        self.gaps.add(compiled, &eval)?;
+        let mut elig = eligibilites(compiled, &eval)?;
+        self.n_elig += elig.height();
+        self.eligibilites.write(&mut elig)?;
+        let mut sig = signalements(compiled, self.opts.rules, &eval)?;
+        for r in sig.column("regle")?.str()?.iter().flatten() {
+            *self.signalements_par_regle.entry(r.to_string()).or_default() += 1;
+        }
+        self.n_sig += sig.height();
+        self.signalements.write(&mut sig)?;
+        self.collecte.add(self.opts.rules, compiled, &eval, extract.table(Table::Contacts))?;
+        Ok(())
+    }
+}
+
+/// The pieces this run loads one after the other: `--partitions`, or as the memory
+/// budget allows (with how it was chosen).
+fn pieces(opts: &Options, foyers: usize) -> (usize, Option<evaluation::Budget>) {
+    if let Some(n) = opts.partitions {
+        return (n, None);
+    }
+    let budget = opts.memoire_max.or_else(|| crate::memoire::machine_memory().map(|m| m / 4 * 3));
+    match (budget, crate::memoire::process_memory()) {
+        (Some(budget), Some(memory)) => {
+            let chosen = evaluation::Budget::new(foyers, budget, memory.resident);
+            (chosen.pieces(foyers), Some(chosen))
+        }
+        _ => (foyers.div_ceil(evaluation::FOYERS_PAR_PARTITION), None),
+    }
+}
+
 fn run(opts: &Options, phases: &mut Phases) -> Result<Report, ScreenError> {
     let stale = stale_parameters(opts.rules, opts.mois, opts.parametres_a_jour)?;
     let inputs: Vec<&Path> = std::iter::once(opts.extract).chain(opts.precedent).collect();
     let out_dir = OutDir::prepare(opts.out, &inputs)?;
     let out = out_dir.path();
     phases.start(Phase::Lecture);
-    let lu = extract::read(opts.extract, &Table::ALL, opts.colonnes_autorisees)?;
-    phases.start(Phase::Validation);
-    let extract = extract::validate(lu, opts.mois)?;
-    // Last month's extract: only the tables the comparison reads, validated like this
-    // month's; its refused rows are counted in the manifest (its own screen wrote them).
-    // Read after this month's is validated, so that the two raw extracts are never held
-    // at once.
-    let previous = match opts.precedent {
+    // The cut: this process's partition (all of it for a whole run), in as many pieces
+    // as the memory budget asks, from the foyer ids alone (crate::partitions).
+    let memoire;
+    let coupe = {
+        let ids = extract::routage::foyer_ids(opts.extract)?;
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let (nombre, partie) = opts.partie.map_or((1, 0), |p| (p.nombre, p.indice));
+        let foyers = Coupe::new(&ids, nombre, partie, 1).foyers(&ids);
+        let (n, chosen) = pieces(opts, foyers);
+        memoire = chosen;
+        Coupe::new(&ids, nombre, partie, n)
+    };
+    // Rows are spilled beside the outputs (pieces loaded one at a time), and removed.
+    let spill = out.join(".pieces");
+    let mut current =
+        extract::routage::route(opts.extract, &Table::ALL, opts.colonnes_autorisees, &coupe, &spill.join("mois"))?;
+    // Last month's extract: only the tables the comparison reads, cut alike, validated
+    // like this month's; its refused rows are counted in the manifest (its own screen
+    // wrote them).
+    let mut previous = match opts.precedent {
         Some(dir) => {
             phases.start(Phase::Precedent);
-            let lu = extract::read(dir, &extract::TABLES_PRECEDENT, opts.colonnes_autorisees)?;
-            Some(extract::validate(lu, opts.mois.plus(-1))?)
+            let p = &spill.join("precedent");
+            Some(extract::routage::route(dir, &extract::TABLES_PRECEDENT, opts.colonnes_autorisees, &coupe, p)?)
         }
         None => None,
     };
-    // One partition of a partitioned run: the same cut in every process (each validates
-    // the same extract), this one's share of every table, refusal and count.
-    let (extract, previous) = match opts.partie {
-        Some(p) => {
-            let cut = Partitions::exactly(&extract, p.nombre)?;
-            let previous = previous.map(|prev| evaluation::share(&prev, &cut, p.indice)).transpose()?;
-            (evaluation::share(&extract, &cut, p.indice)?, previous)
-        }
-        None => (extract, previous),
+    let fichiers = current.fichiers.clone();
+    let fichiers_precedent = previous.as_ref().map(|p| p.fichiers.clone());
+    let mut screening = Screening {
+        opts,
+        pieces: coupe.count(),
+        refus: Vec::new(),
+        foyers_quarantaine: Vec::new(),
+        comptes: Vec::new(),
+        comptes_precedent: Vec::new(),
+        foyers_evalues: 0,
+        strict_stop: opts.strict && current.refus_lus() > 0,
+        eligibilites: TableWriter::create(out, "eligibilites", opts.format)?,
+        signalements: TableWriter::create(out, "signalements", opts.format)?,
+        n_elig: 0,
+        n_sig: 0,
+        signalements_par_regle: BTreeMap::new(),
+        collecte: campagnes::Collecte::new(opts.rules),
+        gaps: ResourceGaps::default(),
+        premier_mois_extrait: None,
+        phases,
     };
+    let compiled = evaluation::evaluate(&mut current, previous.as_mut(), opts.rules, opts.mois, &mut screening)?;
+    drop((current, previous));
+    let _ = std::fs::remove_dir_all(&spill);
+    let Screening {
+        mut refus,
+        foyers_quarantaine,
+        comptes,
+        comptes_precedent,
+        foyers_evalues,
+        strict_stop,
+        eligibilites: eligibilites_out,
+        signalements: signalements_out,
+        n_elig,
+        n_sig,
+        signalements_par_regle,
+        collecte,
+        gaps,
+        premier_mois_extrait,
+        phases,
+        ..
+    } = screening;
+    refus.sort_by(|a, b| (a.table, a.ligne, &a.colonne).cmp(&(b.table, b.ligne, &b.colonne)));
     let mut written = Vec::new();
-    write_quarantine(&extract, out, &mut written)?;
-    let foyers = extract.comptes.iter().find(|c| c.table == "foyers");
+    write_quarantine(&refus, &foyers_quarantaine, out, &mut written)?;
+    let foyers = comptes.iter().find(|c| c.table == "foyers");
     let mut report = Report {
         mois: opts.mois.to_string(),
-        comptes: extract.comptes.clone(),
+        comptes: comptes.clone(),
         foyers_lus: foyers.map_or(0, |c| c.lus),
-        foyers_evalues: extract.table(Table::Foyers).height() as u64,
-        foyers_quarantaine: extract.foyers_quarantaine.len() as u64,
-        signalements: BTreeMap::new(),
+        foyers_evalues,
+        foyers_quarantaine: foyers_quarantaine.len() as u64,
+        signalements: signalements_par_regle,
         campagnes: BTreeMap::new(),
-        strict_stop: false,
+        strict_stop,
         parametres_perimes: stale,
         historique_ressources: None,
         fichiers_ecrits: Vec::new(),
-        partitions: 0,
+        partitions: coupe.count(),
         partie: opts.partie,
-        memoire: None,
+        memoire,
+        pic: None,
         phases: Vec::new(),
     };
-    if opts.strict && !extract.refus.is_empty() {
+    if strict_stop {
         phases.start(Phase::Ecriture);
-        report.strict_stop = true;
-        let mut manifest = manifest_head("arret_strict", opts, &extract);
-        manifest["lignes"] = serde_json::json!(extract.comptes);
+        eligibilites_out.abandon();
+        signalements_out.abandon();
+        let mut manifest = manifest_head("arret_strict", opts, &fichiers);
+        manifest["lignes"] = serde_json::json!(comptes);
         return commit(out_dir, manifest, written, report);
     }
-
-    let budget = opts.memoire_max.or_else(|| crate::memoire::machine_memory().map(|m| m / 4 * 3));
-    let partitions = match (opts.partitions, budget, crate::memoire::process_memory()) {
-        (Some(n), _, _) => Partitions::new(&extract, n)?,
-        (None, Some(budget), Some(charge)) => {
-            let (partitions, chosen) = Partitions::within(&extract, budget, charge)?;
-            report.memoire = Some(chosen);
-            partitions
-        }
-        (None, _, _) => Partitions::automatic(&extract)?,
-    };
-    report.partitions = partitions.count();
-    let mut eligibilites_out = TableWriter::create(out, "eligibilites", opts.format)?;
-    let mut signalements_out = TableWriter::create(out, "signalements", opts.format)?;
-    let mut collecte = campagnes::Collecte::new(opts.rules, extract.table(Table::Contacts))?;
-    let mut gaps = ResourceGaps::default();
-    let (mut n_elig, mut n_sig) = (0, 0);
-    phases.start(Phase::Evaluation);
-    let total = report.foyers_evalues;
-    let mut done = 0;
-    let compiled =
-        evaluation::evaluate(&extract, previous.as_ref(), opts.rules, opts.mois, &partitions, |k, compiled, eval| {
-            done += eval.height() as u64;
-            phases.note(&format!("partition {} of {}, {done} of {total} foyers", k + 1, partitions.count()), done);
-            gaps.add(compiled, &eval)?;
-            let mut elig = eligibilites(compiled, &eval)?;
-            n_elig += elig.height();
-            eligibilites_out.write(&mut elig)?;
-            let mut sig = signalements(compiled, opts.rules, &eval)?;
-            for r in sig.column("regle")?.str()?.iter().flatten() {
-                *report.signalements.entry(r.to_string()).or_default() += 1;
-            }
-            n_sig += sig.height();
-            signalements_out.write(&mut sig)?;
-            collecte.add(opts.rules, compiled, &eval)?;
-            Ok(())
-        })?;
     written.extend(eligibilites_out.finish()?);
     written.extend(signalements_out.finish()?);
     phases.start(Phase::Listes);
-    report.historique_ressources = Some(resource_history(&extract, opts.mois, gaps)?);
+    report.historique_ressources = Some(resource_history(premier_mois_extrait, opts.mois, gaps));
     // A partition cannot cap a campaign (capacity is per agency of the whole caisse):
     // it writes its candidates, `fusionner` selects over all of them.
     let campagnes_manifest = if opts.partie.is_some() {
@@ -540,7 +680,7 @@ fn run(opts: &Options, phases: &mut Phases) -> Result<Report, ScreenError> {
     };
     phases.start(Phase::Ecriture);
 
-    let mut manifest = manifest_head("complet", opts, &extract);
+    let mut manifest = manifest_head("complet", opts, &fichiers);
     let rest = serde_json::json!({
         "regles": opts.rules.files.iter().map(|f| serde_json::json!({
             "fichier": f.path,
@@ -549,14 +689,14 @@ fn run(opts: &Options, phases: &mut Phases) -> Result<Report, ScreenError> {
         "parametres": compiled.params,
         "parametres_perimes": report.parametres_perimes,
         "historique_ressources": report.historique_ressources,
-        "lignes": extract.comptes,
-        "extrait_precedent": previous.as_ref().map(|p| serde_json::json!({
+        "lignes": comptes,
+        "extrait_precedent": fichiers_precedent.map(|f| serde_json::json!({
             "mois": opts.mois.plus(-1).to_string(),
-            "fichiers": p.fichiers.iter().map(|f| serde_json::json!({
+            "fichiers": f.iter().map(|f| serde_json::json!({
                 "table": f.table,
                 "sha256": f.sha256,
             })).collect::<Vec<_>>(),
-            "lignes": p.comptes,
+            "lignes": comptes_precedent,
         })),
         "partitions": report.partitions,
         "foyers": {
@@ -598,12 +738,12 @@ pub fn campaigns_manifest(lists: &[(reperage_rules::model::Campagne, campagnes::
 /// What every manifest starts with, whether the run went to the end or stopped at the
 /// quarantine (`--strict`). The options that change the outputs are recorded, so that
 /// `fusionner` can refuse partitions run with different ones.
-fn manifest_head(statut: &str, opts: &Options, extract: &Extract) -> serde_json::Value {
+fn manifest_head(statut: &str, opts: &Options, fichiers: &[extract::InputFile]) -> serde_json::Value {
     let mut head = serde_json::json!({
         "statut": statut,
         "moteur": { "nom": "reperage", "version": env!("CARGO_PKG_VERSION") },
         "mois": opts.mois.to_string(),
-        "extrait": input_files(extract),
+        "extrait": input_files(fichiers),
         "colonnes_autorisees": opts.colonnes_autorisees,
         "options": {
             "format": opts.format.name(),
@@ -618,9 +758,8 @@ fn manifest_head(statut: &str, opts: &Options, extract: &Extract) -> serde_json:
 }
 
 /// The extract's files, for the manifest.
-fn input_files(extract: &Extract) -> Vec<serde_json::Value> {
-    extract
-        .fichiers
+fn input_files(fichiers: &[extract::InputFile]) -> Vec<serde_json::Value> {
+    fichiers
         .iter()
         .map(|f| {
             serde_json::json!({
@@ -642,6 +781,7 @@ fn commit(
     mut report: Report,
 ) -> Result<Report, ScreenError> {
     report.fichiers_ecrits = commit_files(out_dir, manifest, written)?;
+    report.pic = crate::memoire::process_memory().map(|m| m.peak);
     Ok(report)
 }
 

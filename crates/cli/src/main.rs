@@ -549,20 +549,24 @@ fn print_summary(r: &screen::Report) {
     match &r.memoire {
         Some(m) => {
             eprintln!(
-                "memory budget {:.1} GiB: loading peaked at {:.1} GiB and holds {:.1} GiB, so {} partition(s) of at most {} foyers",
+                "memory budget {:.1} GiB: {} piece(s) of at most {} foyers, each loaded, validated and evaluated before the next{}",
                 gb(m.budget),
-                gb(m.pic_chargement),
-                gb(m.charge),
                 r.partitions,
-                m.foyers_par_partition
+                m.foyers_par_partition,
+                r.pic.map_or(String::new(), |p| format!("; peak {:.1} GiB", gb(p)))
             );
             if !m.tenu {
                 eprintln!(
-                    "warning: loading the extract takes most or more of the memory budget; the run may exceed it (the extract is still loaded whole: loading in partitions is not yet built)"
+                    "warning: even pieces of {} foyers do not fit in the memory budget; the run may exceed it",
+                    m.foyers_par_partition
                 );
             }
         }
-        None if r.partitions > 1 => eprintln!("evaluated in {} partitions of consecutive foyer ids", r.partitions),
+        None if r.partitions > 1 => eprintln!(
+            "evaluated in {} pieces of consecutive foyer ids{}",
+            r.partitions,
+            r.pic.map_or(String::new(), |p| format!("; peak {:.1} GiB", gb(p)))
+        ),
         None => {}
     }
     if !r.strict_stop {

@@ -99,34 +99,34 @@ fn last_contacts(contacts: &DataFrame) -> PolarsResult<HashMap<(String, String),
     Ok(out)
 }
 
-/// The candidates of every campaign, gathered partition after partition of the
-/// evaluation (crate::evaluation), then ranked and capped per agency over all of them
-/// at once: capacity is a whole-caisse quantity, so selection waits for the last
-/// partition (candidates are few beside foyers).
+/// The candidates of every campaign, gathered piece after piece of the evaluation
+/// (crate::evaluation), then ranked and capped per agency over all of them at once:
+/// capacity is a whole-caisse quantity, so selection waits for the last piece
+/// (candidates are few beside foyers).
 pub struct Collecte {
-    /// The latest contact month per (foyer, campaign), from the whole `contacts` table.
-    last: HashMap<(String, String), Mois>,
     /// Per campaign of the rule set, in its order: the candidates so far, in id order.
     candidats: Vec<Vec<Candidat>>,
 }
 
 impl Collecte {
-    pub fn new(rules: &RuleSet, contacts: &DataFrame) -> Result<Collecte, CampaignError> {
-        let last = if rules.campagnes.is_empty() { HashMap::new() } else { last_contacts(contacts)? };
-        Ok(Collecte { last, candidats: vec![Vec::new(); rules.campagnes.len()] })
+    /// No candidate yet.
+    pub fn new(rules: &RuleSet) -> Collecte {
+        Collecte { candidats: vec![Vec::new(); rules.campagnes.len()] }
     }
 
-    /// No candidate yet and no contact history: to gather written candidates
-    /// ([`Collecte::add_written`]), whose last contacts are already read.
-    pub fn empty(rules: &RuleSet) -> Collecte {
-        Collecte { last: HashMap::new(), candidats: vec![Vec::new(); rules.campagnes.len()] }
-    }
-
-    /// Adds the candidates of one evaluation frame (one partition).
-    pub fn add(&mut self, rules: &RuleSet, compiled: &Compiled, eval: &DataFrame) -> Result<(), CampaignError> {
+    /// Adds the candidates of one evaluation frame (one piece), with the `contacts` of
+    /// its foyers (their last contact per campaign, for the cooldown).
+    pub fn add(
+        &mut self,
+        rules: &RuleSet,
+        compiled: &Compiled,
+        eval: &DataFrame,
+        contacts: &DataFrame,
+    ) -> Result<(), CampaignError> {
         if rules.campagnes.is_empty() {
             return Ok(());
         }
+        let last = last_contacts(contacts)?;
         let needed: BTreeSet<&str> = rules.campagnes.iter().flat_map(|c| c.regles.iter().map(String::as_str)).collect();
         let (reasons, reason_exprs) = rule_reasons(compiled, rules, &needed);
         let mut cols = vec![
@@ -181,7 +181,7 @@ impl Collecte {
                     continue;
                 }
                 let id = ids.get(i).unwrap_or_default().to_string();
-                let dernier_contact = self.last.get(&(id.clone(), campagne.id.clone())).copied();
+                let dernier_contact = last.get(&(id.clone(), campagne.id.clone())).copied();
                 candidats.push(Candidat {
                     agence: agences.get(i).unwrap_or_default().to_string(),
                     raisons,

@@ -12,6 +12,7 @@ pub mod mois;
 mod parquet_pages;
 pub mod privacy;
 pub mod reader;
+pub mod routage;
 pub mod schema;
 mod validate;
 
@@ -109,12 +110,6 @@ fn locate(dir: &Path, table: Table) -> Result<Option<(PathBuf, &'static str)>, E
     }
 }
 
-/// An empty frame with the contract's columns, for an absent optional table.
-fn empty_table(table: Table) -> Result<DataFrame, ExtractError> {
-    let builder = reader::TableBuilder::empty(table)?;
-    Ok(builder.finish()?.0)
-}
-
 /// Loads, guards and validates the extract in `dir` for the reference month `mois`.
 pub fn load(dir: &Path, mois: Mois) -> Result<Extract, ExtractError> {
     load_tables(dir, mois, &Table::ALL, &[])
@@ -125,78 +120,24 @@ pub fn load(dir: &Path, mois: Mois) -> Result<Extract, ExtractError> {
 pub const TABLES_PRECEDENT: [Table; 3] = [Table::Foyers, Table::Personnes, Table::Droits];
 
 /// Like [`load`], reading only `only` (the other tables are empty, as if absent), the
-/// privacy guard leaving out the columns the caisse vouches for (`autorisees`).
+/// privacy guard leaving out the columns the caisse vouches for (`autorisees`): the
+/// whole extract as one piece (extract::routage).
 pub fn load_tables(
     dir: &Path,
     mois: Mois,
     only: &[Table],
     autorisees: &[ColonneAutorisee],
 ) -> Result<Extract, ExtractError> {
-    validate(read(dir, only, autorisees)?, mois)
+    let coupe = crate::partitions::Coupe::whole();
+    let mut chargement = routage::route(dir, only, autorisees, &coupe, dir)?;
+    routage::piece(&mut chargement, 0, mois)
 }
 
-/// The tables of an extract as read, before validation across rows and tables.
-pub struct Lu {
+/// The tables of a piece of an extract as read, before validation across rows and
+/// tables (extract::routage).
+struct Lu {
     tables: BTreeMap<Table, DataFrame>,
     refus: Vec<Refus>,
     read: BTreeMap<Table, u64>,
     fichiers: Vec<InputFile>,
-}
-
-/// Reads the tables `only` of the extract in `dir` (the first half of [`load_tables`]):
-/// every row seen by the privacy guard, cells typed, malformed rows refused.
-pub fn read(dir: &Path, only: &[Table], autorisees: &[ColonneAutorisee]) -> Result<Lu, ExtractError> {
-    let mut located = Vec::new();
-    for table in only.iter().copied() {
-        if let Some((path, format)) = locate(dir, table)? {
-            located.push((table, path, format));
-        }
-    }
-    // Tables are read in parallel (two at a time on two cores): reading is ours, not
-    // Polars', so this does not oversubscribe its thread pool.
-    type ReadTable = (Table, InputFile, DataFrame, Vec<Refus>, u64);
-    let results: Vec<Result<ReadTable, ExtractError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = located
-            .iter()
-            .map(|(table, path, format)| {
-                s.spawn(move || {
-                    // Each file is read once: hashed as it is parsed. The privacy guard
-                    // sees every row as it is parsed (privacy.rs).
-                    let (builder, sha256) = if *format == "csv" {
-                        reader::read_csv(path, *table, autorisees)?
-                    } else {
-                        reader::read_parquet(path, *table, autorisees)?
-                    };
-                    let (df, refus, read) = builder.finish()?;
-                    let file = InputFile { table: table.name(), path: path.display().to_string(), format, sha256 };
-                    Ok((*table, file, df, refus, read))
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(ExtractError::Internal("a table reader panicked".into()))))
-            .collect()
-    });
-    let mut lu = Lu { tables: BTreeMap::new(), refus: Vec::new(), read: BTreeMap::new(), fichiers: Vec::new() };
-    for r in results {
-        let (table, file, df, mut r, n) = r?;
-        lu.tables.insert(table, df);
-        lu.refus.append(&mut r);
-        lu.read.insert(table, n);
-        lu.fichiers.push(file);
-    }
-    for table in Table::ALL {
-        if let std::collections::btree_map::Entry::Vacant(e) = lu.tables.entry(table) {
-            e.insert(empty_table(table)?);
-            lu.read.insert(table, 0);
-        }
-    }
-    Ok(lu)
-}
-
-/// Validates what was read across rows and tables for the month `mois` (the second half
-/// of [`load_tables`]): duplicates, dates, orphans, foyers to quarantine, row accounting.
-pub fn validate(lu: Lu, mois: Mois) -> Result<Extract, ExtractError> {
-    validate::validate(lu.tables, lu.refus, lu.read, lu.fichiers, mois)
 }

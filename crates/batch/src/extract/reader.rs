@@ -114,35 +114,132 @@ impl ColumnBuilder {
     }
 }
 
-/// Builds the typed columns of one table, row by row.
-pub struct TableBuilder {
+/// Rows per piece buffered before they are handed on as one frame (to memory, or to a
+/// spill file: extract::routage).
+const LOT: usize = 64 * 1024;
+
+/// Where a row goes, decided from its ids before its cells are typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destination {
+    /// A piece this process loads.
+    Piece(usize),
+    /// A foyer of another process's partition: not kept.
+    Ailleurs,
+    /// No id to decide by: the row is refused (the id is required) and its refusal
+    /// attributed once every table is read (extract::routage).
+    Inconnue,
+}
+
+/// How a table's rows are dealt to pieces (extract::routage builds the routed ones).
+pub enum Aiguillage<'a> {
+    /// Every row in one piece: the whole table.
+    Tout,
+    /// Any other rule: a table keyed by foyer goes by `id_foyer`, `ressources` by its
+    /// person's foyer; `personnes` also records each person (for duplicates across
+    /// partitions and for routing `ressources`).
+    Route(Box<dyn super::routage::Route + Send + 'a>),
+}
+
+impl Aiguillage<'_> {
+    fn destination(&self, id_foyer: Option<&str>, id_personne: Option<&str>) -> Destination {
+        match self {
+            Aiguillage::Tout => Destination::Piece(0),
+            Aiguillage::Route(r) => r.destination(id_foyer, id_personne),
+        }
+    }
+}
+
+/// Where the frames of typed rows go, piece by piece.
+pub enum Puits<'a> {
+    /// Kept in memory: the frames of each piece.
+    Memoire(Vec<Vec<DataFrame>>),
+    /// Written to spill files (extract::routage).
+    Deversoir(&'a mut dyn super::routage::Deversoir),
+}
+
+/// The typed rows of one piece not yet handed on.
+struct PieceEnCours {
+    builders: Vec<ColumnBuilder>,
+    lignes: PrimitiveChunkedBuilder<UInt64Type>,
+    rows: usize,
+}
+
+impl PieceEnCours {
+    fn new(table: Table) -> PieceEnCours {
+        let capacity = 1024;
+        PieceEnCours {
+            builders: table.columns().iter().map(|d| ColumnBuilder::new(d, capacity)).collect(),
+            lignes: PrimitiveChunkedBuilder::new(LIGNE.into(), capacity),
+            rows: 0,
+        }
+    }
+
+    fn finish(self) -> PolarsResult<DataFrame> {
+        let mut columns = vec![self.lignes.finish().into_column()];
+        for b in self.builders {
+            columns.extend(b.finish()?);
+        }
+        DataFrame::new_infer_height(columns)
+    }
+}
+
+/// Builds the typed columns of one table, row by row, dealt to pieces.
+pub struct TableBuilder<'a> {
     table: Table,
     /// For each contract column: its position in the file's header (None: absent).
     positions: Vec<(usize, Option<usize>)>,
     header_len: usize,
-    builders: Vec<ColumnBuilder>,
-    lignes: PrimitiveChunkedBuilder<UInt64Type>,
+    /// Positions of `id_foyer` and `id_personne` in the file's header.
+    id_foyer_at: Option<usize>,
+    id_personne_at: Option<usize>,
+    pieces: Vec<Option<PieceEnCours>>,
+    /// Rows accepted per piece.
+    acceptes: Vec<u64>,
     refus: Vec<Refus>,
     rows_read: u64,
     /// Sees every row before its cells are typed (extract/privacy.rs).
     guard: Guard,
+    aiguillage: Aiguillage<'a>,
+    puits: Puits<'a>,
 }
 
-impl TableBuilder {
+/// A table as read: its accepted rows per piece (when kept in memory), its refused rows
+/// (not yet attributed to pieces), the accepted count per piece and every row read.
+pub struct TableLue {
+    pub frames: Vec<Vec<DataFrame>>,
+    pub refus: Vec<Refus>,
+    pub acceptes: Vec<u64>,
+    pub rows_read: u64,
+}
+
+impl<'a> TableBuilder<'a> {
     /// `header`: the file's column names. Fails when the privacy guard refuses the
     /// header (before any message could copy it) or a required column is missing.
+    /// Every row goes to one piece kept in memory.
     pub fn new(
         table: Table,
         file: &str,
         header: &[String],
         autorisees: &[ColonneAutorisee],
-    ) -> Result<TableBuilder, ExtractError> {
-        Self::with_header(table, file, header, true, autorisees)
+    ) -> Result<TableBuilder<'a>, ExtractError> {
+        Self::with_header(table, file, header, true, autorisees, Aiguillage::Tout, Puits::Memoire(Vec::new()))
     }
 
     /// A table with no row and every contract column (an absent optional table).
-    pub fn empty(table: Table) -> Result<TableBuilder, ExtractError> {
-        Self::with_header(table, table.name(), &[], false, &[])
+    pub fn empty(table: Table) -> Result<TableBuilder<'a>, ExtractError> {
+        Self::with_header(table, table.name(), &[], false, &[], Aiguillage::Tout, Puits::Memoire(Vec::new()))
+    }
+
+    /// Like [`TableBuilder::new`], rows dealt by `aiguillage` to `puits`.
+    pub fn routed(
+        table: Table,
+        file: &str,
+        header: &[String],
+        autorisees: &[ColonneAutorisee],
+        aiguillage: Aiguillage<'a>,
+        puits: Puits<'a>,
+    ) -> Result<TableBuilder<'a>, ExtractError> {
+        Self::with_header(table, file, header, true, autorisees, aiguillage, puits)
     }
 
     fn with_header(
@@ -151,7 +248,9 @@ impl TableBuilder {
         header: &[String],
         require: bool,
         autorisees: &[ColonneAutorisee],
-    ) -> Result<TableBuilder, ExtractError> {
+        aiguillage: Aiguillage<'a>,
+        puits: Puits<'a>,
+    ) -> Result<TableBuilder<'a>, ExtractError> {
         let guard = Guard::new(table, header, autorisees);
         if let Some(v) = guard.violation() {
             return Err(ExtractError::Privacy(v.clone()));
@@ -169,28 +268,34 @@ impl TableBuilder {
             }
             positions.push((i, pos));
         }
-        let capacity = 1024;
+        let at = |name: &str| {
+            let def = columns.iter().position(|d| d.name == name)?;
+            positions[def].1
+        };
         Ok(TableBuilder {
             table,
+            id_foyer_at: at("id_foyer"),
+            id_personne_at: at("id_personne"),
             positions,
             header_len: header.len(),
-            builders: columns.iter().map(|d| ColumnBuilder::new(d, capacity)).collect(),
-            lignes: PrimitiveChunkedBuilder::new(LIGNE.into(), capacity),
+            pieces: Vec::new(),
+            acceptes: Vec::new(),
             refus: Vec::new(),
             rows_read: 0,
             guard,
+            aiguillage,
+            puits,
         })
     }
 
-    fn key(&self, fields: &[Option<&str>], name: &str) -> Option<String> {
-        let def_index = self.table.columns().iter().position(|d| d.name == name)?;
-        let pos = self.positions[def_index].1?;
-        fields.get(pos).copied().flatten().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+    /// The trimmed, non-empty field at `pos`.
+    fn key<'f>(fields: &[Option<&'f str>], pos: Option<usize>) -> Option<&'f str> {
+        fields.get(pos?).copied().flatten().map(str::trim).filter(|s| !s.is_empty())
     }
 
     fn refuse(&mut self, ligne: u64, fields: &[Option<&str>], colonne: &str, valeur: &str, motif: String) {
-        let id_foyer = self.key(fields, "id_foyer");
-        let id_personne = self.key(fields, "id_personne");
+        let id_foyer = Self::key(fields, self.id_foyer_at).map(str::to_string);
+        let id_personne = Self::key(fields, self.id_personne_at).map(str::to_string);
         self.refus.push(Refus {
             table: self.table,
             ligne,
@@ -224,18 +329,27 @@ impl TableBuilder {
     }
 
     /// One row, fields in header order (None: the field is not valid text).
-    pub fn push(&mut self, ligne: u64, fields: &[Option<&str>]) {
+    pub fn push(&mut self, ligne: u64, fields: &[Option<&str>]) -> Result<(), ExtractError> {
         self.guard.row(ligne, fields);
         if fields.len() != self.header_len {
             let motif = format!("ligne de {} champs, l'en-tête en a {}", fields.len(), self.header_len);
             self.push_malformed(ligne, fields, motif);
-            return;
+            return Ok(());
         }
         if let Some(motif) = not_text(fields) {
             self.push_malformed(ligne, fields, motif);
-            return;
+            return Ok(());
         }
-        self.rows_read += 1;
+        let (id_foyer, id_personne) = (Self::key(fields, self.id_foyer_at), Self::key(fields, self.id_personne_at));
+        let destination = self.aiguillage.destination(id_foyer, id_personne);
+        let records = matches!(&self.aiguillage, Aiguillage::Route(r) if r.records_persons());
+        if destination == Destination::Ailleurs && !records {
+            // Another process's row: seen by the guard, nothing else.
+            return Ok(());
+        }
+        if destination != Destination::Ailleurs {
+            self.rows_read += 1;
+        }
         let columns = self.table.columns();
         let mut cells: Vec<Option<Cell>> = Vec::with_capacity(columns.len());
         let mut errors: Vec<(&'static str, String, String)> = Vec::new();
@@ -261,31 +375,117 @@ impl TableBuilder {
                 }
             }
         }
+        if let (Aiguillage::Route(r), Some(f), Some(p)) = (&mut self.aiguillage, id_foyer, id_personne)
+            && records
+        {
+            r.record_person(p, f, destination, errors.is_empty());
+        }
+        if destination == Destination::Ailleurs {
+            return Ok(());
+        }
         if !errors.is_empty() {
             for (colonne, valeur, motif) in errors {
                 self.refuse(ligne, fields, colonne, &valeur, motif);
             }
-            return;
+            return Ok(());
         }
-        for (b, cell) in self.builders.iter_mut().zip(cells) {
+        // An accepted row always has its ids (they are required): `Inconnue` cannot be
+        // accepted; were it, it would go with the rows of no known foyer.
+        let piece = match destination {
+            Destination::Piece(k) => k,
+            _ => match &self.aiguillage {
+                Aiguillage::Route(r) => match r.sans_foyer() {
+                    Some(k) => k,
+                    None => return Ok(()),
+                },
+                Aiguillage::Tout => 0,
+            },
+        };
+        if self.pieces.len() <= piece {
+            self.pieces.resize_with(piece + 1, || None);
+            self.acceptes.resize(piece + 1, 0);
+        }
+        let table = self.table;
+        let current = self.pieces[piece].get_or_insert_with(|| PieceEnCours::new(table));
+        for (b, cell) in current.builders.iter_mut().zip(cells) {
             b.push(cell);
         }
-        self.lignes.append_value(ligne);
+        current.lignes.append_value(ligne);
+        current.rows += 1;
+        self.acceptes[piece] += 1;
+        if current.rows >= LOT {
+            self.hand_on(piece)?;
+        }
+        Ok(())
     }
 
-    /// The accepted rows (every contract column, absent optional ones as nulls), the
-    /// refused ones, and the number of rows read; or the privacy guard's refusal, which
-    /// for the shapes weighed against chance is known only once every row was seen.
-    pub fn finish(self) -> Result<(DataFrame, Vec<Refus>, u64), ExtractError> {
-        if let Some(v) = self.guard.finish() {
+    /// Hands the buffered rows of `piece` on to the sink.
+    fn hand_on(&mut self, piece: usize) -> Result<(), ExtractError> {
+        hand_on(self.table, &mut self.pieces[piece], &mut self.puits, piece)
+    }
+
+    /// The rows read, dealt to pieces ([`TableLue`]); or the privacy guard's refusal,
+    /// which for the shapes weighed against chance is known only once every row was
+    /// seen.
+    pub fn finish_routed(self) -> Result<TableLue, ExtractError> {
+        let TableBuilder { table, guard, mut pieces, mut puits, refus, acceptes, rows_read, .. } = self;
+        if let Some(v) = guard.finish() {
             return Err(ExtractError::Privacy(v));
         }
-        let mut columns = vec![self.lignes.finish().into_column()];
-        for b in self.builders {
-            columns.extend(b.finish()?);
+        for (piece, current) in pieces.iter_mut().enumerate() {
+            hand_on(table, current, &mut puits, piece)?;
         }
-        Ok((DataFrame::new_infer_height(columns)?, self.refus, self.rows_read))
+        let frames = match puits {
+            Puits::Memoire(frames) => frames,
+            Puits::Deversoir(_) => Vec::new(),
+        };
+        Ok(TableLue { frames, refus, acceptes, rows_read })
     }
+
+    /// The accepted rows of a whole table (every contract column, absent optional ones
+    /// as nulls), the refused ones, and the number of rows read.
+    pub fn finish(self) -> Result<(DataFrame, Vec<Refus>, u64), ExtractError> {
+        let table = self.table;
+        let lue = self.finish_routed()?;
+        let df = stack(table, lue.frames.into_iter().flatten())?;
+        Ok((df, lue.refus, lue.rows_read))
+    }
+}
+
+/// Hands the buffered rows of a piece on to the sink.
+fn hand_on(
+    table: Table,
+    current: &mut Option<PieceEnCours>,
+    puits: &mut Puits,
+    piece: usize,
+) -> Result<(), ExtractError> {
+    let Some(rows) = current.take() else { return Ok(()) };
+    let df = rows.finish()?;
+    match puits {
+        Puits::Memoire(frames) => {
+            if frames.len() <= piece {
+                frames.resize_with(piece + 1, Vec::new);
+            }
+            frames[piece].push(df);
+        }
+        Puits::Deversoir(d) => d.write(table, piece, df)?,
+    }
+    Ok(())
+}
+
+/// The frames of one table, one after the other, as one frame of one chunk (every
+/// contract column even with no frame).
+pub fn stack(table: Table, frames: impl IntoIterator<Item = DataFrame>) -> Result<DataFrame, ExtractError> {
+    let mut frames = frames.into_iter();
+    let mut df = match frames.next() {
+        Some(df) => df,
+        None => PieceEnCours::new(table).finish()?,
+    };
+    for f in frames {
+        df.vstack_mut_owned(f)?;
+    }
+    df.rechunk_mut_par();
+    Ok(df)
 }
 
 /// Why a row is not text: its first field that is not valid UTF-8.
@@ -367,32 +567,71 @@ fn csv_header(reader: &mut csv::Reader<Box<dyn Read + '_>>, file: &str) -> Resul
         .map_err(|_| ExtractError::NotText { file: file.to_string() })
 }
 
-/// Reads a whole CSV table; also returns the file's SHA-256 (hexadecimal), computed
-/// from the bytes as they are parsed.
-pub fn read_csv(
+/// One column of a CSV table file, row after row (`None`: absent from the row, or not
+/// text). Nothing else is read: rows are checked when the table is read.
+pub fn csv_column(
     path: &Path,
     table: Table,
-    autorisees: &[ColonneAutorisee],
-) -> Result<(TableBuilder, String), ExtractError> {
+    column: &str,
+    mut each: impl FnMut(Option<&str>),
+) -> Result<(), ExtractError> {
+    let file = path.display().to_string();
+    let io = |e: std::io::Error| ExtractError::Io { file: file.clone(), source: e };
+    let mut reader = open_csv(BufReader::new(File::open(path).map_err(io)?), &file, table)?;
+    let header = csv_header(&mut reader, &file)?;
+    let Some(at) = header.iter().position(|h| h == column) else { return Ok(()) };
+    let mut record = csv::ByteRecord::new();
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => each(record.get(at).and_then(|f| std::str::from_utf8(f).ok())),
+            Ok(false) => break,
+            Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => {
+                return Err(ExtractError::Io { file, source: std::io::Error::other(e.to_string()) });
+            }
+            Err(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Makes the builder of a table once its file's header is read.
+pub type MakeBuilder<'m, 'a> = &'m mut dyn FnMut(&[String]) -> Result<TableBuilder<'a>, ExtractError>;
+
+/// Reads a whole CSV table; also returns the file's SHA-256 (hexadecimal), computed
+/// from the bytes as they are parsed.
+pub fn read_csv<'a>(
+    path: &Path,
+    table: Table,
+    make: MakeBuilder<'_, 'a>,
+) -> Result<(TableBuilder<'a>, String), ExtractError> {
     let file = path.display().to_string();
     let io = |e: std::io::Error| ExtractError::Io { file: file.clone(), source: e };
     let hasher = Rc::new(RefCell::new(Sha256::new()));
     let bytes = Hashing { inner: BufReader::new(File::open(path).map_err(io)?), hasher: hasher.clone() };
-    let builder = read_csv_from(bytes, &file, table, autorisees)?;
+    let builder = read_csv_with(bytes, &file, table, make)?;
     let sha = Rc::try_unwrap(hasher).map(|h| hex(h.into_inner())).unwrap_or_default();
     Ok((builder, sha))
 }
 
 /// Reads a whole CSV table from `bytes` (`file` names it in messages), to the end.
-pub fn read_csv_from(
+pub fn read_csv_from<'a>(
     bytes: impl Read,
     file: &str,
     table: Table,
     autorisees: &[ColonneAutorisee],
-) -> Result<TableBuilder, ExtractError> {
+) -> Result<TableBuilder<'a>, ExtractError> {
+    read_csv_with(bytes, file, table, &mut |header| TableBuilder::new(table, file, header, autorisees))
+}
+
+fn read_csv_with<'a>(
+    bytes: impl Read,
+    file: &str,
+    table: Table,
+    make: MakeBuilder<'_, 'a>,
+) -> Result<TableBuilder<'a>, ExtractError> {
     let mut reader = open_csv(bytes, file, table)?;
     let header = csv_header(&mut reader, file)?;
-    let mut builder = TableBuilder::new(table, file, &header, autorisees)?;
+    let mut builder = make(&header)?;
     let mut record = csv::ByteRecord::new();
     let mut last_line = 1;
     loop {
@@ -409,7 +648,7 @@ pub fn read_csv_from(
                     let raw: Vec<&[u8]> = record.iter().collect();
                     builder.push_not_text(ligne, &raw, &fields);
                 } else {
-                    builder.push(ligne, &fields);
+                    builder.push(ligne, &fields)?;
                 }
                 if let Some(e) = builder.privacy_violation() {
                     return Err(e);
@@ -433,32 +672,89 @@ pub fn read_csv_from(
     Ok(builder)
 }
 
-/// A Parquet table with every column cast to text (cells are parsed by our cell parser).
+/// Runs `read` on Polars' Parquet reader, a panic caught and reported as an unreadable
+/// file.
 ///
 /// Polars' Parquet reader panics on some malformed files (fuzzing found several, in
 /// its metadata and page decoding: docs/reliability.md), and aborts the process on a
-/// page that declares a negative count: [`parquet_pages::check`] refuses those first. A
-/// panic is caught here and the file reported as unreadable; [`PARQUET_READS`] lets the
-/// CLI's panic hook keep the dependency's panic message off the terminal while it is.
-fn parquet_as_text(bytes: &[u8], file: &str) -> Result<DataFrame, ExtractError> {
-    let unreadable = |message: String| ExtractError::Parquet { file: file.to_string(), message };
-    let not_parquet = |e: PolarsError| unreadable(e.to_string());
+/// page that declares a negative count: [`parquet_pages::check`] refuses those first
+/// (in [`parquet_parts`]). [`PARQUET_READS`] lets the CLI's panic hook keep the
+/// dependency's panic message off the terminal meanwhile.
+fn guarded<T>(file: &str, read: impl FnOnce() -> Result<T, ExtractError>) -> Result<T, ExtractError> {
     PARQUET_READS.fetch_add(1, Ordering::SeqCst);
-    let read = std::panic::catch_unwind(|| {
-        parquet_pages::check(bytes).map_err(unreadable)?;
-        let df = ParquetReader::new(Cursor::new(bytes)).finish().map_err(not_parquet)?;
-        let exprs: Vec<Expr> = df.get_column_names().iter().map(|n| col(n.as_str()).cast(DataType::String)).collect();
-        df.lazy().select(exprs).collect().map_err(not_parquet)
-    });
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
     PARQUET_READS.fetch_sub(1, Ordering::SeqCst);
-    read.unwrap_or_else(|payload| {
+    result.unwrap_or_else(|payload| {
         let why = payload
             .downcast_ref::<String>()
             .map(String::as_str)
             .or_else(|| payload.downcast_ref::<&str>().copied())
             .unwrap_or("malformed file");
-        Err(unreadable(format!("the Parquet reader failed ({why})")))
+        Err(ExtractError::Parquet { file: file.to_string(), message: format!("the Parquet reader failed ({why})") })
     })
+}
+
+/// The rows `[start, start + len)` of one row group.
+type RowRange = (usize, usize);
+
+/// A Parquet file's column names and the row ranges of its row groups, once its pages
+/// are checked.
+fn parquet_parts(bytes: &[u8], file: &str) -> Result<(Vec<String>, Vec<RowRange>), ExtractError> {
+    let unreadable = |message: String| ExtractError::Parquet { file: file.to_string(), message };
+    guarded(file, || {
+        parquet_pages::check(bytes).map_err(unreadable)?;
+        let mut reader = ParquetReader::new(Cursor::new(bytes));
+        let header =
+            reader.schema().map_err(|e| unreadable(e.to_string()))?.iter_names().map(|n| n.to_string()).collect();
+        let metadata = reader.get_metadata().map_err(|e| unreadable(e.to_string()))?;
+        let mut start = 0;
+        let mut groups = Vec::new();
+        for g in &metadata.row_groups {
+            groups.push((start, g.num_rows()));
+            start += g.num_rows();
+        }
+        Ok((header, groups))
+    })
+}
+
+/// The rows `[start, start + len)` of a Parquet file, every column cast to text (cells
+/// are parsed by our cell parser), `columns` only when given.
+fn parquet_as_text(
+    bytes: &[u8],
+    file: &str,
+    (start, len): RowRange,
+    columns: Option<Vec<String>>,
+) -> Result<DataFrame, ExtractError> {
+    let not_parquet = |e: PolarsError| ExtractError::Parquet { file: file.to_string(), message: e.to_string() };
+    guarded(file, || {
+        let df = ParquetReader::new(Cursor::new(bytes))
+            .with_columns(columns)
+            .with_slice(Some((start, len)))
+            .finish()
+            .map_err(not_parquet)?;
+        let exprs: Vec<Expr> = df.get_column_names().iter().map(|n| col(n.as_str()).cast(DataType::String)).collect();
+        df.lazy().select(exprs).collect().map_err(not_parquet)
+    })
+}
+
+/// One column of a Parquet file as text, row group after row group (checked first).
+pub fn parquet_column(
+    bytes: &[u8],
+    file: &str,
+    column: &str,
+    mut each: impl FnMut(Option<&str>),
+) -> Result<(), ExtractError> {
+    let (header, groups) = parquet_parts(bytes, file)?;
+    if !header.iter().any(|h| h == column) {
+        return Ok(());
+    }
+    for group in groups {
+        let df = parquet_as_text(bytes, file, group, Some(vec![column.to_string()]))?;
+        for v in df.column(column)?.str()?.iter() {
+            each(v);
+        }
+    }
+    Ok(())
 }
 
 /// Parquet files being read right now (see [`parquet_as_text`]).
@@ -478,39 +774,46 @@ pub fn install_panic_hook() {
 
 /// Reads a whole Parquet table (`ligne` is the row number, 1-based) and the SHA-256 of
 /// the file, from one read.
-pub fn read_parquet(
-    path: &Path,
-    table: Table,
-    autorisees: &[ColonneAutorisee],
-) -> Result<(TableBuilder, String), ExtractError> {
+pub fn read_parquet<'a>(path: &Path, make: MakeBuilder<'_, 'a>) -> Result<(TableBuilder<'a>, String), ExtractError> {
     let file = path.display().to_string();
     let io = |e| ExtractError::Io { file: file.clone(), source: e };
     // Read whole (a Parquet file is compact beside the table Polars decodes from it): the
     // same bytes are checked, decoded and hashed, the file is read once.
     let bytes = std::fs::read(path).map_err(io)?;
-    let builder = read_parquet_from(&bytes, &file, table, autorisees)?;
+    let builder = read_parquet_with(&bytes, &file, make)?;
     Ok((builder, hex(Sha256::new_with_prefix(&bytes))))
 }
 
 /// Reads a whole Parquet table from `bytes` (`file` names it in messages).
-pub fn read_parquet_from(
+pub fn read_parquet_from<'a>(
     bytes: &[u8],
     file: &str,
     table: Table,
     autorisees: &[ColonneAutorisee],
-) -> Result<TableBuilder, ExtractError> {
-    let df = parquet_as_text(bytes, file)?;
-    let header: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
-    let mut builder = TableBuilder::new(table, file, &header, autorisees)?;
-    let mut iters: Vec<_> = df.columns().iter().filter_map(|c| c.str().ok()).map(|c| c.iter()).collect();
-    let mut fields: Vec<Option<&str>> = Vec::with_capacity(iters.len());
-    for i in 0..df.height() {
-        fields.clear();
-        // A null Parquet value is an empty cell.
-        fields.extend(iters.iter_mut().map(|it| Some(it.next().flatten().unwrap_or(""))));
-        builder.push(i as u64 + 1, &fields);
-        if let Some(e) = builder.privacy_violation() {
-            return Err(e);
+) -> Result<TableBuilder<'a>, ExtractError> {
+    read_parquet_with(bytes, file, &mut |header| TableBuilder::new(table, file, header, autorisees))
+}
+
+/// Decodes one row group at a time: the text of a national table is never held whole.
+fn read_parquet_with<'a>(
+    bytes: &[u8],
+    file: &str,
+    make: MakeBuilder<'_, 'a>,
+) -> Result<TableBuilder<'a>, ExtractError> {
+    let (header, groups) = parquet_parts(bytes, file)?;
+    let mut builder = make(&header)?;
+    for group in groups {
+        let df = parquet_as_text(bytes, file, group, None)?;
+        let mut iters: Vec<_> = df.columns().iter().filter_map(|c| c.str().ok()).map(|c| c.iter()).collect();
+        let mut fields: Vec<Option<&str>> = Vec::with_capacity(iters.len());
+        for i in 0..df.height() {
+            fields.clear();
+            // A null Parquet value is an empty cell.
+            fields.extend(iters.iter_mut().map(|it| Some(it.next().flatten().unwrap_or(""))));
+            builder.push((group.0 + i) as u64 + 1, &fields)?;
+            if let Some(e) = builder.privacy_violation() {
+                return Err(e);
+            }
         }
     }
     Ok(builder)

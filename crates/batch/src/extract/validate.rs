@@ -12,6 +12,7 @@ use polars::prelude::*;
 use reperage_rules::Mois;
 
 use super::reader::{LIGNE, Refus};
+use super::routage::Doublons;
 use super::schema::Table;
 use super::{Extract, ExtractError, FoyerQuarantaine, InputFile, TableCount};
 
@@ -62,14 +63,17 @@ fn refuse_rows(table: Table, df: &DataFrame, reasons: &Reasons, refus: &mut Vec<
     df.filter(&keep)
 }
 
-fn duplicates(ids: &[Option<&str>], column: &'static str) -> Reasons {
+/// Ids on more than one row: of these rows, or of the whole table (`whole`: the counts
+/// over the whole table when these rows are one piece of it, extract::routage).
+fn duplicates(ids: &[Option<&str>], column: &'static str, whole: &Doublons) -> Reasons {
     let mut count: HashMap<&str, usize> = HashMap::new();
     for id in ids.iter().flatten() {
         *count.entry(id).or_default() += 1;
     }
     reasons_where(ids, |id| {
         let id = id?;
-        (count[id] > 1).then(|| (column, id.to_string(), format!("identifiant en double ({} lignes)", count[id])))
+        let n = whole.count(id).unwrap_or(0).max(count[id]);
+        (n > 1).then(|| (column, id.to_string(), format!("identifiant en double ({n} lignes)")))
     })
 }
 
@@ -124,6 +128,7 @@ pub(super) fn validate(
     read: BTreeMap<Table, u64>,
     fichiers: Vec<InputFile>,
     mois: Mois,
+    doublons: &Doublons,
 ) -> Result<Extract, ExtractError> {
     let end = mois.last_day().to_days();
     let mut take = |t: Table| tables.remove(&t).unwrap_or_default();
@@ -131,7 +136,7 @@ pub(super) fn validate(
     // foyers
     let foyers = take(Table::Foyers);
     let reasons = merge(
-        duplicates(&strings(&foyers, "id_foyer")?, "id_foyer"),
+        duplicates(&strings(&foyers, "id_foyer")?, "id_foyer", &Doublons::default()),
         after(
             &days(&foyers, "date_ouverture")?,
             end,
@@ -150,7 +155,7 @@ pub(super) fn validate(
         Some(d) if d < oldest => Some(("date_naissance", date_text(d), "âge supérieur à 120 ans".to_string())),
         _ => None,
     });
-    let mut reasons = duplicates(&strings(&personnes, "id_personne")?, "id_personne");
+    let mut reasons = duplicates(&strings(&personnes, "id_personne")?, "id_personne", doublons);
     reasons =
         merge(reasons, after(&naissance, end, "date_naissance", "date de naissance postérieure au mois de référence"));
     reasons = merge(reasons, too_old);

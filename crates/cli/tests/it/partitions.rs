@@ -21,11 +21,11 @@ fn same_outputs_whatever_the_partitions(extract: &Path, precedent: Option<&Path>
         assert!(run.status.success(), "{n} partitions: {err}");
         // As many partitions as asked, or one per foyer when there are fewer.
         let manifest = read_manifest(&out);
-        let foyers = manifest["foyers"]["evalues"].as_u64().expect("count");
+        let foyers = manifest["foyers"]["lus"].as_u64().expect("count");
         let expected = n.parse::<u64>().expect("n").min(foyers);
         assert_eq!(manifest["partitions"], serde_json::json!(expected), "{err}");
         if expected > 1 {
-            assert!(err.contains(&format!("evaluated in {expected} partitions")), "{err}");
+            assert!(err.contains(&format!("evaluated in {expected} pieces")), "{err}");
         }
         runs.push((n, out));
     }
@@ -60,16 +60,16 @@ fn a_generated_extract_gives_the_same_bytes_in_1_3_and_7_partitions_csv_and_parq
 }
 
 /// The edge cases' extract quarantines rows and whole foyers: the quarantine and the
-/// row accounting do not depend on the partitions either (it has 5 evaluable foyers: 7
-/// partitions become 5, one foyer each).
+/// row accounting do not depend on the partitions either (with fewer foyers than
+/// partitions, as many partitions as foyers, one each).
 #[test]
 fn the_edge_cases_give_the_same_bytes_in_1_3_and_7_partitions() {
     same_outputs_whatever_the_partitions(&sample("cas-limites"), Some(&sample("cas-limites-precedent")));
     same_outputs_whatever_the_partitions(&sample("synthetique"), None);
 }
 
-/// A memory budget the loaded extract already exceeds is said, with a warning, and the
-/// run still writes the same outputs; a budget that is not a size is refused.
+/// A memory budget even the smallest pieces exceed is said, with a warning, and the run
+/// still writes the same outputs; a budget that is not a size is refused.
 #[test]
 fn the_memory_budget_is_reported_and_an_impossible_one_is_warned_about() {
     let tmp = tempfile::tempdir().expect("tmp");
@@ -78,15 +78,12 @@ fn the_memory_budget_is_reported_and_an_impossible_one_is_warned_about() {
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{err}");
     assert!(err.contains("memory budget 0.0 GiB: "), "{err}");
-    assert!(err.contains("warning: loading the extract takes most or more of the memory budget"), "{err}");
+    assert!(err.contains("warning: even pieces of 10000 foyers do not fit in the memory budget"), "{err}");
     let run = screen(&sample("synthetique"), "2025-03", &free, &["--memoire-max", "64G"], &[]);
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{err}");
-    assert!(
-        err.contains("memory budget 64.0 GiB: ") && err.contains("so 1 partition(s) of at most 200000 foyers"),
-        "{err}"
-    );
-    assert!(!err.contains("warning: loading the extract"), "{err}");
+    assert!(err.contains("memory budget 64.0 GiB: 1 piece(s) of at most 200000 foyers"), "{err}");
+    assert!(!err.contains("warning: even pieces"), "{err}");
     for file in ["eligibilites.csv", "signalements.csv"] {
         assert!(std::fs::read(tight.join(file)).expect("tight") == std::fs::read(free.join(file)).expect("free"));
     }
