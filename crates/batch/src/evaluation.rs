@@ -26,7 +26,7 @@ use crate::situation;
 /// Foyers per piece at most: pieces of this size evaluate faster than one whole
 /// evaluation (32 s against 41 s per million foyers) and each holds about 0.8 GB
 /// (docs/performance.md, "National scale").
-pub const FOYERS_PAR_PARTITION: usize = 200_000;
+pub const FOYERS_PAR_PARTITION: usize = 50_000;
 
 /// Memory one foyer of a piece holds: its rows loaded and validated (this month's and
 /// last month's), its situation and every rule column; and what a run holds whatever

@@ -80,3 +80,41 @@ pub fn read_manifest(out: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(out.join("manifest.json")).expect("manifest");
     serde_json::from_str(&text).expect("json")
 }
+
+/// Replaces the field `column` of a `;` CSV line.
+fn with_field(header: &str, line: &str, column: &str, value: &str) -> String {
+    let at = header.split(';').position(|h| h == column).expect("column");
+    let mut fields: Vec<&str> = line.split(';').collect();
+    fields[at] = value;
+    fields.join(";")
+}
+
+/// Adds rows that validation refuses, spread over the partitions: a person id used in
+/// the first and the last foyer (the first and last partitions), a resource of a person
+/// who does not exist, a line with too few fields. The last two are appended, and
+/// belong to partition 0 (no foyer; `F-…` sorts first), while the last foyer's
+/// quarantined rows come earlier in the files: a merge that concatenated the
+/// partitions' quarantines instead of ordering them by line would differ.
+pub fn spoil(extract: &Path) {
+    let personnes = extract.join("personnes.csv");
+    let text = std::fs::read_to_string(&personnes).expect("personnes");
+    let lines: Vec<&str> = text.lines().collect();
+    let header = lines[0];
+    let first_id =
+        lines[1].split(';').nth(header.split(';').position(|h| h == "id_personne").expect("id")).expect("id");
+    let duplicate = with_field(header, lines[lines.len() - 1], "id_personne", first_id);
+    std::fs::write(&personnes, format!("{text}{duplicate}\n")).expect("write");
+
+    let ressources = extract.join("ressources.csv");
+    let text = std::fs::read_to_string(&ressources).expect("ressources");
+    let (header, row) = {
+        let mut l = text.lines();
+        (l.next().expect("header"), l.next().expect("row"))
+    };
+    let orphan = with_field(header, row, "id_personne", "P-INCONNUE");
+    std::fs::write(&ressources, format!("{text}{orphan}\n")).expect("write");
+
+    let droits = extract.join("droits.csv");
+    let text = std::fs::read_to_string(&droits).expect("droits");
+    std::fs::write(&droits, format!("{text}F-TRONQUE;rsa\n")).expect("write");
+}

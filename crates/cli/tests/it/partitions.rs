@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use super::{files_of, generate, read_manifest, sample, screen};
+use super::{files_of, generate, read_manifest, sample, screen, spoil};
 
 /// Screens `extract` in 1, 3 and 7 partitions and checks the outputs are identical.
 fn same_outputs_whatever_the_partitions(extract: &Path, precedent: Option<&Path>) {
@@ -59,6 +59,24 @@ fn a_generated_extract_gives_the_same_bytes_in_1_3_and_7_partitions_csv_and_parq
     }
 }
 
+/// Rows refused across pieces — a person id in the first and the last foyer, a resource
+/// of an unknown person, a broken line, each quarantining foyers in different pieces —
+/// give the same quarantine, counts and outputs in 1, 3 and 7 pieces (rows spilled to
+/// disk between reading and validation).
+#[test]
+fn refused_rows_across_pieces_give_the_same_bytes_in_1_3_and_7_pieces() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let extract = tmp.path().join("extrait");
+    let precedent = tmp.path().join("precedent");
+    generate(&extract, "700", &["--precedent", precedent.to_str().expect("utf-8")]);
+    spoil(&extract);
+    same_outputs_whatever_the_partitions(&extract, Some(&precedent));
+    let run = screen(&extract, "2025-03", &tmp.path().join("out"), &["--partitions", "3"], &[]);
+    assert!(run.status.success());
+    let refused = std::fs::read_to_string(tmp.path().join("out/quarantaine/personnes.csv")).expect("quarantine");
+    assert!(refused.contains("identifiant en double (2 lignes)"), "{refused}");
+}
+
 /// The edge cases' extract quarantines rows and whole foyers: the quarantine and the
 /// row accounting do not depend on the partitions either (with fewer foyers than
 /// partitions, as many partitions as foyers, one each).
@@ -82,7 +100,7 @@ fn the_memory_budget_is_reported_and_an_impossible_one_is_warned_about() {
     let run = screen(&sample("synthetique"), "2025-03", &free, &["--memoire-max", "64G"], &[]);
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{err}");
-    assert!(err.contains("memory budget 64.0 GiB: 1 piece(s) of at most 200000 foyers"), "{err}");
+    assert!(err.contains("memory budget 64.0 GiB: 1 piece(s) of at most 50000 foyers"), "{err}");
     assert!(!err.contains("warning: even pieces"), "{err}");
     for file in ["eligibilites.csv", "signalements.csv"] {
         assert!(std::fs::read(tight.join(file)).expect("tight") == std::fs::read(free.join(file)).expect("free"));

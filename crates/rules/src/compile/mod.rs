@@ -409,7 +409,7 @@ impl Compiled {
         // in a `with_columns` whose expressions share literal-based subexpressions; the
         // shipped rule test cases reproduce it, a smaller case was not found). Each
         // definition is already its own column, so little is lost by turning it off.
-        let lf = lf.with_comm_subexpr_elim(false);
+        let lf = lf.with_comm_subexpr_elim(std::env::var_os("REPERAGE_CSE").is_some());
         let casts: Vec<Expr> =
             self.inputs.iter().map(|(name, ty)| col(name.as_str()).strict_cast(dtype(*ty))).collect();
         let mut lf = if casts.is_empty() { lf } else { lf.with_columns(casts) };
