@@ -82,6 +82,9 @@ pub trait Etapes {
     /// Piece `k` is loaded and validated (with last month's, when given): whether to
     /// evaluate it (`screen --strict` stops evaluating at the first refused row).
     fn validee(&mut self, k: usize, extract: &Extract, previous: Option<&Extract>) -> Result<bool, ScreenError>;
+    /// Piece `k` could not be evaluated with Polars' common-subexpression elimination
+    /// (`why`: its panic) and was evaluated without it: slower, the same result.
+    fn sans_cse(&mut self, _k: usize, _why: &str) {}
     /// Piece `k` is evaluated: one row per evaluable foyer, sorted by `id_foyer`, the
     /// situation and every rule column.
     fn evaluee(&mut self, k: usize, compiled: &Compiled, extract: &Extract, eval: DataFrame)
@@ -109,7 +112,18 @@ pub fn evaluate(
         if etapes.validee(k, &extract, prev.as_ref())? {
             let mut situation = situation::build(&extract, prev.as_ref(), mois);
             compiled.check_schema(&*situation.collect_schema()?)?;
-            let df = compiled.apply(situation).collect()?;
+            // With Polars' common-subexpression elimination; should its optimiser fail
+            // on a rule (it did, before expressions reading no column were folded:
+            // reperage_rules::compile), the piece is evaluated again without it, and
+            // the caller told.
+            let with_cse = || compiled.apply(situation.clone(), true).collect();
+            let df = match crate::extract::reader::without_panic(with_cse) {
+                Ok(result) => result?,
+                Err(why) => {
+                    etapes.sans_cse(k, &why);
+                    compiled.apply(situation, false).collect()?
+                }
+            };
             etapes.evaluee(k, &compiled, &extract, df)?;
         }
     }

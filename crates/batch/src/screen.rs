@@ -79,6 +79,9 @@ pub struct Report {
     pub memoire: Option<evaluation::Budget>,
     /// The process's peak resident memory, in bytes (where it can be read).
     pub pic: Option<u64>,
+    /// Pieces Polars could not evaluate with common-subexpression elimination (evaluated
+    /// without it), and the first failure.
+    pub sans_cse: Option<(u64, String)>,
     /// Wall time of each phase, in order (where the time goes; not in the manifest, which
     /// depends on the inputs only).
     pub phases: Vec<PhaseTime>,
@@ -466,6 +469,9 @@ struct Screening<'o, 'p> {
     collecte: campagnes::Collecte,
     gaps: ResourceGaps,
     premier_mois_extrait: Option<String>,
+    /// Pieces evaluated without common-subexpression elimination, and why the first.
+    pieces_sans_cse: u64,
+    sans_cse: Option<String>,
 }
 
 /// Adds the per-table counts of a piece to those so far.
@@ -597,6 +603,8 @@ fn run(opts: &Options, phases: &mut Phases) -> Result<Report, ScreenError> {
         collecte: campagnes::Collecte::new(opts.rules),
         gaps: ResourceGaps::default(),
         premier_mois_extrait: None,
+        pieces_sans_cse: 0,
+        sans_cse: None,
         phases,
     };
     let compiled = evaluation::evaluate(&mut current, previous.as_mut(), opts.rules, opts.mois, &mut screening)?;
@@ -617,6 +625,8 @@ fn run(opts: &Options, phases: &mut Phases) -> Result<Report, ScreenError> {
         collecte,
         gaps,
         premier_mois_extrait,
+        pieces_sans_cse,
+        sans_cse,
         phases,
         ..
     } = screening;
@@ -640,6 +650,7 @@ fn run(opts: &Options, phases: &mut Phases) -> Result<Report, ScreenError> {
         partie: opts.partie,
         memoire,
         pic: None,
+        sans_cse: sans_cse.map(|why| (pieces_sans_cse, why)),
         phases: Vec::new(),
     };
     if strict_stop {

@@ -569,6 +569,11 @@ fn print_summary(r: &screen::Report) {
         ),
         None => {}
     }
+    if let Some((n, why)) = &r.sans_cse {
+        eprintln!(
+            "warning: Polars' common-subexpression elimination failed on {n} piece(s) ({why}); they were evaluated without it (same results, slower): please report it with the rules used"
+        );
+    }
     if !r.strict_stop {
         eprintln!("signalements per rule:");
         for (rule, n) in &r.signalements {

@@ -678,19 +678,27 @@ fn read_csv_with<'a>(
 /// Polars' Parquet reader panics on some malformed files (fuzzing found several, in
 /// its metadata and page decoding: docs/reliability.md), and aborts the process on a
 /// page that declares a negative count: [`parquet_pages::check`] refuses those first
-/// (in [`parquet_parts`]). [`PARQUET_READS`] lets the CLI's panic hook keep the
-/// dependency's panic message off the terminal meanwhile.
+/// (in [`parquet_parts`]).
 fn guarded<T>(file: &str, read: impl FnOnce() -> Result<T, ExtractError>) -> Result<T, ExtractError> {
-    PARQUET_READS.fetch_add(1, Ordering::SeqCst);
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
-    PARQUET_READS.fetch_sub(1, Ordering::SeqCst);
-    result.unwrap_or_else(|payload| {
-        let why = payload
+    without_panic(read).unwrap_or_else(|why| {
+        Err(ExtractError::Parquet { file: file.to_string(), message: format!("the Parquet reader failed ({why})") })
+    })
+}
+
+/// Runs a call into Polars that may panic on input it should refuse (a malformed file, a
+/// plan its optimiser gets wrong): the panic's message instead, kept off the terminal
+/// by the CLI's panic hook ([`install_panic_hook`]).
+pub fn without_panic<T>(call: impl FnOnce() -> T) -> Result<T, String> {
+    POLARS_GUARDED.fetch_add(1, Ordering::SeqCst);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(call));
+    POLARS_GUARDED.fetch_sub(1, Ordering::SeqCst);
+    result.map_err(|payload| {
+        payload
             .downcast_ref::<String>()
             .map(String::as_str)
             .or_else(|| payload.downcast_ref::<&str>().copied())
-            .unwrap_or("malformed file");
-        Err(ExtractError::Parquet { file: file.to_string(), message: format!("the Parquet reader failed ({why})") })
+            .unwrap_or("panic")
+            .to_string()
     })
 }
 
@@ -757,16 +765,17 @@ pub fn parquet_column(
     Ok(())
 }
 
-/// Parquet files being read right now (see [`parquet_as_text`]).
-pub static PARQUET_READS: AtomicUsize = AtomicUsize::new(0);
+/// Calls into Polars guarded right now ([`without_panic`]).
+pub static POLARS_GUARDED: AtomicUsize = AtomicUsize::new(0);
 
-/// A panic hook that stays silent for a panic of Polars while a Parquet file is read (it
-/// is reported as an unreadable file) and otherwise behaves as the default one.
+/// A panic hook that stays silent for a panic of Polars in a guarded call (a Parquet file
+/// read, reported as unreadable; an evaluation, retried: crate::evaluation) and
+/// otherwise behaves as the default one.
 pub fn install_panic_hook() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let in_polars = info.location().is_some_and(|l| l.file().contains("polars-"));
-        if !(in_polars && PARQUET_READS.load(Ordering::SeqCst) > 0) {
+        if !(in_polars && POLARS_GUARDED.load(Ordering::SeqCst) > 0) {
             default(info);
         }
     }));

@@ -95,32 +95,79 @@ pub fn dtype(ty: Type) -> DataType {
     }
 }
 
+/// A typed null, as one literal (not a cast of a literal: see [`constant`]).
 fn null_of(ty: Type) -> Expr {
-    lit(NULL).cast(dtype(ty))
+    lit(Scalar::null(dtype(ty)))
 }
 
+/// A date, as one literal.
 fn date_lit(d: Date) -> Expr {
-    lit(d.to_days()).cast(DataType::Date)
+    lit(Scalar::new(DataType::Date, AnyValue::Date(d.to_days())))
+}
+
+/// Whether an expression reads no column: literals, parameters and the reference month,
+/// and operations on them only.
+fn is_constant(e: &RExpr) -> bool {
+    match &e.kind {
+        RKind::Input(_) | RKind::Def { .. } => false,
+        RKind::Nombre(_)
+        | RKind::Booleen(_)
+        | RKind::Texte(_)
+        | RKind::DateLit(_)
+        | RKind::MoisReference
+        | RKind::Param(_)
+        | RKind::ParamLu(..) => true,
+        RKind::Neg(x) | RKind::Not(x) | RKind::Bareme(_, x) => is_constant(x),
+        RKind::Binary(_, a, b) => is_constant(a) && is_constant(b),
+        RKind::In(x, items) => is_constant(x) && items.iter().all(is_constant),
+        RKind::Call(_, args) => args.iter().all(is_constant),
+    }
+}
+
+/// The value of an expression that reads no column, as one literal of the same type.
+///
+/// Why: Polars 0.55's common-subexpression elimination computes a repeated
+/// subexpression once, as a column; when that subexpression reads no column (a
+/// parameter times a rate, `non faux`, a cast null) the column has one row, and
+/// assembling it beside the frame's columns fails ("height of column '__POLARS_CSER_…'
+/// (1) does not match height of column …", a panic). Folded to a literal, it is no
+/// longer a subexpression to eliminate. `None` when Polars cannot evaluate it alone.
+fn constant(expr: Expr) -> Option<Expr> {
+    let df = DataFrame::empty().lazy().with_comm_subexpr_elim(false).select([expr.alias("v")]).collect().ok()?;
+    let v = df.column("v").ok()?;
+    if v.len() != 1 {
+        return None;
+    }
+    let value = v.get(0).ok()?.into_static();
+    Some(lit(Scalar::new(v.dtype().clone(), value)))
+}
+
+/// `built` from `operand`, folded to its value when the operand is a literal (a folded
+/// constant): no expression that reads no column is left inside one that does
+/// ([`constant`]).
+fn on(operand: &Expr, built: Expr) -> Expr {
+    if matches!(operand, Expr::Literal(_)) { constant(built.clone()).unwrap_or(built) } else { built }
 }
 
 /// Kleene conjunction: false if any operand is false, else unknown if any is unknown.
 fn kleene_and(items: Vec<Expr>) -> Expr {
     let any_false =
-        items.iter().map(|e| e.clone().fill_null(lit(true)).not()).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
-    let any_null = items.iter().map(|e| e.clone().is_null()).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
+        items.iter().map(|e| on(e, e.clone().fill_null(lit(true)).not())).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
+    let any_null = items.iter().map(|e| on(e, e.clone().is_null())).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
     when(any_false).then(lit(false)).when(any_null).then(null_of(Type::Booleen)).otherwise(lit(true))
 }
 
 /// Kleene disjunction: true if any operand is true, else unknown if any is unknown.
 fn kleene_or(items: Vec<Expr>) -> Expr {
-    let any_true = items.iter().map(|e| e.clone().fill_null(lit(false))).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
-    let any_null = items.iter().map(|e| e.clone().is_null()).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
+    let any_true =
+        items.iter().map(|e| on(e, e.clone().fill_null(lit(false)))).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
+    let any_null = items.iter().map(|e| on(e, e.clone().is_null())).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
     when(any_true).then(lit(true)).when(any_null).then(null_of(Type::Booleen)).otherwise(lit(false))
 }
 
 /// Null when either operand is null, else `pick(a, b)`.
 fn strict2(a: Expr, b: Expr, ty: Type, value: Expr) -> Expr {
-    when(a.is_null().or(b.is_null())).then(null_of(ty)).otherwise(value)
+    when(on(&a, a.clone().is_null()).or(on(&b, b.clone().is_null()))).then(null_of(ty)).otherwise(value)
 }
 
 struct ExprCompiler<'a> {
@@ -141,7 +188,21 @@ impl ExprCompiler<'_> {
             .ok_or_else(|| CompileError::NoValueInForce(id.to_string(), self.mois))
     }
 
+    /// An expression's Polars expression; one that reads no column, folded to its value
+    /// ([`constant`]).
     fn compile(&self, e: &RExpr) -> Result<Expr, CompileError> {
+        let expr = self.compile_node(e)?;
+        let leaf = matches!(
+            e.kind,
+            RKind::Nombre(_) | RKind::Booleen(_) | RKind::Texte(_) | RKind::Input(_) | RKind::Def { .. }
+        );
+        if !leaf && is_constant(e) {
+            return Ok(constant(expr.clone()).unwrap_or(expr));
+        }
+        Ok(expr)
+    }
+
+    fn compile_node(&self, e: &RExpr) -> Result<Expr, CompileError> {
         Ok(match &e.kind {
             RKind::Nombre(n) => lit(*n),
             RKind::Booleen(b) => lit(*b),
@@ -239,7 +300,11 @@ impl ExprCompiler<'_> {
                     }
                     Func::Si => {
                         let (cond, then, otherwise) = (c.remove(0), c.remove(0), c.remove(0));
-                        when(cond.clone().is_null()).then(null_of(e.ty)).when(cond).then(then).otherwise(otherwise)
+                        when(on(&cond, cond.clone().is_null()))
+                            .then(null_of(e.ty))
+                            .when(cond)
+                            .then(then)
+                            .otherwise(otherwise)
                     }
                     Func::Arrondi(decimals) => c.remove(0).round(*decimals, RoundMode::HalfAwayFromZero),
                     Func::ArrondiInf => c.remove(0).floor(),
@@ -403,13 +468,15 @@ impl Compiled {
 
     /// Adds every rule column to a situation frame (one row per foyer). The frame must
     /// hold every input in [`Compiled::inputs`]; they are cast to their declared types.
-    pub fn apply(&self, lf: LazyFrame) -> LazyFrame {
-        // Polars 0.55's common-subexpression elimination panics on the shipped RSA rule
-        // ("height of column '__POLARS_CSER_…' (1) does not match height of column …"
-        // in a `with_columns` whose expressions share literal-based subexpressions; the
-        // shipped rule test cases reproduce it, a smaller case was not found). Each
-        // definition is already its own column, so little is lost by turning it off.
-        let lf = lf.with_comm_subexpr_elim(std::env::var_os("REPERAGE_CSE").is_some());
+    /// `cse`: with Polars' common-subexpression elimination (faster: a subexpression
+    /// shared by several rules is computed once). Expressions that read no column are
+    /// folded to literals ([`constant`]), which avoids the Polars 0.55 failure it had on
+    /// them: without the folding, the property tests (tests/it/properties.rs) fail with
+    /// CSE on, proptest's smallest case being `non (non faux)` beside a variable; the
+    /// same expressions in a lone `with_columns` evaluate fine, so the failure needs the
+    /// whole compiled plan (layers, the row index and the join of missing inputs).
+    pub fn apply(&self, lf: LazyFrame, cse: bool) -> LazyFrame {
+        let lf = lf.with_comm_subexpr_elim(cse);
         let casts: Vec<Expr> =
             self.inputs.iter().map(|(name, ty)| col(name.as_str()).strict_cast(dtype(*ty))).collect();
         let mut lf = if casts.is_empty() { lf } else { lf.with_columns(casts) };
