@@ -138,7 +138,7 @@ mod tests {
 
     #[test]
     fn the_budget_sets_the_partition_size_within_bounds() {
-        // Plenty of memory: partitions of the fastest size, 200,000 foyers.
+        // Plenty of memory: pieces of the fastest size.
         assert_eq!(partition_size(14_000_000, 18 * GIB, 5 * GIB), (FOYERS_PAR_PARTITION, true));
         // 0.4 GB left beyond the fixed part: 50,000 foyers of 8 KB each.
         let charge = 3 * GIB;

@@ -13,7 +13,7 @@
 //! ```
 //!
 //! Why the result is a single run's, byte for byte: each partition's rows are those a
-//! single run evaluates for its foyers (evaluation::share; every rule reads one foyer's
+//! single run evaluates for its foyers (extract::routage; every rule reads one foyer's
 //! rows), the output writers give the same bytes however the rows come
 //! (output::TableWriter), and capacity, the only quantity over the whole caisse, is
 //! applied here, once, over every partition's candidates.

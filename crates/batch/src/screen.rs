@@ -199,7 +199,7 @@ pub struct Options<'a> {
     pub parametres_a_jour: bool,
     /// Columns the caisse vouches for, left out of the privacy guard's examination.
     pub colonnes_autorisees: &'a [ColonneAutorisee],
-    /// How many partitions to evaluate the foyers in; `None`: as `memoire_max` allows,
+    /// How many pieces to load and evaluate the foyers in; `None`: as `memoire_max` allows,
     /// at most `evaluation::FOYERS_PAR_PARTITION` foyers each. The outputs are the same
     /// either way.
     pub partitions: Option<usize>,
@@ -212,7 +212,7 @@ pub struct Options<'a> {
 }
 
 /// Partition `indice` (from 0) of `nombre`: the foyers of the extract cut into `nombre`
-/// ranges of consecutive ids, of equal counts (evaluation::Partitions::exactly).
+/// ranges of consecutive ids, of equal counts (crate::partitions::Coupe).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Partie {
     pub indice: usize,

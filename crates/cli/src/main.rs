@@ -76,14 +76,14 @@ enum Command {
         /// manifest.json.
         #[arg(long = "colonne-autorisee", value_parser = parse_colonne)]
         colonnes_autorisees: Vec<ColonneAutorisee>,
-        /// Evaluate the foyers in N partitions of consecutive ids, one after the other
-        /// (less memory; the outputs are the same bytes whatever N). Default: one per
-        /// 200,000 foyers.
+        /// Load, validate and evaluate the foyers in N pieces of consecutive ids, one
+        /// after the other (less memory; the outputs are the same bytes whatever N).
+        /// Default: as --memoire-max allows, at most 50,000 foyers a piece.
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
         partitions: Option<u32>,
-        /// Memory budget of the run (e.g. 6G, 800M; powers of 1024): the foyers are
-        /// evaluated in partitions small enough to stay within it. Default: three
-        /// quarters of the machine's memory. The extract itself is still loaded whole.
+        /// Memory budget of the run (e.g. 6G, 800M; powers of 1024): the extract is read
+        /// once, its rows dealt to pieces small enough to load, validate and evaluate
+        /// within it. Default: three quarters of the machine's memory.
         #[arg(long = "memoire-max", value_parser = parse_size)]
         memoire_max: Option<u64>,
         /// Run only partition K of N (K from 0 to N-1) of the extract, for a scheduler
