@@ -778,6 +778,8 @@ fn input_files(fichiers: &[extract::InputFile]) -> Vec<serde_json::Value> {
                 "fichier": Path::new(&f.path).file_name().map(|n| n.to_string_lossy().to_string()),
                 "format": f.format,
                 "sha256": f.sha256,
+                "colonnes_utilisees": f.colonnes_utilisees,
+                "colonnes_ignorees": f.colonnes_ignorees,
             })
         })
         .collect()

@@ -63,6 +63,12 @@ pub struct InputFile {
     pub path: String,
     pub format: &'static str,
     pub sha256: String,
+    /// Its columns the contract defines, typed and used by the rules and checks.
+    pub colonnes_utilisees: Vec<String>,
+    /// Its other columns: every value examined by the privacy guard, then dropped.
+    /// (Every column is read, Parquet too: the guard must see a direct identifier
+    /// wherever it is.)
+    pub colonnes_ignorees: Vec<String>,
 }
 
 /// Rows read, used and quarantined for one table; `lus = utilises + quarantaines`.

@@ -189,6 +189,8 @@ pub struct TableBuilder<'a> {
     /// For each contract column: its position in the file's header (None: absent).
     positions: Vec<(usize, Option<usize>)>,
     header_len: usize,
+    /// The file's header.
+    header: Vec<String>,
     /// Positions of `id_foyer` and `id_personne` in the file's header.
     id_foyer_at: Option<usize>,
     id_personne_at: Option<usize>,
@@ -210,6 +212,10 @@ pub struct TableLue {
     pub refus: Vec<Refus>,
     pub acceptes: Vec<u64>,
     pub rows_read: u64,
+    /// The file's columns the contract defines (typed and used), and the others (seen
+    /// by the privacy guard only, then dropped).
+    pub colonnes_utilisees: Vec<String>,
+    pub colonnes_ignorees: Vec<String>,
 }
 
 impl<'a> TableBuilder<'a> {
@@ -278,6 +284,7 @@ impl<'a> TableBuilder<'a> {
             id_personne_at: at("id_personne"),
             positions,
             header_len: header.len(),
+            header: header.to_vec(),
             pieces: Vec::new(),
             acceptes: Vec::new(),
             refus: Vec::new(),
@@ -428,7 +435,8 @@ impl<'a> TableBuilder<'a> {
     /// which for the shapes weighed against chance is known only once every row was
     /// seen.
     pub fn finish_routed(self) -> Result<TableLue, ExtractError> {
-        let TableBuilder { table, guard, mut pieces, mut puits, refus, acceptes, rows_read, .. } = self;
+        let TableBuilder { table, guard, mut pieces, mut puits, refus, acceptes, rows_read, header, .. } = self;
+        let (colonnes_utilisees, colonnes_ignorees) = header.into_iter().partition(|h| table.column(h).is_some());
         if let Some(v) = guard.finish() {
             return Err(ExtractError::Privacy(v));
         }
@@ -439,7 +447,7 @@ impl<'a> TableBuilder<'a> {
             Puits::Memoire(frames) => frames,
             Puits::Deversoir(_) => Vec::new(),
         };
-        Ok(TableLue { frames, refus, acceptes, rows_read })
+        Ok(TableLue { frames, refus, acceptes, rows_read, colonnes_utilisees, colonnes_ignorees })
     }
 
     /// The accepted rows of a whole table (every contract column, absent optional ones

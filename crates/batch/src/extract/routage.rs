@@ -413,7 +413,15 @@ fn read_stage(
                     d.finish()?;
                 }
                 let (lue, sha256) = lue;
-                Ok((table, InputFile { table: table.name(), path: file, format, sha256 }, lue))
+                let input = InputFile {
+                    table: table.name(),
+                    path: file,
+                    format,
+                    sha256,
+                    colonnes_utilisees: lue.colonnes_utilisees.clone(),
+                    colonnes_ignorees: lue.colonnes_ignorees.clone(),
+                };
+                Ok((table, input, lue))
             }));
         }
         handles

@@ -386,3 +386,31 @@ fn stale_parameters_are_shown_recorded_and_can_be_refused() {
     let manifest: serde_json::Value = read_manifest(current.path());
     assert_eq!(manifest["parametres_perimes"].as_array().map(Vec::len), Some(0));
 }
+
+/// The manifest says which columns of each file were used and which were only examined
+/// by the privacy guard, then dropped.
+#[test]
+fn the_manifest_names_the_columns_used_and_those_dropped() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let extract = tmp.path().join("extrait");
+    std::fs::create_dir(&extract).expect("dir");
+    for e in std::fs::read_dir(sample("synthetique")).expect("sample") {
+        let p = e.expect("entry").path();
+        std::fs::copy(&p, extract.join(p.file_name().expect("name"))).expect("copy");
+    }
+    let foyers = extract.join("foyers.csv");
+    let text = std::fs::read_to_string(&foyers).expect("foyers");
+    let widened: String =
+        text.lines().enumerate().map(|(i, l)| format!("{l};{}\n", if i == 0 { "lot_interne" } else { "L1" })).collect();
+    std::fs::write(&foyers, widened).expect("write");
+    let out = tmp.path().join("out");
+    let run = screen(&extract, "2025-03", &out, &[], &[]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let manifest = read_manifest(&out);
+    let files = manifest["extrait"].as_array().expect("files");
+    let of = |table: &str| files.iter().find(|f| f["table"] == table).expect(table).clone();
+    assert_eq!(of("foyers")["colonnes_ignorees"], serde_json::json!(["lot_interne"]));
+    let used = of("foyers")["colonnes_utilisees"].as_array().expect("used").clone();
+    assert!(used.contains(&serde_json::json!("id_foyer")) && !used.contains(&serde_json::json!("lot_interne")));
+    assert_eq!(of("personnes")["colonnes_ignorees"], serde_json::json!([]));
+}
