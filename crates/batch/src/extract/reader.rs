@@ -115,8 +115,11 @@ impl ColumnBuilder {
 }
 
 /// Rows per piece buffered before they are handed on as one frame (to memory, or to a
-/// spill file: extract::routage).
+/// spill file: extract::routage), at most; and the rows buffered over all pieces of a
+/// table, at most (with many pieces, each hands its rows on sooner: the buffers of a
+/// national run's hundreds of pieces would otherwise hold gigabytes).
 const LOT: usize = 64 * 1024;
+const LOTS: usize = 4 * 1024 * 1024;
 
 /// Where a row goes, decided from its ids before its cells are typed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,6 +200,8 @@ pub struct TableBuilder<'a> {
     pieces: Vec<Option<PieceEnCours>>,
     /// Rows accepted per piece.
     acceptes: Vec<u64>,
+    /// Rows a piece buffers before handing them on.
+    lot: usize,
     refus: Vec<Refus>,
     rows_read: u64,
     /// Sees every row before its cells are typed (extract/privacy.rs).
@@ -278,7 +283,12 @@ impl<'a> TableBuilder<'a> {
             let def = columns.iter().position(|d| d.name == name)?;
             positions[def].1
         };
+        let pieces = match &aiguillage {
+            Aiguillage::Route(r) => r.pieces(),
+            Aiguillage::Tout => 1,
+        };
         Ok(TableBuilder {
+            lot: (LOTS / pieces.max(1)).clamp(1024, LOT),
             table,
             id_foyer_at: at("id_foyer"),
             id_personne_at: at("id_personne"),
@@ -420,7 +430,7 @@ impl<'a> TableBuilder<'a> {
         current.lignes.append_value(ligne);
         current.rows += 1;
         self.acceptes[piece] += 1;
-        if current.rows >= LOT {
+        if current.rows >= self.lot {
             self.hand_on(piece)?;
         }
         Ok(())

@@ -48,6 +48,8 @@ pub trait Route {
     fn record_person(&mut self, _id_personne: &str, _id_foyer: &str, _destination: Destination, _accepted: bool) {}
     /// The piece of a row that belongs to no known foyer (`None`: another process's).
     fn sans_foyer(&self) -> Option<usize>;
+    /// How many pieces rows are dealt to.
+    fn pieces(&self) -> usize;
 }
 
 /// Where typed rows are spilled (reader::Puits::Deversoir).
@@ -172,6 +174,10 @@ impl Route for ParFoyer<'_> {
     fn sans_foyer(&self) -> Option<usize> {
         self.coupe.sans_foyer()
     }
+
+    fn pieces(&self) -> usize {
+        self.coupe.count()
+    }
 }
 
 /// Rows of `ressources`, by their person's foyer.
@@ -193,6 +199,10 @@ impl Route for ParPersonne<'_> {
 
     fn sans_foyer(&self) -> Option<usize> {
         self.coupe.sans_foyer()
+    }
+
+    fn pieces(&self) -> usize {
+        self.coupe.count()
     }
 }
 
