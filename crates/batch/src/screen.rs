@@ -152,7 +152,11 @@ impl<'a> Phases<'a> {
             return;
         }
         self.end();
-        (self.progress)(phase.label());
+        // Said once: validation and evaluation alternate piece after piece, the notes
+        // say where they are.
+        if !self.done.iter().any(|p| p.phase == phase) {
+            (self.progress)(phase.label());
+        }
         self.current = Some((phase, std::time::Instant::now()));
     }
 

@@ -352,12 +352,21 @@ fn run(cli: Cli) -> Result<u8> {
                 bar.enable_steady_tick(std::time::Duration::from_millis(120));
             }
             let started = std::time::Instant::now();
+            // In a log, a phase's start always, its progress notes at most every 10 s.
+            let last_note = std::cell::Cell::new(None::<std::time::Instant>);
             let progress = |stage: &str| {
                 if on_terminal {
                     bar.set_message(stage.to_string());
-                } else {
-                    eprintln!("[{:>7.1} s] {stage}", started.elapsed().as_secs_f64());
+                    return;
                 }
+                let is_note = stage.contains(": ");
+                if is_note && last_note.get().is_some_and(|t| t.elapsed().as_secs() < 10) {
+                    return;
+                }
+                if is_note {
+                    last_note.set(Some(std::time::Instant::now()));
+                }
+                eprintln!("[{:>7.1} s] {stage}", started.elapsed().as_secs_f64());
             };
             let opts = screen::Options {
                 progress: &progress,

@@ -110,3 +110,25 @@ fn the_memory_budget_is_reported_and_an_impossible_one_is_warned_about() {
     assert_eq!(run.status.code(), Some(1), "{err}");
     assert!(err.contains("unknown unit in \"6 parsecs\""), "{err}");
 }
+
+/// In a log (stderr not a terminal), each phase is announced once, not once per piece,
+/// and progress notes come at most every 10 seconds.
+#[test]
+fn a_log_says_each_phase_once_however_many_pieces() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let run = screen(&sample("synthetique"), "2025-03", &tmp.path().join("out"), &["--partitions", "7"], &[]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with('[')).collect();
+    for phase in ["reading", "validation", "evaluation", "contact lists", "writing"] {
+        let n = lines.iter().filter(|l| l.ends_with(&format!("] {phase}"))).count();
+        assert_eq!(n, 1, "{phase}: {lines:#?}");
+    }
+    let notes: Vec<f64> = lines
+        .iter()
+        .filter(|l| l.contains("] evaluation: piece"))
+        .filter_map(|l| l.trim_start_matches('[').split(" s]").next()?.trim().parse().ok())
+        .collect();
+    assert!(!notes.is_empty(), "{lines:#?}");
+    assert!(notes.windows(2).all(|w| w[1] - w[0] >= 9.9), "{lines:#?}");
+}
