@@ -123,39 +123,34 @@ fn complete(p: &Part) -> bool {
     p.manifest["statut"] == "complet"
 }
 
+/// `b` was not run as `a` was: `field` of their manifests differs.
+fn differs(field: &str, a: &Part, b: &Part) -> FusionError {
+    FusionError::Different { field: field.to_string(), a: a.dir.display().to_string(), b: b.dir.display().to_string() }
+}
+
+/// The first of `fields` on which `b`'s manifest differs from `a`'s.
+fn first_difference(fields: &[&str], a: &Part, b: &Part) -> Result<(), FusionError> {
+    match fields.iter().find(|f| a.manifest[**f] != b.manifest[**f]) {
+        Some(field) => Err(differs(field, a, b)),
+        None => Ok(()),
+    }
+}
+
 fn check_alike(parts: &[Part]) -> Result<(), FusionError> {
     let first = &parts[0];
     for p in &parts[1..] {
-        let differs = |field: &str| FusionError::Different {
-            field: field.to_string(),
-            a: first.dir.display().to_string(),
-            b: p.dir.display().to_string(),
-        };
-        for field in SAME {
-            if p.manifest[field] != first.manifest[field] {
-                return Err(differs(field));
-            }
-        }
+        first_difference(&SAME, first, p)?;
         if p.partie.nombre != first.partie.nombre {
-            return Err(differs("partition.nombre"));
+            return Err(differs("partition.nombre", first, p));
         }
     }
     let complete_parts: Vec<&Part> = parts.iter().filter(|p| complete(p)).collect();
     if let Some((first, rest)) = complete_parts.split_first() {
         let previous = |m: &Value| (m["extrait_precedent"]["mois"].clone(), m["extrait_precedent"]["fichiers"].clone());
         for p in rest {
-            let differs = |field: &str| FusionError::Different {
-                field: field.to_string(),
-                a: first.dir.display().to_string(),
-                b: p.dir.display().to_string(),
-            };
-            for field in SAME_COMPLETE {
-                if p.manifest[field] != first.manifest[field] {
-                    return Err(differs(field));
-                }
-            }
+            first_difference(&SAME_COMPLETE, first, p)?;
             if previous(&p.manifest) != previous(&first.manifest) {
-                return Err(differs("extrait_precedent"));
+                return Err(differs("extrait_precedent", first, p));
             }
         }
     }

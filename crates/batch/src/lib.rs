@@ -1,13 +1,16 @@
 //! # reperage-batch: the monthly screening job
 //!
 //! ```text
-//! extract dir ─► extract::load (privacy guard, reading, validation, quarantine)
-//!             ─► evaluation::evaluate, partition after partition of foyer ids:
-//!                  situation::build (one row per foyer; precedent: last month compared)
-//!                  ─► reperage_rules::Compiled::apply (every rule, one Polars query)
+//! extract dir ─► partitions::Coupe (from the foyer ids: this process's partition, its pieces)
+//!             ─► extract::routage::route (every row seen by the privacy guard, typed,
+//!                dealt to its piece; spilled when there are several)
+//!             ─► evaluation::evaluate, piece after piece:
+//!                  validation (quarantine) ─► situation::build (one row per foyer;
+//!                  precedent: last month compared) ─► reperage_rules::Compiled::apply
 //!                  ─► screen outputs appended: eligibilites, signalements;
 //!                     campagnes::Collecte gathers candidates
 //!             ─► campagnes::Collecte::select (ranked, capped: campagnes/, contacts_prevus.csv)
+//!                (a partition of a scheduled run writes its candidates instead: fusion)
 //!             ─► quarantaine/, manifest.json
 //!             ─► out_dir::OutDir::commit (the staging folder replaces --out at once)
 //! ```
