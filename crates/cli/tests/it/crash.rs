@@ -73,12 +73,15 @@ fn a_run_killed_at_any_moment_leaves_the_previous_result_or_the_new_one() {
     let extract = generated(tmp.path(), "2500");
     let out = tmp.path().join("out");
     // The previous month's result, complete.
-    let first = screen(&extract, "2025-02", &out, &[], &[]);
+    // In three pieces: rows are spilled to `.pieces/` in the staging folder while the run
+    // reads, and must never be left in a committed result.
+    let pieces = ["--partitions", "3"];
+    let first = screen(&extract, "2025-02", &out, &pieces, &[]);
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
     assert_eq!(complete_result(&out), "2025-02");
     // How long a whole run takes here, to spread the kills over it.
     let started = Instant::now();
-    let whole = screen(&extract, "2025-03", &tmp.path().join("mesure"), &[], &[]);
+    let whole = screen(&extract, "2025-03", &tmp.path().join("mesure"), &pieces, &[]);
     assert!(whole.status.success(), "{}", String::from_utf8_lossy(&whole.stderr));
     let duration = started.elapsed();
     eprintln!("a whole run takes {:.1} s", duration.as_secs_f64());
@@ -89,7 +92,7 @@ fn a_run_killed_at_any_moment_leaves_the_previous_result_or_the_new_one() {
         // Spread over the first 90 % of a run (the commit is its last step).
         let at = duration.mul_f64(0.9 * (i as f64 + 0.5) / points as f64);
         let before = complete_result(&out);
-        let mut child = screen_command(&extract, "2025-03", &out).spawn().expect("spawn");
+        let mut child = screen_command(&extract, "2025-03", &out).args(pieces).spawn().expect("spawn");
         std::thread::sleep(at);
         let finished = child.try_wait().expect("wait").is_some();
         child.kill().ok(); // SIGKILL
@@ -104,7 +107,7 @@ fn a_run_killed_at_any_moment_leaves_the_previous_result_or_the_new_one() {
     // before the commit rather than an exact count.
     assert!(seen.get("2025-02").copied().unwrap_or(0) >= points / 4, "kills land before the commit: {seen:?}");
     // The next run cleans what the killed ones left beside --out.
-    let next = screen(&extract, "2025-03", &out, &[], &[]);
+    let next = screen(&extract, "2025-03", &out, &pieces, &[]);
     assert!(next.status.success(), "{}", String::from_utf8_lossy(&next.stderr));
     assert_eq!(complete_result(&out), "2025-03");
     let beside: Vec<String> = std::fs::read_dir(tmp.path())
