@@ -37,6 +37,19 @@ enum OutFormat {
     Both,
 }
 
+/// The rules a run evaluates, and the campaigns that replace theirs (`screen`,
+/// `fusionner`).
+#[derive(clap::Args)]
+struct ReglesArgs {
+    /// Rules folder (default: the catalog embedded in this binary).
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// Campaigns folder (default: the `campagnes/` of the rules); its `*.toml` files
+    /// replace the rules' campaigns.
+    #[arg(long)]
+    campagnes: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Screen an extract for a month: evaluate every rule on every foyer and write
@@ -55,13 +68,8 @@ enum Command {
         /// Output folder (created if needed).
         #[arg(long)]
         out: PathBuf,
-        /// Rules folder (default: the catalog embedded in this binary).
-        #[arg(long)]
-        rules: Option<PathBuf>,
-        /// Campaigns folder (default: the `campagnes/` of the rules); its `*.toml` files
-        /// replace the rules' campaigns.
-        #[arg(long)]
-        campagnes: Option<PathBuf>,
+        #[command(flatten)]
+        regles: ReglesArgs,
         #[arg(long, value_enum, default_value = "csv")]
         format: OutFormat,
         /// Fail (exit 2) when any input row is quarantined.
@@ -102,12 +110,9 @@ enum Command {
         parts: Vec<PathBuf>,
         #[arg(long)]
         out: PathBuf,
-        /// The rules the partitions ran with (default: the embedded catalog).
-        #[arg(long)]
-        rules: Option<PathBuf>,
-        /// The campaigns folder the partitions ran with, if one was given.
-        #[arg(long)]
-        campagnes: Option<PathBuf>,
+        /// The rules and campaigns the partitions ran with.
+        #[command(flatten)]
+        regles: ReglesArgs,
     },
     /// Write a synthetic extract following the contract, with planted non-take-up and
     /// its ground truth beside the extract (`<out>.verite.csv`).
@@ -221,9 +226,9 @@ fn load_rules(dir: &Option<PathBuf>, mois: Mois) -> Result<RuleSet> {
 }
 
 /// The rules, their campaigns replaced by those of `campagnes` when given.
-fn rules_and_campaigns(rules: &Option<PathBuf>, campagnes: &Option<PathBuf>, mois: Mois) -> Result<RuleSet> {
-    let rs = load_rules(rules, mois)?;
-    let Some(dir) = campagnes else { return Ok(rs) };
+fn rules_and_campaigns(regles: &ReglesArgs, mois: Mois) -> Result<RuleSet> {
+    let rs = load_rules(&regles.rules, mois)?;
+    let Some(dir) = &regles.campagnes else { return Ok(rs) };
     match reperage_rules::check::with_campaigns(&rs, &source::load_dir(dir)?) {
         Ok(rs) => Ok(rs),
         Err(diags) => {
@@ -324,8 +329,7 @@ fn run(cli: Cli) -> Result<u8> {
             precedent,
             mois,
             out,
-            rules,
-            campagnes,
+            regles,
             format,
             strict,
             parametres_a_jour,
@@ -336,7 +340,7 @@ fn run(cli: Cli) -> Result<u8> {
         } => {
             let mois = parse_mois(&mois)?;
             log_autorisees(&colonnes_autorisees);
-            let rs = rules_and_campaigns(&rules, &campagnes, mois)?;
+            let rs = rules_and_campaigns(&regles, mois)?;
             let format = match format {
                 OutFormat::Csv => output::Format::Csv,
                 OutFormat::Parquet => output::Format::Parquet,
@@ -406,9 +410,9 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
-        Command::Fusionner { parts, out, rules, campagnes } => {
+        Command::Fusionner { parts, out, regles } => {
             let mois = reperage_batch::fusion::mois_of(&parts)?;
-            let rs = rules_and_campaigns(&rules, &campagnes, mois)?;
+            let rs = rules_and_campaigns(&regles, mois)?;
             eprintln!("merging {} partition(s) into {}…", parts.len(), out.display());
             let fusion = reperage_batch::fusion::fusionner(&parts, &out, &rs)?;
             let m = &fusion.manifest;
