@@ -116,12 +116,12 @@ pub fn evaluate(
             // on a rule (it did, before expressions reading no column were folded:
             // reperage_rules::compile), the piece is evaluated again without it, and
             // the caller told.
-            let with_cse = || compiled.apply(situation.clone(), true).collect();
+            let with_cse = || compiled.evaluate(situation.clone(), true);
             let df = match crate::extract::reader::without_panic(with_cse) {
                 Ok(result) => result?,
                 Err(why) => {
                     etapes.sans_cse(k, &why);
-                    compiled.apply(situation, false).collect()?
+                    compiled.evaluate(situation, false)?
                 }
             };
             etapes.evaluee(k, &compiled, &extract, df)?;

@@ -12,6 +12,8 @@ use crate::extract::mois::month_index;
 use crate::extract::schema::PRESTATIONS;
 use crate::extract::{Extract, Table};
 
+use super::{count_if, nulls_where, only_where};
+
 const ID: &str = "id_foyer";
 
 /// Benefits counted as resources month by month (RSA, prime d'activité): one input
@@ -22,16 +24,12 @@ pub const MONTHLY: [&str; 10] = ["af", "cf", "asf", "paje_base", "aah", "aspa", 
 /// the monthly amounts) and `<code>_mois_m13_m2` (months in payment).
 pub const OVER_CSS_WINDOW: [&str; 10] = ["af", "cf", "asf", "paje_base", "aah", "aspa", "asi", "al", "apl", "als"];
 
-fn count_if(cond: Expr) -> Expr {
-    cond.cast(DataType::UInt32).sum()
-}
-
 /// Sum of `value` over the rows where `cond` holds; unknown when one of those rows has
 /// no `montant_mensuel`; 0 without any.
 fn amount_where(cond: Expr, value: Expr) -> Expr {
-    when(col("montant_mensuel").filter(cond.clone()).null_count().gt(lit(0u32)))
+    when(nulls_where(cond.clone(), col("montant_mensuel")).gt(lit(0u32)))
         .then(lit(NULL).cast(DataType::Float64))
-        .otherwise(value.filter(cond).sum())
+        .otherwise(only_where(cond, value).sum())
 }
 
 /// Per foyer with rights: `id_foyer` and the rights inputs; a foyer without any row is
@@ -48,12 +46,12 @@ pub fn inputs(extract: &Extract, mois: Mois) -> LazyFrame {
     for code in PRESTATIONS {
         let now = code_is(code).and(in_month(m));
         aggs.push(count_if(now.clone()).gt(lit(0u32)).alias(format!("{code}_en_paiement")));
-        aggs.push(col("date_debut").filter(now.clone()).max().alias(format!("{code}_date_debut")));
+        aggs.push(only_where(now.clone(), col("date_debut")).max().alias(format!("{code}_date_debut")));
         // The end of the right in payment: unknown (open-ended) if one has none.
         aggs.push(
-            when(col("date_fin").filter(now.clone()).null_count().gt(lit(0u32)))
+            when(nulls_where(now.clone(), col("date_fin")).gt(lit(0u32)))
                 .then(lit(NULL).cast(DataType::Date))
-                .otherwise(col("date_fin").filter(now.clone()).max())
+                .otherwise(only_where(now.clone(), col("date_fin")).max())
                 .alias(format!("{code}_date_fin")),
         );
         aggs.push(amount_where(now, col("montant_mensuel")).alias(format!("_{code}_montant")));
@@ -77,8 +75,7 @@ pub fn inputs(extract: &Extract, mois: Mois) -> LazyFrame {
                 .alias(format!("{code}_montant_m13_m2")),
         );
         aggs.push(
-            col("_n_css")
-                .filter(these)
+            only_where(these, col("_n_css"))
                 .sum()
                 .clip_max(lit(12i32))
                 .cast(DataType::Float64)
@@ -92,13 +89,13 @@ pub fn inputs(extract: &Extract, mois: Mois) -> LazyFrame {
         let these = (1..=3).map(|k| code_is("aah").and(in_month(m - k))).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
         let months = (1..=3).map(|k| in_month(m - k).cast(DataType::Float64)).reduce(|a, b| a + b).unwrap_or(lit(0.0));
         aggs.push(
-            when(col("_role").filter(these.clone()).null_count().gt(lit(0u32)))
+            when(nulls_where(these.clone(), col("_role")).gt(lit(0u32)))
                 .then(lit(NULL).cast(DataType::Float64))
                 .otherwise(amount_where(these.and(col("_role").eq(lit(role))), col("montant_mensuel") * months))
                 .alias(format!("aah_montant_3m_{role}")),
         );
     }
-    aggs.push(col("date_fin").filter(in_month(m)).min().alias("date_fin_droit_prochaine"));
+    aggs.push(only_where(in_month(m), col("date_fin")).min().alias("date_fin_droit_prochaine"));
     aggs.push(len().gt(lit(0u32)).alias("_has_droits"));
     extract
         .table(Table::Droits)

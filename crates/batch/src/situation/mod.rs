@@ -30,8 +30,22 @@ fn age_mois_on(day: Date) -> Expr {
         .cast(DataType::Float64)
 }
 
+/// The number of rows of a group where `cond` holds.
 fn count_if(cond: Expr) -> Expr {
     cond.cast(DataType::UInt32).sum()
+}
+
+/// `value` where `cond` holds, null elsewhere: aggregated (`sum`, `min`, `max`), the
+/// aggregate of the rows where `cond` holds. An element-wise mask, not `filter`: in a
+/// group-by, `filter` builds new groups for every aggregation, which cost more than the
+/// aggregations themselves (docs/performance.md).
+fn only_where(cond: Expr, value: Expr) -> Expr {
+    when(cond).then(value).otherwise(lit(NULL))
+}
+
+/// The number of rows of a group where `cond` holds and `value` is null.
+fn nulls_where(cond: Expr, value: Expr) -> Expr {
+    count_if(cond.and(value.is_null()))
 }
 
 /// `any` in three-valued logic over a group: true if one is true, unknown if none is
@@ -124,8 +138,8 @@ fn counts(personnes: &LazyFrame) -> LazyFrame {
             [
                 len().alias("nb_personnes"),
                 count_if(enfant.clone()).alias("nb_enfants"),
-                age.clone().filter(enfant.clone()).min().alias("age_plus_jeune_enfant_mois"),
-                col("date_naissance").filter(enfant.clone()).max().alias("date_naissance_plus_jeune_enfant"),
+                only_where(enfant.clone(), age.clone()).min().alias("age_plus_jeune_enfant_mois"),
+                only_where(enfant.clone(), col("date_naissance")).max().alias("date_naissance_plus_jeune_enfant"),
                 child_aged(0.0, 36.0).alias("nb_enfants_moins_3ans"),
                 child_aged(0.0, 240.0).alias("nb_enfants_moins_20ans"),
                 child_aged(0.0, 300.0).alias("nb_enfants_moins_25ans"),
@@ -194,7 +208,7 @@ pub fn build(extract: &Extract, previous: Option<&Extract>, mois: Mois) -> LazyF
     // Latest event of each type, up to the end of M.
     let event_aggs: Vec<Expr> = TYPES_EVENEMENT
         .iter()
-        .map(|t| col("date").filter(col("type").eq(lit(*t))).max().alias(format!("date_derniere_{t}")))
+        .map(|t| only_where(col("type").eq(lit(*t)), col("date")).max().alias(format!("date_derniere_{t}")))
         .collect();
     let evenements = extract
         .table(Table::Evenements)

@@ -19,6 +19,8 @@ use crate::extract::mois::month_index;
 use crate::extract::schema::NATURES;
 use crate::extract::{Extract, Table};
 
+use super::{count_if, only_where};
+
 const ID: &str = "id_foyer";
 
 /// Months of history read, as offsets before M: M-1 … M-13.
@@ -26,10 +28,6 @@ const HISTORY: i32 = 13;
 
 /// Per-month resource inputs, for months M-1 … M-`MONTHS_BY_MONTH`.
 pub const MONTHS_BY_MONTH: i32 = 4;
-
-fn count_if(cond: Expr) -> Expr {
-    cond.cast(DataType::UInt32).sum()
-}
 
 fn null_f64() -> Expr {
     lit(NULL).cast(DataType::Float64)
@@ -98,7 +96,7 @@ pub fn inputs(extract: &Extract, personnes: LazyFrame, with_conjoint: LazyFrame,
     let member = col("_membre");
     let last3 = || col("_m3_m1");
     let m13_m2 = || col("_m13_m2");
-    let sum_where = |cond: Expr, name: String| col("montant").filter(cond).sum().alias(name);
+    let sum_where = |cond: Expr, name: String| only_where(cond, col("montant")).sum().alias(name);
 
     // Sums over the windows (nulls are filled with 0 and masked by the known months below).
     let mut sums = vec![
@@ -124,7 +122,7 @@ pub fn inputs(extract: &Extract, personnes: LazyFrame, with_conjoint: LazyFrame,
     for name in ["pensions", "activite"] {
         let these = last3().and(couple.clone()).and(col(format!("_{name}")));
         sums.push(sum_where(these.clone(), format!("_s3_couple_{name}")));
-        sums.push(gross.clone().filter(these.clone()).sum().alias(format!("_b3_couple_{name}")));
+        sums.push(only_where(these.clone(), gross.clone()).sum().alias(format!("_b3_couple_{name}")));
         sums.push(count_if(these.and(gross.clone().is_null())).alias(format!("_nb3_couple_{name}")));
     }
     for k in 1..=MONTHS_BY_MONTH {
@@ -136,24 +134,27 @@ pub fn inputs(extract: &Extract, personnes: LazyFrame, with_conjoint: LazyFrame,
             sums.push(sum_where(this.clone().and(col("_activite")).and(is_role(role)), format!("_act_m{k}_{role}")));
         }
     }
-    let sums = rows.clone().group_by([col(ID)]).agg(sums);
-
-    // Whether each of the months M-1 … M-13 is known, as `_k1` … `_k13` (0 or 1).
-    let known = rows
-        .filter(couple.clone())
-        .group_by([col(ID), col("mois_idx")])
-        .agg([
-            count_if(is_role("allocataire")).gt(lit(0u32)).alias("_a"),
-            count_if(is_role("conjoint")).gt(lit(0u32)).alias("_c"),
-        ])
-        .join(with_conjoint.clone(), [col(ID)], [col(ID)], JoinArgs::new(JoinType::Left))
-        .with_column(col("_a").and(col("en_couple").fill_null(lit(false)).not().or(col("_c"))).alias("_known"))
-        .group_by([col(ID)])
-        .agg(
-            (1..=HISTORY)
-                .map(|j| count_if(col("_known").and(col("mois_idx").eq(lit(m - j)))).alias(format!("_k{j}")))
-                .collect::<Vec<_>>(),
-        );
+    // Whether the allocataire and the conjoint have rows in each of the months M-1 …
+    // M-13 (counted in the same pass: a second group-by by foyer and month cost more than
+    // all the sums).
+    for j in 1..=HISTORY {
+        let this = col("mois_idx").eq(lit(m - j));
+        sums.push(count_if(this.clone().and(is_role("allocataire"))).alias(format!("_a{j}")));
+        sums.push(count_if(this.and(is_role("conjoint"))).alias(format!("_c{j}")));
+    }
+    let sums = rows.group_by([col(ID)]).agg(sums);
+    let en_couple = col("en_couple").fill_null(lit(false));
+    // Month M-j is known, `_k{j}` (0 or 1), when the allocataire and, in a couple, the
+    // conjoint each have a row for it.
+    let has_rows = |who: &str, j: i32| col(format!("_{who}{j}")).fill_null(lit(0u32)).gt(lit(0u32));
+    let known: Vec<Expr> = (1..=HISTORY)
+        .map(|j| {
+            has_rows("a", j)
+                .and(en_couple.clone().not().or(has_rows("c", j)))
+                .cast(DataType::UInt32)
+                .alias(format!("_k{j}"))
+        })
+        .collect();
 
     let k = |j: i32| col(format!("_k{j}")).fill_null(lit(0u32));
     let known_all = |from: i32, to: i32| (to..=from).map(k).reduce(|a, b| a + b).unwrap_or(lit(0u32));
@@ -163,7 +164,6 @@ pub fn inputs(extract: &Extract, personnes: LazyFrame, with_conjoint: LazyFrame,
     let when_known = |all_known: Expr, e: Expr| when(all_known).then(e.fill_null(lit(0.0))).otherwise(null_f64());
     let w3 = |e: Expr| when_known(known3.clone().eq(lit(3u32)), e);
     let wcss = |e: Expr| when_known(known_css.clone().eq(lit(12u32)), e);
-    let en_couple = col("en_couple").fill_null(lit(false));
     let conjoint_only = |e: Expr| when(en_couple.clone()).then(e).otherwise(null_f64());
 
     let mut out = vec![
@@ -219,6 +219,6 @@ pub fn inputs(extract: &Extract, personnes: LazyFrame, with_conjoint: LazyFrame,
     with_conjoint
         .select([col(ID), col("en_couple")])
         .join(sums, [col(ID)], [col(ID)], JoinArgs::new(JoinType::Left))
-        .join(known, [col(ID)], [col(ID)], JoinArgs::new(JoinType::Left))
+        .with_columns(known)
         .select(out)
 }

@@ -33,43 +33,49 @@ enum Read {
 /// unknown is replaced), `v` only when `x` is unknown; nothing in `est_connu(x)` (never
 /// unknown); an operand of `et` only when the other is not false, of `ou` only when the
 /// other is not true (otherwise the other decides).
-fn reads(ec: &ExprCompiler, e: &RExpr, cond: Expr, out: &mut Vec<(Read, Expr)>) -> Result<(), CompileError> {
+fn reads(
+    ec: &ExprCompiler,
+    e: &RExpr,
+    cond: Expr,
+    out: &mut Vec<(Read, Expr)>,
+    hoisted: &mut Hoisted,
+) -> Result<(), CompileError> {
     match &e.kind {
         RKind::Input(name) => out.push((Read::Input(name.clone()), cond)),
         RKind::Def { rule, name } => out.push((Read::Def(rule.clone(), name.clone()), cond)),
         RKind::Call(Func::Si, args) if args.len() == 3 => {
-            let c = ec.compile(&args[0])?;
-            reads(ec, &args[0], cond.clone().and(c.clone().is_null()), out)?;
-            reads(ec, &args[1], cond.clone().and(c.clone().fill_null(lit(false))), out)?;
-            reads(ec, &args[2], cond.and(c.not().fill_null(lit(false))), out)?;
+            let c = hoisted.column(ec.compile(&args[0])?);
+            reads(ec, &args[0], cond.clone().and(c.clone().is_null()), out, hoisted)?;
+            reads(ec, &args[1], cond.clone().and(c.clone().fill_null(lit(false))), out, hoisted)?;
+            reads(ec, &args[2], cond.and(c.not().fill_null(lit(false))), out, hoisted)?;
         }
         RKind::Call(Func::SiInconnu, args) if args.len() == 2 => {
-            let x = ec.compile(&args[0])?;
-            reads(ec, &args[1], cond.and(x.is_null()), out)?;
+            let x = hoisted.column(ec.compile(&args[0])?);
+            reads(ec, &args[1], cond.and(x.is_null()), out, hoisted)?;
         }
         RKind::Call(Func::EstConnu, _) => {}
         RKind::Binary(op @ (BinOp::And | BinOp::Or), a, b) => {
             // The value of the other operand that decides alone: false for `et`, true for `ou`.
             let open = *op == BinOp::And;
             let undecided = |x: Expr| x.fill_null(lit(open)).eq(lit(open));
-            let (ca, cb) = (ec.compile(a)?, ec.compile(b)?);
-            reads(ec, a, cond.clone().and(undecided(cb)), out)?;
-            reads(ec, b, cond.and(undecided(ca)), out)?;
+            let (ca, cb) = (hoisted.column(ec.compile(a)?), hoisted.column(ec.compile(b)?));
+            reads(ec, a, cond.clone().and(undecided(cb)), out, hoisted)?;
+            reads(ec, b, cond.and(undecided(ca)), out, hoisted)?;
         }
-        RKind::Neg(x) | RKind::Not(x) | RKind::Bareme(_, x) => reads(ec, x, cond, out)?,
+        RKind::Neg(x) | RKind::Not(x) | RKind::Bareme(_, x) => reads(ec, x, cond, out, hoisted)?,
         RKind::Binary(_, a, b) => {
-            reads(ec, a, cond.clone(), out)?;
-            reads(ec, b, cond, out)?;
+            reads(ec, a, cond.clone(), out, hoisted)?;
+            reads(ec, b, cond, out, hoisted)?;
         }
         RKind::In(x, items) => {
-            reads(ec, x, cond.clone(), out)?;
+            reads(ec, x, cond.clone(), out, hoisted)?;
             for i in items {
-                reads(ec, i, cond.clone(), out)?;
+                reads(ec, i, cond.clone(), out, hoisted)?;
             }
         }
         RKind::Call(_, args) => {
             for a in args {
-                reads(ec, a, cond.clone(), out)?;
+                reads(ec, a, cond.clone(), out, hoisted)?;
             }
         }
         RKind::Nombre(_)
@@ -83,14 +89,48 @@ fn reads(ec: &ExprCompiler, e: &RExpr, cond: Expr, out: &mut Vec<(Read, Expr)>) 
     Ok(())
 }
 
+/// The subexpressions the conditions of [`reads`] test (the condition of a `si`, the
+/// operands of `et` / `ou`), each computed once as a column of its own before the masks.
+/// Written into every condition instead, they made the masks of the RSA 24,000
+/// expression nodes (each operand's whole tree inside the other's condition, at every
+/// level), costing more than evaluating every rule (docs/performance.md).
+#[derive(Default)]
+struct Hoisted {
+    /// The column of each subexpression, keyed by the expression's text.
+    columns: BTreeMap<String, (String, Expr)>,
+    /// The columns the definition being read uses.
+    used: BTreeSet<String>,
+}
+
+impl Hoisted {
+    /// A column holding `e` (which reads inputs and definitions only); a column or a
+    /// literal is its own.
+    fn column(&mut self, e: Expr) -> Expr {
+        if matches!(e, Expr::Column(_) | Expr::Literal(_)) {
+            return e;
+        }
+        let next = self.columns.len();
+        let (name, _) =
+            self.columns.entry(format!("{e:?}")).or_insert_with(|| (format!("__manquants.condition.{next}"), e));
+        self.used.insert(name.clone());
+        col(name.as_str())
+    }
+}
+
 /// What a definition reads: its expression's reads, the conditions it combines, or — for
 /// a derived output of another rule (`statut`, `montant`) — that rule's `eligible` and
 /// `montant_calcule`.
-fn def_reads(ec: &ExprCompiler, rs: &RuleSet, rule: &str, name: &str) -> Result<Vec<(Read, Expr)>, CompileError> {
+fn def_reads(
+    ec: &ExprCompiler,
+    rs: &RuleSet,
+    rule: &str,
+    name: &str,
+    hoisted: &mut Hoisted,
+) -> Result<Vec<(Read, Expr)>, CompileError> {
     let mut out = Vec::new();
     match rs.rule(rule).and_then(|r| r.def(name)) {
         Some(def) => match &def.body {
-            DefBody::Expr(e, _) => reads(ec, e, lit(true), &mut out)?,
+            DefBody::Expr(e, _) => reads(ec, e, lit(true), &mut out, hoisted)?,
             DefBody::Toutes(cs) | DefBody::UneDe(cs) => {
                 out.extend(cs.iter().map(|c| (Read::Def(rule.to_string(), c.clone()), lit(true))));
             }
@@ -147,13 +187,25 @@ fn reachable<'a>(
     out
 }
 
-/// The compiled computation of every rule's `manquants`.
+/// The computation of one rule's `manquants`: the masks of the definitions its
+/// `eligible` reaches, in layers by dependency depth, and the text column they decode to.
+#[derive(Debug, Clone)]
+struct RuleMissing {
+    /// `<rule>.eligible`: the masks are computed on the rows where it is unknown.
+    eligible: String,
+    /// `<rule>.manquants`.
+    name: String,
+    layers: Vec<Vec<Expr>>,
+    /// None when nothing can be blamed: the column is then empty.
+    output: Option<Expr>,
+}
+
+/// The compiled computation of every rule's `manquants`. Each rule's is computed on the
+/// rows where that rule is undetermined only: a rule undetermined on many rows (a date
+/// the extract often lacks) then costs its own masks there, not every rule's.
 #[derive(Debug, Clone)]
 pub(super) struct Missing {
-    /// Mask columns, in layers by dependency depth.
-    layers: Vec<Vec<Expr>>,
-    /// One `<rule>.manquants` text column per rule.
-    outputs: Vec<Expr>,
+    rules: Vec<RuleMissing>,
 }
 
 impl Missing {
@@ -168,12 +220,16 @@ impl Missing {
 
         // Every definition reachable from the rules' `eligible`, with what it reads.
         let mut graph: BTreeMap<(String, String), Vec<(Read, Expr)>> = BTreeMap::new();
+        let mut hoisted = Hoisted::default();
+        // The hoisted conditions each definition's reads test.
+        let mut conditions_used: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
         let mut todo: Vec<(String, String)> = rules.iter().map(|r| (r.id.clone(), "eligible".to_string())).collect();
         while let Some(key) = todo.pop() {
             if graph.contains_key(&key) {
                 continue;
             }
-            let read = def_reads(ec, rs, &key.0, &key.1)?;
+            let read = def_reads(ec, rs, &key.0, &key.1, &mut hoisted)?;
+            conditions_used.insert(key.clone(), std::mem::take(&mut hoisted.used));
             todo.extend(read.iter().filter_map(|(r, _)| match r {
                 Read::Def(r, n) => Some((r.clone(), n.clone())),
                 Read::Input(_) => None,
@@ -210,7 +266,8 @@ impl Missing {
             d
         }
         let mut depth = BTreeMap::new();
-        let mut layers: Vec<Vec<Expr>> = Vec::new();
+        // The mask columns of each definition, with its depth.
+        let mut masks: BTreeMap<&(String, String), (usize, Vec<Expr>)> = BTreeMap::new();
         for (key, read) in &graph {
             let key_words = words(key);
             if key_words.is_empty() {
@@ -242,17 +299,35 @@ impl Missing {
                     }
                 }
                 let mask = terms.into_iter().reduce(|a, b| a.or(b)).unwrap_or(zero());
-                if layers.len() <= d {
-                    layers.resize(d + 1, Vec::new());
-                }
-                layers[d].push(mask.alias(mask_name(key, w).as_str()));
+                masks.entry(key).or_insert_with(|| (d, Vec::new())).1.push(mask.alias(mask_name(key, w).as_str()));
             }
         }
 
-        let outputs = rules
+        let rules = rules
             .iter()
             .map(|rule| {
                 let key = (rule.id.clone(), "eligible".to_string());
+                // The masks of every definition this rule's `eligible` reaches, in layers.
+                let reached = definitions_reached(&key, &graph);
+                let conditions: BTreeSet<&String> =
+                    reached.iter().filter_map(|k| conditions_used.get(*k)).flatten().collect();
+                let mut layers: Vec<Vec<Expr>> = vec![
+                    hoisted
+                        .columns
+                        .values()
+                        .filter(|(name, _)| conditions.contains(name))
+                        .map(|(name, e)| e.clone().alias(name.as_str()))
+                        .collect(),
+                ];
+                for reached in reached {
+                    // After the conditions' layer.
+                    if let Some((d, exprs)) = masks.get(reached) {
+                        if layers.len() <= d + 1 {
+                            layers.resize(d + 2, Vec::new());
+                        }
+                        layers[d + 1].extend(exprs.iter().cloned());
+                    }
+                }
                 let names: Vec<Expr> = blamable
                     .get(&key)
                     .into_iter()
@@ -266,25 +341,75 @@ impl Missing {
                         )
                     })
                     .collect();
-                let eligible = column(&rule.id, "eligible");
-                let list =
-                    if names.is_empty() { lit(NULL).cast(DataType::String) } else { concat_str(names, ", ", true) };
-                when(col(eligible.as_str()).is_null().and(list.clone().neq(lit(""))))
-                    .then(list)
-                    .otherwise(lit(NULL).cast(DataType::String))
-                    .alias(column(&rule.id, "manquants").as_str())
+                let name = column(&rule.id, "manquants");
+                let output = (!names.is_empty()).then(|| {
+                    let list = concat_str(names, ", ", true);
+                    when(list.clone().neq(lit("")))
+                        .then(list)
+                        .otherwise(lit(NULL).cast(DataType::String))
+                        .alias(name.as_str())
+                });
+                RuleMissing { eligible: column(&rule.id, "eligible"), name, layers, output }
             })
             .collect();
-        Ok(Missing { layers, outputs })
+        Ok(Missing { rules })
     }
 
-    /// The `id_row` column and every rule's `manquants`, for the rows of `lf`.
-    pub(super) fn apply(&self, mut lf: LazyFrame, id_row: &str) -> LazyFrame {
-        for layer in &self.layers {
-            lf = lf.with_columns(layer.clone());
+    /// Every rule's `manquants` column for the rows of `df` (which holds every rule
+    /// column), in rule order: each computed on the rows where its rule is undetermined,
+    /// null elsewhere.
+    pub(super) fn evaluate(&self, df: &DataFrame, cse: bool) -> PolarsResult<Vec<Column>> {
+        let mut out = Vec::with_capacity(self.rules.len());
+        for rule in &self.rules {
+            let Some(output) = &rule.output else {
+                out.push(Column::full_null(rule.name.as_str().into(), df.height(), &DataType::String));
+                continue;
+            };
+            let mut lf = df
+                .clone()
+                .lazy()
+                .with_comm_subexpr_elim(cse)
+                .with_row_index(ROW, None)
+                .filter(col(rule.eligible.as_str()).is_null());
+            for layer in rule.layers.iter().filter(|l| !l.is_empty()) {
+                lf = lf.with_columns(layer.clone());
+            }
+            let found = lf.select([col(ROW), output.clone()]).collect()?;
+            // Back to the frame's rows: null where the rule is determined.
+            let mut values: Vec<Option<&str>> = vec![None; df.height()];
+            for (row, value) in
+                found.column(ROW)?.idx()?.into_no_null_iter().zip(found.column(&rule.name)?.str()?.iter())
+            {
+                values[row as usize] = value;
+            }
+            out.push(Column::new(rule.name.as_str().into(), values));
         }
-        let mut selected = vec![col(id_row)];
-        selected.extend(self.outputs.iter().cloned());
-        lf.select(selected)
+        Ok(out)
     }
+}
+
+/// A temporary row number, to put each rule's results back on the rows they came from.
+const ROW: &str = "__reperage_ligne";
+
+/// Every definition `key` reads, directly or through others, itself included.
+fn definitions_reached<'a>(
+    key: &'a (String, String),
+    graph: &'a BTreeMap<(String, String), Vec<(Read, Expr)>>,
+) -> BTreeSet<&'a (String, String)> {
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![key];
+    while let Some(k) = todo.pop() {
+        let Some((k, reads)) = graph.get_key_value(k) else { continue };
+        if !seen.insert(k) {
+            continue;
+        }
+        for (read, _) in reads {
+            if let Read::Def(r, n) = read
+                && let Some((next, _)) = graph.get_key_value(&(r.clone(), n.clone()))
+            {
+                todo.push(next);
+            }
+        }
+    }
+    seen
 }

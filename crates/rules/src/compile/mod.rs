@@ -73,9 +73,6 @@ pub struct Compiled {
     manquants: manquants::Missing,
 }
 
-/// A temporary row number, to join the missing inputs back.
-const ROW: &str = "__reperage_ligne";
-
 #[derive(Debug, thiserror::Error)]
 pub enum CompileError {
     #[error("parameter `{0}` has no value in force in {1}")]
@@ -466,7 +463,8 @@ impl Compiled {
         Ok(Compiled { mois, inputs, rules, params, layers, manquants })
     }
 
-    /// Adds every rule column to a situation frame (one row per foyer). The frame must
+    /// Evaluates every rule column on a situation frame (one row per foyer): the frame
+    /// with the rule columns added, then every rule's `manquants`. The frame must
     /// hold every input in [`Compiled::inputs`]; they are cast to their declared types.
     /// `cse`: with Polars' common-subexpression elimination (faster: a subexpression
     /// shared by several rules is computed once). Expressions that read no column are
@@ -474,8 +472,8 @@ impl Compiled {
     /// them: without the folding, the property tests (tests/it/properties.rs) fail with
     /// CSE on, proptest's smallest case being `non (non faux)` beside a variable; the
     /// same expressions in a lone `with_columns` evaluate fine, so the failure needs the
-    /// whole compiled plan (layers, the row index and the join of missing inputs).
-    pub fn apply(&self, lf: LazyFrame, cse: bool) -> LazyFrame {
+    /// whole compiled plan (the layers, and then the missing inputs).
+    pub fn evaluate(&self, lf: LazyFrame, cse: bool) -> PolarsResult<DataFrame> {
         let lf = lf.with_comm_subexpr_elim(cse);
         let casts: Vec<Expr> =
             self.inputs.iter().map(|(name, ty)| col(name.as_str()).strict_cast(dtype(*ty))).collect();
@@ -483,22 +481,12 @@ impl Compiled {
         for layer in &self.layers {
             lf = lf.with_columns(layer.clone());
         }
-        if self.rules.is_empty() {
-            return lf;
-        }
-        // The missing inputs are needed only where a rule is undetermined, usually a few
-        // rows in a hundred: compute them there and join them back (in row order).
-        let lf = lf.with_row_index(ROW, None);
-        let any_unknown = self
-            .rules
-            .iter()
-            .map(|r| col(column(&r.id, "eligible")).is_null())
-            .reduce(|a, b| a.or(b))
-            .unwrap_or(lit(false));
-        let missing = self.manquants.apply(lf.clone().filter(any_unknown), ROW);
-        let mut args = JoinArgs::new(JoinType::Left);
-        args.maintain_order = MaintainOrderJoin::Left;
-        lf.join(missing, [col(ROW)], [col(ROW)], args).drop(cols([ROW]))
+        let mut df = lf.collect()?;
+        // The missing inputs are needed only where a rule is undetermined: each rule's
+        // are computed on its undetermined rows (manquants.rs).
+        let missing = self.manquants.evaluate(&df, cse)?;
+        df.hstack_mut(&missing)?;
+        Ok(df)
     }
 
     /// Fails with the first input the frame lacks.
