@@ -92,8 +92,6 @@ pub struct Report {
 pub enum Phase {
     Lecture,
     Validation,
-    /// Reading and validating last month's extract.
-    Precedent,
     Evaluation,
     Listes,
     Ecriture,
@@ -102,9 +100,9 @@ pub enum Phase {
 impl Phase {
     pub fn label(self) -> &'static str {
         match self {
+            // With `--precedent`, this month's and last month's extracts, read at once.
             Phase::Lecture => "reading",
             Phase::Validation => "validation",
-            Phase::Precedent => "last month's extract",
             Phase::Evaluation => "evaluation",
             Phase::Listes => "contact lists",
             Phase::Ecriture => "writing",
@@ -575,19 +573,26 @@ fn run(opts: &Options, phases: &mut Phases) -> Result<Report, ScreenError> {
     };
     // Rows are spilled beside the outputs (pieces loaded one at a time), and removed.
     let spill = out.join(".pieces");
-    let mut current =
-        extract::routage::route(opts.extract, &Table::ALL, opts.colonnes_autorisees, &coupe, &spill.join("mois"))?;
     // Last month's extract: only the tables the comparison reads, cut alike, validated
     // like this month's; its refused rows are counted in the manifest (its own screen
-    // wrote them).
-    let mut previous = match opts.precedent {
-        Some(dir) => {
-            phases.start(Phase::Precedent);
-            let p = &spill.join("precedent");
-            Some(extract::routage::route(dir, &extract::TABLES_PRECEDENT, opts.colonnes_autorisees, &coupe, p)?)
-        }
-        None => None,
-    };
+    // wrote them). Read at the same time as this month's: this month's `ressources` waits
+    // for its `personnes` and keeps one core alone, which last month's reading takes.
+    let (current, previous) = std::thread::scope(|s| {
+        let previous = opts.precedent.map(|dir| {
+            let p = spill.join("precedent");
+            let (coupe, autorisees) = (&coupe, opts.colonnes_autorisees);
+            s.spawn(move || extract::routage::route(dir, &extract::TABLES_PRECEDENT, autorisees, coupe, &p))
+        });
+        let current =
+            extract::routage::route(opts.extract, &Table::ALL, opts.colonnes_autorisees, &coupe, &spill.join("mois"));
+        let previous = previous.map(|h| {
+            h.join().unwrap_or_else(|_| Err(extract::ExtractError::Internal("last month's reader panicked".into())))
+        });
+        (current, previous)
+    });
+    // This month's error first, as when the two were read one after the other.
+    let mut current = current?;
+    let mut previous = previous.transpose()?;
     let fichiers = current.fichiers.clone();
     let fichiers_precedent = previous.as_ref().map(|p| p.fichiers.clone());
     let mut screening = Screening {
