@@ -419,6 +419,13 @@ impl ShapeCount {
             self.first_hit.get_or_insert(ligne);
         }
     }
+
+    /// Adds the counts of the rows that follow.
+    fn merge(&mut self, later: ShapeCount) {
+        self.candidates += later.candidates;
+        self.hits += later.hits;
+        self.first_hit = self.first_hit.or(later.first_hit);
+    }
 }
 
 struct ColumnScan {
@@ -519,6 +526,18 @@ impl Guard {
                 }
             }
             (None, None) => {}
+        }
+    }
+
+    /// Adds what the guard of the rows that follow this guard's rows in the same file
+    /// saw: its violation if this one has none (the first in the file), its counts.
+    pub fn merge(&mut self, later: Guard) {
+        if self.violation.is_none() {
+            self.violation = later.violation;
+        }
+        for (mine, theirs) in self.columns.iter_mut().zip(later.columns) {
+            mine.nir13.merge(theirs.nir13);
+            mine.digits10.merge(theirs.digits10);
         }
     }
 

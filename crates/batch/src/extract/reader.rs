@@ -223,6 +223,27 @@ pub struct TableLue {
     pub colonnes_ignorees: Vec<String>,
 }
 
+impl TableLue {
+    /// The rows read by the next reader of the same file (rows after these): frames and
+    /// refusals after these, counts added up.
+    pub fn append(&mut self, later: TableLue) {
+        if self.frames.len() < later.frames.len() {
+            self.frames.resize_with(later.frames.len(), Vec::new);
+        }
+        for (mine, theirs) in self.frames.iter_mut().zip(later.frames) {
+            mine.extend(theirs);
+        }
+        self.refus.extend(later.refus);
+        if self.acceptes.len() < later.acceptes.len() {
+            self.acceptes.resize(later.acceptes.len(), 0);
+        }
+        for (mine, theirs) in self.acceptes.iter_mut().zip(later.acceptes) {
+            *mine += theirs;
+        }
+        self.rows_read += later.rows_read;
+    }
+}
+
 impl<'a> TableBuilder<'a> {
     /// `header`: the file's column names. Fails when the privacy guard refuses the
     /// header (before any message could copy it) or a required column is missing.
@@ -445,11 +466,19 @@ impl<'a> TableBuilder<'a> {
     /// which for the shapes weighed against chance is known only once every row was
     /// seen.
     pub fn finish_routed(self) -> Result<TableLue, ExtractError> {
+        let (lue, guard) = self.finish_part()?;
+        match guard.finish() {
+            Some(v) => Err(ExtractError::Privacy(v)),
+            None => Ok(lue),
+        }
+    }
+
+    /// The rows read by this reader of a part of a file, and its privacy guard, not yet
+    /// finished: the shapes weighed against chance are weighed over the whole file, once
+    /// every part's guard is merged ([`Guard::merge`]).
+    pub fn finish_part(self) -> Result<(TableLue, Guard), ExtractError> {
         let TableBuilder { table, guard, mut pieces, mut puits, refus, acceptes, rows_read, header, .. } = self;
         let (colonnes_utilisees, colonnes_ignorees) = header.into_iter().partition(|h| table.column(h).is_some());
-        if let Some(v) = guard.finish() {
-            return Err(ExtractError::Privacy(v));
-        }
         for (piece, current) in pieces.iter_mut().enumerate() {
             hand_on(table, current, &mut puits, piece)?;
         }
@@ -457,7 +486,14 @@ impl<'a> TableBuilder<'a> {
             Puits::Memoire(frames) => frames,
             Puits::Deversoir(_) => Vec::new(),
         };
-        Ok(TableLue { frames, refus, acceptes, rows_read, colonnes_utilisees, colonnes_ignorees })
+        Ok((TableLue { frames, refus, acceptes, rows_read, colonnes_utilisees, colonnes_ignorees }, guard))
+    }
+
+    /// This reader is one of `readers` reading parts of the same file at once: its
+    /// buffers are cut alike, so that together they hold what one reader would.
+    pub fn sharing_buffers_with(mut self, readers: usize) -> Self {
+        self.lot = (self.lot / readers.max(1)).max(1024);
+        self
     }
 
     /// The accepted rows of a whole table (every contract column, absent optional ones
@@ -721,11 +757,11 @@ pub fn without_panic<T>(call: impl FnOnce() -> T) -> Result<T, String> {
 }
 
 /// The rows `[start, start + len)` of one row group.
-type RowRange = (usize, usize);
+pub type RowRange = (usize, usize);
 
 /// A Parquet file's column names and the row ranges of its row groups, once its pages
 /// are checked.
-fn parquet_parts(bytes: &[u8], file: &str) -> Result<(Vec<String>, Vec<RowRange>), ExtractError> {
+pub fn parquet_parts(bytes: &[u8], file: &str) -> Result<(Vec<String>, Vec<RowRange>), ExtractError> {
     let unreadable = |message: String| ExtractError::Parquet { file: file.to_string(), message };
     guarded(file, || {
         parquet_pages::check(bytes).map_err(unreadable)?;
@@ -829,7 +865,19 @@ fn read_parquet_with<'a>(
 ) -> Result<TableBuilder<'a>, ExtractError> {
     let (header, groups) = parquet_parts(bytes, file)?;
     let mut builder = make(&header)?;
-    for group in groups {
+    read_parquet_groups(bytes, file, &groups, &mut builder)?;
+    Ok(builder)
+}
+
+/// Reads the row groups `groups` of a Parquet file into `builder`, in order; stops at
+/// the first certain identifier the privacy guard sees.
+pub fn read_parquet_groups(
+    bytes: &[u8],
+    file: &str,
+    groups: &[RowRange],
+    builder: &mut TableBuilder<'_>,
+) -> Result<(), ExtractError> {
+    for &group in groups {
         let df = parquet_as_text(bytes, file, group, None)?;
         let mut iters: Vec<_> = df.columns().iter().filter_map(|c| c.str().ok()).map(|c| c.iter()).collect();
         let mut fields: Vec<Option<&str>> = Vec::with_capacity(iters.len());
@@ -843,7 +891,7 @@ fn read_parquet_with<'a>(
             }
         }
     }
-    Ok(builder)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -31,6 +31,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
+use super::privacy::Guard;
 use super::reader::{self, Aiguillage, Destination, Puits, TableBuilder};
 use super::schema::Table;
 use super::{ColonneAutorisee, ExtractError, InputFile, Lu, Refus, locate};
@@ -201,15 +202,21 @@ impl Route for ParPersonne<'_> {
     }
 }
 
-/// Spill files of one table: `<dir>/<table>-<piece>.parquet`, one row group per frame.
+/// Spill files of one reader of a table: `<dir>/<table>-<piece>-<part>.parquet`, one row
+/// group per frame (`part`: which of the readers of the same file at once, in file order).
 struct Spill {
     dir: PathBuf,
+    part: usize,
     writers: BTreeMap<usize, polars::io::parquet::write::BatchedWriter<std::fs::File>>,
 }
 
 impl Spill {
-    fn path(dir: &Path, table: Table, piece: usize) -> PathBuf {
-        dir.join(format!("{}-{piece}.parquet", table.name()))
+    fn new(dir: &Path, part: usize) -> Spill {
+        Spill { dir: dir.to_path_buf(), part, writers: BTreeMap::new() }
+    }
+
+    fn path(dir: &Path, table: Table, piece: usize, part: usize) -> PathBuf {
+        dir.join(format!("{}-{piece}-{part}.parquet", table.name()))
     }
 
     fn finish(self) -> Result<(), ExtractError> {
@@ -223,7 +230,7 @@ impl Spill {
 impl Deversoir for Spill {
     fn write(&mut self, table: Table, piece: usize, mut df: DataFrame) -> Result<(), ExtractError> {
         if !self.writers.contains_key(&piece) {
-            let path = Spill::path(&self.dir, table, piece);
+            let path = Spill::path(&self.dir, table, piece, self.part);
             let file = std::fs::File::create(&path)
                 .map_err(|e| ExtractError::Io { file: path.display().to_string(), source: e })?;
             let writer = ParquetWriter::new(file).with_compression(ParquetCompression::Lz4Raw).batched(df.schema())?;
@@ -262,8 +269,8 @@ pub fn foyer_ids(dir: &Path) -> Result<Vec<String>, ExtractError> {
 /// Where a table's rows of one piece are.
 enum Rows {
     Memoire(Vec<DataFrame>),
-    /// A spill file (`None`: no row for the piece).
-    Fichier(Option<PathBuf>),
+    /// Spill files, in file order (none: no row for the piece).
+    Fichiers(Vec<PathBuf>),
 }
 
 /// An extract read and dealt to pieces: [`Chargement::piece`] loads and validates each.
@@ -298,6 +305,19 @@ pub fn route(
     coupe: &Coupe,
     spill: &Path,
 ) -> Result<Chargement, ExtractError> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    route_with(dir, only, autorisees, coupe, spill, cores)
+}
+
+/// [`route`], a Parquet `ressources` read by `readers` readers at once.
+fn route_with(
+    dir: &Path,
+    only: &[Table],
+    autorisees: &[ColonneAutorisee],
+    coupe: &Coupe,
+    spill: &Path,
+    readers: usize,
+) -> Result<Chargement, ExtractError> {
     let pieces = coupe.count();
     let spill_dir = (pieces > 1).then(|| spill.to_path_buf());
     if let Some(d) = &spill_dir {
@@ -326,10 +346,10 @@ pub fn route(
     for stage in [&first[..], &second[..]] {
         let results = {
             let index = &mut personnes;
-            read_stage(stage, &located, autorisees, coupe, spill_dir.as_deref(), index)
+            read_stage(stage, &located, autorisees, coupe, spill_dir.as_deref(), index, readers)
         };
         for r in results {
-            let (table, file, lue) = r?;
+            let (table, file, lue, parts) = r?;
             refus.extend(lue.refus);
             chargement.acceptes.insert(table, lue.acceptes);
             let rows = match &spill_dir {
@@ -340,8 +360,8 @@ pub fn route(
                 }
                 Some(d) => (0..pieces)
                     .map(|k| {
-                        let p = Spill::path(d, table, k);
-                        Rows::Fichier(p.is_file().then_some(p))
+                        let parts = (0..parts).map(|part| Spill::path(d, table, k, part));
+                        Rows::Fichiers(parts.filter(|p| p.is_file()).collect())
                     })
                     .collect(),
             };
@@ -370,7 +390,23 @@ pub fn route(
     Ok(chargement)
 }
 
-type Read = (Table, InputFile, reader::TableLue);
+/// How the rows of `table` are dealt: by foyer (recording each person into `records`
+/// when given: `personnes`), `ressources` by the foyer of its person in `shared`.
+fn route_of<'c>(
+    coupe: &'c Coupe,
+    table: Table,
+    records: Option<&'c mut Personnes>,
+    shared: Option<&'c Personnes>,
+) -> Box<dyn Route + Send + 'c> {
+    match (records, table, shared) {
+        (Some(index), _, _) => Box::new(ParFoyer { coupe, personnes: Some(index) }),
+        (None, Table::Ressources, Some(p)) => Box::new(ParPersonne { coupe, personnes: p }),
+        _ => Box::new(ParFoyer { coupe, personnes: None }),
+    }
+}
+
+/// A table read: its file, its rows, and how many readers read it at once.
+type Read = (Table, InputFile, reader::TableLue, usize);
 
 /// Reads the tables of one stage, in parallel (reading is ours, not Polars', so this
 /// does not oversubscribe its thread pool).
@@ -381,6 +417,7 @@ fn read_stage(
     coupe: &Coupe,
     spill: Option<&Path>,
     personnes: &mut Personnes,
+    readers: usize,
 ) -> Vec<Result<Read, ExtractError>> {
     // `personnes` records into the index; `ressources` (next stage) reads it.
     let (mut index, shared): (Option<&mut Personnes>, Option<&Personnes>) =
@@ -391,33 +428,32 @@ fn read_stage(
             let Some((path, format)) = located.get(&table) else { continue };
             let mut records = if table == Table::Personnes { index.take() } else { None };
             handles.push(s.spawn(move || -> Result<Read, ExtractError> {
-                let mut spill = spill.map(|dir| Spill { dir: dir.to_path_buf(), writers: BTreeMap::new() });
                 let file = path.display().to_string();
-                let lue = {
+                let (lue, sha256, parts) = if table == Table::Ressources && *format == "parquet" {
+                    let route = || route_of(coupe, table, None, shared);
+                    read_parquet_in_parts(path, table, autorisees, spill, &route, readers)?
+                } else {
+                    let mut spill = spill.map(|dir| Spill::new(dir, 0));
                     let mut puits = Some(match spill.as_mut() {
                         Some(d) => Puits::Deversoir(d),
                         None => Puits::Memoire(Vec::new()),
                     });
                     let mut make = |header: &[String]| {
-                        let route: Box<dyn Route + Send + '_> = match (records.take(), table, shared) {
-                            (Some(index), _, _) => Box::new(ParFoyer { coupe, personnes: Some(index) }),
-                            (None, Table::Ressources, Some(p)) => Box::new(ParPersonne { coupe, personnes: p }),
-                            _ => Box::new(ParFoyer { coupe, personnes: None }),
-                        };
                         let puits = puits.take().unwrap_or(Puits::Memoire(Vec::new()));
-                        TableBuilder::routed(table, &file, header, autorisees, Aiguillage::Route(route), puits)
+                        let aiguillage = Aiguillage::Route(route_of(coupe, table, records.take(), shared));
+                        TableBuilder::routed(table, &file, header, autorisees, aiguillage, puits)
                     };
                     let (builder, sha256) = if *format == "csv" {
                         reader::read_csv(path, table, &mut make)?
                     } else {
                         reader::read_parquet(path, &mut make)?
                     };
-                    (builder.finish_routed()?, sha256)
+                    let lue = builder.finish_routed()?;
+                    if let Some(d) = spill {
+                        d.finish()?;
+                    }
+                    (lue, sha256, 1)
                 };
-                if let Some(d) = spill {
-                    d.finish()?;
-                }
-                let (lue, sha256) = lue;
                 let input = InputFile {
                     table: table.name(),
                     path: file,
@@ -426,7 +462,7 @@ fn read_stage(
                     colonnes_utilisees: lue.colonnes_utilisees.clone(),
                     colonnes_ignorees: lue.colonnes_ignorees.clone(),
                 };
-                Ok((table, input, lue))
+                Ok((table, input, lue, parts))
             }));
         }
         handles
@@ -434,6 +470,81 @@ fn read_stage(
             .map(|h| h.join().unwrap_or_else(|_| Err(ExtractError::Internal("a table reader panicked".into()))))
             .collect()
     })
+}
+
+/// Reads a Parquet table by `readers` readers at once (as many as cores), each its share
+/// of the row groups, in file order: `ressources`, a table of some twenty rows per foyer,
+/// read alone after `personnes` (whose index routes it) left a core idle. What each
+/// reader read is put back in file order, and their privacy guards merged before the
+/// shapes weighed against chance are weighed: the result is the one reader's. Returns
+/// the rows, the file's SHA-256 and the number of readers (spill files per piece).
+fn read_parquet_in_parts<'c>(
+    path: &Path,
+    table: Table,
+    autorisees: &[ColonneAutorisee],
+    spill: Option<&Path>,
+    route: &(dyn Fn() -> Box<dyn Route + Send + 'c> + Sync),
+    readers: usize,
+) -> Result<(reader::TableLue, String, usize), ExtractError> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| ExtractError::Io { file: file.clone(), source: e })?;
+    let (header, groups) = reader::parquet_parts(&bytes, &file)?;
+    let readers = readers.clamp(1, groups.len().max(1));
+    // Consecutive row groups of about equal rows for each reader.
+    let total: usize = groups.iter().map(|g| g.1).sum();
+    let mut shares: Vec<Vec<reader::RowRange>> = vec![Vec::new(); readers];
+    for g in &groups {
+        let share = (g.0 * readers).checked_div(total).unwrap_or(0).min(readers - 1);
+        shares[share].push(*g);
+    }
+    let results: Vec<Result<(reader::TableLue, Guard), ExtractError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = shares
+            .iter()
+            .enumerate()
+            .map(|(part, share)| {
+                let (bytes, file, header) = (&bytes, &file, &header);
+                s.spawn(move || {
+                    let mut spill = spill.map(|dir| Spill::new(dir, part));
+                    let lue = {
+                        let puits = match spill.as_mut() {
+                            Some(d) => Puits::Deversoir(d),
+                            None => Puits::Memoire(Vec::new()),
+                        };
+                        let mut builder =
+                            TableBuilder::routed(table, file, header, autorisees, Aiguillage::Route(route()), puits)?
+                                .sharing_buffers_with(readers);
+                        reader::read_parquet_groups(bytes, file, share, &mut builder)?;
+                        builder.finish_part()?
+                    };
+                    if let Some(d) = spill {
+                        d.finish()?;
+                    }
+                    Ok(lue)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(ExtractError::Internal("a table reader panicked".into()))))
+            .collect()
+    });
+    // The first error in file order is the one reader's.
+    let mut whole: Option<(reader::TableLue, Guard)> = None;
+    for result in results {
+        let (lue, guard) = result?;
+        match whole.as_mut() {
+            None => whole = Some((lue, guard)),
+            Some((all, all_guard)) => {
+                all.append(lue);
+                all_guard.merge(guard);
+            }
+        }
+    }
+    let Some((lue, guard)) = whole else { return Err(ExtractError::Internal("no reader".into())) };
+    if let Some(v) = guard.finish() {
+        return Err(ExtractError::Privacy(v));
+    }
+    Ok((lue, reader::hex(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&bytes)), readers))
 }
 
 impl Chargement {
@@ -460,14 +571,17 @@ impl Chargement {
                 .map(|rows| std::mem::replace(&mut rows[k], Rows::Memoire(Vec::new())))
             {
                 Some(Rows::Memoire(frames)) => frames,
-                Some(Rows::Fichier(Some(path))) => {
-                    let file = std::fs::File::open(&path)
-                        .map_err(|e| ExtractError::Io { file: path.display().to_string(), source: e })?;
-                    let df = ParquetReader::new(file).finish()?;
-                    let _ = std::fs::remove_file(&path);
-                    vec![df]
+                Some(Rows::Fichiers(paths)) => {
+                    let mut frames = Vec::with_capacity(paths.len());
+                    for path in paths {
+                        let file = std::fs::File::open(&path)
+                            .map_err(|e| ExtractError::Io { file: path.display().to_string(), source: e })?;
+                        frames.push(ParquetReader::new(file).finish()?);
+                        let _ = std::fs::remove_file(&path);
+                    }
+                    frames
                 }
-                Some(Rows::Fichier(None)) | None => Vec::new(),
+                None => Vec::new(),
             };
             tables.insert(table, reader::stack(table, frames)?);
             let lines: BTreeSet<u64> = refus.iter().filter(|r| r.table == table).map(|r| r.ligne).collect();
@@ -487,4 +601,144 @@ pub fn piece(
 ) -> Result<super::Extract, ExtractError> {
     let (lu, doublons) = chargement.take(k)?;
     super::validate::validate(lu.tables, lu.refus, lu.read, lu.fichiers, mois, &doublons)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::Extract;
+
+    /// Every table of the CSV extract in `dir` rewritten as Parquet, every column as
+    /// text, in row groups of `rows` rows.
+    fn to_parquet(dir: &Path, rows: usize) {
+        for table in Table::ALL {
+            let csv = dir.join(format!("{}.csv", table.name()));
+            if !csv.is_file() {
+                continue;
+            }
+            let mut df = CsvReadOptions::default()
+                .with_infer_schema_length(Some(0))
+                .map_parse_options(|o| o.with_separator(b';'))
+                .try_into_reader_with_file_path(Some(csv.clone()))
+                .and_then(|r| r.finish())
+                .expect("csv");
+            let file = std::fs::File::create(dir.join(format!("{}.parquet", table.name()))).expect("create");
+            ParquetWriter::new(file).with_row_group_size(Some(rows)).finish(&mut df).expect("parquet");
+            std::fs::remove_file(csv).expect("remove");
+        }
+    }
+
+    fn with_lines(path: &Path, lines: &[&str], at: &[usize]) {
+        let text = std::fs::read_to_string(path).expect("read");
+        let mut all: Vec<String> = text.lines().map(str::to_string).collect();
+        for (line, &i) in lines.iter().zip(at) {
+            all.insert(i.min(all.len()), line.to_string());
+        }
+        std::fs::write(path, all.join("\n") + "\n").expect("write");
+    }
+
+    /// Every piece of the extract in `dir`, cut in 3 pieces, `ressources` read by
+    /// `readers` readers.
+    fn pieces(dir: &Path, readers: usize) -> Result<Vec<Extract>, ExtractError> {
+        let ids = foyer_ids(dir)?;
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let coupe = Coupe::new(&ids, 1, 0, 3);
+        let spill = tempfile::tempdir().expect("tmp");
+        let mut chargement = route_with(dir, &Table::ALL, &[], &coupe, &spill.path().join("s"), readers)?;
+        let mois = reperage_rules::Mois::parse("2025-03").expect("mois");
+        (0..chargement.pieces()).map(|k| piece(&mut chargement, k, mois)).collect()
+    }
+
+    /// `ressources` in 12 row groups, with refused rows in several (an unknown person, an
+    /// amount that is not one, a missing month), read by 1 and by 3 readers at once: the
+    /// same rows in every piece, in the same order, the same refusals.
+    #[test]
+    fn ressources_read_in_parts_are_the_rows_one_reader_reads() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path().join("extrait");
+        let mois = reperage_rules::Mois::parse("2025-03").expect("mois");
+        crate::generate::generate(60, mois, 3, &dir, None, false).expect("generate");
+        let ressources = dir.join("ressources.csv");
+        let header = std::fs::read_to_string(&ressources).expect("read").lines().next().expect("header").to_string();
+        let first = std::fs::read_to_string(&ressources).expect("read").lines().nth(1).expect("row").to_string();
+        let with = |field: &str, value: &str| {
+            let i = header.split(';').position(|h| h == field).expect("field");
+            first.split(';').enumerate().map(|(j, v)| if j == i { value } else { v }).collect::<Vec<_>>().join(";")
+        };
+        let (orphan, not_an_amount, no_month) =
+            (with("id_personne", "P-INCONNUE"), with("montant", "douze"), with("mois", ""));
+        let n = std::fs::read_to_string(&ressources).expect("read").lines().count();
+        with_lines(&ressources, &[&orphan, &not_an_amount, &no_month], &[5, n / 2, n - 3]);
+        let rows = n / 12;
+        to_parquet(&dir, rows);
+
+        let one = pieces(&dir, 1).expect("one reader");
+        let three = pieces(&dir, 3).expect("three readers");
+        assert_eq!(one.len(), 3);
+        let mut refused: Vec<&Refus> = Vec::new();
+        for (k, (a, b)) in one.iter().zip(&three).enumerate() {
+            for table in Table::ALL {
+                assert!(a.table(table).equals_missing(b.table(table)), "piece {k}, {}", table.name());
+            }
+            assert_eq!(a.refus, b.refus, "piece {k}");
+            assert_eq!(format!("{:?}", a.foyers_quarantaine), format!("{:?}", b.foyers_quarantaine), "piece {k}");
+            assert_eq!(format!("{:?}", a.comptes), format!("{:?}", b.comptes), "piece {k}");
+            refused.extend(a.refus.iter().filter(|r| r.table == Table::Ressources));
+        }
+        // The three spoilt rows are refused (and with them, their foyers' other rows).
+        assert!(refused.iter().any(|r| r.id_personne.as_deref() == Some("P-INCONNUE")), "{refused:?}");
+        assert!(refused.iter().any(|r| r.valeur == "douze"), "{refused:?}");
+        assert!(refused.iter().any(|r| r.colonne == "mois" && r.valeur.is_empty()), "{refused:?}");
+        assert!(one.iter().map(|e| e.table(Table::Ressources).height()).sum::<usize>() > 5 * rows);
+    }
+
+    /// The privacy guard of a table read in parts: a certain identifier in a later part
+    /// is refused at its line, and a shape weighed against chance is weighed over the
+    /// whole file (each of the three parts alone has too few to refuse it).
+    #[test]
+    fn the_privacy_guard_sees_a_table_read_in_parts_whole() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let mois = reperage_rules::Mois::parse("2025-03").expect("mois");
+        for (name, value, kind) in [
+            ("nir", "185057800608491", crate::extract::privacy::Kind::Nir),
+            ("nir13", "", crate::extract::privacy::Kind::NirSansCle),
+        ] {
+            let dir = tmp.path().join(name);
+            crate::generate::generate(60, mois, 3, &dir, None, false).expect("generate");
+            let ressources = dir.join("ressources.csv");
+            let text = std::fs::read_to_string(&ressources).expect("read");
+            let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+            let header = lines[0].clone();
+            lines[0] = format!("{header};note");
+            let n = lines.len();
+            for (i, line) in lines.iter_mut().enumerate().skip(1) {
+                let note = if !value.is_empty() {
+                    if i == n - 2 { value.to_string() } else { String::new() }
+                } else if i % (n / 40) == 0 {
+                    // About 40 13-digit numbers shaped like a NIR, and nothing else: 31
+                    // are enough to refuse the column, a third of the file has fewer.
+                    format!("1850578006{:03}", i % 1000)
+                } else {
+                    String::new()
+                };
+                line.push(';');
+                line.push_str(&note);
+            }
+            std::fs::write(&ressources, lines.join("\n") + "\n").expect("write");
+            to_parquet(&dir, n / 12);
+            for readers in [1, 3] {
+                match pieces(&dir, readers) {
+                    Err(ExtractError::Privacy(v)) => {
+                        assert_eq!(v.kind, kind, "{name}, {readers} readers");
+                        if !value.is_empty() {
+                            // Row n-2 of the file is Parquet row n-2 (the header is not a row).
+                            assert_eq!(v.ligne, (n - 2) as u64, "{name}, {readers} readers");
+                        }
+                    }
+                    Err(other) => panic!("{name}, {readers} readers: {other}"),
+                    Ok(_) => panic!("{name}, {readers} readers: not refused"),
+                }
+            }
+        }
+    }
 }
