@@ -562,7 +562,7 @@ fn print_summary(r: &screen::Report) {
     match &r.memoire {
         Some(m) => {
             eprintln!(
-                "memory budget {:.1} GiB: {} piece(s) of at most {} foyers, each loaded, validated and evaluated before the next{}",
+                "memory budget {:.1} GiB: {} piece(s) of at most {} foyers, evaluated one after the other, the next loaded while one is evaluated{}",
                 gb(m.budget),
                 r.partitions,
                 m.foyers_par_partition,
