@@ -6,9 +6,12 @@
 //! exactly one allocataire. A foyer with any refused row is not evaluated (its rules
 //! would be computed on incomplete data): all its rows are quarantined with the reason.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
+// Polars' hash maps (foldhash): the standard library's SipHash was 4 % of a screen's
+// evaluation phase, validation hashing every id of a piece several times.
+use polars::prelude::{PlHashMap as HashMap, PlHashSet as HashSet};
 use reperage_rules::Mois;
 
 use super::reader::{LIGNE, Refus};
@@ -66,7 +69,7 @@ fn refuse_rows(table: Table, df: &DataFrame, reasons: &Reasons, refus: &mut Vec<
 /// Ids on more than one row: of these rows, or of the whole table (`whole`: the counts
 /// over the whole table when these rows are one piece of it, extract::routage).
 fn duplicates(ids: &[Option<&str>], column: &'static str, whole: &Doublons) -> Reasons {
-    let mut count: HashMap<&str, usize> = HashMap::new();
+    let mut count: HashMap<&str, usize> = HashMap::default();
     for id in ids.iter().flatten() {
         *count.entry(id).or_default() += 1;
     }
@@ -224,7 +227,7 @@ pub(super) fn validate(
 
     // Foyers to quarantine as a whole: any refused row, or not exactly one allocataire.
     let mut quarantined: BTreeMap<String, String> = BTreeMap::new();
-    let mut refused_person_foyer: HashMap<String, String> = HashMap::new();
+    let mut refused_person_foyer: HashMap<String, String> = HashMap::default();
     for r in refus.iter().filter(|r| r.table == Table::Personnes) {
         if let (Some(p), Some(f)) = (&r.id_personne, &r.id_foyer) {
             refused_person_foyer.insert(p.clone(), f.clone());
@@ -246,8 +249,8 @@ pub(super) fn validate(
             quarantined.entry(f).or_insert_with(|| format!("{} ligne {} : {}", r.table.name(), r.ligne, r.motif));
         }
     }
-    let mut allocataires: HashMap<&str, usize> = HashMap::new();
-    let mut conjoints: HashMap<&str, usize> = HashMap::new();
+    let mut allocataires: HashMap<&str, usize> = HashMap::default();
+    let mut conjoints: HashMap<&str, usize> = HashMap::default();
     for (f, role) in strings(&personnes, "id_foyer")?.into_iter().zip(strings(&personnes, "role")?) {
         match (f, role) {
             (Some(f), Some("allocataire")) => *allocataires.entry(f).or_default() += 1,
@@ -271,6 +274,8 @@ pub(super) fn validate(
             quarantined.entry(f.clone()).or_insert(m);
         }
     }
+    // They borrow `personnes`, moved below.
+    drop((allocataires, conjoints));
 
     // Remove every row of a quarantined foyer.
     let mut finals = BTreeMap::new();
