@@ -119,15 +119,24 @@ fn exclusion_or_channel(c: &Candidat, campagne: &Campagne, mois: Mois) -> Result
         .ok_or("aucun_canal")
 }
 
-/// FNV-1a: a tie-break that is stable across runs, platforms and library versions, and
-/// changes with the campaign and the month, so the same foyers are not always last.
-fn tie_break(campagne: &str, mois: Mois, id: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in format!("{campagne}|{mois}|{id}").bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+/// FNV-1a of `campagne|mois|id`: a tie-break that is stable across runs, platforms and
+/// library versions, and changes with the campaign and the month, so the same foyers
+/// are not always last. Made once per campaign and month, then continued with each id.
+#[derive(Clone, Copy)]
+struct TieBreak(u64);
+
+impl TieBreak {
+    fn new(campagne: &str, mois: Mois) -> TieBreak {
+        TieBreak(0xcbf2_9ce4_8422_2325).then(format!("{campagne}|{mois}|").as_bytes())
     }
-    h
+
+    fn then(self, bytes: &[u8]) -> TieBreak {
+        TieBreak(bytes.iter().fold(self.0, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)))
+    }
+
+    fn of(self, id: &str) -> u64 {
+        self.then(id.as_bytes()).0
+    }
 }
 
 /// Selects the foyers a campaign contacts in `mois`: exclusions, then per agency the
@@ -142,19 +151,23 @@ pub fn select(campagne: &Campagne, mois: Mois, candidats: Vec<Candidat>) -> Sele
             Ok(canal) => by_agency.entry(c.agence.clone()).or_default().push((c, canal)),
         }
     }
-    for (agence, mut list) in by_agency {
-        list.sort_by(|(a, _), (b, _)| {
-            b.montant_en_jeu()
-                .total_cmp(&a.montant_en_jeu())
+    let tie_break = TieBreak::new(&campagne.id, mois);
+    for (agence, list) in by_agency {
+        // The keys computed once per foyer, not at each comparison.
+        let mut list: Vec<_> = list
+            .into_iter()
+            .map(|(c, canal)| ((c.montant_en_jeu(), c.date_recente(), tie_break.of(&c.id_foyer)), c, canal))
+            .collect();
+        list.sort_by(|((montant_a, date_a, tie_a), a, _), ((montant_b, date_b, tie_b), b, _)| {
+            montant_b
+                .total_cmp(montant_a)
                 // Most recent first; a foyer without a dated event after those with one.
-                .then_with(|| b.date_recente().cmp(&a.date_recente()))
-                .then_with(|| {
-                    tie_break(&campagne.id, mois, &a.id_foyer).cmp(&tie_break(&campagne.id, mois, &b.id_foyer))
-                })
+                .then_with(|| date_b.cmp(date_a))
+                .then_with(|| tie_a.cmp(tie_b))
                 .then_with(|| a.id_foyer.cmp(&b.id_foyer))
         });
         let capacite = campagne.capacite(&agence) as usize;
-        for (i, (candidat, canal)) in list.into_iter().enumerate() {
+        for (i, (_, candidat, canal)) in list.into_iter().enumerate() {
             if i < capacite {
                 sel.retenus.push(Retenu { candidat, canal, rang: i as u32 + 1 });
             } else {
