@@ -39,8 +39,14 @@ pub fn inputs(extract: &Extract, mois: Mois) -> LazyFrame {
     let debut = col("_debut");
     let fin = col("_fin");
     // In payment for the month of index `j`.
-    let in_month = |j: i32| debut.clone().lt_eq(lit(j)).and(fin.clone().is_null().or(fin.clone().gt_eq(lit(j))));
-    let code_is = |code: &str| col("prestation").eq(lit(code.to_string()));
+    let in_month_expr = |j: i32| debut.clone().lt_eq(lit(j)).and(fin.clone().is_null().or(fin.clone().gt_eq(lit(j))));
+    // Every test the aggregations combine, computed once per row (as for resources:
+    // comparing strings inside each of the 130 aggregations cost more than them).
+    let mut flags: Vec<Expr> =
+        PRESTATIONS.iter().map(|c| col("prestation").eq(lit(*c)).alias(format!("_est_{c}"))).collect();
+    flags.extend((0..=super::ressources::MONTHS_BY_MONTH).map(|k| in_month_expr(m - k).alias(format!("_paye_m{k}"))));
+    let in_month = |j: i32| col(format!("_paye_m{}", m - j));
+    let code_is = |code: &str| col(format!("_est_{code}"));
 
     let mut aggs = Vec::new();
     for code in PRESTATIONS {
@@ -109,6 +115,7 @@ pub fn inputs(extract: &Extract, mois: Mois) -> LazyFrame {
             JoinArgs::new(JoinType::Left),
         )
         .with_column(months_in_window.alias("_n_css"))
+        .with_columns(flags)
         .group_by([col(ID)])
         .agg(aggs)
 }
