@@ -9,7 +9,7 @@
 
 use std::cell::RefCell;
 use std::fs::File;
-use std::io::{BufReader, Cursor, Read};
+use std::io::{BufRead, BufReader, Cursor, Read, Seek};
 use std::path::Path;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -587,6 +587,19 @@ pub fn hex(hasher: Sha256) -> String {
     hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The length of the byte-order mark the first bytes of a CSV file start with (0 or 3),
+/// and the separator its header line uses.
+fn csv_start(head: &[u8], file: &str, table: Table) -> Result<(usize, u8), ExtractError> {
+    let start = if head.starts_with(&[0xEF, 0xBB, 0xBF]) { 3 } else { 0 };
+    let first_line_end = head[start..].iter().position(|&b| b == b'\n').map_or(head.len(), |p| start + p);
+    let first_line = std::str::from_utf8(&head[start..first_line_end])
+        .map_err(|_| ExtractError::NotText { file: file.to_string() })?;
+    if first_line.trim().is_empty() {
+        return Err(ExtractError::Empty { file: file.to_string() });
+    }
+    Ok((start, detect_separator(first_line, table)))
+}
+
 /// A CSV reader over the bytes of a table file (`file` names it in messages).
 fn open_csv<'r>(
     mut bytes: impl Read + 'r,
@@ -596,19 +609,129 @@ fn open_csv<'r>(
     let io = |e: std::io::Error| ExtractError::Io { file: file.to_string(), source: e };
     let mut head = Vec::new();
     (&mut bytes).take(64 * 1024).read_to_end(&mut head).map_err(io)?;
-    let mut start = 0;
-    if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        start = 3;
-    }
-    let first_line_end = head[start..].iter().position(|&b| b == b'\n').map_or(head.len(), |p| start + p);
-    let first_line = std::str::from_utf8(&head[start..first_line_end])
-        .map_err(|_| ExtractError::NotText { file: file.to_string() })?;
-    if first_line.trim().is_empty() {
-        return Err(ExtractError::Empty { file: file.to_string() });
-    }
-    let sep = detect_separator(first_line, table);
+    let (start, sep) = csv_start(&head, file, table)?;
     let body: Box<dyn Read + 'r> = Box::new(std::io::Cursor::new(head[start..].to_vec()).chain(bytes));
-    Ok(csv::ReaderBuilder::new().delimiter(sep).has_headers(true).flexible(true).from_reader(body))
+    Ok(csv_reader(sep, true, body))
+}
+
+fn csv_reader<R: Read>(sep: u8, has_headers: bool, bytes: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new().delimiter(sep).has_headers(has_headers).flexible(true).from_reader(bytes)
+}
+
+/// A CSV table file cut for several readers at once: where each part starts, and how
+/// many lines come before it. None when the file cannot be cut at line ends alone (a
+/// quoted field may hold a line end) or is too small to be worth it.
+pub struct CsvParts {
+    pub separator: u8,
+    /// Byte offset of each part's first byte (the first is 0: the header and the first
+    /// rows), in order; the last part ends at the end of the file.
+    pub starts: Vec<u64>,
+    /// Lines before each part's first byte.
+    pub lines_before: Vec<u64>,
+    pub len: u64,
+}
+
+impl CsvParts {
+    /// Cuts the CSV file `path` into at most `parts` parts of about equal bytes, each
+    /// starting at the beginning of a line: one pass over the file, counting line ends
+    /// and looking for quotes.
+    pub fn cut(path: &Path, table: Table, parts: usize) -> Result<Option<CsvParts>, ExtractError> {
+        let file = path.display().to_string();
+        let io = |e: std::io::Error| ExtractError::Io { file: file.clone(), source: e };
+        let len = std::fs::metadata(path).map_err(io)?.len();
+        if parts < 2 || len < (1 << 20) {
+            return Ok(None);
+        }
+        let mut f = File::open(path).map_err(io)?;
+        let mut head = Vec::new();
+        (&mut f).take(64 * 1024).read_to_end(&mut head).map_err(io)?;
+        let (_, separator) = csv_start(&head, &file, table)?;
+        let targets: Vec<u64> = (1..parts as u64).map(|i| len * i / parts as u64).collect();
+        let mut starts = vec![0];
+        let mut lines_before = vec![0];
+        let mut f = BufReader::with_capacity(1 << 20, File::open(path).map_err(io)?);
+        let (mut offset, mut lines) = (0u64, 0u64);
+        loop {
+            let buf = f.fill_buf().map_err(io)?;
+            if buf.is_empty() {
+                break;
+            }
+            if buf.contains(&b'"') {
+                return Ok(None);
+            }
+            for (i, &b) in buf.iter().enumerate() {
+                if b == b'\n' {
+                    lines += 1;
+                    let next = offset + i as u64 + 1;
+                    if starts.len() <= targets.len() && next >= targets[starts.len() - 1] && next < len {
+                        starts.push(next);
+                        lines_before.push(lines);
+                    }
+                }
+            }
+            let n = buf.len();
+            offset += n as u64;
+            f.consume(n);
+        }
+        Ok((starts.len() > 1).then_some(CsvParts { separator, starts, lines_before, len }))
+    }
+
+    /// The bytes of part `i`: (start, length).
+    pub fn range(&self, i: usize) -> (u64, u64) {
+        let end = self.starts.get(i + 1).copied().unwrap_or(self.len);
+        (self.starts[i], end - self.starts[i])
+    }
+}
+
+/// Reads part `i` of a CSV table file cut by [`CsvParts::cut`] into `builder` (made
+/// from the file's header, which the first part skips).
+pub fn read_csv_part(
+    path: &Path,
+    table: Table,
+    parts: &CsvParts,
+    i: usize,
+    builder: &mut TableBuilder<'_>,
+) -> Result<(), ExtractError> {
+    let file = path.display().to_string();
+    let io = |e: std::io::Error| ExtractError::Io { file: file.clone(), source: e };
+    let (start, len) = parts.range(i);
+    let mut f = File::open(path).map_err(io)?;
+    f.seek(std::io::SeekFrom::Start(start)).map_err(io)?;
+    let bytes = BufReader::new(f.take(len));
+    if i == 0 {
+        let mut reader = open_csv(bytes, &file, table)?;
+        csv_header(&mut reader, &file)?;
+        read_csv_records(&mut reader, builder, 0)
+    } else {
+        let mut reader = csv_reader(parts.separator, false, bytes);
+        read_csv_records(&mut reader, builder, parts.lines_before[i])
+    }
+}
+
+/// The SHA-256 of a file (hexadecimal), read in blocks.
+pub fn sha256_of(path: &Path) -> Result<String, ExtractError> {
+    let file = path.display().to_string();
+    let io = |e: std::io::Error| ExtractError::Io { file: file.clone(), source: e };
+    let mut hasher = Sha256::new();
+    let mut f = BufReader::with_capacity(1 << 20, File::open(path).map_err(io)?);
+    loop {
+        let buf = f.fill_buf().map_err(io)?;
+        if buf.is_empty() {
+            break;
+        }
+        hasher.update(buf);
+        let n = buf.len();
+        f.consume(n);
+    }
+    Ok(hex(hasher))
+}
+
+/// The header of a CSV table file.
+pub fn csv_file_header(path: &Path, table: Table) -> Result<Vec<String>, ExtractError> {
+    let file = path.display().to_string();
+    let io = |e: std::io::Error| ExtractError::Io { file: file.clone(), source: e };
+    let mut reader = open_csv(BufReader::new(File::open(path).map_err(io)?), &file, table)?;
+    csv_header(&mut reader, &file)
 }
 
 fn csv_header(reader: &mut csv::Reader<Box<dyn Read + '_>>, file: &str) -> Result<Vec<String>, ExtractError> {
@@ -686,12 +809,27 @@ fn read_csv_with<'a>(
     let mut reader = open_csv(bytes, file, table)?;
     let header = csv_header(&mut reader, file)?;
     let mut builder = make(&header)?;
+    read_csv_records(&mut reader, &mut builder, 0)?;
+    // Whatever the parser left unread (after an I/O error) still belongs to the hash.
+    let mut rest = reader.into_inner();
+    std::io::copy(&mut rest, &mut std::io::sink())
+        .map_err(|e| ExtractError::Io { file: file.to_string(), source: e })?;
+    Ok(builder)
+}
+
+/// The records of a CSV reader into `builder`; `lines_before`: the lines of the file
+/// before the reader's first byte (a part of a file read by several readers).
+pub fn read_csv_records<R: Read>(
+    reader: &mut csv::Reader<R>,
+    builder: &mut TableBuilder<'_>,
+    lines_before: u64,
+) -> Result<(), ExtractError> {
     let mut record = csv::ByteRecord::new();
-    let mut last_line = 1;
+    let mut last_line = lines_before + 1;
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(true) => {
-                let ligne = record.position().map_or(last_line + 1, |p| p.line());
+                let ligne = record.position().map_or(last_line + 1, |p| lines_before + p.line());
                 last_line = ligne;
                 if record.len() == 1 && record.get(0).is_some_and(|f| f.iter().all(u8::is_ascii_whitespace)) {
                     // A blank line is not a row.
@@ -710,7 +848,7 @@ fn read_csv_with<'a>(
             }
             Ok(false) => break,
             Err(e) => {
-                let ligne = e.position().map_or(last_line + 1, |p| p.line());
+                let ligne = e.position().map_or(last_line + 1, |p| lines_before + p.line());
                 last_line = ligne;
                 builder.push_malformed(ligne, &[], format!("ligne CSV illisible : {e}"));
                 if matches!(e.kind(), csv::ErrorKind::Io(_)) {
@@ -719,11 +857,7 @@ fn read_csv_with<'a>(
             }
         }
     }
-    // Whatever the parser left unread (after an I/O error) still belongs to the hash.
-    let mut rest = reader.into_inner();
-    std::io::copy(&mut rest, &mut std::io::sink())
-        .map_err(|e| ExtractError::Io { file: file.to_string(), source: e })?;
-    Ok(builder)
+    Ok(())
 }
 
 /// Runs `read` on Polars' Parquet reader, a panic caught and reported as an unreadable

@@ -429,9 +429,14 @@ fn read_stage(
             let mut records = if table == Table::Personnes { index.take() } else { None };
             handles.push(s.spawn(move || -> Result<Read, ExtractError> {
                 let file = path.display().to_string();
-                let (lue, sha256, parts) = if table == Table::Ressources && *format == "parquet" {
-                    let route = || route_of(coupe, table, None, shared);
-                    read_parquet_in_parts(path, table, autorisees, spill, &route, readers)?
+                let route = || route_of(coupe, table, None, shared);
+                let in_parts = if table == Table::Ressources {
+                    read_ressources_in_parts(path, format, autorisees, spill, &route, readers)?
+                } else {
+                    None
+                };
+                let (lue, sha256, parts) = if let Some(read) = in_parts {
+                    read
                 } else {
                     let mut spill = spill.map(|dir| Spill::new(dir, 0));
                     let mut puits = Some(match spill.as_mut() {
@@ -472,24 +477,42 @@ fn read_stage(
     })
 }
 
-/// Reads a Parquet table by `readers` readers at once (as many as cores), each its share
-/// of the row groups, in file order: `ressources`, a table of some twenty rows per foyer,
-/// read alone after `personnes` (whose index routes it) left a core idle. What each
-/// reader read is put back in file order, and their privacy guards merged before the
-/// shapes weighed against chance are weighed: the result is the one reader's. Returns
-/// the rows, the file's SHA-256 and the number of readers (spill files per piece).
-fn read_parquet_in_parts<'c>(
+/// Reads `ressources` (some twenty rows a foyer, read alone once `personnes` has built
+/// the index that routes it, which left a core idle) by `readers` readers at once (as
+/// many as cores), each a consecutive part of the file: Parquet row groups, or CSV
+/// lines when no field is quoted. Returns the rows, the file's SHA-256 and the number
+/// of readers (spill files per piece); None when the file cannot be cut (a CSV file
+/// with quotes, a small one, a single row group): one reader reads it.
+fn read_ressources_in_parts<'c>(
     path: &Path,
-    table: Table,
+    format: &str,
     autorisees: &[ColonneAutorisee],
     spill: Option<&Path>,
     route: &(dyn Fn() -> Box<dyn Route + Send + 'c> + Sync),
     readers: usize,
-) -> Result<(reader::TableLue, String, usize), ExtractError> {
+) -> Result<Option<(reader::TableLue, String, usize)>, ExtractError> {
+    let table = Table::Ressources;
     let file = path.display().to_string();
+    if format == "csv" {
+        let Some(cut) = reader::CsvParts::cut(path, table, readers)? else { return Ok(None) };
+        let header = reader::csv_file_header(path, table)?;
+        let parts = cut.starts.len();
+        // The file is hashed by a reader of its own, beside the parts' readers.
+        let (lue, sha256) = std::thread::scope(|s| {
+            let hash = s.spawn(|| reader::sha256_of(path));
+            let read_part = |i: usize, b: &mut TableBuilder<'_>| reader::read_csv_part(path, table, &cut, i, b);
+            let lue = read_in_parts(table, &file, &header, parts, autorisees, spill, route, &read_part);
+            let sha256 = hash.join().unwrap_or_else(|_| Err(ExtractError::Internal("the hash panicked".into())));
+            (lue, sha256)
+        });
+        return Ok(Some((lue?, sha256?, parts)));
+    }
     let bytes = std::fs::read(path).map_err(|e| ExtractError::Io { file: file.clone(), source: e })?;
     let (header, groups) = reader::parquet_parts(&bytes, &file)?;
-    let readers = readers.clamp(1, groups.len().max(1));
+    let readers = readers.min(groups.len());
+    if readers < 2 {
+        return Ok(None);
+    }
     // Consecutive row groups of about equal rows for each reader.
     let total: usize = groups.iter().map(|g| g.1).sum();
     let mut shares: Vec<Vec<reader::RowRange>> = vec![Vec::new(); readers];
@@ -497,12 +520,30 @@ fn read_parquet_in_parts<'c>(
         let share = (g.0 * readers).checked_div(total).unwrap_or(0).min(readers - 1);
         shares[share].push(*g);
     }
+    let read_part = |i: usize, b: &mut TableBuilder<'_>| reader::read_parquet_groups(&bytes, &file, &shares[i], b);
+    let lue = read_in_parts(table, &file, &header, readers, autorisees, spill, route, &read_part)?;
+    Ok(Some((lue, reader::hex(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&bytes)), readers)))
+}
+
+/// Reads the `parts` parts of a table file at once, each by `read_part` into a builder
+/// of its own (its own buffers, its own spill files), and puts what they read back in
+/// file order. Their privacy guards are merged before the shapes weighed against chance
+/// are weighed, and the first error in file order is returned: the result is the one
+/// reader's (tested below).
+#[allow(clippy::too_many_arguments)]
+fn read_in_parts<'c>(
+    table: Table,
+    file: &str,
+    header: &[String],
+    parts: usize,
+    autorisees: &[ColonneAutorisee],
+    spill: Option<&Path>,
+    route: &(dyn Fn() -> Box<dyn Route + Send + 'c> + Sync),
+    read_part: &(dyn Fn(usize, &mut TableBuilder<'_>) -> Result<(), ExtractError> + Sync),
+) -> Result<reader::TableLue, ExtractError> {
     let results: Vec<Result<(reader::TableLue, Guard), ExtractError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = shares
-            .iter()
-            .enumerate()
-            .map(|(part, share)| {
-                let (bytes, file, header) = (&bytes, &file, &header);
+        let handles: Vec<_> = (0..parts)
+            .map(|part| {
                 s.spawn(move || {
                     let mut spill = spill.map(|dir| Spill::new(dir, part));
                     let lue = {
@@ -512,8 +553,8 @@ fn read_parquet_in_parts<'c>(
                         };
                         let mut builder =
                             TableBuilder::routed(table, file, header, autorisees, Aiguillage::Route(route()), puits)?
-                                .sharing_buffers_with(readers);
-                        reader::read_parquet_groups(bytes, file, share, &mut builder)?;
+                                .sharing_buffers_with(parts);
+                        read_part(part, &mut builder)?;
                         builder.finish_part()?
                     };
                     if let Some(d) = spill {
@@ -528,7 +569,6 @@ fn read_parquet_in_parts<'c>(
             .map(|h| h.join().unwrap_or_else(|_| Err(ExtractError::Internal("a table reader panicked".into()))))
             .collect()
     });
-    // The first error in file order is the one reader's.
     let mut whole: Option<(reader::TableLue, Guard)> = None;
     for result in results {
         let (lue, guard) = result?;
@@ -541,10 +581,10 @@ fn read_parquet_in_parts<'c>(
         }
     }
     let Some((lue, guard)) = whole else { return Err(ExtractError::Internal("no reader".into())) };
-    if let Some(v) = guard.finish() {
-        return Err(ExtractError::Privacy(v));
+    match guard.finish() {
+        Some(v) => Err(ExtractError::Privacy(v)),
+        None => Ok(lue),
     }
-    Ok((lue, reader::hex(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&bytes)), readers))
 }
 
 impl Chargement {
@@ -649,28 +689,37 @@ mod tests {
         (0..chargement.pieces()).map(|k| piece(&mut chargement, k, mois)).collect()
     }
 
-    /// `ressources` in 12 row groups, with refused rows in several (an unknown person, an
-    /// amount that is not one, a missing month), read by 1 and by 3 readers at once: the
-    /// same rows in every piece, in the same order, the same refusals.
-    #[test]
-    fn ressources_read_in_parts_are_the_rows_one_reader_reads() {
+    /// `ressources` read by 1 and by 3 readers at once, CSV (cut at line ends) and
+    /// Parquet (12 row groups), with refused rows in several parts (an unknown person, an
+    /// amount that is not one, a missing month): the same rows in every piece, in the
+    /// same order, the same refusals at the same lines.
+    fn read_in_parts_as_one_reader(format: &str) {
         let tmp = tempfile::tempdir().expect("tmp");
         let dir = tmp.path().join("extrait");
         let mois = reperage_rules::Mois::parse("2025-03").expect("mois");
-        crate::generate::generate(60, mois, 3, &dir, None, false).expect("generate");
+        // Enough foyers for a CSV file worth cutting (CsvParts::MIN_LEN).
+        crate::generate::generate(1500, mois, 3, &dir, None, false).expect("generate");
         let ressources = dir.join("ressources.csv");
-        let header = std::fs::read_to_string(&ressources).expect("read").lines().next().expect("header").to_string();
-        let first = std::fs::read_to_string(&ressources).expect("read").lines().nth(1).expect("row").to_string();
+        let text = std::fs::read_to_string(&ressources).expect("read");
+        let (header, first) = (text.lines().next().expect("header"), text.lines().nth(1).expect("row"));
         let with = |field: &str, value: &str| {
             let i = header.split(';').position(|h| h == field).expect("field");
             first.split(';').enumerate().map(|(j, v)| if j == i { value } else { v }).collect::<Vec<_>>().join(";")
         };
         let (orphan, not_an_amount, no_month) =
             (with("id_personne", "P-INCONNUE"), with("montant", "douze"), with("mois", ""));
-        let n = std::fs::read_to_string(&ressources).expect("read").lines().count();
+        let n = text.lines().count();
         with_lines(&ressources, &[&orphan, &not_an_amount, &no_month], &[5, n / 2, n - 3]);
-        let rows = n / 12;
-        to_parquet(&dir, rows);
+        // The line of the amount that is not one: a CSV line (the header is line 1), or
+        // a Parquet row.
+        let douze = if format == "csv" {
+            let cut = reader::CsvParts::cut(&ressources, Table::Ressources, 3).expect("cut");
+            assert_eq!(cut.map(|c| c.starts.len()), Some(3), "the file is read in 3 parts");
+            n / 2 + 1
+        } else {
+            to_parquet(&dir, n / 12);
+            n / 2
+        };
 
         let one = pieces(&dir, 1).expect("one reader");
         let three = pieces(&dir, 3).expect("three readers");
@@ -678,18 +727,46 @@ mod tests {
         let mut refused: Vec<&Refus> = Vec::new();
         for (k, (a, b)) in one.iter().zip(&three).enumerate() {
             for table in Table::ALL {
-                assert!(a.table(table).equals_missing(b.table(table)), "piece {k}, {}", table.name());
+                assert!(a.table(table).equals_missing(b.table(table)), "{format}: piece {k}, {}", table.name());
             }
-            assert_eq!(a.refus, b.refus, "piece {k}");
+            assert_eq!(a.refus, b.refus, "{format}: piece {k}");
             assert_eq!(format!("{:?}", a.foyers_quarantaine), format!("{:?}", b.foyers_quarantaine), "piece {k}");
-            assert_eq!(format!("{:?}", a.comptes), format!("{:?}", b.comptes), "piece {k}");
+            assert_eq!(format!("{:?}", a.comptes), format!("{:?}", b.comptes), "{format}: piece {k}");
             refused.extend(a.refus.iter().filter(|r| r.table == Table::Ressources));
         }
         // The three spoilt rows are refused (and with them, their foyers' other rows).
         assert!(refused.iter().any(|r| r.id_personne.as_deref() == Some("P-INCONNUE")), "{refused:?}");
-        assert!(refused.iter().any(|r| r.valeur == "douze"), "{refused:?}");
+        assert!(refused.iter().any(|r| r.valeur == "douze" && r.ligne == douze as u64), "{refused:?}");
         assert!(refused.iter().any(|r| r.colonne == "mois" && r.valeur.is_empty()), "{refused:?}");
-        assert!(one.iter().map(|e| e.table(Table::Ressources).height()).sum::<usize>() > 5 * rows);
+        assert!(one.iter().map(|e| e.table(Table::Ressources).height()).sum::<usize>() > n / 2);
+    }
+
+    #[test]
+    fn ressources_read_in_parts_are_the_rows_one_reader_reads_csv() {
+        read_in_parts_as_one_reader("csv");
+    }
+
+    #[test]
+    fn ressources_read_in_parts_are_the_rows_one_reader_reads_parquet() {
+        read_in_parts_as_one_reader("parquet");
+    }
+
+    /// A CSV file with a quote anywhere is read by one reader: a quoted field may hold
+    /// a line end, where a part would wrongly start.
+    #[test]
+    fn a_csv_file_with_quotes_is_not_cut() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let path = tmp.path().join("ressources.csv");
+        let row = "P1;2025-01;salaire;1000;1200\n";
+        let body = row.repeat(40_000);
+        std::fs::write(&path, format!("id_personne;mois;nature;montant;montant_brut\n{body}")).expect("write");
+        assert!(reader::CsvParts::cut(&path, Table::Ressources, 2).expect("cut").is_some());
+        std::fs::write(
+            &path,
+            format!("id_personne;mois;nature;montant;montant_brut\n{body}\"P2\";2025-01;salaire;1;1\n"),
+        )
+        .expect("write");
+        assert!(reader::CsvParts::cut(&path, Table::Ressources, 2).expect("cut").is_none());
     }
 
     /// The privacy guard of a table read in parts: a certain identifier in a later part
@@ -699,12 +776,14 @@ mod tests {
     fn the_privacy_guard_sees_a_table_read_in_parts_whole() {
         let tmp = tempfile::tempdir().expect("tmp");
         let mois = reperage_rules::Mois::parse("2025-03").expect("mois");
-        for (name, value, kind) in [
+        let cases = [
             ("nir", "185057800608491", crate::extract::privacy::Kind::Nir),
             ("nir13", "", crate::extract::privacy::Kind::NirSansCle),
-        ] {
-            let dir = tmp.path().join(name);
-            crate::generate::generate(60, mois, 3, &dir, None, false).expect("generate");
+        ];
+        for ((name, value, kind), format) in cases.iter().flat_map(|c| [(c, "csv"), (c, "parquet")]) {
+            let (name, value, kind) = (*name, *value, *kind);
+            let dir = tmp.path().join(format!("{name}-{format}"));
+            crate::generate::generate(1500, mois, 3, &dir, None, false).expect("generate");
             let ressources = dir.join("ressources.csv");
             let text = std::fs::read_to_string(&ressources).expect("read");
             let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
@@ -725,18 +804,23 @@ mod tests {
                 line.push_str(&note);
             }
             std::fs::write(&ressources, lines.join("\n") + "\n").expect("write");
-            to_parquet(&dir, n / 12);
+            // Line n-2 of the text (0 the header) is CSV line n-1, Parquet row n-2.
+            let line = if format == "csv" {
+                (n - 1) as u64
+            } else {
+                to_parquet(&dir, n / 12);
+                (n - 2) as u64
+            };
             for readers in [1, 3] {
                 match pieces(&dir, readers) {
                     Err(ExtractError::Privacy(v)) => {
-                        assert_eq!(v.kind, kind, "{name}, {readers} readers");
+                        assert_eq!(v.kind, kind, "{name} {format}, {readers} readers");
                         if !value.is_empty() {
-                            // Row n-2 of the file is Parquet row n-2 (the header is not a row).
-                            assert_eq!(v.ligne, (n - 2) as u64, "{name}, {readers} readers");
+                            assert_eq!(v.ligne, line, "{name} {format}, {readers} readers");
                         }
                     }
-                    Err(other) => panic!("{name}, {readers} readers: {other}"),
-                    Ok(_) => panic!("{name}, {readers} readers: not refused"),
+                    Err(other) => panic!("{name} {format}, {readers} readers: {other}"),
+                    Ok(_) => panic!("{name} {format}, {readers} readers: not refused"),
                 }
             }
         }
