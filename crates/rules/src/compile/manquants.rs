@@ -359,32 +359,65 @@ impl Missing {
     /// column), in rule order: each computed on the rows where its rule is undetermined,
     /// null elsewhere.
     pub(super) fn evaluate(&self, df: &DataFrame, cse: bool) -> PolarsResult<Vec<Column>> {
-        let mut out = Vec::with_capacity(self.rules.len());
-        for rule in &self.rules {
-            let Some(output) = &rule.output else {
-                out.push(Column::full_null(rule.name.as_str().into(), df.height(), &DataType::String));
-                continue;
-            };
-            let mut lf = df
-                .clone()
-                .lazy()
-                .with_comm_subexpr_elim(cse)
-                .with_row_index(ROW, None)
-                .filter(col(rule.eligible.as_str()).is_null());
-            for layer in rule.layers.iter().filter(|l| !l.is_empty()) {
-                lf = lf.with_columns(layer.clone());
+        let empty = |rule: &RuleMissing| Column::full_null(rule.name.as_str().into(), df.height(), &DataType::String);
+        // Nothing to name where nothing can be blamed, or where the rule is decided on
+        // every row (most rules on most pieces: each query costs its planning).
+        let mut queried = Vec::new();
+        for (i, rule) in self.rules.iter().enumerate() {
+            if rule.output.is_some() && df.column(&rule.eligible)?.null_count() > 0 {
+                queried.push(i);
             }
-            let found = lf.select([col(ROW), output.clone()]).collect()?;
-            // Back to the frame's rows: null where the rule is determined.
-            let mut values: Vec<Option<&str>> = vec![None; df.height()];
-            for (row, value) in
-                found.column(ROW)?.idx()?.into_no_null_iter().zip(found.column(&rule.name)?.str()?.iter())
-            {
-                values[row as usize] = value;
-            }
-            out.push(Column::new(rule.name.as_str().into(), values));
         }
-        Ok(out)
+        let mut columns: Vec<Option<Column>> = vec![None; self.rules.len()];
+        // The queries of the rules at once, as many threads as cores: a query of a few
+        // hundred rows is mostly Polars' planning, which is single-threaded.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, queried.len().max(1));
+        std::thread::scope(|s| -> PolarsResult<()> {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let mine: Vec<usize> = queried.iter().copied().skip(t).step_by(threads).collect();
+                    s.spawn(move || -> PolarsResult<Vec<(usize, Column)>> {
+                        mine.into_iter().map(|i| Ok((i, self.rules[i].column(df, cse)?))).collect()
+                    })
+                })
+                .collect();
+            for h in handles {
+                // A panic of Polars goes on to the caller (the evaluation is retried
+                // without CSE: reperage_batch::evaluation).
+                let found = h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+                for (i, c) in found {
+                    columns[i] = Some(c);
+                }
+            }
+            Ok(())
+        })?;
+        Ok(columns.into_iter().zip(&self.rules).map(|(c, rule)| c.unwrap_or_else(|| empty(rule))).collect())
+    }
+}
+
+impl RuleMissing {
+    /// This rule's `manquants` for the rows of `df`: computed on the rows where the
+    /// rule is undetermined, null elsewhere.
+    fn column(&self, df: &DataFrame, cse: bool) -> PolarsResult<Column> {
+        let Some(output) = &self.output else {
+            return Ok(Column::full_null(self.name.as_str().into(), df.height(), &DataType::String));
+        };
+        let mut lf = df
+            .clone()
+            .lazy()
+            .with_comm_subexpr_elim(cse)
+            .with_row_index(ROW, None)
+            .filter(col(self.eligible.as_str()).is_null());
+        for layer in self.layers.iter().filter(|l| !l.is_empty()) {
+            lf = lf.with_columns(layer.clone());
+        }
+        let found = lf.select([col(ROW), output.clone()]).collect()?;
+        // Back to the frame's rows: null where the rule is determined.
+        let mut values: Vec<Option<&str>> = vec![None; df.height()];
+        for (row, value) in found.column(ROW)?.idx()?.into_no_null_iter().zip(found.column(&self.name)?.str()?.iter()) {
+            values[row as usize] = value;
+        }
+        Ok(Column::new(self.name.as_str().into(), values))
     }
 }
 
