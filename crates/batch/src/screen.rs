@@ -581,10 +581,17 @@ fn run(opts: &Options, phases: &mut Phases) -> Result<Report, ScreenError> {
         let previous = opts.precedent.map(|dir| {
             let p = spill.join("precedent");
             let (coupe, autorisees) = (&coupe, opts.colonnes_autorisees);
-            s.spawn(move || extract::routage::route(dir, &extract::TABLES_PRECEDENT, autorisees, coupe, &p))
+            s.spawn(move || extract::routage::route_beside(dir, &extract::TABLES_PRECEDENT, autorisees, coupe, &p, 2))
         });
-        let current =
-            extract::routage::route(opts.extract, &Table::ALL, opts.colonnes_autorisees, &coupe, &spill.join("mois"));
+        let readings = if opts.precedent.is_some() { 2 } else { 1 };
+        let current = extract::routage::route_beside(
+            opts.extract,
+            &Table::ALL,
+            opts.colonnes_autorisees,
+            &coupe,
+            &spill.join("mois"),
+            readings,
+        );
         let previous = previous.map(|h| {
             h.join().unwrap_or_else(|_| Err(extract::ExtractError::Internal("last month's reader panicked".into())))
         });

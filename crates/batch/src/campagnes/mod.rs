@@ -41,8 +41,8 @@ struct LigneCandidat {
 /// A rule as a campaign reads it: does it fire for a foyer (a benefit eligible and not
 /// in payment, an event that holds), with which amount and date.
 struct RuleReason {
-    id: String,
-    titre: String,
+    id: std::sync::Arc<str>,
+    titre: std::sync::Arc<str>,
     fires: String,
     montant: Option<String>,
     date: Option<String>,
@@ -74,7 +74,13 @@ fn rule_reasons(compiled: &Compiled, rules: &RuleSet, needed: &BTreeSet<&str>) -
             exprs.push(col(column(&cr.id, "date_evenement")).cast(DataType::Int32).alias(format!("_date_{}", cr.id)));
             format!("_date_{}", cr.id)
         });
-        out.push(RuleReason { id: cr.id.clone(), titre: rule.titre.clone(), fires: fires_col, montant, date });
+        out.push(RuleReason {
+            id: cr.id.as_str().into(),
+            titre: rule.titre.as_str().into(),
+            fires: fires_col,
+            montant,
+            date,
+        });
     }
     (out, exprs)
 }
@@ -140,7 +146,7 @@ impl Collecte {
         cols.extend(CANAUX.iter().map(|c| col(format!("canal_{c}"))));
         cols.extend(reason_exprs);
         let df = eval.clone().lazy().select(cols).collect()?;
-        let by_rule: BTreeMap<&str, &RuleReason> = reasons.iter().map(|r| (r.id.as_str(), r)).collect();
+        let by_rule: BTreeMap<&str, &RuleReason> = reasons.iter().map(|r| (&*r.id, r)).collect();
 
         let ids = df.column("id_foyer")?.str()?;
         let agences = df.column("agence")?.str()?;
@@ -266,7 +272,7 @@ fn motifs(c: &Candidat) -> String {
         .map(|r| match (r.montant, r.date) {
             (Some(m), _) => format!("{} : {} €/mois", r.titre, euros(m)),
             (None, Some(d)) => format!("{} ({})", r.titre, Date::from_days(d)),
-            (None, None) => r.titre.clone(),
+            (None, None) => r.titre.to_string(),
         })
         .collect::<Vec<_>>()
         .join(" ; ")
@@ -304,7 +310,7 @@ fn montant_en_jeu(c: &Candidat) -> Option<f64> {
 }
 
 fn regles(c: &Candidat) -> String {
-    c.raisons.iter().map(|x| x.regle.as_str()).collect::<Vec<_>>().join(", ")
+    c.raisons.iter().map(|x| &*x.regle).collect::<Vec<_>>().join(", ")
 }
 
 /// Writes `campagnes/<id>/<canal>.csv`, `campagnes/<id>/non_retenus.csv`,

@@ -22,8 +22,10 @@ pub const EXCLUSIONS: [&str; 7] = [
 /// One reason a foyer is in the campaign: a rule that fired for it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Raison {
-    pub regle: String,
-    pub titre: String,
+    /// The rule's id and title, shared by every reason from the rule: a national run
+    /// holds millions of candidates until the lists are selected.
+    pub regle: std::sync::Arc<str>,
+    pub titre: std::sync::Arc<str>,
     /// Monthly amount at stake (benefits with an amount).
     pub montant: Option<f64>,
     /// Date of the event, in days since 1970-01-01 (event rules that define one).

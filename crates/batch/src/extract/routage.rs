@@ -62,8 +62,21 @@ pub trait Deversoir {
 /// (two SipHash-1-3 before, 13 % of reading `ressources`: docs/performance.md). Ids are
 /// pseudonyms chosen by the caisse, not by an adversary; two ids of 128-bit fingerprints
 /// collide with odds of about n²/2¹²⁹, 10⁻²³ for 33 million persons.
-pub fn empreinte(id: &str) -> u128 {
-    xxhash_rust::xxh3::xxh3_128(id.as_bytes())
+pub fn empreinte(id: &str) -> Empreinte {
+    let h = xxhash_rust::xxh3::xxh3_128(id.as_bytes());
+    Empreinte(h as u64, (h >> 64) as u64)
+}
+
+/// A fingerprint as two halves: aligned on 8 bytes, not 16 as a `u128` is, an entry of
+/// the index of persons takes 24 bytes, not 32 (33 million persons a month nationally).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Empreinte(u64, u64);
+
+impl std::hash::Hash for Empreinte {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // Already a hash: its low half is the table's.
+        state.write_u64(self.0);
+    }
 }
 
 /// Keys that are already hashes: their low 64 bits.
@@ -79,12 +92,12 @@ impl Hasher for Deja {
             self.0 = self.0.rotate_left(8) ^ u64::from(b);
         }
     }
-    fn write_u128(&mut self, v: u128) {
-        self.0 = v as u64;
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
     }
 }
 
-type ParEmpreinte<V> = HashMap<u128, V, BuildHasherDefault<Deja>>;
+type ParEmpreinte<V> = HashMap<Empreinte, V, BuildHasherDefault<Deja>>;
 
 /// The code of a piece of another process, in the index.
 const AILLEURS: u32 = u32::MAX;
@@ -305,18 +318,38 @@ pub fn route(
     coupe: &Coupe,
     spill: &Path,
 ) -> Result<Chargement, ExtractError> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    route_with(dir, only, autorisees, coupe, spill, cores)
+    route_beside(dir, only, autorisees, coupe, spill, 1)
 }
 
-/// [`route`], a Parquet `ressources` read by `readers` readers at once.
+/// [`route`], while `readings` extracts in all are read at once (this month's and last
+/// month's): they share the memory of the buffers one reading has.
+pub fn route_beside(
+    dir: &Path,
+    only: &[Table],
+    autorisees: &[ColonneAutorisee],
+    coupe: &Coupe,
+    spill: &Path,
+    readings: usize,
+) -> Result<Chargement, ExtractError> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    route_with(dir, only, autorisees, coupe, spill, Lecture { readers: cores, readings })
+}
+
+/// How a table is read: `ressources` by `readers` readers at once (when it can be cut),
+/// while `readings` extracts in all are read at once.
+#[derive(Clone, Copy)]
+struct Lecture {
+    readers: usize,
+    readings: usize,
+}
+
 fn route_with(
     dir: &Path,
     only: &[Table],
     autorisees: &[ColonneAutorisee],
     coupe: &Coupe,
     spill: &Path,
-    readers: usize,
+    lecture: Lecture,
 ) -> Result<Chargement, ExtractError> {
     let pieces = coupe.count();
     let spill_dir = (pieces > 1).then(|| spill.to_path_buf());
@@ -346,7 +379,7 @@ fn route_with(
     for stage in [&first[..], &second[..]] {
         let results = {
             let index = &mut personnes;
-            read_stage(stage, &located, autorisees, coupe, spill_dir.as_deref(), index, readers)
+            read_stage(stage, &located, autorisees, coupe, spill_dir.as_deref(), index, lecture)
         };
         for r in results {
             let (table, file, lue, parts) = r?;
@@ -417,7 +450,7 @@ fn read_stage(
     coupe: &Coupe,
     spill: Option<&Path>,
     personnes: &mut Personnes,
-    readers: usize,
+    lecture: Lecture,
 ) -> Vec<Result<Read, ExtractError>> {
     // `personnes` records into the index; `ressources` (next stage) reads it.
     let (mut index, shared): (Option<&mut Personnes>, Option<&Personnes>) =
@@ -431,7 +464,7 @@ fn read_stage(
                 let file = path.display().to_string();
                 let route = || route_of(coupe, table, None, shared);
                 let in_parts = if table == Table::Ressources {
-                    read_ressources_in_parts(path, format, autorisees, spill, &route, readers)?
+                    read_ressources_in_parts(path, format, autorisees, spill, &route, lecture)?
                 } else {
                     None
                 };
@@ -447,6 +480,7 @@ fn read_stage(
                         let puits = puits.take().unwrap_or(Puits::Memoire(Vec::new()));
                         let aiguillage = Aiguillage::Route(route_of(coupe, table, records.take(), shared));
                         TableBuilder::routed(table, &file, header, autorisees, aiguillage, puits)
+                            .map(|b| b.sharing_buffers_with(lecture.readings))
                     };
                     let (builder, sha256) = if *format == "csv" {
                         reader::read_csv(path, table, &mut make)?
@@ -489,8 +523,9 @@ fn read_ressources_in_parts<'c>(
     autorisees: &[ColonneAutorisee],
     spill: Option<&Path>,
     route: &(dyn Fn() -> Box<dyn Route + Send + 'c> + Sync),
-    readers: usize,
+    lecture: Lecture,
 ) -> Result<Option<(reader::TableLue, String, usize)>, ExtractError> {
+    let (readers, readings) = (lecture.readers, lecture.readings);
     let table = Table::Ressources;
     let file = path.display().to_string();
     if format == "csv" {
@@ -501,7 +536,7 @@ fn read_ressources_in_parts<'c>(
         let (lue, sha256) = std::thread::scope(|s| {
             let hash = s.spawn(|| reader::sha256_of(path));
             let read_part = |i: usize, b: &mut TableBuilder<'_>| reader::read_csv_part(path, table, &cut, i, b);
-            let lue = read_in_parts(table, &file, &header, parts, autorisees, spill, route, &read_part);
+            let lue = read_in_parts(table, &file, &header, (parts, readings), autorisees, spill, route, &read_part);
             let sha256 = hash.join().unwrap_or_else(|_| Err(ExtractError::Internal("the hash panicked".into())));
             (lue, sha256)
         });
@@ -521,12 +556,13 @@ fn read_ressources_in_parts<'c>(
         shares[share].push(*g);
     }
     let read_part = |i: usize, b: &mut TableBuilder<'_>| reader::read_parquet_groups(&bytes, &file, &shares[i], b);
-    let lue = read_in_parts(table, &file, &header, readers, autorisees, spill, route, &read_part)?;
+    let lue = read_in_parts(table, &file, &header, (readers, readings), autorisees, spill, route, &read_part)?;
     Ok(Some((lue, reader::hex(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&bytes)), readers)))
 }
 
 /// Reads the `parts` parts of a table file at once, each by `read_part` into a builder
-/// of its own (its own buffers, its own spill files), and puts what they read back in
+/// of its own (its own buffers, its own spill files: the buffers of one reader shared by
+/// all, and by the `readings` extracts read at once), and puts what they read back in
 /// file order. Their privacy guards are merged before the shapes weighed against chance
 /// are weighed, and the first error in file order is returned: the result is the one
 /// reader's (tested below).
@@ -535,7 +571,7 @@ fn read_in_parts<'c>(
     table: Table,
     file: &str,
     header: &[String],
-    parts: usize,
+    (parts, readings): (usize, usize),
     autorisees: &[ColonneAutorisee],
     spill: Option<&Path>,
     route: &(dyn Fn() -> Box<dyn Route + Send + 'c> + Sync),
@@ -553,7 +589,7 @@ fn read_in_parts<'c>(
                         };
                         let mut builder =
                             TableBuilder::routed(table, file, header, autorisees, Aiguillage::Route(route()), puits)?
-                                .sharing_buffers_with(parts);
+                                .sharing_buffers_with(parts * readings);
                         read_part(part, &mut builder)?;
                         builder.finish_part()?
                     };
@@ -684,7 +720,8 @@ mod tests {
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
         let coupe = Coupe::new(&ids, 1, 0, 3);
         let spill = tempfile::tempdir().expect("tmp");
-        let mut chargement = route_with(dir, &Table::ALL, &[], &coupe, &spill.path().join("s"), readers)?;
+        let lecture = Lecture { readers, readings: 1 };
+        let mut chargement = route_with(dir, &Table::ALL, &[], &coupe, &spill.path().join("s"), lecture)?;
         let mois = reperage_rules::Mois::parse("2025-03").expect("mois");
         (0..chargement.pieces()).map(|k| piece(&mut chargement, k, mois)).collect()
     }
