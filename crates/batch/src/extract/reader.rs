@@ -642,22 +642,24 @@ impl CsvParts {
         if parts < 2 || len < (1 << 20) {
             return Ok(None);
         }
-        let mut f = File::open(path).map_err(io)?;
-        let mut head = Vec::new();
-        (&mut f).take(64 * 1024).read_to_end(&mut head).map_err(io)?;
-        let (_, separator) = csv_start(&head, &file, table)?;
         let targets: Vec<u64> = (1..parts as u64).map(|i| len * i / parts as u64).collect();
+        let mut separator = None;
         let mut starts = vec![0];
         let mut lines_before = vec![0];
-        let mut f = BufReader::with_capacity(1 << 20, File::open(path).map_err(io)?);
-        let (mut offset, mut lines) = (0u64, 0u64);
-        loop {
-            let buf = f.fill_buf().map_err(io)?;
-            if buf.is_empty() {
-                break;
+        let (mut offset, mut lines, mut quoted) = (0u64, 0u64, false);
+        for_each_block(path, |buf| {
+            if separator.is_none() {
+                // The first block holds the header line (blocks are of 1 MiB).
+                let found = csv_start(buf, &file, table).map(|(_, sep)| sep);
+                let readable = found.is_ok();
+                separator = Some(found);
+                if !readable {
+                    return false;
+                }
             }
             if buf.contains(&b'"') {
-                return Ok(None);
+                quoted = true;
+                return false;
             }
             for (i, &b) in buf.iter().enumerate() {
                 if b == b'\n' {
@@ -669,9 +671,12 @@ impl CsvParts {
                     }
                 }
             }
-            let n = buf.len();
-            offset += n as u64;
-            f.consume(n);
+            offset += buf.len() as u64;
+            true
+        })?;
+        let Some(separator) = separator.transpose()? else { return Ok(None) };
+        if quoted {
+            return Ok(None);
         }
         Ok((starts.len() > 1).then_some(CsvParts { separator, starts, lines_before, len }))
     }
@@ -710,20 +715,27 @@ pub fn read_csv_part(
 
 /// The SHA-256 of a file (hexadecimal), read in blocks.
 pub fn sha256_of(path: &Path) -> Result<String, ExtractError> {
-    let file = path.display().to_string();
-    let io = |e: std::io::Error| ExtractError::Io { file: file.clone(), source: e };
     let mut hasher = Sha256::new();
+    for_each_block(path, |buf| {
+        hasher.update(buf);
+        true
+    })?;
+    Ok(hex(hasher))
+}
+
+/// Calls `each` on the bytes of a file, a block of 1 MiB after another, until it says
+/// to stop (false).
+fn for_each_block(path: &Path, mut each: impl FnMut(&[u8]) -> bool) -> Result<(), ExtractError> {
+    let io = |e: std::io::Error| ExtractError::Io { file: path.display().to_string(), source: e };
     let mut f = BufReader::with_capacity(1 << 20, File::open(path).map_err(io)?);
     loop {
         let buf = f.fill_buf().map_err(io)?;
-        if buf.is_empty() {
-            break;
+        if buf.is_empty() || !each(buf) {
+            return Ok(());
         }
-        hasher.update(buf);
         let n = buf.len();
         f.consume(n);
     }
-    Ok(hex(hasher))
 }
 
 /// The header of a CSV table file.

@@ -515,8 +515,8 @@ fn read_stage(
 /// the index that routes it, which left a core idle) by `readers` readers at once (as
 /// many as cores), each a consecutive part of the file: Parquet row groups, or CSV
 /// lines when no field is quoted. Returns the rows, the file's SHA-256 and the number
-/// of readers (spill files per piece); None when the file cannot be cut (a CSV file
-/// with quotes, a small one, a single row group): one reader reads it.
+/// of readers (spill files per piece); None when a CSV file cannot be cut (it has a
+/// quote, or is small): one reader reads it.
 fn read_ressources_in_parts<'c>(
     path: &Path,
     format: &str,
@@ -542,12 +542,11 @@ fn read_ressources_in_parts<'c>(
         });
         return Ok(Some((lue?, sha256?, parts)));
     }
+    // Parquet: as many readers as row groups at most, one for a file of one group (the
+    // file is read here once either way).
     let bytes = std::fs::read(path).map_err(|e| ExtractError::Io { file: file.clone(), source: e })?;
     let (header, groups) = reader::parquet_parts(&bytes, &file)?;
-    let readers = readers.min(groups.len());
-    if readers < 2 {
-        return Ok(None);
-    }
+    let readers = readers.clamp(1, groups.len().max(1));
     // Consecutive row groups of about equal rows for each reader.
     let total: usize = groups.iter().map(|g| g.1).sum();
     let mut shares: Vec<Vec<reader::RowRange>> = vec![Vec::new(); readers];
