@@ -158,7 +158,7 @@ fn evaluate_piece(
     k: usize,
     etapes: &mut dyn Etapes,
 ) -> Result<DataFrame, ScreenError> {
-    let mut situation = situation::build(extract, prev, mois);
+    let mut situation = situation::build(extract, prev, mois)?;
     compiled.check_schema(&*situation.collect_schema()?)?;
     // With Polars' common-subexpression elimination; should its optimiser fail on a rule
     // (it did, before expressions reading no column were folded: reperage_rules::compile),

@@ -26,7 +26,7 @@ fn copy_of(name: &str) -> tempfile::TempDir {
 fn situation_of(name: &str) -> DataFrame {
     let mois = Mois::parse("2025-03").expect("month");
     let extract = extract::load(&sample(name), mois).expect("loads");
-    situation::build(&extract, None, mois).collect().expect("builds")
+    situation::build(&extract, None, mois).and_then(|s| s.collect()).expect("builds")
 }
 
 /// cas-limites (2025-03) compared with cas-limites-precedent (2025-02): see the README
@@ -36,7 +36,7 @@ fn comparison_with_last_months_extract() {
     let mois = Mois::parse("2025-03").expect("month");
     let current = extract::load(&sample("cas-limites"), mois).expect("loads");
     let previous = extract::load(&sample("cas-limites-precedent"), mois.plus(-1)).expect("loads");
-    let df = situation::build(&current, Some(&previous), mois).collect().expect("builds");
+    let df = situation::build(&current, Some(&previous), mois).and_then(|s| s.collect()).expect("builds");
     let ids: Vec<Option<&str>> = df.column("id_foyer").expect("id").str().expect("str").iter().collect();
     let get = |id: &str, c: &str| {
         let row = ids.iter().position(|x| *x == Some(id)).expect("foyer present");
@@ -271,7 +271,7 @@ fn member_counts_are_unknown_when_an_answer_is_missing() {
     std::fs::write(&path, edited.join("\n") + "\n").expect("write");
     let mois = Mois::parse("2025-03").expect("month");
     let extract = extract::load(tmp.path(), mois).expect("loads");
-    let df = situation::build(&extract, None, mois).collect().expect("builds");
+    let df = situation::build(&extract, None, mois).and_then(|s| s.collect()).expect("builds");
     let ids: Vec<Option<&str>> = df.column("id_foyer").expect("id").str().expect("str").iter().collect();
     let get = |id: &str, c: &str| cell(&df, c, ids.iter().position(|x| *x == Some(id)).expect("foyer"));
     assert_eq!(get("CL002", "nb_membres_16ans_sans_medecin_traitant"), Value::Inconnu);
@@ -319,7 +319,7 @@ fn zero_rows_children_over_25_and_ages_by_month() {
     );
     let mois = Mois::parse("2025-03").expect("month");
     let extract = extract::load(tmp.path(), mois).expect("loads");
-    let df = situation::build(&extract, None, mois).collect().expect("builds");
+    let df = situation::build(&extract, None, mois).and_then(|s| s.collect()).expect("builds");
     let ids: Vec<Option<&str>> = df.column("id_foyer").expect("id").str().expect("str").iter().collect();
     let get = |id: &str, c: &str| cell(&df, c, ids.iter().position(|x| *x == Some(id)).expect("foyer"));
     // CL002: pensions of 1 150 and 420,50 gross = net in each of the 3 months; the

@@ -3,14 +3,17 @@
 //! Every function takes the trimmed text of a non-empty cell and returns the typed
 //! value or a reason (in French, as it goes to the quarantine files data teams read).
 
+use std::borrow::Cow;
+
 use reperage_rules::{Date, Mois};
 
 use super::schema::ColType;
 
-/// A parsed cell.
+/// A parsed cell. Text borrows the field it was read from (or the enum's canonical
+/// spelling): a row is typed without allocating (docs/performance.md).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
-    Texte(String),
+pub enum Cell<'a> {
+    Texte(Cow<'a, str>),
     Nombre(f64),
     Entier(i32),
     Booleen(bool),
@@ -21,15 +24,30 @@ pub enum Cell {
     },
 }
 
+/// Longest decimal read with a comma without allocating (longer ones allocate).
+const DECIMAL_COURT: usize = 48;
+
 pub fn parse_decimal(s: &str) -> Result<f64, String> {
-    let normalized = s.replace(',', ".");
-    let valid = !normalized.is_empty()
-        && normalized
-            .chars()
-            .enumerate()
-            .all(|(i, c)| c.is_ascii_digit() || c == '.' || (i == 0 && (c == '-' || c == '+')))
-        && normalized.matches('.').count() <= 1
-        && normalized.chars().any(|c| c.is_ascii_digit());
+    // The comma read as a point, in a buffer on the stack for the usual lengths.
+    let mut court = [0u8; DECIMAL_COURT];
+    let long;
+    let normalized: &str = if !s.contains(',') {
+        s
+    } else if s.len() <= DECIMAL_COURT {
+        for (to, b) in court.iter_mut().zip(s.bytes()) {
+            *to = if b == b',' { b'.' } else { b };
+        }
+        // Only an ASCII byte was replaced by another: still UTF-8.
+        std::str::from_utf8(&court[..s.len()]).unwrap_or(s)
+    } else {
+        long = s.replace(',', ".");
+        &long
+    };
+    let b = normalized.as_bytes();
+    let valid = !b.is_empty()
+        && b.iter().enumerate().all(|(i, &c)| c.is_ascii_digit() || c == b'.' || (i == 0 && (c == b'-' || c == b'+')))
+        && b.iter().filter(|&&c| c == b'.').count() <= 1
+        && b.iter().any(u8::is_ascii_digit);
     if !valid {
         return Err(format!(
             "nombre décimal illisible « {s} » (attendu 1234,56 ou 1234.56, sans séparateur de milliers)"
@@ -39,10 +57,14 @@ pub fn parse_decimal(s: &str) -> Result<f64, String> {
 }
 
 pub fn parse_bool(s: &str) -> Result<bool, String> {
-    match s.to_ascii_lowercase().as_str() {
-        "1" | "true" | "vrai" | "oui" | "o" | "y" | "yes" => Ok(true),
-        "0" | "false" | "faux" | "non" | "n" | "no" => Ok(false),
-        _ => Err(format!("booléen illisible « {s} » (attendu 1/0, true/false, oui/non, O/N)")),
+    const VRAI: [&str; 7] = ["1", "true", "vrai", "oui", "o", "y", "yes"];
+    const FAUX: [&str; 6] = ["0", "false", "faux", "non", "n", "no"];
+    if VRAI.iter().any(|v| v.eq_ignore_ascii_case(s)) {
+        Ok(true)
+    } else if FAUX.iter().any(|v| v.eq_ignore_ascii_case(s)) {
+        Ok(false)
+    } else {
+        Err(format!("booléen illisible « {s} » (attendu 1/0, true/false, oui/non, O/N)"))
     }
 }
 
@@ -55,9 +77,9 @@ fn parse_month_text(s: &str) -> Result<Mois, String> {
 }
 
 /// Parses a non-empty, trimmed cell of type `ty`.
-pub fn parse_cell(ty: ColType, s: &str) -> Result<Cell, String> {
+pub fn parse_cell(ty: ColType, s: &str) -> Result<Cell<'_>, String> {
     Ok(match ty {
-        ColType::Texte => Cell::Texte(s.to_string()),
+        ColType::Texte => Cell::Texte(Cow::Borrowed(s)),
         ColType::Decimal => Cell::Nombre(parse_decimal(s)?),
         ColType::Entier { min, max } => {
             let v = parse_decimal(s)?;
@@ -79,7 +101,7 @@ pub fn parse_cell(ty: ColType, s: &str) -> Result<Cell, String> {
         ColType::Enum(values) => {
             let found = values.iter().find(|v| v.eq_ignore_ascii_case(s));
             match found {
-                Some(v) => Cell::Texte(v.to_string()),
+                Some(v) => Cell::Texte(Cow::Borrowed(v)),
                 None => return Err(format!("valeur « {s} » inconnue (attendu : {})", values.join(", "))),
             }
         }
@@ -92,7 +114,11 @@ pub fn parse_cell(ty: ColType, s: &str) -> Result<Cell, String> {
             if !ok {
                 return Err(format!("code commune INSEE illisible « {s} » (5 caractères, ex. 93008, 2A004)"));
             }
-            Cell::Texte(s.to_ascii_uppercase())
+            if b.iter().any(u8::is_ascii_lowercase) {
+                Cell::Texte(Cow::Owned(s.to_ascii_uppercase()))
+            } else {
+                Cell::Texte(Cow::Borrowed(s))
+            }
         }
     })
 }
@@ -183,10 +209,11 @@ mod properties {
         #[test]
         fn a_date_reads_as_its_day(days in -25_000i32..40_000) {
             let d = Date::from_days(days);
-            prop_assert_eq!(parse_cell(ColType::Date, &d.to_string()), Ok(Cell::Date { days, jour_connu: true }));
+            let (day, month) = (d.to_string(), d.mois().to_string());
+            prop_assert_eq!(parse_cell(ColType::Date, &day), Ok(Cell::Date { days, jour_connu: true }));
             let first = d.mois().first_day();
             prop_assert_eq!(
-                parse_cell(ColType::DateOuMois, &d.mois().to_string()),
+                parse_cell(ColType::DateOuMois, &month),
                 Ok(Cell::Date { days: first.to_days(), jour_connu: false })
             );
         }

@@ -18,6 +18,8 @@ use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::ExtractError;
+use smallvec::SmallVec;
+
 use super::cells::{Cell, parse_cell};
 use super::parquet_pages;
 use super::privacy::{ColonneAutorisee, Guard};
@@ -183,6 +185,20 @@ impl PieceEnCours {
             columns.extend(b.finish()?);
         }
         DataFrame::new_infer_height(columns)
+    }
+}
+
+/// Cells of a row typed on the stack (every table of the contract has fewer columns).
+const CELLULES_SUR_PILE: usize = 24;
+
+/// `str::trim`, without its Unicode scan for the usual field that neither starts nor
+/// ends with a space.
+fn trim(s: &str) -> &str {
+    let clean = |b: u8| b.is_ascii() && !b.is_ascii_whitespace();
+    match s.as_bytes() {
+        [] => s,
+        [first, .., last] | [first @ last] if clean(*first) && clean(*last) => s,
+        _ => s.trim(),
     }
 }
 
@@ -389,11 +405,11 @@ impl<'a> TableBuilder<'a> {
             self.rows_read += 1;
         }
         let columns = self.table.columns();
-        let mut cells: Vec<Option<Cell>> = Vec::with_capacity(columns.len());
+        let mut cells: SmallVec<[Option<Cell>; CELLULES_SUR_PILE]> = SmallVec::with_capacity(columns.len());
         let mut errors: Vec<(&'static str, String, String)> = Vec::new();
         for &(i, pos) in &self.positions {
             let def = &columns[i];
-            let text = pos.and_then(|p| fields[p]).map(str::trim).unwrap_or("");
+            let text = pos.and_then(|p| fields[p]).map(trim).unwrap_or("");
             if text.is_empty() {
                 if def.required {
                     errors.push((def.name, String::new(), "valeur obligatoire manquante".into()));

@@ -246,7 +246,13 @@ impl Deversoir for Spill {
             let path = Spill::path(&self.dir, table, piece, self.part);
             let file = std::fs::File::create(&path)
                 .map_err(|e| ExtractError::Io { file: path.display().to_string(), source: e })?;
-            let writer = ParquetWriter::new(file).with_compression(ParquetCompression::Lz4Raw).batched(df.schema())?;
+            // No statistics: a spill file is read back whole, never filtered by them, and
+            // computing the minimum and maximum of every string column cost a tenth of
+            // writing it (docs/performance.md).
+            let writer = ParquetWriter::new(file)
+                .with_compression(ParquetCompression::Lz4Raw)
+                .with_statistics(polars::io::parquet::write::StatisticsOptions::empty())
+                .batched(df.schema())?;
             self.writers.insert(piece, writer);
         }
         df.rechunk_mut_par();

@@ -169,7 +169,7 @@ fn counts(personnes: &LazyFrame) -> LazyFrame {
 /// unknown months of resources, named, for the reasons of undetermined results). With
 /// last month's extract, the `precedent_*` inputs compare the two (crate::precedent);
 /// without, they are unknown.
-pub fn build(extract: &Extract, previous: Option<&Extract>, mois: Mois) -> LazyFrame {
+pub fn build(extract: &Extract, previous: Option<&Extract>, mois: Mois) -> PolarsResult<LazyFrame> {
     let end = mois.last_day().to_days();
     let m = mois.index();
     let janvier = Date::new(mois.year, 1, 1).unwrap_or(mois.first_day());
@@ -181,24 +181,7 @@ pub fn build(extract: &Extract, previous: Option<&Extract>, mois: Mois) -> LazyF
     ]);
 
     let counts = counts(&personnes);
-    let with_conjoint = extract
-        .table(Table::Foyers)
-        .clone()
-        .lazy()
-        .select([col(ID)])
-        .join(
-            counts.clone().select([col(ID), col("nb_conjoints")]),
-            [col(ID)],
-            [col(ID)],
-            JoinArgs::new(JoinType::Left),
-        )
-        .select([col(ID), col("nb_conjoints").fill_null(lit(0u32)).gt(lit(0u32)).alias("en_couple")]);
-    let ressources = ressources::inputs(
-        extract,
-        all_personnes.clone().with_column(age_mois_on(mois.first_day()).alias("age_mois")),
-        with_conjoint,
-        mois,
-    );
+    let ressources = ressources::inputs(extract, mois)?.lazy();
     let deces = all_personnes.clone().filter(col("role").eq(lit("allocataire"))).group_by([col(ID)]).agg([count_if(
         col("date_deces").lt_eq(date(end)),
     )
@@ -357,7 +340,7 @@ pub fn build(extract: &Extract, previous: Option<&Extract>, mois: Mois) -> LazyF
         col("canal_courrier"),
         col("date_cloture").is_not_null().and(col("date_cloture").lt_eq(date(end))).alias("dossier_clos"),
     ]);
-    joined.select(inputs).sort([ID], SortMultipleOptions::default())
+    Ok(joined.select(inputs).sort([ID], SortMultipleOptions::default()))
 }
 
 /// Resource inputs over windows (crate::situation::ressources), besides the per-month ones.

@@ -13,212 +13,329 @@
 //! | `ressources_m13_m2_*`, `pensions_alimentaires_m13_m2_couple` | M-13 … M-2 | CSS (décret n° 2021-1642) |
 
 use polars::prelude::*;
-use reperage_rules::Mois;
+use reperage_rules::{Date, Mois};
 
-use crate::extract::mois::month_index;
 use crate::extract::schema::NATURES;
 use crate::extract::{Extract, Table};
-
-use super::{count_if, only_where};
 
 const ID: &str = "id_foyer";
 
 /// Months of history read, as offsets before M: M-1 … M-13.
 const HISTORY: i32 = 13;
+const HISTORY_MONTHS: usize = HISTORY as usize;
 
 /// Per-month resource inputs, for months M-1 … M-`MONTHS_BY_MONTH`.
 pub const MONTHS_BY_MONTH: i32 = 4;
-
-fn null_f64() -> Expr {
-    lit(NULL).cast(DataType::Float64)
-}
+const BY_MONTH: usize = MONTHS_BY_MONTH as usize;
 
 /// Age (in months) from which a child is no longer à charge: the same bound as
 /// `nb_enfants_moins_25ans`.
-const ENFANT_A_CHARGE_MOIS: f64 = 300.0;
+const ENFANT_A_CHARGE_MOIS: i32 = 300;
 
 /// Natures whose gross amount the ASPA reads: pensions, and earned income.
 const PENSIONS: [&str; 2] = ["retraite", "invalidite"];
 const ACTIVITE: [&str; 2] = ["salaire", "independant"];
 
-fn nature_in(natures: &[&str]) -> Expr {
-    natures.iter().map(|n| col("nature").eq(lit(*n))).reduce(|a, b| a.or(b)).unwrap_or(lit(false))
+/// The two members whose resources are told apart: the allocataire and the conjoint.
+const ALLOCATAIRE: usize = 0;
+const CONJOINT: usize = 1;
+
+/// What a resource row's person is to its foyer.
+#[derive(Clone, Copy)]
+struct Membre {
+    /// Row of the foyer in the `foyers` table.
+    foyer: u32,
+    /// ALLOCATAIRE, CONJOINT, or neither.
+    couple: Option<usize>,
+    /// Outside the foyer of the RSA, the prime d'activité and the CSS: a person of role
+    /// "autre", and a child of 25 or more at M (no longer a person à charge, R262-3
+    /// CASF, L861-1 CSS), whose resources are not the foyer's.
+    autre: bool,
 }
 
-/// `personnes` carries each person's `age_mois` at M.
-///
-/// The resource inputs of every foyer of `with_conjoint` (`id_foyer`, `en_couple`: whether
-/// it has a conjoint): `id_foyer`, one column per input, and `mois_ressources_inconnus`
-/// (the unknown months among M-13 … M-1, e.g. "2024-02, 2024-03"; empty when all are
-/// known). A foyer without any resource row has every month unknown.
-pub fn inputs(extract: &Extract, personnes: LazyFrame, with_conjoint: LazyFrame, mois: Mois) -> LazyFrame {
-    let m = mois.index();
-    let rows = extract
-        .table(Table::Ressources)
-        .clone()
-        .lazy()
-        .with_column(month_index("mois").alias("mois_idx"))
-        .filter(col("mois_idx").gt_eq(lit(m - HISTORY)).and(col("mois_idx").lt(lit(m))))
-        .join(
-            personnes.select([col("id_personne"), col(ID), col("role"), col("age_mois")]),
-            [col("id_personne")],
-            [col("id_personne")],
-            JoinArgs::new(JoinType::Inner),
-        );
+/// The sums of one foyer, before the unknown months mask them.
+#[derive(Clone, Default)]
+struct Sommes {
+    /// Every resource, M-3 … M-1; of those outside the foyer; of the couple.
+    s3: f64,
+    s3_autres: f64,
+    s3_couple: f64,
+    /// Every resource, M-13 … M-2; of those outside; the couple's pensions alimentaires.
+    s_m13_m2: f64,
+    s_m13_m2_autres: f64,
+    s_m13_m2_couple_pensions_alimentaires: f64,
+    /// The members' resources by nature, M-3 … M-1 (in the order of `NATURES`).
+    s3_nature: [f64; NATURES.len()],
+    /// Earned income of the allocataire and of the conjoint, M-3 … M-1.
+    act3: [f64; 2],
+    /// The couple's pensions (0) and earned income (1), M-3 … M-1: net, gross, and the
+    /// rows without a gross amount.
+    couple_net: [f64; 2],
+    couple_brut: [f64; 2],
+    couple_sans_brut: [u32; 2],
+    /// Per month M-k, k = 1 … 4: every resource, the members' bourses, those outside's,
+    /// the earned income of the allocataire and of the conjoint.
+    m: [f64; BY_MONTH],
+    m_bourse: [f64; BY_MONTH],
+    m_autres: [f64; BY_MONTH],
+    m_act: [[f64; 2]; BY_MONTH],
+    /// Rows of the allocataire and of the conjoint in each month M-j, j = 1 … 13.
+    lignes: [[u32; 2]; HISTORY_MONTHS],
+}
 
-    let role_is = |role: &str| col("role").eq(lit(role.to_string()));
-    // Outside the foyer of the RSA, the prime d'activité and the CSS: a person of role
-    // "autre", and a child of 25 or more at M (no longer a person à charge, R262-3 CASF,
-    // L861-1 CSS), whose resources are not the foyer's.
-    let outside = role_is("autre").or(role_is("enfant").and(col("age_mois").gt_eq(lit(ENFANT_A_CHARGE_MOIS))));
-    let in_months = |from: i32, to: i32| col("mois_idx").gt_eq(lit(m - from)).and(col("mois_idx").lt_eq(lit(m - to)));
-    // Every test the sums below combine, computed once per row: comparing strings inside
-    // each of the sixty aggregations cost more than the sums (docs/performance.md).
-    let mut flags = vec![
-        role_is("allocataire").alias("_role_allocataire"),
-        role_is("conjoint").alias("_role_conjoint"),
-        role_is("allocataire").or(role_is("conjoint")).alias("_couple"),
-        outside.clone().alias("_autre"),
-        // A member of the foyer (the sums by nature are the members': the resources of
-        // those outside are apart, whatever their nature, so never subtracted twice).
-        outside.not().alias("_membre"),
-        nature_in(&ACTIVITE).alias("_activite"),
-        nature_in(&PENSIONS).alias("_pensions"),
-        in_months(3, 1).alias("_m3_m1"),
-        in_months(13, 2).alias("_m13_m2"),
-    ];
-    flags.extend(NATURES.iter().map(|n| col("nature").eq(lit(*n)).alias(format!("_nature_{n}"))));
-    let rows = rows.with_columns(flags);
-    let is_role = |role: &str| col(format!("_role_{role}"));
-    let nature = |n: &str| col(format!("_nature_{n}"));
-    let couple = col("_couple");
-    let autre = col("_autre");
-    let member = col("_membre");
-    let last3 = || col("_m3_m1");
-    let m13_m2 = || col("_m13_m2");
-    let sum_where = |cond: Expr, name: String| only_where(cond, col("montant")).sum().alias(name);
-
-    // Sums over the windows (nulls are filled with 0 and masked by the known months below).
-    let mut sums = vec![
-        sum_where(last3(), "_s3".into()),
-        sum_where(last3().and(autre.clone()), "_s3_autres".into()),
-        sum_where(m13_m2(), "_s_m13_m2".into()),
-        sum_where(m13_m2().and(autre.clone()), "_s_m13_m2_autres".into()),
-        sum_where(last3().and(couple.clone()), "_s3_couple".into()),
-        sum_where(
-            m13_m2().and(couple.clone()).and(nature("pension_alimentaire")),
-            "_s_m13_m2_couple_pensions_alimentaires".into(),
-        ),
-    ];
-    for n in NATURES {
-        sums.push(sum_where(last3().and(member.clone()).and(nature(n)), format!("_s3_{n}")));
-    }
-    for role in ["allocataire", "conjoint"] {
-        sums.push(sum_where(last3().and(col("_activite")).and(is_role(role)), format!("_act3_{role}")));
-    }
-    // The couple's pensions and earned income, net and gross (a gross sum is unknown as
-    // soon as one of its rows has no `montant_brut`; a row of 0 net is 0 gross).
-    let gross = when(col("montant").eq(lit(0.0))).then(lit(0.0)).otherwise(col("montant_brut"));
-    for name in ["pensions", "activite"] {
-        let these = last3().and(couple.clone()).and(col(format!("_{name}")));
-        sums.push(sum_where(these.clone(), format!("_s3_couple_{name}")));
-        sums.push(only_where(these.clone(), gross.clone()).sum().alias(format!("_b3_couple_{name}")));
-        sums.push(count_if(these.and(gross.clone().is_null())).alias(format!("_nb3_couple_{name}")));
-    }
-    for k in 1..=MONTHS_BY_MONTH {
-        let this = col("mois_idx").eq(lit(m - k));
-        sums.push(sum_where(this.clone(), format!("_s_m{k}")));
-        sums.push(sum_where(this.clone().and(member.clone()).and(nature("bourse")), format!("_s_m{k}_bourse")));
-        sums.push(sum_where(this.clone().and(autre.clone()), format!("_s_m{k}_autres")));
-        for role in ["allocataire", "conjoint"] {
-            sums.push(sum_where(this.clone().and(col("_activite")).and(is_role(role)), format!("_act_m{k}_{role}")));
+impl Sommes {
+    /// Adds one row of month M-`j` (1 … 13) of `membre`, of nature `nature` (an index of
+    /// `NATURES`).
+    fn add(&mut self, j: usize, membre: Membre, nature: usize, montant: f64, montant_brut: Option<f64>) {
+        let last3 = j <= 3;
+        let m13_m2 = j >= 2;
+        if let Some(who) = membre.couple {
+            self.lignes[j - 1][who] += 1;
+        }
+        if last3 {
+            self.s3 += montant;
+            if membre.autre {
+                self.s3_autres += montant;
+            } else {
+                self.s3_nature[nature] += montant;
+            }
+            if let Some(who) = membre.couple {
+                self.s3_couple += montant;
+                if ACTIVITE.contains(&NATURES[nature]) {
+                    self.act3[who] += montant;
+                }
+                let kind = if PENSIONS.contains(&NATURES[nature]) {
+                    Some(0)
+                } else if ACTIVITE.contains(&NATURES[nature]) {
+                    Some(1)
+                } else {
+                    None
+                };
+                if let Some(kind) = kind {
+                    self.couple_net[kind] += montant;
+                    // A row of 0 net is 0 gross; a gross sum is unknown as soon as one
+                    // of its rows has no gross amount.
+                    match if montant == 0.0 { Some(0.0) } else { montant_brut } {
+                        Some(b) => self.couple_brut[kind] += b,
+                        None => self.couple_sans_brut[kind] += 1,
+                    }
+                }
+            }
+        }
+        if m13_m2 {
+            self.s_m13_m2 += montant;
+            if membre.autre {
+                self.s_m13_m2_autres += montant;
+            }
+            if membre.couple.is_some() && NATURES[nature] == "pension_alimentaire" {
+                self.s_m13_m2_couple_pensions_alimentaires += montant;
+            }
+        }
+        if j <= BY_MONTH {
+            let k = j - 1;
+            self.m[k] += montant;
+            if membre.autre {
+                self.m_autres[k] += montant;
+            } else if NATURES[nature] == "bourse" {
+                self.m_bourse[k] += montant;
+            }
+            if let Some(who) = membre.couple
+                && ACTIVITE.contains(&NATURES[nature])
+            {
+                self.m_act[k][who] += montant;
+            }
         }
     }
-    // Whether the allocataire and the conjoint have rows in each of the months M-1 …
-    // M-13 (counted in the same pass: a second group-by by foyer and month cost more than
-    // all the sums).
-    for j in 1..=HISTORY {
-        let this = col("mois_idx").eq(lit(m - j));
-        sums.push(count_if(this.clone().and(is_role("allocataire"))).alias(format!("_a{j}")));
-        sums.push(count_if(this.and(is_role("conjoint"))).alias(format!("_c{j}")));
-    }
-    let sums = rows.group_by([col(ID)]).agg(sums);
-    let en_couple = col("en_couple").fill_null(lit(false));
-    // Month M-j is known, `_k{j}` (0 or 1), when the allocataire and, in a couple, the
-    // conjoint each have a row for it.
-    let has_rows = |who: &str, j: i32| col(format!("_{who}{j}")).fill_null(lit(0u32)).gt(lit(0u32));
-    let known: Vec<Expr> = (1..=HISTORY)
-        .map(|j| {
-            has_rows("a", j)
-                .and(en_couple.clone().not().or(has_rows("c", j)))
-                .cast(DataType::UInt32)
-                .alias(format!("_k{j}"))
-        })
-        .collect();
+}
 
-    let k = |j: i32| col(format!("_k{j}")).fill_null(lit(0u32));
-    let known_all = |from: i32, to: i32| (to..=from).map(k).reduce(|a, b| a + b).unwrap_or(lit(0u32));
-    let known3 = known_all(3, 1);
-    let known_css = known_all(13, 2);
-    // `e` where every month of the window is known (a missing sum is then 0), else unknown.
-    let when_known = |all_known: Expr, e: Expr| when(all_known).then(e.fill_null(lit(0.0))).otherwise(null_f64());
-    let w3 = |e: Expr| when_known(known3.clone().eq(lit(3u32)), e);
-    let wcss = |e: Expr| when_known(known_css.clone().eq(lit(12u32)), e);
-    let conjoint_only = |e: Expr| when(en_couple.clone()).then(e).otherwise(null_f64());
+/// One foyer's months: which are known (the allocataire and, in a couple, the conjoint
+/// each have a row), and the sums masked by them.
+struct Foyer<'s> {
+    sommes: &'s Sommes,
+    en_couple: bool,
+}
 
-    let mut out = vec![
-        col(ID),
-        known3.clone().cast(DataType::Float64).alias("mois_connus_3m"),
-        known_css.clone().cast(DataType::Float64).alias("mois_connus_m13_m2"),
-        w3(col("_s3")).alias("ressources_3m_foyer"),
-        w3(col("_s3_autres")).alias("ressources_3m_autres"),
-        w3(col("_s3_couple")).alias("ressources_3m_couple"),
-        wcss(col("_s_m13_m2")).alias("ressources_m13_m2_foyer"),
-        wcss(col("_s_m13_m2_autres")).alias("ressources_m13_m2_autres"),
-        wcss(col("_s_m13_m2_couple_pensions_alimentaires")).alias("pensions_alimentaires_m13_m2_couple"),
-        w3(col("_act3_allocataire")).alias("revenus_activite_3m_allocataire"),
-        conjoint_only(w3(col("_act3_conjoint"))).alias("revenus_activite_3m_conjoint"),
-    ];
-    for n in NATURES {
-        out.push(w3(col(format!("_s3_{n}"))).alias(format!("ressources_3m_{n}")));
+impl Foyer<'_> {
+    /// Month M-`j` is known.
+    fn known(&self, j: usize) -> bool {
+        let rows = self.sommes.lignes[j - 1];
+        rows[ALLOCATAIRE] > 0 && (!self.en_couple || rows[CONJOINT] > 0)
     }
-    for (name, input) in [("pensions", "ressources_3m_couple_pensions"), ("activite", "revenus_activite_3m_couple")] {
-        out.push(w3(col(format!("_s3_couple_{name}"))).alias(input));
-        let all_gross = col(format!("_nb3_couple_{name}")).fill_null(lit(0u32)).eq(lit(0u32));
-        out.push(
-            when(all_gross)
-                .then(w3(col(format!("_b3_couple_{name}"))))
-                .otherwise(null_f64())
-                .alias(format!("{input}_brut")),
+
+    /// How many of the months M-`from` … M-`to` are known.
+    fn known_among(&self, from: usize, to: usize) -> usize {
+        (to..=from).filter(|&j| self.known(j)).count()
+    }
+
+    /// `sum` when every month M-3 … M-1 is known, else unknown.
+    fn w3(&self, sum: f64) -> Option<f64> {
+        (self.known_among(3, 1) == 3).then_some(sum)
+    }
+
+    /// `sum` when every month M-13 … M-2 is known, else unknown.
+    fn wcss(&self, sum: f64) -> Option<f64> {
+        (self.known_among(13, 2) == 12).then_some(sum)
+    }
+
+    /// `sum` when month M-`j` is known, else unknown.
+    fn wk(&self, j: usize, sum: f64) -> Option<f64> {
+        self.known(j).then_some(sum)
+    }
+
+    /// `value` in a couple, else unknown (a single person has no conjoint).
+    fn conjoint(&self, value: Option<f64>) -> Option<f64> {
+        value.filter(|_| self.en_couple)
+    }
+}
+
+/// Age in whole months on the first day of `mois` of a person born on `days` (a
+/// month-only birth date counts as the last day of its month: `jour_connu` false), as
+/// `situation::age_mois_on` computes it.
+fn age_mois(mois: Mois, days: i32, jour_connu: bool) -> i32 {
+    let born = Date::from_days(days);
+    let incomplete = !jour_connu || born.day > 1;
+    mois.index() - born.mois().index() - i32::from(incomplete)
+}
+
+fn strings<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<&'a StringChunked> {
+    df.column(name)?.str()
+}
+
+/// A date column as its days since 1970-01-01.
+fn days(df: &DataFrame, name: &str) -> PolarsResult<Int32Chunked> {
+    Ok(df.column(name)?.cast(&DataType::Int32)?.i32()?.clone())
+}
+
+/// The resource inputs of every foyer of the extract (one row per row of `foyers`, in
+/// its order): `id_foyer`, one column per input, and `mois_ressources_inconnus` (the
+/// unknown months among M-13 … M-1, e.g. "2024-02, 2024-03"; unknown when all are
+/// known). A foyer without any resource row has every month unknown.
+///
+/// Computed in one pass over the rows, not as a Polars query: the sixty masked sums of a
+/// group-by over the resource rows (twenty a foyer) were most of building the
+/// situation (docs/performance.md). Each foyer's rows are added in file order.
+pub fn inputs(extract: &Extract, mois: Mois) -> PolarsResult<DataFrame> {
+    let foyers = extract.table(Table::Foyers);
+    let ids = strings(foyers, ID)?;
+    let mut rang: PlHashMap<&str, u32> = PlHashMap::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        if let Some(id) = id {
+            rang.entry(id).or_insert(i as u32);
+        }
+    }
+
+    // Each person's foyer and place in it; a foyer is a couple when it has a conjoint
+    // alive at the first day of M.
+    let personnes = extract.table(Table::Personnes);
+    let (pid, pfoyer, prole) =
+        (strings(personnes, "id_personne")?, strings(personnes, ID)?, strings(personnes, "role")?);
+    let naissance = days(personnes, "date_naissance")?;
+    let jour_connu = personnes.column("date_naissance_jour_connu")?.bool()?;
+    let deces = days(personnes, "date_deces")?;
+    let first_day = mois.first_day().to_days();
+    let mut en_couple = vec![false; ids.len()];
+    let mut membres: PlHashMap<&str, Vec<Membre>> = PlHashMap::with_capacity(pid.len());
+    for i in 0..pid.len() {
+        let (Some(id), Some(foyer), Some(role)) = (pid.get(i), pfoyer.get(i), prole.get(i)) else { continue };
+        let Some(&foyer) = rang.get(foyer) else { continue };
+        let alive = deces.get(i).is_none_or(|d| d >= first_day);
+        if role == "conjoint" && alive {
+            en_couple[foyer as usize] = true;
+        }
+        let age = naissance.get(i).map(|d| age_mois(mois, d, jour_connu.get(i).unwrap_or(false)));
+        let membre = Membre {
+            foyer,
+            couple: match role {
+                "allocataire" => Some(ALLOCATAIRE),
+                "conjoint" => Some(CONJOINT),
+                _ => None,
+            },
+            autre: role == "autre" || (role == "enfant" && age.is_some_and(|a| a >= ENFANT_A_CHARGE_MOIS)),
+        };
+        // An id twice (validation refuses it) would count its rows twice, as a join.
+        membres.entry(id).or_default().push(membre);
+    }
+
+    let ressources = extract.table(Table::Ressources);
+    let (rid, rnature) = (strings(ressources, "id_personne")?, strings(ressources, "nature")?);
+    let rmois = days(ressources, "mois")?;
+    let (montant, brut) = (ressources.column("montant")?.f64()?, ressources.column("montant_brut")?.f64()?);
+    let m = mois.index();
+    let mut sommes = vec![Sommes::default(); ids.len()];
+    // Months repeat row after row: the last one's offset is kept.
+    let mut dernier: Option<(i32, i32)> = None;
+    for i in 0..rid.len() {
+        let (Some(id), Some(nature), Some(day), Some(montant)) =
+            (rid.get(i), rnature.get(i), rmois.get(i), montant.get(i))
+        else {
+            continue;
+        };
+        let j = match dernier {
+            Some((d, j)) if d == day => j,
+            _ => {
+                let j = m - Date::from_days(day).mois().index();
+                dernier = Some((day, j));
+                j
+            }
+        };
+        if !(1..=HISTORY).contains(&j) {
+            continue;
+        }
+        let Some(nature) = NATURES.iter().position(|n| *n == nature) else { continue };
+        let Some(des) = membres.get(id) else { continue };
+        for membre in des {
+            sommes[membre.foyer as usize].add(j as usize, *membre, nature, montant, brut.get(i));
+        }
+    }
+    frame(ids, &sommes, &en_couple, mois)
+}
+
+/// The frame of the inputs, one row per foyer.
+fn frame(ids: &StringChunked, sommes: &[Sommes], en_couple: &[bool], mois: Mois) -> PolarsResult<DataFrame> {
+    let foyers: Vec<Foyer> =
+        sommes.iter().zip(en_couple).map(|(sommes, &en_couple)| Foyer { sommes, en_couple }).collect();
+    let mut columns: Vec<Column> = vec![ids.clone().into_column()];
+    let mut push = |name: String, values: Vec<Option<f64>>| {
+        columns.push(Float64Chunked::from_iter_options(name.into(), values.into_iter()).into_column());
+    };
+    let each = |f: &dyn Fn(&Foyer) -> Option<f64>| foyers.iter().map(f).collect::<Vec<_>>();
+    push("mois_connus_3m".into(), each(&|f| Some(f.known_among(3, 1) as f64)));
+    push("mois_connus_m13_m2".into(), each(&|f| Some(f.known_among(13, 2) as f64)));
+    push("ressources_3m_foyer".into(), each(&|f| f.w3(f.sommes.s3)));
+    push("ressources_3m_autres".into(), each(&|f| f.w3(f.sommes.s3_autres)));
+    push("ressources_3m_couple".into(), each(&|f| f.w3(f.sommes.s3_couple)));
+    push("ressources_m13_m2_foyer".into(), each(&|f| f.wcss(f.sommes.s_m13_m2)));
+    push("ressources_m13_m2_autres".into(), each(&|f| f.wcss(f.sommes.s_m13_m2_autres)));
+    push(
+        "pensions_alimentaires_m13_m2_couple".into(),
+        each(&|f| f.wcss(f.sommes.s_m13_m2_couple_pensions_alimentaires)),
+    );
+    push("revenus_activite_3m_allocataire".into(), each(&|f| f.w3(f.sommes.act3[ALLOCATAIRE])));
+    push("revenus_activite_3m_conjoint".into(), each(&|f| f.conjoint(f.w3(f.sommes.act3[CONJOINT]))));
+    for (n, nature) in NATURES.iter().enumerate() {
+        push(format!("ressources_3m_{nature}"), each(&|f| f.w3(f.sommes.s3_nature[n])));
+    }
+    for (kind, input) in ["ressources_3m_couple_pensions", "revenus_activite_3m_couple"].iter().enumerate() {
+        push(input.to_string(), each(&|f| f.w3(f.sommes.couple_net[kind])));
+        push(
+            format!("{input}_brut"),
+            each(&|f| f.w3(f.sommes.couple_brut[kind]).filter(|_| f.sommes.couple_sans_brut[kind] == 0)),
         );
     }
-    for j in 1..=MONTHS_BY_MONTH {
-        let wk = |e: Expr| when_known(k(j).eq(lit(1u32)), e);
-        out.push(wk(col(format!("_s_m{j}"))).alias(format!("ressources_m{j}_foyer")));
-        out.push(wk(col(format!("_s_m{j}_bourse"))).alias(format!("ressources_m{j}_bourse")));
-        out.push(wk(col(format!("_s_m{j}_autres"))).alias(format!("ressources_m{j}_autres")));
-        out.push(wk(col(format!("_act_m{j}_allocataire"))).alias(format!("revenus_activite_m{j}_allocataire")));
-        out.push(
-            conjoint_only(wk(col(format!("_act_m{j}_conjoint")))).alias(format!("revenus_activite_m{j}_conjoint")),
-        );
+    for j in 1..=BY_MONTH {
+        let k = j - 1;
+        push(format!("ressources_m{j}_foyer"), each(&|f| f.wk(j, f.sommes.m[k])));
+        push(format!("ressources_m{j}_bourse"), each(&|f| f.wk(j, f.sommes.m_bourse[k])));
+        push(format!("ressources_m{j}_autres"), each(&|f| f.wk(j, f.sommes.m_autres[k])));
+        push(format!("revenus_activite_m{j}_allocataire"), each(&|f| f.wk(j, f.sommes.m_act[k][ALLOCATAIRE])));
+        push(format!("revenus_activite_m{j}_conjoint"), each(&|f| f.conjoint(f.wk(j, f.sommes.m_act[k][CONJOINT]))));
     }
     // The unknown months among M-13 … M-1, named, for the reasons of undetermined results.
-    let labels: Vec<Expr> = (1..=HISTORY)
-        .rev()
-        .map(|j| {
-            when(k(j).eq(lit(0u32))).then(lit(mois.plus(-j).to_string())).otherwise(lit(NULL).cast(DataType::String))
-        })
-        .collect();
-    out.push(
-        when(known_all(HISTORY, 1).eq(lit(HISTORY as u32)))
-            .then(lit(NULL).cast(DataType::String))
-            .otherwise(concat_str(labels, ", ", true))
-            .alias("mois_ressources_inconnus"),
-    );
-
-    with_conjoint
-        .select([col(ID), col("en_couple")])
-        .join(sums, [col(ID)], [col(ID)], JoinArgs::new(JoinType::Left))
-        .with_columns(known)
-        .select(out)
+    let inconnus = foyers.iter().map(|f| {
+        let unknown: Vec<String> =
+            (1..=HISTORY_MONTHS).rev().filter(|&j| !f.known(j)).map(|j| mois.plus(-(j as i32)).to_string()).collect();
+        (!unknown.is_empty()).then(|| unknown.join(", "))
+    });
+    columns.push(StringChunked::from_iter_options("mois_ressources_inconnus".into(), inconnus).into_column());
+    DataFrame::new_infer_height(columns)
 }
