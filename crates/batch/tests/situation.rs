@@ -352,3 +352,43 @@ fn zero_rows_children_over_25_and_ages_by_month() {
     assert_eq!(get("CL003", "nb_enfants_14_17ans_nes_avant_mars_2012_m1"), Value::Nombre(1.0));
     assert_eq!(get("CL003", "nb_enfants_20ans_m1"), Value::Nombre(0.0));
 }
+
+/// Rights month by month: an amount in payment without `montant_mensuel` is unknown in
+/// the months it covers and known in the others; an open-ended right leaves its end
+/// unknown; an AAH row that does not say whose it is leaves both members' AAH unknown;
+/// the CSS window counts only the months of a right inside it.
+#[test]
+fn rights_unknown_amounts_open_ends_and_whose_aah() {
+    let tmp = copy_of("cas-limites");
+    let path = tmp.path().join("droits.csv");
+    let mut text = std::fs::read_to_string(&path).expect("read");
+    // M = 2025-03. CL001: an allocation logement of 200 in January, then from February
+    // without an amount nor an end. CL004: an AAH of 500 from December to February, no
+    // person named.
+    text.push_str(
+        "CL001;;al;2025-01-01;2025-01-31;200\nCL001;;al;2025-02-01;;\nCL004;;aah;2024-12-01;2025-02-28;500\n",
+    );
+    std::fs::write(&path, text).expect("write");
+    let mois = Mois::parse("2025-03").expect("month");
+    let extract = extract::load(tmp.path(), mois).expect("loads");
+    let df = situation::build(&extract, None, mois).and_then(|s| s.collect()).expect("builds");
+    let ids: Vec<Option<&str>> = df.column("id_foyer").expect("id").str().expect("str").iter().collect();
+    let get = |id: &str, c: &str| cell(&df, c, ids.iter().position(|x| *x == Some(id)).expect("foyer"));
+    assert_eq!(get("CL001", "al_en_paiement"), Value::Booleen(true));
+    assert_eq!(get("CL001", "al_date_debut"), Value::Date("2025-02-01".into()));
+    assert_eq!(get("CL001", "al_date_fin"), Value::Inconnu, "open-ended");
+    assert_eq!(get("CL001", "al_montant_verse"), Value::Inconnu, "in payment in M without an amount");
+    assert_eq!(get("CL001", "al_montant_m1"), Value::Inconnu, "February: the row without an amount");
+    assert_eq!(get("CL001", "al_montant_m2"), Value::Nombre(200.0), "January: the first row only");
+    assert_eq!(get("CL001", "al_montant_m3"), Value::Nombre(0.0), "December: no row");
+    // The CSS window (2024-02 … 2025-01) holds January only.
+    assert_eq!(get("CL001", "al_mois_m13_m2"), Value::Nombre(1.0));
+    assert_eq!(get("CL001", "al_montant_m13_m2"), Value::Nombre(200.0));
+    assert_eq!(get("CL001", "date_fin_droit_prochaine"), Value::Inconnu, "the right in payment has no end");
+    assert_eq!(get("CL004", "aah_en_paiement"), Value::Booleen(false));
+    assert_eq!(get("CL004", "aah_montant_m1"), Value::Nombre(500.0));
+    assert_eq!(get("CL004", "aah_mois_m13_m2"), Value::Nombre(2.0), "December and January");
+    assert_eq!(get("CL004", "aah_montant_m13_m2"), Value::Nombre(1000.0));
+    assert_eq!(get("CL004", "aah_montant_3m_allocataire"), Value::Inconnu, "whose AAH is not said");
+    assert_eq!(get("CL004", "aah_montant_3m_conjoint"), Value::Inconnu);
+}

@@ -119,7 +119,11 @@ pub struct Personnes {
 
 impl Personnes {
     fn piece(&self, id_personne: &str) -> Option<Destination> {
-        self.index.get(&empreinte(id_personne)).map(|p| match p.piece {
+        self.piece_of(&empreinte(id_personne))
+    }
+
+    fn piece_of(&self, key: &Empreinte) -> Option<Destination> {
+        self.index.get(key).map(|p| match p.piece {
             AILLEURS => Destination::Ailleurs,
             k => Destination::Piece(k as usize),
         })
@@ -193,17 +197,27 @@ impl Route for ParFoyer<'_> {
 struct ParPersonne<'c> {
     coupe: &'c Coupe,
     personnes: &'c Personnes,
+    /// The last person looked up and where it went: a person's rows (some twenty) usually
+    /// follow one another, and a lookup in the index of millions of persons is a cache
+    /// miss.
+    derniere: std::cell::Cell<Option<(Empreinte, Destination)>>,
 }
 
 impl Route for ParPersonne<'_> {
     fn destination(&self, _: Option<&str>, id_personne: Option<&str>) -> Destination {
-        match id_personne {
-            Some(id) => self
-                .personnes
-                .piece(id)
-                .unwrap_or_else(|| self.coupe.sans_foyer().map_or(Destination::Ailleurs, Destination::Piece)),
-            None => Destination::Inconnue,
+        let Some(id) = id_personne else { return Destination::Inconnue };
+        let key = empreinte(id);
+        if let Some((last, destination)) = self.derniere.get()
+            && last == key
+        {
+            return destination;
         }
+        let destination = self
+            .personnes
+            .piece_of(&key)
+            .unwrap_or_else(|| self.coupe.sans_foyer().map_or(Destination::Ailleurs, Destination::Piece));
+        self.derniere.set(Some((key, destination)));
+        destination
     }
 
     fn sans_foyer(&self) -> Option<usize> {
@@ -439,7 +453,9 @@ fn route_of<'c>(
 ) -> Box<dyn Route + Send + 'c> {
     match (records, table, shared) {
         (Some(index), _, _) => Box::new(ParFoyer { coupe, personnes: Some(index) }),
-        (None, Table::Ressources, Some(p)) => Box::new(ParPersonne { coupe, personnes: p }),
+        (None, Table::Ressources, Some(p)) => {
+            Box::new(ParPersonne { coupe, personnes: p, derniere: std::cell::Cell::new(None) })
+        }
         _ => Box::new(ParFoyer { coupe, personnes: None }),
     }
 }

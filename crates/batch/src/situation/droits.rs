@@ -6,13 +6,10 @@
 //! own amount); an amount in payment without `montant_mensuel` is unknown.
 
 use polars::prelude::*;
-use reperage_rules::Mois;
+use reperage_rules::{Date, Mois};
 
-use crate::extract::mois::month_index;
 use crate::extract::schema::PRESTATIONS;
 use crate::extract::{Extract, Table};
-
-use super::{count_if, nulls_where, only_where};
 
 const ID: &str = "id_foyer";
 
@@ -24,98 +21,229 @@ pub const MONTHLY: [&str; 10] = ["af", "cf", "asf", "paje_base", "aah", "aspa", 
 /// the monthly amounts) and `<code>_mois_m13_m2` (months in payment).
 pub const OVER_CSS_WINDOW: [&str; 10] = ["af", "cf", "asf", "paje_base", "aah", "aspa", "asi", "al", "apl", "als"];
 
-/// Sum of `value` over the rows where `cond` holds; unknown when one of those rows has
-/// no `montant_mensuel`; 0 without any.
-fn amount_where(cond: Expr, value: Expr) -> Expr {
-    when(nulls_where(cond.clone(), col("montant_mensuel")).gt(lit(0u32)))
-        .then(lit(NULL).cast(DataType::Float64))
-        .otherwise(only_where(cond, value).sum())
+const BY_MONTH: usize = super::ressources::MONTHS_BY_MONTH as usize;
+
+/// A sum of amounts that is unknown as soon as one of its rows has no amount (a right in
+/// payment without `montant_mensuel`), and 0 without any row.
+#[derive(Clone, Copy, Default)]
+struct Montant {
+    somme: f64,
+    inconnus: u32,
+}
+
+impl Montant {
+    fn add(&mut self, montant: Option<f64>, fois: f64) {
+        match montant {
+            Some(m) => self.somme += m * fois,
+            None => self.inconnus += 1,
+        }
+    }
+
+    fn value(self) -> Option<f64> {
+        (self.inconnus == 0).then_some(self.somme)
+    }
+}
+
+/// One benefit's rows of a foyer.
+#[derive(Clone, Default)]
+struct Prestation {
+    /// Rows in payment in M; the latest start among them; the latest end, and how many
+    /// have none (open-ended); their amount.
+    en_paiement: u32,
+    debut: Option<i32>,
+    fin: Option<i32>,
+    sans_fin: u32,
+    montant: Montant,
+    /// The amount in payment in each month M-k, k = 1 … 4.
+    par_mois: [Montant; BY_MONTH],
+    /// Over the CSS window M-13 … M-2: the amounts times the months in payment, and the
+    /// months.
+    css: Montant,
+    css_mois: i64,
+}
+
+/// The rights of one foyer.
+#[derive(Default)]
+struct Droits {
+    /// The benefits it has rows of (an index of `PRESTATIONS`, most foyers one or two):
+    /// a foyer holds only those, not the dozens it has none of.
+    prestations: Vec<(usize, Prestation)>,
+    /// The AAH in payment in M-3 … M-1 (its monthly amount times its months there) of the
+    /// allocataire and of the conjoint; rows that say not whose it is.
+    aah_3m: [Montant; 2],
+    aah_sans_role: u32,
+    /// The earliest end of a right in payment in M.
+    fin_prochaine: Option<i32>,
+}
+
+impl Droits {
+    /// The rows of benefit `c` (an index of `PRESTATIONS`) so far.
+    fn prestation(&mut self, c: usize) -> &mut Prestation {
+        let at = match self.prestations.iter().position(|(code, _)| *code == c) {
+            Some(at) => at,
+            None => {
+                self.prestations.push((c, Prestation::default()));
+                self.prestations.len() - 1
+            }
+        };
+        &mut self.prestations[at].1
+    }
+
+    /// The rows of benefit `c`, none if it has no row.
+    fn of(&self, c: usize) -> Option<&Prestation> {
+        self.prestations.iter().find(|(code, _)| *code == c).map(|(_, p)| p)
+    }
+}
+
+fn later(a: Option<i32>, b: i32) -> Option<i32> {
+    Some(a.map_or(b, |a| a.max(b)))
+}
+
+fn month_of(days: i32) -> i32 {
+    Date::from_days(days).mois().index()
+}
+
+fn strings<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<&'a StringChunked> {
+    df.column(name)?.str()
+}
+
+/// A date column as its days since 1970-01-01.
+fn days(df: &DataFrame, name: &str) -> PolarsResult<Int32Chunked> {
+    Ok(df.column(name)?.cast(&DataType::Int32)?.i32()?.clone())
 }
 
 /// Per foyer with rights: `id_foyer` and the rights inputs; a foyer without any row is
 /// absent (the caller fills in "no right").
-pub fn inputs(extract: &Extract, mois: Mois) -> LazyFrame {
+///
+/// One pass over the rows, each foyer's in file order, not a Polars group-by of its 130
+/// masked aggregations (docs/performance.md).
+pub fn inputs(extract: &Extract, mois: Mois) -> PolarsResult<DataFrame> {
     let m = mois.index();
-    let debut = col("_debut");
-    let fin = col("_fin");
-    // In payment for the month of index `j`.
-    let in_month_expr = |j: i32| debut.clone().lt_eq(lit(j)).and(fin.clone().is_null().or(fin.clone().gt_eq(lit(j))));
-    // Every test the aggregations combine, computed once per row (as for resources:
-    // comparing strings inside each of the 130 aggregations cost more than them).
-    let mut flags: Vec<Expr> =
-        PRESTATIONS.iter().map(|c| col("prestation").eq(lit(*c)).alias(format!("_est_{c}"))).collect();
-    flags.extend((0..=super::ressources::MONTHS_BY_MONTH).map(|k| in_month_expr(m - k).alias(format!("_paye_m{k}"))));
-    let in_month = |j: i32| col(format!("_paye_m{}", m - j));
-    let code_is = |code: &str| col(format!("_est_{code}"));
-
-    let mut aggs = Vec::new();
-    for code in PRESTATIONS {
-        let now = code_is(code).and(in_month(m));
-        aggs.push(count_if(now.clone()).gt(lit(0u32)).alias(format!("{code}_en_paiement")));
-        aggs.push(only_where(now.clone(), col("date_debut")).max().alias(format!("{code}_date_debut")));
-        // The end of the right in payment: unknown (open-ended) if one has none.
-        aggs.push(
-            when(nulls_where(now.clone(), col("date_fin")).gt(lit(0u32)))
-                .then(lit(NULL).cast(DataType::Date))
-                .otherwise(only_where(now.clone(), col("date_fin")).max())
-                .alias(format!("{code}_date_fin")),
-        );
-        aggs.push(amount_where(now, col("montant_mensuel")).alias(format!("_{code}_montant")));
-    }
-    for code in MONTHLY {
-        for k in 1..=super::ressources::MONTHS_BY_MONTH {
-            aggs.push(
-                amount_where(code_is(code).and(in_month(m - k)), col("montant_mensuel"))
-                    .alias(format!("{code}_montant_m{k}")),
-            );
+    // Whose each person is (the AAH is per person).
+    let personnes = extract.table(Table::Personnes);
+    let mut roles: PlHashMap<&str, &str> = PlHashMap::with_capacity(personnes.height());
+    for (id, role) in strings(personnes, "id_personne")?.iter().zip(strings(personnes, "role")?.iter()) {
+        if let (Some(id), Some(role)) = (id, role) {
+            roles.entry(id).or_insert(role);
         }
     }
-    // Months of the CSS window M-13 … M-2 each right is in payment.
-    let months_in_window =
-        (fin.clone().fill_null(lit(i32::MAX)).clip_max(lit(m - 2)) - debut.clone().clip_min(lit(m - 13)) + lit(1i32))
-            .clip_min(lit(0i32));
-    for code in OVER_CSS_WINDOW {
-        let these = code_is(code).and(col("_n_css").gt(lit(0i32)));
-        aggs.push(
-            amount_where(these.clone(), col("montant_mensuel") * col("_n_css").cast(DataType::Float64))
-                .alias(format!("{code}_montant_m13_m2")),
-        );
-        aggs.push(
-            only_where(these, col("_n_css"))
-                .sum()
-                .clip_max(lit(12i32))
-                .cast(DataType::Float64)
-                .alias(format!("{code}_mois_m13_m2")),
-        );
+    let monthly: Vec<bool> = PRESTATIONS.iter().map(|c| MONTHLY.contains(c)).collect();
+    let css: Vec<bool> = PRESTATIONS.iter().map(|c| OVER_CSS_WINDOW.contains(c)).collect();
+    let aah = PRESTATIONS.iter().position(|c| *c == "aah");
+
+    let droits = extract.table(Table::Droits);
+    let (debut, fin) = (days(droits, "date_debut")?, days(droits, "date_fin")?);
+    let rows = strings(droits, ID)?
+        .iter()
+        .zip(strings(droits, "id_personne")?.iter())
+        .zip(strings(droits, "prestation")?.iter())
+        .zip(debut.iter().zip(fin.iter()))
+        .zip(droits.column("montant_mensuel")?.f64()?.iter());
+    let mut ids: Vec<&str> = Vec::new();
+    let mut rang: PlHashMap<&str, usize> = PlHashMap::new();
+    let mut foyers: Vec<Droits> = Vec::new();
+    let mut dernier: Option<(&str, usize)> = None;
+    for ((((foyer, personne), code), (debut, fin)), montant) in rows {
+        let (Some(foyer), Some(code), Some(debut)) = (foyer, code, debut) else { continue };
+        let Some(c) = PRESTATIONS.iter().position(|p| *p == code) else { continue };
+        // A foyer's rows usually follow one another: the last lookup is kept.
+        let at = match dernier {
+            Some((last, at)) if last == foyer => at,
+            _ => {
+                let at = *rang.entry(foyer).or_insert_with(|| {
+                    ids.push(foyer);
+                    foyers.push(Droits::default());
+                    foyers.len() - 1
+                });
+                dernier = Some((foyer, at));
+                at
+            }
+        };
+        let droits = &mut foyers[at];
+        let (debut_mois, fin_mois) = (month_of(debut), fin.map(month_of));
+        // In payment in the month of index `j`.
+        let paye = |j: i32| debut_mois <= j && fin_mois.is_none_or(|f| f >= j);
+        if paye(m)
+            && let Some(f) = fin
+        {
+            droits.fin_prochaine = Some(droits.fin_prochaine.map_or(f, |n| n.min(f)));
+        }
+        let p = droits.prestation(c);
+        if paye(m) {
+            p.en_paiement += 1;
+            p.debut = later(p.debut, debut);
+            match fin {
+                Some(f) => p.fin = later(p.fin, f),
+                None => p.sans_fin += 1,
+            }
+            p.montant.add(montant, 1.0);
+        }
+        if monthly[c] {
+            for (k, par_mois) in p.par_mois.iter_mut().enumerate() {
+                if paye(m - 1 - k as i32) {
+                    par_mois.add(montant, 1.0);
+                }
+            }
+        }
+        let n_css = (fin_mois.unwrap_or(i32::MAX).min(m - 2) - debut_mois.max(m - 13) + 1).max(0);
+        if css[c] && n_css > 0 {
+            p.css.add(montant, f64::from(n_css));
+            p.css_mois += i64::from(n_css);
+        }
+        if Some(c) == aah {
+            let months = (1..=3).filter(|&k| paye(m - k)).count();
+            if months > 0 {
+                match personne.and_then(|p| roles.get(p)) {
+                    None => droits.aah_sans_role += 1,
+                    Some(&"allocataire") => droits.aah_3m[0].add(montant, months as f64),
+                    Some(&"conjoint") => droits.aah_3m[1].add(montant, months as f64),
+                    Some(_) => {}
+                }
+            }
+        }
     }
-    // The AAH of the allocataire and of the conjoint over M-3 … M-1 (the ASPA counts that
-    // of a member who is not entitled to the ASPA himself): unknown when a row in payment
-    // does not say whose it is.
-    for role in ["allocataire", "conjoint"] {
-        let these = (1..=3).map(|k| code_is("aah").and(in_month(m - k))).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
-        let months = (1..=3).map(|k| in_month(m - k).cast(DataType::Float64)).reduce(|a, b| a + b).unwrap_or(lit(0.0));
-        aggs.push(
-            when(nulls_where(these.clone(), col("_role")).gt(lit(0u32)))
-                .then(lit(NULL).cast(DataType::Float64))
-                .otherwise(amount_where(these.and(col("_role").eq(lit(role))), col("montant_mensuel") * months))
-                .alias(format!("aah_montant_3m_{role}")),
-        );
+    frame(&ids, &foyers)
+}
+
+/// The frame of the inputs, one row per foyer with rights.
+fn frame(ids: &[&str], foyers: &[Droits]) -> PolarsResult<DataFrame> {
+    let mut columns: Vec<Column> = vec![StringChunked::from_iter_values(ID.into(), ids.iter().copied()).into_column()];
+    let number = |name: String, values: Vec<Option<f64>>| {
+        Float64Chunked::from_iter_options(name.into(), values.into_iter()).into_column()
+    };
+    let date = |name: String, values: Vec<Option<i32>>| -> PolarsResult<Column> {
+        Int32Chunked::from_iter_options(name.into(), values.into_iter()).into_column().cast(&DataType::Date)
+    };
+    let none = Prestation::default();
+    for (c, code) in PRESTATIONS.iter().enumerate() {
+        let of = |d: &'_ Droits| -> Prestation { d.of(c).unwrap_or(&none).clone() };
+        let these: Vec<Prestation> = foyers.iter().map(of).collect();
+        let en_paiement = these.iter().map(|p| Some(p.en_paiement > 0));
+        columns
+            .push(BooleanChunked::from_iter_options(format!("{code}_en_paiement").into(), en_paiement).into_column());
+        columns.push(date(format!("{code}_date_debut"), these.iter().map(|p| p.debut).collect())?);
+        // The end of the right in payment: unknown (open-ended) if one has none.
+        let fin = these.iter().map(|p| p.fin.filter(|_| p.sans_fin == 0)).collect();
+        columns.push(date(format!("{code}_date_fin"), fin)?);
+        columns.push(number(format!("_{code}_montant"), these.iter().map(|p| p.montant.value()).collect()));
+        if MONTHLY.contains(code) {
+            for k in 0..BY_MONTH {
+                let values = these.iter().map(|p| p.par_mois[k].value()).collect();
+                columns.push(number(format!("{code}_montant_m{}", k + 1), values));
+            }
+        }
+        if OVER_CSS_WINDOW.contains(code) {
+            columns.push(number(format!("{code}_montant_m13_m2"), these.iter().map(|p| p.css.value()).collect()));
+            let mois = these.iter().map(|p| Some(p.css_mois.min(12) as f64)).collect();
+            columns.push(number(format!("{code}_mois_m13_m2"), mois));
+        }
     }
-    aggs.push(only_where(in_month(m), col("date_fin")).min().alias("date_fin_droit_prochaine"));
-    aggs.push(len().gt(lit(0u32)).alias("_has_droits"));
-    extract
-        .table(Table::Droits)
-        .clone()
-        .lazy()
-        .with_columns([month_index("date_debut").alias("_debut"), month_index("date_fin").alias("_fin")])
-        .join(
-            extract.table(Table::Personnes).clone().lazy().select([col("id_personne"), col("role").alias("_role")]),
-            [col("id_personne")],
-            [col("id_personne")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_column(months_in_window.alias("_n_css"))
-        .with_columns(flags)
-        .group_by([col(ID)])
-        .agg(aggs)
+    // Unknown when a row of the AAH in payment does not say whose it is.
+    for (who, role) in ["allocataire", "conjoint"].iter().enumerate() {
+        let values = foyers.iter().map(|d| if d.aah_sans_role > 0 { None } else { d.aah_3m[who].value() }).collect();
+        columns.push(number(format!("aah_montant_3m_{role}"), values));
+    }
+    columns.push(date("date_fin_droit_prochaine".into(), foyers.iter().map(|d| d.fin_prochaine).collect())?);
+    columns.push(BooleanChunked::from_iter_values("_has_droits".into(), foyers.iter().map(|_| true)).into_column());
+    DataFrame::new_infer_height(columns)
 }

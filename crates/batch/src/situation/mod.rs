@@ -2,7 +2,8 @@
 //! accepted rows of the extract at the reference month M (docs/situation.md).
 //!
 //! One Polars lazy query: each table is aggregated per foyer (members here, resources in
-//! [`ressources`], rights in [`droits`]), then everything is joined on the foyers table.
+//! [`ressources`], rights in [`droits`]: those two summed in one pass over their rows, as
+//! frames), then everything is joined on the foyers table.
 //! Unknown stays unknown: a sum over months that are not all known is null, an absent
 //! person's attribute is null.
 
@@ -41,11 +42,6 @@ fn count_if(cond: Expr) -> Expr {
 /// aggregations themselves (docs/performance.md).
 fn only_where(cond: Expr, value: Expr) -> Expr {
     when(cond).then(value).otherwise(lit(NULL))
-}
-
-/// The number of rows of a group where `cond` holds and `value` is null.
-fn nulls_where(cond: Expr, value: Expr) -> Expr {
-    count_if(cond.and(value.is_null()))
 }
 
 /// `any` in three-valued logic over a group: true if one is true, unknown if none is
@@ -218,7 +214,7 @@ pub fn build(extract: &Extract, previous: Option<&Extract>, mois: Mois) -> Polar
         .join(counts, [col(ID)], [col(ID)], left())
         .join(deces, [col(ID)], [col(ID)], left())
         .join(ressources, [col(ID)], [col(ID)], left())
-        .join(droits::inputs(extract, mois), [col(ID)], [col(ID)], left())
+        .join(droits::inputs(extract, mois)?.lazy(), [col(ID)], [col(ID)], left())
         .join(evenements, [col(ID)], [col(ID)], left())
         .join(comparison, [col(ID)], [col(ID)], left());
 

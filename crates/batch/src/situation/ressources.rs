@@ -227,22 +227,37 @@ pub fn inputs(extract: &Extract, mois: Mois) -> PolarsResult<DataFrame> {
     // Each person's foyer and place in it; a foyer is a couple when it has a conjoint
     // alive at the first day of M.
     let personnes = extract.table(Table::Personnes);
-    let (pid, pfoyer, prole) =
-        (strings(personnes, "id_personne")?, strings(personnes, ID)?, strings(personnes, "role")?);
     let naissance = days(personnes, "date_naissance")?;
-    let jour_connu = personnes.column("date_naissance_jour_connu")?.bool()?;
     let deces = days(personnes, "date_deces")?;
     let first_day = mois.first_day().to_days();
     let mut en_couple = vec![false; ids.len()];
-    let mut membres: PlHashMap<&str, Vec<Membre>> = PlHashMap::with_capacity(pid.len());
-    for i in 0..pid.len() {
-        let (Some(id), Some(foyer), Some(role)) = (pid.get(i), pfoyer.get(i), prole.get(i)) else { continue };
-        let Some(&foyer) = rang.get(foyer) else { continue };
-        let alive = deces.get(i).is_none_or(|d| d >= first_day);
-        if role == "conjoint" && alive {
+    // The persons, each the head of a chain of the others of the same id (validation
+    // refuses an id twice; were one left, its rows would count for each, as in a join).
+    let mut membres: Vec<(Membre, Option<u32>)> = Vec::with_capacity(personnes.height());
+    let mut premier: PlHashMap<&str, u32> = PlHashMap::with_capacity(personnes.height());
+    let rows = strings(personnes, "id_personne")?
+        .iter()
+        .zip(strings(personnes, ID)?.iter())
+        .zip(strings(personnes, "role")?.iter())
+        .zip(naissance.iter().zip(personnes.column("date_naissance_jour_connu")?.bool()?.iter()))
+        .zip(deces.iter());
+    let mut dernier: Option<(&str, Option<u32>)> = None;
+    for ((((id, foyer), role), (naissance, jour_connu)), deces) in rows {
+        let (Some(id), Some(foyer), Some(role)) = (id, foyer, role) else { continue };
+        // A foyer's persons usually follow one another: the last lookup is kept.
+        let rang_foyer = match dernier {
+            Some((last, at)) if last == foyer => at,
+            _ => {
+                let at = rang.get(foyer).copied();
+                dernier = Some((foyer, at));
+                at
+            }
+        };
+        let Some(foyer) = rang_foyer else { continue };
+        if role == "conjoint" && deces.is_none_or(|d| d >= first_day) {
             en_couple[foyer as usize] = true;
         }
-        let age = naissance.get(i).map(|d| age_mois(mois, d, jour_connu.get(i).unwrap_or(false)));
+        let age = naissance.map(|d| age_mois(mois, d, jour_connu.unwrap_or(false)));
         let membre = Membre {
             foyer,
             couple: match role {
@@ -252,39 +267,44 @@ pub fn inputs(extract: &Extract, mois: Mois) -> PolarsResult<DataFrame> {
             },
             autre: role == "autre" || (role == "enfant" && age.is_some_and(|a| a >= ENFANT_A_CHARGE_MOIS)),
         };
-        // An id twice (validation refuses it) would count its rows twice, as a join.
-        membres.entry(id).or_default().push(membre);
+        let at = membres.len() as u32;
+        let before = premier.insert(id, at);
+        membres.push((membre, before));
     }
 
+    // The first day of M-13 … M, to tell a row's month (a `mois` cell is the first day
+    // of its month) without a calendar conversion per row.
+    let debuts: Vec<i32> = (0..=HISTORY).rev().map(|j| mois.plus(-j).first_day().to_days()).collect();
     let ressources = extract.table(Table::Ressources);
-    let (rid, rnature) = (strings(ressources, "id_personne")?, strings(ressources, "nature")?);
     let rmois = days(ressources, "mois")?;
-    let (montant, brut) = (ressources.column("montant")?.f64()?, ressources.column("montant_brut")?.f64()?);
-    let m = mois.index();
+    let rows = strings(ressources, "id_personne")?
+        .iter()
+        .zip(strings(ressources, "nature")?.iter())
+        .zip(rmois.iter())
+        .zip(ressources.column("montant")?.f64()?.iter())
+        .zip(ressources.column("montant_brut")?.f64()?.iter());
     let mut sommes = vec![Sommes::default(); ids.len()];
-    // Months repeat row after row: the last one's offset is kept.
-    let mut dernier: Option<(i32, i32)> = None;
-    for i in 0..rid.len() {
-        let (Some(id), Some(nature), Some(day), Some(montant)) =
-            (rid.get(i), rnature.get(i), rmois.get(i), montant.get(i))
-        else {
-            continue;
-        };
-        let j = match dernier {
-            Some((d, j)) if d == day => j,
+    let mut dernier: Option<(&str, Option<u32>)> = None;
+    for ((((id, nature), day), montant), brut) in rows {
+        let (Some(id), Some(nature), Some(day), Some(montant)) = (id, nature, day, montant) else { continue };
+        // debuts[i] is the first day of M-(13-i); M-j for j in 1 … 13 has i = 13 - j.
+        let Some(i) = debuts[..HISTORY_MONTHS].iter().position(|&d| d == day) else { continue };
+        let j = HISTORY_MONTHS - i;
+        let Some(nature) = NATURES.iter().position(|n| *n == nature) else { continue };
+        // A person's rows usually follow one another: the last lookup is kept.
+        let first = match dernier {
+            Some((last, at)) if last == id => at,
             _ => {
-                let j = m - Date::from_days(day).mois().index();
-                dernier = Some((day, j));
-                j
+                let at = premier.get(id).copied();
+                dernier = Some((id, at));
+                at
             }
         };
-        if !(1..=HISTORY).contains(&j) {
-            continue;
-        }
-        let Some(nature) = NATURES.iter().position(|n| *n == nature) else { continue };
-        let Some(des) = membres.get(id) else { continue };
-        for membre in des {
-            sommes[membre.foyer as usize].add(j as usize, *membre, nature, montant, brut.get(i));
+        let mut next = first;
+        while let Some(at) = next {
+            let (membre, before) = membres[at as usize];
+            sommes[membre.foyer as usize].add(j, membre, nature, montant, brut);
+            next = before;
         }
     }
     frame(ids, &sommes, &en_couple, mois)
@@ -331,10 +351,18 @@ fn frame(ids: &StringChunked, sommes: &[Sommes], en_couple: &[bool], mois: Mois)
         push(format!("revenus_activite_m{j}_conjoint"), each(&|f| f.conjoint(f.wk(j, f.sommes.m_act[k][CONJOINT]))));
     }
     // The unknown months among M-13 … M-1, named, for the reasons of undetermined results.
+    let labels: Vec<String> = (0..=HISTORY).map(|j| mois.plus(-j).to_string()).collect();
     let inconnus = foyers.iter().map(|f| {
-        let unknown: Vec<String> =
-            (1..=HISTORY_MONTHS).rev().filter(|&j| !f.known(j)).map(|j| mois.plus(-(j as i32)).to_string()).collect();
-        (!unknown.is_empty()).then(|| unknown.join(", "))
+        let mut unknown = (1..=HISTORY_MONTHS).rev().filter(|&j| !f.known(j)).peekable();
+        unknown.peek()?;
+        let mut text = String::with_capacity(9 * HISTORY_MONTHS);
+        for j in unknown {
+            if !text.is_empty() {
+                text.push_str(", ");
+            }
+            text.push_str(&labels[j]);
+        }
+        Some(text)
     });
     columns.push(StringChunked::from_iter_options("mois_ressources_inconnus".into(), inconnus).into_column());
     DataFrame::new_infer_height(columns)
