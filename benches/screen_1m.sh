@@ -8,8 +8,10 @@
 #
 #   bash benches/screen_1m.sh [N] [format csv|parquet] [--memoire-max SIZE]
 #
-# Needs GNU time (/usr/bin/time, Debian package `time`). Results go to stdout; record
-# them in docs/performance.md with the machine (lscpu, free -g).
+# Needs GNU time (/usr/bin/time, Debian package `time`). CPU seconds (user, system) are
+# printed beside the wall time: on a shared 2-core machine they vary less from run to
+# run. Results go to stdout; record them in docs/performance.md with the machine
+# (lscpu, free -g).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-1000000}"
@@ -20,12 +22,12 @@ BIN="${CARGO_TARGET_DIR:-target}/release/reperage"
 cargo build --release -p reperage -p reperage-benches --locked
 rm -rf "$DIR" && mkdir -p "$DIR/aucune"
 measure() {
-    /usr/bin/time -f "%e s wall, %M KiB peak RSS" "$@" 2>&1 >/dev/null | tail -1
+    /usr/bin/time -f "%e s wall, %U s user, %S s system, %M KiB peak RSS" "$@" 2>&1 >/dev/null | tail -1
 }
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB"
 echo "generate $N foyers and last month's ($FORMAT): $(measure "$BIN" generate --foyers "$N" --mois 2025-03 --seed 1 --out "$DIR/extrait" --precedent "$DIR/precedent" --format "$FORMAT")"
 du -sh "$DIR/extrait" "$DIR/precedent"
-/usr/bin/time -f "%e s wall, %M KiB peak RSS" -o "$DIR/time.txt" "$BIN" screen --extract "$DIR/extrait" --precedent "$DIR/precedent" --mois 2025-03 --out "$DIR/out" --format "$FORMAT" "${BUDGET[@]}" 2>"$DIR/screen.log" >/dev/null
+/usr/bin/time -f "%e s wall, %U s user, %S s system, %M KiB peak RSS" -o "$DIR/time.txt" "$BIN" screen --extract "$DIR/extrait" --precedent "$DIR/precedent" --mois 2025-03 --out "$DIR/out" --format "$FORMAT" "${BUDGET[@]}" 2>"$DIR/screen.log" >/dev/null
 echo "screen with --precedent and the campaigns: $(tail -1 "$DIR/time.txt")"
 grep -E "time per phase|memory budget|pieces" "$DIR/screen.log"
 SCREEN=$(tail -1 "$DIR/time.txt" | cut -d' ' -f1)

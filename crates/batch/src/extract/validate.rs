@@ -101,24 +101,27 @@ fn after(values: &[Option<i32>], limit: i32, column: &'static str, what: &str) -
     })
 }
 
-fn orphans(ids: &[Option<&str>], known: &HashSet<String>, column: &'static str, what: &str) -> Reasons {
+fn orphans(ids: &[Option<&str>], known: impl Fn(&str) -> bool, column: &'static str, what: &str) -> Reasons {
     reasons_where(ids, |id| match id {
-        Some(id) if !known.contains(id) => Some((column, id.to_string(), what.to_string())),
+        Some(id) if !known(id) => Some((column, id.to_string(), what.to_string())),
         _ => None,
     })
 }
 
-fn id_set(df: &DataFrame, name: &str) -> PolarsResult<HashSet<String>> {
-    Ok(df.column(name)?.str()?.iter().flatten().map(str::to_string).collect())
+/// A text column of a frame, held apart from it: the ids of the maps below borrow from
+/// it rather than being copied one `String` each (a piece holds a million resource rows),
+/// and the frame can still be moved.
+fn text_column(df: &DataFrame, name: &str) -> PolarsResult<StringChunked> {
+    Ok(df.column(name)?.str()?.clone())
 }
 
 /// `id_personne`, when given, must be a person of the same foyer.
-fn person_of_foyer(df: &DataFrame, person_foyer: &HashMap<String, String>) -> PolarsResult<Reasons> {
+fn person_of_foyer(df: &DataFrame, person_foyer: &HashMap<&str, &str>) -> PolarsResult<Reasons> {
     let foyers = strings(df, "id_foyer")?;
     let personnes = strings(df, "id_personne")?;
     let pairs: Vec<(Option<&str>, Option<&str>)> = foyers.into_iter().zip(personnes).collect();
     Ok(reasons_where(&pairs, |(f, p)| match (f, p) {
-        (Some(f), Some(p)) if person_foyer.get(p).map(String::as_str) != Some(f) => {
+        (Some(f), Some(p)) if person_foyer.get(p).copied() != Some(f) => {
             Some(("id_personne", p.to_string(), format!("la personne n'appartient pas au foyer {f}")))
         }
         _ => None,
@@ -148,7 +151,9 @@ pub(super) fn validate(
         ),
     );
     let foyers = refuse_rows(Table::Foyers, &foyers, &reasons, &mut refus)?;
-    let foyer_ids = id_set(&foyers, "id_foyer")?;
+    let foyer_column = text_column(&foyers, "id_foyer")?;
+    let foyer_ids: HashSet<&str> = foyer_column.iter().flatten().collect();
+    let is_foyer = |id: &str| foyer_ids.contains(id);
 
     // personnes
     let personnes = take(Table::Personnes);
@@ -168,22 +173,20 @@ pub(super) fn validate(
     );
     reasons = merge(
         reasons,
-        orphans(&strings(&personnes, "id_foyer")?, &foyer_ids, "id_foyer", "foyer inexistant dans la table foyers"),
+        orphans(&strings(&personnes, "id_foyer")?, is_foyer, "id_foyer", "foyer inexistant dans la table foyers"),
     );
     let personnes = refuse_rows(Table::Personnes, &personnes, &reasons, &mut refus)?;
-    let person_foyer: HashMap<String, String> = strings(&personnes, "id_personne")?
-        .into_iter()
-        .zip(strings(&personnes, "id_foyer")?)
-        .filter_map(|(p, f)| Some((p?.to_string(), f?.to_string())))
-        .collect();
-    let person_ids: HashSet<String> = person_foyer.keys().cloned().collect();
+    let (person_column, person_foyer_column) =
+        (text_column(&personnes, "id_personne")?, text_column(&personnes, "id_foyer")?);
+    let person_foyer: HashMap<&str, &str> =
+        person_column.iter().zip(person_foyer_column.iter()).filter_map(|(p, f)| Some((p?, f?))).collect();
 
     // ressources
     let ressources = take(Table::Ressources);
     let reasons = merge(
         orphans(
             &strings(&ressources, "id_personne")?,
-            &person_ids,
+            |id| person_foyer.contains_key(id),
             "id_personne",
             "personne inexistante dans la table personnes",
         ),
@@ -203,7 +206,7 @@ pub(super) fn validate(
         _ => None,
     });
     let mut reasons =
-        orphans(&strings(&droits, "id_foyer")?, &foyer_ids, "id_foyer", "foyer inexistant dans la table foyers");
+        orphans(&strings(&droits, "id_foyer")?, is_foyer, "id_foyer", "foyer inexistant dans la table foyers");
     reasons = merge(reasons, person_of_foyer(&droits, &person_foyer)?);
     reasons = merge(reasons, inverted);
     let droits = refuse_rows(Table::Droits, &droits, &reasons, &mut refus)?;
@@ -211,7 +214,7 @@ pub(super) fn validate(
     // evenements
     let evenements = take(Table::Evenements);
     let mut reasons =
-        orphans(&strings(&evenements, "id_foyer")?, &foyer_ids, "id_foyer", "foyer inexistant dans la table foyers");
+        orphans(&strings(&evenements, "id_foyer")?, is_foyer, "id_foyer", "foyer inexistant dans la table foyers");
     reasons = merge(reasons, person_of_foyer(&evenements, &person_foyer)?);
     reasons =
         merge(reasons, after(&days(&evenements, "date")?, end, "date", "événement postérieur au mois de référence"));
@@ -220,7 +223,7 @@ pub(super) fn validate(
     // contacts
     let contacts = take(Table::Contacts);
     let reasons = merge(
-        orphans(&strings(&contacts, "id_foyer")?, &foyer_ids, "id_foyer", "foyer inexistant dans la table foyers"),
+        orphans(&strings(&contacts, "id_foyer")?, is_foyer, "id_foyer", "foyer inexistant dans la table foyers"),
         after(&days(&contacts, "date")?, end, "date", "contact postérieur au mois de référence"),
     );
     let contacts = refuse_rows(Table::Contacts, &contacts, &reasons, &mut refus)?;
@@ -236,7 +239,7 @@ pub(super) fn validate(
     let foyer_of = |r: &Refus| {
         r.id_foyer.clone().or_else(|| {
             let p = r.id_personne.as_ref()?;
-            person_foyer.get(p).or_else(|| refused_person_foyer.get(p)).cloned()
+            person_foyer.get(p.as_str()).map(|f| f.to_string()).or_else(|| refused_person_foyer.get(p).cloned())
         })
     };
     for r in refus.iter_mut() {
@@ -258,9 +261,9 @@ pub(super) fn validate(
             _ => {}
         }
     }
-    for f in foyer_ids.iter() {
-        let n = allocataires.get(f.as_str()).copied().unwrap_or(0);
-        let c = conjoints.get(f.as_str()).copied().unwrap_or(0);
+    for &f in foyer_ids.iter() {
+        let n = allocataires.get(f).copied().unwrap_or(0);
+        let c = conjoints.get(f).copied().unwrap_or(0);
         let motif = if n == 0 {
             Some("aucun allocataire dans la table personnes".to_string())
         } else if n > 1 {
@@ -271,7 +274,7 @@ pub(super) fn validate(
             None
         };
         if let Some(m) = motif {
-            quarantined.entry(f.clone()).or_insert(m);
+            quarantined.entry(f.to_string()).or_insert(m);
         }
     }
     // They borrow `personnes`, moved below.
@@ -292,12 +295,23 @@ pub(super) fn validate(
         });
         finals.insert(table, refuse_rows(table, &df, &reasons, &mut refus)?);
     }
-    let reasons = reasons_where(&strings(&ressources, "id_personne")?, |p| {
-        let p = p?;
-        let f = person_foyer.get(p)?;
-        quarantined.get(f).map(|m| ("id_personne", p.to_string(), format!("foyer {f} en quarantaine ({m})")))
-    });
+    // Resources carry no foyer: the persons of quarantined foyers first (few), then one
+    // look-up per resource row in that small map, none when nothing is quarantined.
+    let quarantined_persons: HashMap<&str, (&str, &String)> = person_foyer
+        .iter()
+        .filter_map(|(&p, &f)| quarantined.get(f).map(|m| (p, (f, m))))
+        .collect();
+    let reasons = if quarantined_persons.is_empty() {
+        Reasons::new()
+    } else {
+        reasons_where(&strings(&ressources, "id_personne")?, |p| {
+            let p = p?;
+            let (f, m) = quarantined_persons.get(p)?;
+            Some(("id_personne", p.to_string(), format!("foyer {f} en quarantaine ({m})")))
+        })
+    };
     finals.insert(Table::Ressources, refuse_rows(Table::Ressources, &ressources, &reasons, &mut refus)?);
+    drop(quarantined_persons);
 
     // The rows of quarantined foyers, refused just above, belong to those foyers.
     for r in refus.iter_mut().filter(|r| r.rattache_a.is_none()) {
