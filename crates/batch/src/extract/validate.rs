@@ -297,10 +297,8 @@ pub(super) fn validate(
     }
     // Resources carry no foyer: the persons of quarantined foyers first (few), then one
     // look-up per resource row in that small map, none when nothing is quarantined.
-    let quarantined_persons: HashMap<&str, (&str, &String)> = person_foyer
-        .iter()
-        .filter_map(|(&p, &f)| quarantined.get(f).map(|m| (p, (f, m))))
-        .collect();
+    let quarantined_persons: HashMap<&str, (&str, &String)> =
+        person_foyer.iter().filter_map(|(&p, &f)| quarantined.get(f).map(|m| (p, (f, m)))).collect();
     let reasons = if quarantined_persons.is_empty() {
         Reasons::new()
     } else {
