@@ -362,6 +362,14 @@ impl<'a> TableBuilder<'a> {
         });
     }
 
+    /// The file declares `rows` rows (a Parquet footer): the router may size what it
+    /// records once rather than let it grow (routage::Route::expect_rows).
+    pub fn expect_rows(&mut self, rows: usize) {
+        if let Aiguillage::Route(r) = &mut self.aiguillage {
+            r.expect_rows(rows);
+        }
+    }
+
     /// The privacy guard's refusal, as soon as a certain identifier was seen: the reader
     /// stops there.
     pub fn privacy_violation(&self) -> Option<ExtractError> {
@@ -1027,6 +1035,9 @@ fn read_parquet_with<'a>(
 ) -> Result<TableBuilder<'a>, ExtractError> {
     let (header, groups) = parquet_parts(bytes, file)?;
     let mut builder = make(&header)?;
+    // A footer can declare any count: no more rows than a quarter of the file's bytes are
+    // believed (the tables' rows are not four bytes each once compressed).
+    builder.expect_rows(groups.iter().map(|g| g.1).sum::<usize>().min(bytes.len() / 4));
     read_parquet_groups(bytes, file, &groups, &mut builder)?;
     Ok(builder)
 }
