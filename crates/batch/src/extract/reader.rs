@@ -1035,11 +1035,17 @@ fn read_parquet_with<'a>(
 ) -> Result<TableBuilder<'a>, ExtractError> {
     let (header, groups) = parquet_parts(bytes, file)?;
     let mut builder = make(&header)?;
-    // A footer can declare any count: no more rows than a quarter of the file's bytes are
-    // believed (the tables' rows are not four bytes each once compressed).
-    builder.expect_rows(groups.iter().map(|g| g.1).sum::<usize>().min(bytes.len() / 4));
+    builder.expect_rows(rows_believed(groups.iter().map(|g| g.1), bytes.len()));
     read_parquet_groups(bytes, file, &groups, &mut builder)?;
     Ok(builder)
+}
+
+/// The rows a Parquet file of `file_len` bytes is believed to hold, from the counts of
+/// its row groups: a footer can declare any count, so no more rows than a quarter of the
+/// file's bytes are believed (the tables' rows are not four bytes each once compressed),
+/// and a hostile footer cannot make the reader reserve gigabytes.
+fn rows_believed(declared: impl IntoIterator<Item = usize>, file_len: usize) -> usize {
+    declared.into_iter().fold(0usize, usize::saturating_add).min(file_len / 4)
 }
 
 /// Reads the row groups `groups` of a Parquet file into `builder`, in order; stops at
@@ -1070,6 +1076,14 @@ pub fn read_parquet_groups(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_footer_is_believed_up_to_a_quarter_of_the_file() {
+        assert_eq!(rows_believed([1_000, 2_000], 1 << 20), 3_000);
+        assert_eq!(rows_believed([usize::MAX, usize::MAX], 4_000), 1_000);
+        assert_eq!(rows_believed([5_000], 4_000), 1_000);
+        assert_eq!(rows_believed([], 4_000), 0);
+    }
 
     #[test]
     fn separator_follows_the_header() {

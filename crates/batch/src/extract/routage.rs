@@ -759,6 +759,26 @@ mod tests {
         (0..chargement.pieces()).map(|k| piece(&mut chargement, k, mois)).collect()
     }
 
+    /// The index of persons is sized once for the rows a footer declares, so that
+    /// recording them never grows it (a growth holds the old table and the new at once).
+    #[test]
+    fn the_index_of_persons_is_sized_for_the_rows_announced() {
+        let ids = ["F1", "F2", "F3"];
+        let coupe = Coupe::new(&ids, 1, 0, 2);
+        let mut personnes = Personnes::default();
+        let mut route = ParFoyer { coupe: &coupe, personnes: Some(&mut personnes) };
+        route.expect_rows(10_000);
+        let index = &route.personnes.as_ref().expect("index").index;
+        let capacity = index.capacity();
+        assert!(capacity >= 10_000, "capacity {capacity}");
+        for i in 0..10_000 {
+            route.record_person(&format!("P{i}"), "F1", Destination::Piece(0), true);
+        }
+        let index = &route.personnes.as_ref().expect("index").index;
+        assert_eq!(index.len(), 10_000);
+        assert_eq!(index.capacity(), capacity, "the index grew while recording");
+    }
+
     /// `ressources` read by 1 and by 3 readers at once, CSV (cut at line ends) and
     /// Parquet (12 row groups), with refused rows in several parts (an unknown person, an
     /// amount that is not one, a missing month): the same rows in every piece, in the
