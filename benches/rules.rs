@@ -28,7 +28,7 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(criterion::Throughput::Elements(rows as u64));
     group.bench_function("all_rules_1m_foyers", |b| {
-        b.iter(|| compiled.evaluate(situation.clone().lazy(), true).expect("evaluates"))
+        b.iter(|| compiled.evaluate(situation.clone(), true).expect("evaluates"))
     });
     group.finish();
 }

@@ -160,6 +160,7 @@ fn evaluate_piece(
 ) -> Result<DataFrame, ScreenError> {
     let mut situation = situation::build(extract, prev, mois)?;
     compiled.check_schema(&*situation.collect_schema()?)?;
+    let situation = situation.collect()?;
     // With Polars' common-subexpression elimination; should its optimiser fail on a rule
     // (it did, before expressions reading no column were folded: reperage_rules::compile),
     // the piece is evaluated again without it, and the caller told.

@@ -154,7 +154,7 @@ pub fn run(rs: &RuleSet) -> Result<Vec<Outcome>, TestError> {
         let situations: Vec<&BTreeMap<String, Value>> = cases.iter().map(|(_, c)| &c.situation).collect();
         let polars_err = |source| TestError::Polars { mois, source };
         let frame = situation_frame(rs, &situations).map_err(polars_err)?;
-        let df = compiled.evaluate(frame.lazy(), true).map_err(polars_err)?;
+        let df = compiled.evaluate(frame, true).map_err(polars_err)?;
         for (row, (rule, case)) in cases.iter().enumerate() {
             let failures = check_case(&compiled, &df, row, rule, case);
             let explanation = (!failures.is_empty()).then(|| {

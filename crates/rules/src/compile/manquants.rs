@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 
-use super::{CompileError, ExprCompiler};
+use super::{CompileError, ExprCompiler, PlanCache};
 use crate::expr::BinOp;
 use crate::model::{DefBody, Rule, RuleSet, Type, column};
 use crate::resolved::{Func, RExpr, RKind};
@@ -198,6 +198,9 @@ struct RuleMissing {
     layers: Vec<Vec<Expr>>,
     /// None when nothing can be blamed: the column is then empty.
     output: Option<Expr>,
+    /// The query's plan, kept from one frame to the next, with and without
+    /// common-subexpression elimination (prepared.rs).
+    plans: [PlanCache; 2],
 }
 
 /// The compiled computation of every rule's `manquants`. Each rule's is computed on the
@@ -349,7 +352,7 @@ impl Missing {
                         .otherwise(lit(NULL).cast(DataType::String))
                         .alias(name.as_str())
                 });
-                RuleMissing { eligible: column(&rule.id, "eligible"), name, layers, output }
+                RuleMissing { eligible: column(&rule.id, "eligible"), name, layers, output, plans: Default::default() }
             })
             .collect();
         Ok(Missing { rules })
@@ -402,16 +405,14 @@ impl RuleMissing {
         let Some(output) = &self.output else {
             return Ok(Column::full_null(self.name.as_str().into(), df.height(), &DataType::String));
         };
-        let mut lf = df
-            .clone()
-            .lazy()
-            .with_comm_subexpr_elim(cse)
-            .with_row_index(ROW, None)
-            .filter(col(self.eligible.as_str()).is_null());
-        for layer in self.layers.iter().filter(|l| !l.is_empty()) {
-            lf = lf.with_columns(layer.clone());
-        }
-        let found = lf.select([col(ROW), output.clone()]).collect()?;
+        let found = self.plans[usize::from(cse)].collect(df.clone(), |lf| {
+            let mut lf =
+                lf.with_comm_subexpr_elim(cse).with_row_index(ROW, None).filter(col(self.eligible.as_str()).is_null());
+            for layer in self.layers.iter().filter(|l| !l.is_empty()) {
+                lf = lf.with_columns(layer.clone());
+            }
+            lf.select([col(ROW), output.clone()])
+        })?;
         // Back to the frame's rows: null where the rule is determined.
         let mut values: Vec<Option<&str>> = vec![None; df.height()];
         for (row, value) in found.column(ROW)?.idx()?.into_no_null_iter().zip(found.column(&self.name)?.str()?.iter()) {

@@ -8,6 +8,9 @@
 //! The missing inputs of undetermined results are computed apart ([`manquants`]).
 
 mod manquants;
+mod prepared;
+
+pub use prepared::PlanCache;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -71,6 +74,9 @@ pub struct Compiled {
     layers: Vec<Vec<Expr>>,
     /// The `manquants` columns, computed after the layers on undetermined rows only.
     manquants: manquants::Missing,
+    /// The plan of the layers, kept from one situation frame to the next, with and
+    /// without common-subexpression elimination.
+    plans: [PlanCache; 2],
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -460,7 +466,7 @@ impl Compiled {
             .collect::<Result<Vec<_>, CompileError>>()?;
         let selected_rules: Vec<&crate::model::Rule> = rs.rules.iter().filter(|r| ids.contains(&r.id)).collect();
         let manquants = manquants::Missing::new(&ec, rs, &selected_rules, &inputs)?;
-        Ok(Compiled { mois, inputs, rules, params, layers, manquants })
+        Ok(Compiled { mois, inputs, rules, params, layers, manquants, plans: Default::default() })
     }
 
     /// Evaluates every rule column on a situation frame (one row per foyer): the frame
@@ -473,15 +479,18 @@ impl Compiled {
     /// CSE on, proptest's smallest case being `non (non faux)` beside a variable; the
     /// same expressions in a lone `with_columns` evaluate fine, so the failure needs the
     /// whole compiled plan (the layers, and then the missing inputs).
-    pub fn evaluate(&self, lf: LazyFrame, cse: bool) -> PolarsResult<DataFrame> {
-        let lf = lf.with_comm_subexpr_elim(cse);
-        let casts: Vec<Expr> =
-            self.inputs.iter().map(|(name, ty)| col(name.as_str()).strict_cast(dtype(*ty))).collect();
-        let mut lf = if casts.is_empty() { lf } else { lf.with_columns(casts) };
-        for layer in &self.layers {
-            lf = lf.with_columns(layer.clone());
-        }
-        let mut df = lf.collect()?;
+    pub fn evaluate(&self, situation: DataFrame, cse: bool) -> PolarsResult<DataFrame> {
+        // Planned once per schema (prepared.rs): every piece of an extract has the same.
+        let mut df = self.plans[usize::from(cse)].collect(situation, |lf| {
+            let lf = lf.with_comm_subexpr_elim(cse);
+            let casts: Vec<Expr> =
+                self.inputs.iter().map(|(name, ty)| col(name.as_str()).strict_cast(dtype(*ty))).collect();
+            let mut lf = if casts.is_empty() { lf } else { lf.with_columns(casts) };
+            for layer in &self.layers {
+                lf = lf.with_columns(layer.clone());
+            }
+            lf
+        })?;
         // The missing inputs are needed only where a rule is undetermined: each rule's
         // are computed on its undetermined rows (manquants.rs).
         let missing = self.manquants.evaluate(&df, cse)?;

@@ -36,7 +36,7 @@ fn demo_frame(rs: &reperage_rules::RuleSet, at: &str) -> DataFrame {
         "demo_en_paiement" => [false],
     )
     .expect("frame");
-    compiled.evaluate(df.lazy(), true).expect("evaluates")
+    compiled.evaluate(df, true).expect("evaluates")
 }
 
 #[test]
@@ -99,7 +99,7 @@ fn three_valued_logic_follows_kleene() {
     let a: Vec<Option<bool>> = pairs.iter().map(|p| p.0).collect();
     let b: Vec<Option<bool>> = pairs.iter().map(|p| p.1).collect();
     let df = df!("a" => a, "b" => b).expect("frame");
-    let out = compiled.evaluate(df.lazy(), true).expect("evaluates");
+    let out = compiled.evaluate(df, true).expect("evaluates");
     let get = |c: &str, row: usize| match cell(&out, &format!("k.{c}"), row) {
         Value::Booleen(x) => Some(x),
         Value::Inconnu => None,
@@ -156,7 +156,7 @@ fn worked_example_aspa_on_a_small_frame() {
         "sejour_regulier_10ans_conjoint" => [None::<bool>, None, None, None, None],
     )
     .expect("frame");
-    let out = compiled.evaluate(df.lazy(), true).expect("evaluates");
+    let out = compiled.evaluate(df, true).expect("evaluates");
     let statut = |row| cell(&out, "aspa.statut", row);
     let montant = |row| match cell(&out, "aspa.montant", row) {
         Value::Nombre(n) => Some((n * 100.0).round() / 100.0),
@@ -220,7 +220,7 @@ fn scales_follow_their_brackets() {
         "demo_en_paiement" => [false; 5],
     )
     .expect("frame");
-    let out = compiled.evaluate(df.lazy(), true).expect("evaluates");
+    let out = compiled.evaluate(df, true).expect("evaluates");
     let plafond = |row| cell(&out, "demo.plafond_foyer", row);
     // 1 100 € (from 2025-04-01) × coefficient.
     assert_eq!(plafond(0), Value::Nombre(1100.0));
@@ -252,7 +252,7 @@ fn a_function_call_is_its_body_with_the_arguments_in_place() {
     let rs = checked(&files, "2025-01");
     let compiled = Compiled::new(&rs, mois("2025-01"), None).expect("compiles");
     let df = df!("x" => [Some(30.0), Some(4.0), None], "y" => [Some(50.0), Some(1.0), Some(3.0)]).expect("frame");
-    let out = compiled.evaluate(df.lazy(), true).expect("evaluates");
+    let out = compiled.evaluate(df, true).expect("evaluates");
     let get = |c: &str, row| cell(&out, &format!("f.{c}"), row);
     // Row 0: max(0, 30-10) + max(0, 50-30) = 40; 2 × max(0, 31-50) = 0.
     assert_eq!(get("a", 0), Value::Nombre(40.0));
@@ -293,7 +293,7 @@ fn parameters_read_at_other_dates_than_the_month() {
     // demo.plafond: 1 000 from 2024-04-01, 1 100 from 2025-04-01. In May 2025: January
     // and February (M-3) read 1 000, April (M-1) and May 1 100.
     let compiled = Compiled::new(&rs, mois("2025-05"), None).expect("compiles");
-    let out = compiled.evaluate(df!("x" => [0.0f64]).expect("frame").lazy(), true).expect("evaluates");
+    let out = compiled.evaluate(df!("x" => [0.0f64]).expect("frame"), true).expect("evaluates");
     assert_eq!(cell(&out, "p.janvier", 0), Value::Nombre(1000.0));
     assert_eq!(cell(&out, "p.m3", 0), Value::Nombre(1000.0));
     assert_eq!(cell(&out, "p.m1", 0), Value::Nombre(1100.0));
@@ -343,7 +343,7 @@ fn each_rule_names_its_own_missing_inputs_through_nested_conditions() {
         "w" => [n, n, n, Some(2.0), Some(0.0)],
     )
     .expect("frame");
-    let out = compiled.evaluate(df.lazy(), true).expect("evaluates");
+    let out = compiled.evaluate(df, true).expect("evaluates");
     let manquants =
         |rule: &str| -> Vec<Value> { (0..5).map(|row| cell(&out, &format!("{rule}.manquants"), row)).collect() };
     let t = |s: &str| Value::Texte(s.into());

@@ -111,7 +111,7 @@ fn evaluate(exprs: &[String]) -> Vec<Vec<Option<bool>>> {
     let rows = rows();
     let column = |i: usize| rows.iter().map(|r| r[i]).collect::<Vec<_>>();
     let df = df!("a" => column(0), "b" => column(1), "c" => column(2)).expect("frame");
-    let out = compiled.evaluate(df.lazy(), true).expect("evaluates");
+    let out = compiled.evaluate(df, true).expect("evaluates");
     (0..exprs.len())
         .map(|i| {
             (0..rows.len())
@@ -191,7 +191,7 @@ proptest! {
         let only = vec!["r".to_string()];
         match (Compiled::new(&rs, month, Some(&only)), reference) {
             (Ok(compiled), Some(v)) => {
-                let out = compiled.evaluate(df!("x" => [1.0f64]).expect("frame").lazy(), true).expect("evaluates");
+                let out = compiled.evaluate(df!("x" => [1.0f64]).expect("frame"), true).expect("evaluates");
                 prop_assert_eq!(cell(&out, "r.v", 0), Value::Nombre(f64::from(v)), "{}", month);
             }
             (Err(e), None) => prop_assert!(e.to_string().contains("prop.p"), "{}", e),
