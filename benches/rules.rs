@@ -5,7 +5,6 @@
 //! Results and the machine they were measured on: docs/performance.md.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use polars::prelude::*;
 use reperage_benches::synthetic_situation;
 use reperage_rules::{Compiled, Mois, check, source};
 

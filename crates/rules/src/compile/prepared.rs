@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use polars::prelude::*;
 use polars_expr::state::ExecutionState;
-use polars_plan::plans::IR;
+use polars_plan::plans::{AExpr, IR};
 use polars_utils::arena::{Arena, Node};
 
 /// An optimised plan, with the frame it read taken out.
@@ -27,7 +27,7 @@ struct Template {
     schema: SchemaRef,
     top: Node,
     plans: Arena<IR>,
-    exprs: Arena<polars_plan::plans::AExpr>,
+    exprs: Arena<AExpr>,
     /// The one node that scans the input frame.
     scan: Node,
 }
@@ -54,33 +54,31 @@ impl PlanCache {
         let kept = self.template.lock().ok().and_then(|t| t.as_ref().filter(|t| t.schema == schema).cloned());
         let mut template = match kept {
             Some(t) => t,
-            None => match {
+            None => {
                 self.plannings.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                plan(&df, query)?
-            } {
-                Planned::Template(t) => {
-                    if let Ok(mut slot) = self.template.lock() {
-                        *slot = Some(t.clone());
+                match plan(&df, query)? {
+                    Planned::Template(t) => {
+                        if let Ok(mut slot) = self.template.lock() {
+                            *slot = Some(t.clone());
+                        }
+                        t
                     }
-                    t
+                    // A plan this module cannot re-aim: run as planned, not kept.
+                    Planned::Once(mut plan) => {
+                        return run(plan.lp_top, &mut plan.lp_arena, &mut plan.expr_arena);
+                    }
                 }
-                // A plan this module cannot re-aim: collected as planned, not kept.
-                Planned::Once(mut plan) => {
-                    let mut executor = polars_mem_engine::create_physical_plan(
-                        plan.lp_top,
-                        &mut plan.lp_arena,
-                        &mut plan.expr_arena,
-                        None,
-                    )?;
-                    return executor.execute(&mut ExecutionState::new());
-                }
-            },
+            }
         };
         aim(&mut template.plans, template.scan, Arc::new(df));
-        let mut executor =
-            polars_mem_engine::create_physical_plan(template.top, &mut template.plans, &mut template.exprs, None)?;
-        executor.execute(&mut ExecutionState::new())
+        run(template.top, &mut template.plans, &mut template.exprs)
     }
+}
+
+/// An optimised plan's physical plan, built and executed (the in-memory engine, as
+/// `collect` runs it). The arenas are consumed in part.
+fn run(top: Node, plans: &mut Arena<IR>, exprs: &mut Arena<AExpr>) -> PolarsResult<DataFrame> {
+    polars_mem_engine::create_physical_plan(top, plans, exprs, None)?.execute(&mut ExecutionState::new())
 }
 
 enum Planned {
