@@ -11,11 +11,15 @@
 //!
 //! The plan is Polars' own (its optimised IR and in-memory executors), so the results
 //! are those of a plain `collect`; the tests compare them on frames of the same schema
-//! and on a frame of another schema, which is planned afresh.
+//! and on a frame of another schema, which is planned afresh. What the optimiser reads
+//! of a frame besides its schema is which columns are flagged sorted: a frame that
+//! differs there is planned afresh too. (It also reads the row count, to replace an
+//! unread frame by placeholders of that length; the frame put in takes their place.)
 
 use std::sync::{Arc, Mutex};
 
 use polars::prelude::*;
+use polars::series::IsSorted;
 use polars_expr::state::ExecutionState;
 use polars_plan::plans::{AExpr, IR};
 use polars_utils::arena::{Arena, Node};
@@ -23,8 +27,10 @@ use polars_utils::arena::{Arena, Node};
 /// An optimised plan, with the frame it read taken out.
 #[derive(Clone)]
 struct Template {
-    /// The schema of the frames it can run on.
+    /// What of the frames it can run on the optimiser read: their schema, and which
+    /// columns are flagged sorted (it may plan on sortedness).
     schema: SchemaRef,
+    sorted: Vec<IsSorted>,
     top: Node,
     plans: Arena<IR>,
     exprs: Arena<AExpr>,
@@ -50,8 +56,12 @@ impl PlanCache {
     /// `query` applied to `df` and collected. `query` must build the same query
     /// whatever the frame (it is called only when no plan is kept for `df`'s schema).
     pub fn collect(&self, df: DataFrame, query: impl FnOnce(LazyFrame) -> LazyFrame) -> PolarsResult<DataFrame> {
-        let schema = df.schema().clone();
-        let kept = self.template.lock().ok().and_then(|t| t.as_ref().filter(|t| t.schema == schema).cloned());
+        let (schema, sorted) = (df.schema().clone(), sortedness(&df));
+        let kept = self
+            .template
+            .lock()
+            .ok()
+            .and_then(|t| t.as_ref().filter(|t| t.schema == schema && t.sorted == sorted).cloned());
         let mut template = match kept {
             Some(t) => t,
             None => {
@@ -107,10 +117,21 @@ fn plan(df: &DataFrame, query: impl FnOnce(LazyFrame) -> LazyFrame) -> PolarsRes
     if !reaches(&plan.lp_arena, plan.lp_top, scan) {
         return Ok(Planned::Once(plan));
     }
-    let mut template =
-        Template { schema: df.schema().clone(), top: plan.lp_top, plans: plan.lp_arena, exprs: plan.expr_arena, scan };
+    let mut template = Template {
+        schema: df.schema().clone(),
+        sorted: sortedness(df),
+        top: plan.lp_top,
+        plans: plan.lp_arena,
+        exprs: plan.expr_arena,
+        scan,
+    };
     aim(&mut template.plans, scan, Arc::new(DataFrame::empty_with_schema(df.schema())));
     Ok(Planned::Template(template))
+}
+
+/// The sorted flag of each column of `df`.
+fn sortedness(df: &DataFrame) -> Vec<IsSorted> {
+    df.columns().iter().map(|c| c.is_sorted_flag()).collect()
 }
 
 /// Whether `node` is `top` or one of its inputs, at any depth.
@@ -182,6 +203,20 @@ mod tests {
         let other = df!("a" => [1.0, 2.0], "b" => [Some(1.0), Some(2.0)], "s" => ["x", "y"]).expect("frame");
         let kept = cache.collect(other.clone(), query).expect("runs");
         assert_eq!(kept, query(other.lazy()).collect().expect("collects"));
+        assert_eq!(cache.plannings.load(std::sync::atomic::Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn a_frame_whose_columns_are_flagged_sorted_otherwise_is_planned_afresh() {
+        let cache = PlanCache::default();
+        let plain = frame(&[1.0, 2.0], &[Some(1.0), Some(2.0)]);
+        let mut a = plain.column("a").expect("column").clone();
+        a.set_sorted_flag(IsSorted::Ascending);
+        let mut sorted = plain.clone();
+        sorted.with_column(a).expect("replaced");
+        cache.collect(plain, query).expect("runs");
+        let kept = cache.collect(sorted.clone(), query).expect("runs");
+        assert_eq!(kept, query(sorted.lazy()).collect().expect("collects"));
         assert_eq!(cache.plannings.load(std::sync::atomic::Ordering::Relaxed), 2);
     }
 
