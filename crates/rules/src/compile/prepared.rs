@@ -3,9 +3,9 @@
 //! Why: an evaluation runs the same queries on every piece of the extract (the rule
 //! layers, each rule's missing inputs), and Polars plans a query anew at every
 //! `collect`: converting the expressions, resolving their types, optimising
-//! (common-subexpression elimination among others). For the shipped rules that costs
-//! about 170 ms per evaluation whatever the piece's size, more than evaluating a piece
-//! of 10,000 foyers (benches/src/bin/piece_cost.rs, docs/performance.md). Here the
+//! (common-subexpression elimination among others). For the shipped rules that cost
+//! about 110 ms per evaluation whatever the piece's size: 260–290 ms became 150 ms on
+//! 1,000 foyers (benches/src/bin/piece_cost.rs, docs/performance.md). Here the
 //! optimised plan of the first frame is kept, and each later frame of the same schema
 //! takes the place of the first in a copy of it: only the physical plan is built again.
 //!
