@@ -17,6 +17,7 @@
 //! the cut exact.
 
 use polars::prelude::*;
+use reperage_rules::compile::PlanCache;
 use reperage_rules::{Compiled, Mois, RuleSet};
 
 use crate::extract::routage::{self, Chargement};
@@ -107,6 +108,8 @@ pub fn evaluate(
     etapes: &mut dyn Etapes,
 ) -> Result<Compiled, ScreenError> {
     let compiled = Compiled::new(rules, mois, None)?;
+    // The situation's query, planned for the first piece and kept for the others.
+    let situation_plan = PlanCache::default();
     let pieces = current.pieces();
     std::thread::scope(|s| -> Result<(), ScreenError> {
         let mut next = (pieces > 0).then(|| s.spawn(move || load_piece(current, previous, 0, mois)));
@@ -120,7 +123,7 @@ pub fn evaluate(
                 next = Some(s.spawn(move || load_piece(current, previous, k + 1, mois)));
             }
             if etapes.validee(k, &extract, prev.as_ref())? {
-                let df = evaluate_piece(&compiled, &extract, prev.as_ref(), mois, k, etapes)?;
+                let df = evaluate_piece(&compiled, &situation_plan, &extract, prev.as_ref(), mois, k, etapes)?;
                 etapes.evaluee(k, &compiled, &extract, df)?;
             }
         }
@@ -152,15 +155,15 @@ fn load_piece<'c>(
 /// One row per evaluable foyer of a validated piece: its situation and every rule column.
 fn evaluate_piece(
     compiled: &Compiled,
+    situation_plan: &PlanCache,
     extract: &Extract,
     prev: Option<&Extract>,
     mois: Mois,
     k: usize,
     etapes: &mut dyn Etapes,
 ) -> Result<DataFrame, ScreenError> {
-    let mut situation = situation::build(extract, prev, mois)?;
-    compiled.check_schema(&*situation.collect_schema()?)?;
-    let situation = situation.collect()?;
+    let situation = situation::build(extract, prev, mois, situation_plan)?;
+    compiled.check_schema(situation.schema())?;
     // With Polars' common-subexpression elimination; should its optimiser fail on a rule
     // (it did, before expressions reading no column were folded: reperage_rules::compile),
     // the piece is evaluated again without it, and the caller told.

@@ -11,7 +11,6 @@ use polars::prelude::*;
 use reperage_rules::Mois;
 
 use crate::extract::mois::{alive_on, in_payment};
-use crate::extract::{Extract, Table};
 
 const ID: &str = "id_foyer";
 
@@ -19,22 +18,23 @@ const ID: &str = "id_foyer";
 pub const INPUTS: [&str; 4] =
     ["precedent_nouvel_enfant", "precedent_depart_conjoint", "precedent_changement_commune", "precedent_droit_arrete"];
 
+/// The tables of one month's extract a comparison reads, as lazy frames.
+pub struct Tables {
+    pub foyers: LazyFrame,
+    pub personnes: LazyFrame,
+    pub droits: LazyFrame,
+}
+
 /// Members of `role` alive on the first day of `mois`: (id_foyer, id_personne).
-fn members(extract: &Extract, role: &str, mois: Mois) -> LazyFrame {
-    extract
-        .table(Table::Personnes)
-        .clone()
-        .lazy()
-        .filter(col("role").eq(lit(role)).and(alive_on(mois)))
-        .select([col(ID), col("id_personne")])
+fn members(tables: &Tables, role: &str, mois: Mois) -> LazyFrame {
+    tables.personnes.clone().filter(col("role").eq(lit(role)).and(alive_on(mois))).select([col(ID), col("id_personne")])
 }
 
 /// Prestation codes in payment for `mois`: (id_foyer, prestation), one row each.
-fn rights(extract: &Extract, mois: Mois) -> LazyFrame {
-    extract
-        .table(Table::Droits)
+fn rights(tables: &Tables, mois: Mois) -> LazyFrame {
+    tables
+        .droits
         .clone()
-        .lazy()
         .filter(in_payment(mois))
         .select([col(ID), col("prestation")])
         .unique(None, UniqueKeepStrategy::Any)
@@ -42,7 +42,7 @@ fn rights(extract: &Extract, mois: Mois) -> LazyFrame {
 
 /// Per foyer of the current extract: `id_foyer` and the columns of [`INPUTS`], unknown
 /// for a foyer the previous extract does not have.
-pub fn compare(current: &Extract, previous: &Extract, mois: Mois) -> LazyFrame {
+pub fn compare(current: &Tables, previous: &Tables, mois: Mois) -> LazyFrame {
     let before = mois.plus(-1);
     let anti = || JoinArgs::new(JoinType::Anti);
     let left = || JoinArgs::new(JoinType::Left);
@@ -71,7 +71,7 @@ pub fn compare(current: &Extract, previous: &Extract, mois: Mois) -> LazyFrame {
         [col(ID), col("prestation")],
         anti(),
     );
-    let previous_foyers = previous.table(Table::Foyers).clone().lazy().select([
+    let previous_foyers = previous.foyers.clone().select([
         col(ID),
         col("commune").alias("_commune_precedente"),
         lit(true).alias("_connu"),
@@ -81,9 +81,8 @@ pub fn compare(current: &Extract, previous: &Extract, mois: Mois) -> LazyFrame {
     let or_unknown =
         |c: &str| when(known.clone()).then(col(c).fill_null(lit(false))).otherwise(lit(NULL).cast(DataType::Boolean));
     current
-        .table(Table::Foyers)
+        .foyers
         .clone()
-        .lazy()
         .select([col(ID), col("commune")])
         .join(previous_foyers, [col(ID)], [col(ID)], left())
         .join(flag(new_child, "_enfant"), [col(ID)], [col(ID)], left())

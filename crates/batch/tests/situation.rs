@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use polars::prelude::*;
 use reperage_batch::{extract, situation};
-use reperage_rules::compile::dtype;
+use reperage_rules::compile::{PlanCache, dtype};
 use reperage_rules::explain::cell;
 use reperage_rules::{Mois, Value, check, source};
 
@@ -26,7 +26,35 @@ fn copy_of(name: &str) -> tempfile::TempDir {
 fn situation_of(name: &str) -> DataFrame {
     let mois = Mois::parse("2025-03").expect("month");
     let extract = extract::load(&sample(name), mois).expect("loads");
-    situation::build(&extract, None, mois).and_then(|s| s.collect()).expect("builds")
+    situation::build(&extract, None, mois, &PlanCache::default()).expect("builds")
+}
+
+/// One plan kept for the situations of several extracts (as for the pieces of one):
+/// each extract's situation is the one planned for it alone, with and without last
+/// month's extract.
+#[test]
+fn a_kept_plan_builds_each_extracts_own_situation() {
+    let mois = Mois::parse("2025-03").expect("month");
+    let load = |name: &str, mois: Mois| extract::load(&sample(name), mois).expect("loads");
+    let (synthetique, cas_limites) = (load("synthetique", mois), load("cas-limites", mois));
+    let (synthetique_avant, cas_limites_avant) =
+        (load("synthetique-precedent", mois.plus(-1)), load("cas-limites-precedent", mois.plus(-1)));
+    for previous in [false, true] {
+        let kept = PlanCache::default();
+        let pairs = [
+            (&synthetique, &synthetique_avant),
+            (&cas_limites, &cas_limites_avant),
+            (&synthetique, &synthetique_avant),
+        ];
+        for (current, before) in pairs {
+            let before = previous.then_some(before);
+            let alone = situation::build(current, before, mois, &PlanCache::default()).expect("builds");
+            let shared = situation::build(current, before, mois, &kept).expect("builds");
+            assert!(alone.height() > 0);
+            assert!(shared.equals_missing(&alone), "the same situation, previous: {previous}");
+        }
+        assert_eq!(kept.plannings(), 1, "planned once for the three");
+    }
 }
 
 /// cas-limites (2025-03) compared with cas-limites-precedent (2025-02): see the README
@@ -36,7 +64,7 @@ fn comparison_with_last_months_extract() {
     let mois = Mois::parse("2025-03").expect("month");
     let current = extract::load(&sample("cas-limites"), mois).expect("loads");
     let previous = extract::load(&sample("cas-limites-precedent"), mois.plus(-1)).expect("loads");
-    let df = situation::build(&current, Some(&previous), mois).and_then(|s| s.collect()).expect("builds");
+    let df = situation::build(&current, Some(&previous), mois, &PlanCache::default()).expect("builds");
     let ids: Vec<Option<&str>> = df.column("id_foyer").expect("id").str().expect("str").iter().collect();
     let get = |id: &str, c: &str| {
         let row = ids.iter().position(|x| *x == Some(id)).expect("foyer present");
@@ -271,7 +299,7 @@ fn member_counts_are_unknown_when_an_answer_is_missing() {
     std::fs::write(&path, edited.join("\n") + "\n").expect("write");
     let mois = Mois::parse("2025-03").expect("month");
     let extract = extract::load(tmp.path(), mois).expect("loads");
-    let df = situation::build(&extract, None, mois).and_then(|s| s.collect()).expect("builds");
+    let df = situation::build(&extract, None, mois, &PlanCache::default()).expect("builds");
     let ids: Vec<Option<&str>> = df.column("id_foyer").expect("id").str().expect("str").iter().collect();
     let get = |id: &str, c: &str| cell(&df, c, ids.iter().position(|x| *x == Some(id)).expect("foyer"));
     assert_eq!(get("CL002", "nb_membres_16ans_sans_medecin_traitant"), Value::Inconnu);
@@ -319,7 +347,7 @@ fn zero_rows_children_over_25_and_ages_by_month() {
     );
     let mois = Mois::parse("2025-03").expect("month");
     let extract = extract::load(tmp.path(), mois).expect("loads");
-    let df = situation::build(&extract, None, mois).and_then(|s| s.collect()).expect("builds");
+    let df = situation::build(&extract, None, mois, &PlanCache::default()).expect("builds");
     let ids: Vec<Option<&str>> = df.column("id_foyer").expect("id").str().expect("str").iter().collect();
     let get = |id: &str, c: &str| cell(&df, c, ids.iter().position(|x| *x == Some(id)).expect("foyer"));
     // CL002: pensions of 1 150 and 420,50 gross = net in each of the 3 months; the
@@ -371,7 +399,7 @@ fn rights_unknown_amounts_open_ends_and_whose_aah() {
     std::fs::write(&path, text).expect("write");
     let mois = Mois::parse("2025-03").expect("month");
     let extract = extract::load(tmp.path(), mois).expect("loads");
-    let df = situation::build(&extract, None, mois).and_then(|s| s.collect()).expect("builds");
+    let df = situation::build(&extract, None, mois, &PlanCache::default()).expect("builds");
     let ids: Vec<Option<&str>> = df.column("id_foyer").expect("id").str().expect("str").iter().collect();
     let get = |id: &str, c: &str| cell(&df, c, ids.iter().position(|x| *x == Some(id)).expect("foyer"));
     assert_eq!(get("CL001", "al_en_paiement"), Value::Booleen(true));

@@ -11,6 +11,7 @@ mod droits;
 mod ressources;
 
 use polars::prelude::*;
+use reperage_rules::compile::PlanCache;
 use reperage_rules::{Date, Mois};
 
 use crate::extract::mois::{alive_on, date, month_index};
@@ -165,19 +166,44 @@ fn counts(personnes: &LazyFrame) -> LazyFrame {
 /// unknown months of resources, named, for the reasons of undetermined results). With
 /// last month's extract, the `precedent_*` inputs compare the two (crate::precedent);
 /// without, they are unknown.
-pub fn build(extract: &Extract, previous: Option<&Extract>, mois: Mois) -> PolarsResult<LazyFrame> {
+///
+/// One query over the tables and the sums computed in Rust, planned once for all the
+/// pieces of an evaluation (`plans`, reperage_rules::compile::PlanCache).
+pub fn build(extract: &Extract, previous: Option<&Extract>, mois: Mois, plans: &PlanCache) -> PolarsResult<DataFrame> {
+    let mut frames = vec![
+        extract.table(Table::Foyers).clone(),
+        extract.table(Table::Personnes).clone(),
+        extract.table(Table::Evenements).clone(),
+        extract.table(Table::Droits).clone(),
+        ressources::inputs(extract, mois)?,
+        droits::inputs(extract, mois)?,
+    ];
+    if let Some(prev) = previous {
+        frames.extend([Table::Foyers, Table::Personnes, Table::Droits].map(|t| prev.table(t).clone()));
+    }
+    plans.collect_all(frames, |lazy| query(lazy, mois))
+}
+
+/// The situation's query over the frames [`build`] hands in: this month's six, then
+/// last month's three when given.
+fn query(mut frames: Vec<LazyFrame>, mois: Mois) -> LazyFrame {
+    let previous: Option<[LazyFrame; 3]> = if frames.len() > 6 { frames.split_off(6).try_into().ok() } else { None };
+    // Six frames, as `build` hands them (an empty one would fail the query, never panic).
+    let [foyers, personnes, evenements, droits_table, ressources, droits] =
+        frames.try_into().unwrap_or_else(|_| std::array::from_fn(|_| DataFrame::empty().lazy()));
+    let tables = precedent::Tables { foyers, personnes, droits: droits_table };
+
     let end = mois.last_day().to_days();
     let m = mois.index();
     let janvier = Date::new(mois.year, 1, 1).unwrap_or(mois.first_day());
 
-    let all_personnes = extract.table(Table::Personnes).clone().lazy();
+    let all_personnes = tables.personnes.clone();
     let personnes = all_personnes.clone().filter(alive_on(mois)).with_columns([
         age_mois_on(mois.first_day()).alias("age_mois"),
         age_mois_on(janvier).alias("age_janvier_mois"),
     ]);
 
     let counts = counts(&personnes);
-    let ressources = ressources::inputs(extract, mois)?.lazy();
     let deces = all_personnes.clone().filter(col("role").eq(lit("allocataire"))).group_by([col(ID)]).agg([count_if(
         col("date_deces").lt_eq(date(end)),
     )
@@ -189,32 +215,27 @@ pub fn build(extract: &Extract, previous: Option<&Extract>, mois: Mois) -> Polar
         .iter()
         .map(|t| only_where(col("type").eq(lit(*t)), col("date")).max().alias(format!("date_derniere_{t}")))
         .collect();
-    let evenements = extract
-        .table(Table::Evenements)
-        .clone()
-        .lazy()
-        .filter(col("date").lt_eq(date(end)))
-        .group_by([col(ID)])
-        .agg(event_aggs);
+    let evenements = evenements.filter(col("date").lt_eq(date(end))).group_by([col(ID)]).agg(event_aggs);
 
     let left = || JoinArgs::new(JoinType::Left);
     let comparison = match previous {
-        Some(prev) => precedent::compare(extract, prev, mois),
+        Some([foyers, personnes, droits]) => {
+            precedent::compare(&tables, &precedent::Tables { foyers, personnes, droits }, mois)
+        }
         None => {
             let unknown = precedent::INPUTS.map(|c| lit(NULL).cast(DataType::Boolean).alias(c));
-            extract.table(Table::Foyers).clone().lazy().select([col(ID)]).with_columns(unknown)
+            tables.foyers.clone().select([col(ID)]).with_columns(unknown)
         }
     };
-    let joined = extract
-        .table(Table::Foyers)
+    let joined = tables
+        .foyers
         .clone()
-        .lazy()
         .join(member(&personnes, "allocataire"), [col(ID)], [col(ID)], left())
         .join(member(&personnes, "conjoint"), [col(ID)], [col(ID)], left())
         .join(counts, [col(ID)], [col(ID)], left())
         .join(deces, [col(ID)], [col(ID)], left())
         .join(ressources, [col(ID)], [col(ID)], left())
-        .join(droits::inputs(extract, mois)?.lazy(), [col(ID)], [col(ID)], left())
+        .join(droits, [col(ID)], [col(ID)], left())
         .join(evenements, [col(ID)], [col(ID)], left())
         .join(comparison, [col(ID)], [col(ID)], left());
 
@@ -336,7 +357,7 @@ pub fn build(extract: &Extract, previous: Option<&Extract>, mois: Mois) -> Polar
         col("canal_courrier"),
         col("date_cloture").is_not_null().and(col("date_cloture").lt_eq(date(end))).alias("dossier_clos"),
     ]);
-    Ok(joined.select(inputs).sort([ID], SortMultipleOptions::default()))
+    joined.select(inputs).sort([ID], SortMultipleOptions::default())
 }
 
 /// Resource inputs over windows (crate::situation::ressources), besides the per-month ones.
