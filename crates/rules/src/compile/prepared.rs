@@ -215,28 +215,29 @@ mod tests {
         assert_eq!(out.column("row").expect("column").idx().expect("idx").get(0), Some(1));
     }
 
-    #[test]
-    fn a_frame_of_another_schema_is_planned_afresh() {
+    /// `second`, run after `first` on one cache, is planned afresh and gives its own rows.
+    fn assert_planned_afresh(first: DataFrame, second: DataFrame) {
         let cache = PlanCache::default();
-        cache.collect(frame(&[1.0], &[Some(1.0)]), query).expect("runs");
-        let other = df!("a" => [1.0, 2.0], "b" => [Some(1.0), Some(2.0)], "s" => ["x", "y"]).expect("frame");
-        let kept = cache.collect(other.clone(), query).expect("runs");
-        assert_eq!(kept, query(other.lazy()).collect().expect("collects"));
+        cache.collect(first, query).expect("runs");
+        let kept = cache.collect(second.clone(), query).expect("runs");
+        assert_eq!(kept, query(second.lazy()).collect().expect("collects"));
         assert_eq!(cache.plannings(), 2);
     }
 
     #[test]
+    fn a_frame_of_another_schema_is_planned_afresh() {
+        let other = df!("a" => [1.0, 2.0], "b" => [Some(1.0), Some(2.0)], "s" => ["x", "y"]).expect("frame");
+        assert_planned_afresh(frame(&[1.0], &[Some(1.0)]), other);
+    }
+
+    #[test]
     fn a_frame_whose_columns_are_flagged_sorted_otherwise_is_planned_afresh() {
-        let cache = PlanCache::default();
         let plain = frame(&[1.0, 2.0], &[Some(1.0), Some(2.0)]);
         let mut a = plain.column("a").expect("column").clone();
         a.set_sorted_flag(IsSorted::Ascending);
         let mut sorted = plain.clone();
         sorted.with_column(a).expect("replaced");
-        cache.collect(plain, query).expect("runs");
-        let kept = cache.collect(sorted.clone(), query).expect("runs");
-        assert_eq!(kept, query(sorted.lazy()).collect().expect("collects"));
-        assert_eq!(cache.plannings(), 2);
+        assert_planned_afresh(plain, sorted);
     }
 
     #[test]
