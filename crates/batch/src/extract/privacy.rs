@@ -504,6 +504,43 @@ impl Guard {
         }
     }
 
+    /// Examines a block of rows given column by column (`columns[i]`: the values of the
+    /// header's column `i`, the first at line `first`), with the verdict of [`Guard::row`]
+    /// on each row in turn: the violation kept is the first in row order, then column
+    /// order, and the counts of ambiguous shapes are the same (a column's rows are still
+    /// seen in order; after a violation the reading stops, so later counts are moot).
+    pub fn columns<'v, C, I>(&mut self, first: u64, columns: C)
+    where
+        C: IntoIterator<Item = I>,
+        I: IntoIterator<Item = &'v str>,
+    {
+        let mut earliest: Option<(u64, usize, Kind)> = None;
+        for (i, values) in columns.into_iter().enumerate() {
+            if self.columns.get(i).is_some_and(|c| !c.examined) {
+                continue;
+            }
+            for (ligne, v) in (first..).zip(values) {
+                if earliest.is_some_and(|(l, _, _)| l < ligne) {
+                    break;
+                }
+                match classify(v) {
+                    (Some(kind), _) => {
+                        // Same line, lower column: kept, as the row's first field is.
+                        if earliest.is_none_or(|(l, _, _)| ligne < l) {
+                            earliest = Some((ligne, i, kind));
+                        }
+                        break;
+                    }
+                    (None, Some(a)) => self.count(i, ligne, a),
+                    (None, None) => {}
+                }
+            }
+        }
+        if let Some((ligne, i, kind)) = earliest {
+            self.refuse(i, ligne, kind, String::new());
+        }
+    }
+
     /// Examines fields that are not valid UTF-8 (a malformed row) as lossy text.
     pub fn raw_row(&mut self, ligne: u64, fields: &[&[u8]]) {
         for (i, f) in fields.iter().enumerate() {
@@ -517,15 +554,17 @@ impl Guard {
     fn cell(&mut self, i: usize, ligne: u64, v: &str) {
         match classify(v) {
             (Some(kind), _) => self.refuse(i, ligne, kind, String::new()),
-            (None, Some(a)) => {
-                if let Some(c) = self.columns.get_mut(i) {
-                    match a {
-                        Ambiguous::Nir13 { hit } => c.nir13.add(hit, ligne),
-                        Ambiguous::Digits10 { hit } => c.digits10.add(hit, ligne),
-                    }
-                }
-            }
+            (None, Some(a)) => self.count(i, ligne, a),
             (None, None) => {}
+        }
+    }
+
+    fn count(&mut self, i: usize, ligne: u64, a: Ambiguous) {
+        if let Some(c) = self.columns.get_mut(i) {
+            match a {
+                Ambiguous::Nir13 { hit } => c.nir13.add(hit, ligne),
+                Ambiguous::Digits10 { hit } => c.digits10.add(hit, ligne),
+            }
         }
     }
 

@@ -162,29 +162,115 @@ pub enum Puits<'a> {
     Deversoir(&'a mut dyn super::routage::Deversoir),
 }
 
-/// The typed rows of one piece not yet handed on.
+/// The typed rows of one piece not yet handed on: frames gathered from row groups, then
+/// rows typed one by one.
 struct PieceEnCours {
+    gathered: Vec<DataFrame>,
     builders: Vec<ColumnBuilder>,
     lignes: PrimitiveChunkedBuilder<UInt64Type>,
+    /// Rows in `builders`.
+    built: usize,
+    /// Rows in all.
     rows: usize,
 }
 
 impl PieceEnCours {
     fn new(table: Table) -> PieceEnCours {
-        let capacity = 1024;
         PieceEnCours {
-            builders: table.columns().iter().map(|d| ColumnBuilder::new(d, capacity)).collect(),
-            lignes: PrimitiveChunkedBuilder::new(LIGNE.into(), capacity),
+            gathered: Vec::new(),
+            builders: Self::builders(table),
+            lignes: Self::lignes(),
+            built: 0,
             rows: 0,
         }
     }
 
-    fn finish(self) -> PolarsResult<DataFrame> {
-        let mut columns = vec![self.lignes.finish().into_column()];
-        for b in self.builders {
+    fn builders(table: Table) -> Vec<ColumnBuilder> {
+        table.columns().iter().map(|d| ColumnBuilder::new(d, 1024)).collect()
+    }
+
+    fn lignes() -> PrimitiveChunkedBuilder<UInt64Type> {
+        PrimitiveChunkedBuilder::new(LIGNE.into(), 1024)
+    }
+
+    /// One row's cells, in contract order.
+    fn push<'c>(&mut self, ligne: u64, cells: impl IntoIterator<Item = Option<Cell<'c>>>) {
+        for (b, cell) in self.builders.iter_mut().zip(cells) {
+            b.push(cell);
+        }
+        self.lignes.append_value(ligne);
+        self.built += 1;
+        self.rows += 1;
+    }
+
+    /// Rows gathered from a row group, after the rows already here.
+    fn gather(&mut self, table: Table, frame: DataFrame) -> PolarsResult<()> {
+        if self.built > 0 {
+            let built = Self::frame(
+                std::mem::replace(&mut self.builders, Self::builders(table)),
+                std::mem::replace(&mut self.lignes, Self::lignes()),
+            )?;
+            self.gathered.push(built);
+            self.built = 0;
+        }
+        self.rows += frame.height();
+        self.gathered.push(frame);
+        Ok(())
+    }
+
+    fn frame(builders: Vec<ColumnBuilder>, lignes: PrimitiveChunkedBuilder<UInt64Type>) -> PolarsResult<DataFrame> {
+        let mut columns = vec![lignes.finish().into_column()];
+        for b in builders {
             columns.extend(b.finish()?);
         }
         DataFrame::new_infer_height(columns)
+    }
+
+    fn finish(self) -> PolarsResult<DataFrame> {
+        let mut frames = self.gathered.into_iter();
+        let Some(mut df) = frames.next() else { return Self::frame(self.builders, self.lignes) };
+        for f in frames {
+            df.vstack_mut_owned(f)?;
+        }
+        if self.built > 0 {
+            df.vstack_mut_owned(Self::frame(self.builders, self.lignes)?)?;
+        }
+        Ok(df)
+    }
+}
+
+/// A refused cell: its column, its text, the reason.
+type Erreur = (&'static str, String, String);
+
+/// A row's `id_foyer` and `id_personne`, trimmed, when not empty.
+type Ids<'a> = (Option<&'a str>, Option<&'a str>);
+
+/// A Parquet cell as text: a null is an empty cell.
+fn cell(value: Option<&str>) -> &str {
+    value.unwrap_or("")
+}
+
+/// An id as read: trimmed, `None` when empty.
+fn id(field: &str) -> Option<&str> {
+    Some(field.trim()).filter(|s| !s.is_empty())
+}
+
+/// One cell of a column typed: `None` when empty (unknown), or why it is refused.
+fn type_cell<'f>(def: &ColumnDef, field: &'f str) -> Result<Option<Cell<'f>>, Erreur> {
+    let text = trim(field);
+    if text.is_empty() {
+        return if def.required {
+            Err((def.name, String::new(), "valeur obligatoire manquante".into()))
+        } else {
+            Ok(None)
+        };
+    }
+    match parse_cell(def.ty, text) {
+        Ok(Cell::Nombre(n)) if def.non_negative && n < 0.0 => {
+            Err((def.name, text.to_string(), "montant négatif".into()))
+        }
+        Ok(cell) => Ok(Some(cell)),
+        Err(motif) => Err((def.name, text.to_string(), motif)),
     }
 }
 
@@ -344,20 +430,18 @@ impl<'a> TableBuilder<'a> {
 
     /// The trimmed, non-empty field at `pos`.
     fn key<'f>(fields: &[Option<&'f str>], pos: Option<usize>) -> Option<&'f str> {
-        fields.get(pos?).copied().flatten().map(str::trim).filter(|s| !s.is_empty())
+        fields.get(pos?).copied().flatten().and_then(id)
     }
 
-    fn refuse(&mut self, ligne: u64, fields: &[Option<&str>], colonne: &str, valeur: &str, motif: String) {
-        let id_foyer = Self::key(fields, self.id_foyer_at).map(str::to_string);
-        let id_personne = Self::key(fields, self.id_personne_at).map(str::to_string);
+    fn refuse(&mut self, ligne: u64, ids: Ids<'_>, colonne: &str, valeur: &str, motif: String) {
         self.refus.push(Refus {
             table: self.table,
             ligne,
             colonne: colonne.to_string(),
             valeur: valeur.to_string(),
             motif,
-            id_foyer,
-            id_personne,
+            id_foyer: ids.0.map(str::to_string),
+            id_personne: ids.1.map(str::to_string),
             rattache_a: None,
         });
     }
@@ -387,7 +471,55 @@ impl<'a> TableBuilder<'a> {
     /// A row whose fields could not even be split (wrong count, invalid UTF-8).
     pub fn push_malformed(&mut self, ligne: u64, fields: &[Option<&str>], motif: String) {
         self.rows_read += 1;
-        self.refuse(ligne, fields, "*", "", motif);
+        let ids = (Self::key(fields, self.id_foyer_at), Self::key(fields, self.id_personne_at));
+        self.refuse(ligne, ids, "*", "", motif);
+    }
+
+    /// Whether rows of other processes are typed too, to record their persons.
+    fn records_persons(&self) -> bool {
+        matches!(&self.aiguillage, Aiguillage::Route(r) if r.records_persons())
+    }
+
+    /// What becomes of a typed row, whether read alone or with its row group: its person
+    /// recorded (`personnes`), counted as read when it is this process's, refused with
+    /// its `errors` (in column order), or the piece it goes to.
+    fn place(&mut self, ligne: u64, ids: Ids<'_>, destination: Destination, errors: &[Erreur]) -> Option<usize> {
+        if let (Aiguillage::Route(r), (Some(f), Some(p))) = (&mut self.aiguillage, ids)
+            && r.records_persons()
+        {
+            r.record_person(p, f, destination, errors.is_empty());
+        }
+        if destination == Destination::Ailleurs {
+            return None;
+        }
+        self.rows_read += 1;
+        if !errors.is_empty() {
+            for (colonne, valeur, motif) in errors {
+                self.refuse(ligne, ids, colonne, valeur, motif.clone());
+            }
+            return None;
+        }
+        // An accepted row always has its ids (they are required): `Inconnue` cannot be
+        // accepted; were it, it would go with the rows of no known foyer.
+        let piece = match destination {
+            Destination::Piece(k) => k,
+            _ => match &self.aiguillage {
+                Aiguillage::Route(r) => r.sans_foyer()?,
+                Aiguillage::Tout => 0,
+            },
+        };
+        if self.pieces.len() <= piece {
+            self.pieces.resize_with(piece + 1, || None);
+            self.acceptes.resize(piece + 1, 0);
+        }
+        self.acceptes[piece] += 1;
+        Some(piece)
+    }
+
+    /// The piece's rows not yet handed on, begun if need be.
+    fn en_cours(&mut self, piece: usize) -> &mut PieceEnCours {
+        let table = self.table;
+        self.pieces[piece].get_or_insert_with(|| PieceEnCours::new(table))
     }
 
     /// One row, fields in header order (None: the field is not valid text).
@@ -402,81 +534,123 @@ impl<'a> TableBuilder<'a> {
             self.push_malformed(ligne, fields, motif);
             return Ok(());
         }
-        let (id_foyer, id_personne) = (Self::key(fields, self.id_foyer_at), Self::key(fields, self.id_personne_at));
-        let destination = self.aiguillage.destination(id_foyer, id_personne);
-        let records = matches!(&self.aiguillage, Aiguillage::Route(r) if r.records_persons());
-        if destination == Destination::Ailleurs && !records {
+        let ids = (Self::key(fields, self.id_foyer_at), Self::key(fields, self.id_personne_at));
+        let destination = self.aiguillage.destination(ids.0, ids.1);
+        if destination == Destination::Ailleurs && !self.records_persons() {
             // Another process's row: seen by the guard, nothing else.
             return Ok(());
         }
-        if destination != Destination::Ailleurs {
-            self.rows_read += 1;
-        }
         let columns = self.table.columns();
         let mut cells: SmallVec<[Option<Cell>; CELLULES_SUR_PILE]> = SmallVec::with_capacity(columns.len());
-        let mut errors: Vec<(&'static str, String, String)> = Vec::new();
+        let mut errors: Vec<Erreur> = Vec::new();
         for &(i, pos) in &self.positions {
             let def = &columns[i];
-            let text = pos.and_then(|p| fields[p]).map(trim).unwrap_or("");
-            if text.is_empty() {
-                if def.required {
-                    errors.push((def.name, String::new(), "valeur obligatoire manquante".into()));
-                }
-                cells.push(None);
-                continue;
-            }
-            match parse_cell(def.ty, text) {
-                Ok(Cell::Nombre(n)) if def.non_negative && n < 0.0 => {
-                    errors.push((def.name, text.to_string(), "montant négatif".into()));
-                    cells.push(None);
-                }
-                Ok(cell) => cells.push(Some(cell)),
-                Err(motif) => {
-                    errors.push((def.name, text.to_string(), motif));
+            let text = pos.and_then(|p| fields[p]).unwrap_or("");
+            match type_cell(def, text) {
+                Ok(cell) => cells.push(cell),
+                Err(e) => {
+                    errors.push(e);
                     cells.push(None);
                 }
             }
         }
-        if let (Aiguillage::Route(r), Some(f), Some(p)) = (&mut self.aiguillage, id_foyer, id_personne)
-            && records
-        {
-            r.record_person(p, f, destination, errors.is_empty());
-        }
-        if destination == Destination::Ailleurs {
-            return Ok(());
-        }
-        if !errors.is_empty() {
-            for (colonne, valeur, motif) in errors {
-                self.refuse(ligne, fields, colonne, &valeur, motif);
-            }
-            return Ok(());
-        }
-        // An accepted row always has its ids (they are required): `Inconnue` cannot be
-        // accepted; were it, it would go with the rows of no known foyer.
-        let piece = match destination {
-            Destination::Piece(k) => k,
-            _ => match &self.aiguillage {
-                Aiguillage::Route(r) => match r.sans_foyer() {
-                    Some(k) => k,
-                    None => return Ok(()),
-                },
-                Aiguillage::Tout => 0,
-            },
-        };
-        if self.pieces.len() <= piece {
-            self.pieces.resize_with(piece + 1, || None);
-            self.acceptes.resize(piece + 1, 0);
-        }
-        let table = self.table;
-        let current = self.pieces[piece].get_or_insert_with(|| PieceEnCours::new(table));
-        for (b, cell) in current.builders.iter_mut().zip(cells) {
-            b.push(cell);
-        }
-        current.lignes.append_value(ligne);
-        current.rows += 1;
-        self.acceptes[piece] += 1;
+        let Some(piece) = self.place(ligne, ids, destination, &errors) else { return Ok(()) };
+        let current = self.en_cours(piece);
+        current.push(ligne, cells);
         if current.rows >= self.lot {
             self.hand_on(piece)?;
+        }
+        Ok(())
+    }
+
+    /// One row group of a Parquet file, its columns (text, in header order; a null is an
+    /// empty cell) taken column by column: the guard, then the typing of each column,
+    /// then each row placed in file order as [`TableBuilder::push`] places it, and each
+    /// piece's rows gathered at once. The same rows, refusals and counts as pushing the
+    /// rows one by one (tested), without a row's cells passing through a row.
+    pub fn push_group(&mut self, first: u64, columns: &[StringChunked]) -> Result<(), ExtractError> {
+        let height = columns.first().map_or(0, |c| c.len());
+        self.guard.columns(first, columns.iter().map(|c| c.iter().map(cell)));
+        if self.guard.violation().is_some() {
+            return Ok(());
+        }
+        let ids_of = |pos: Option<usize>| -> Vec<Option<&str>> {
+            match pos.and_then(|p| columns.get(p)) {
+                Some(c) => c.iter().map(|v| id(cell(v))).collect(),
+                None => vec![None; height],
+            }
+        };
+        let (foyers, personnes) = (ids_of(self.id_foyer_at), ids_of(self.id_personne_at));
+        let destinations: Vec<Destination> =
+            foyers.iter().zip(&personnes).map(|(f, p)| self.aiguillage.destination(*f, *p)).collect();
+        let records = self.records_persons();
+        let typed = |d: &Destination| *d != Destination::Ailleurs || records;
+
+        // Each contract column typed over the whole group (a row not typed, or refused,
+        // holds a null), its errors kept with their row.
+        let table_columns = self.table.columns();
+        let mut builders = Vec::with_capacity(self.positions.len());
+        let mut errors: Vec<(usize, usize, Erreur)> = Vec::new();
+        for (k, &(i, pos)) in self.positions.iter().enumerate() {
+            let def = &table_columns[i];
+            let mut builder = ColumnBuilder::new(def, height);
+            let mut each = |r: usize, text: &str| {
+                if !typed(&destinations[r]) {
+                    return builder.push(None);
+                }
+                match type_cell(def, text) {
+                    Ok(c) => builder.push(c),
+                    Err(e) => {
+                        errors.push((r, k, e));
+                        builder.push(None);
+                    }
+                }
+            };
+            match pos.and_then(|p| columns.get(p)) {
+                Some(c) => c.iter().enumerate().for_each(|(r, v)| each(r, cell(v))),
+                None => (0..height).for_each(|r| each(r, "")),
+            }
+            builders.push(builder);
+        }
+        // A row's errors in column order, rows in file order, as a row pushed alone.
+        errors.sort_by_key(|(r, k, _)| (*r, *k));
+
+        let mut rows_of: Vec<Vec<IdxSize>> = Vec::new();
+        let mut pending = errors.into_iter().peekable();
+        let mut row_errors: Vec<Erreur> = Vec::new();
+        for (r, destination) in destinations.iter().enumerate() {
+            if !typed(destination) {
+                continue;
+            }
+            row_errors.clear();
+            while let Some((_, _, e)) = pending.next_if(|(er, _, _)| *er == r) {
+                row_errors.push(e);
+            }
+            let ligne = first + r as u64;
+            if let Some(piece) = self.place(ligne, (foyers[r], personnes[r]), *destination, &row_errors) {
+                if rows_of.len() <= piece {
+                    rows_of.resize_with(piece + 1, Vec::new);
+                }
+                rows_of[piece].push(r as IdxSize);
+            }
+        }
+
+        let mut group = vec![UInt64Chunked::from_iter_values(LIGNE.into(), first..first + height as u64).into_column()];
+        for b in builders {
+            group.extend(b.finish()?);
+        }
+        let group = DataFrame::new_infer_height(group)?;
+        for (piece, rows) in rows_of.into_iter().enumerate().filter(|(_, rows)| !rows.is_empty()) {
+            let frame = if rows.len() == height {
+                group.clone()
+            } else {
+                group.take(&IdxCa::from_vec(PlSmallStr::EMPTY, rows))?
+            };
+            let table = self.table;
+            self.en_cours(piece).gather(table, frame)?;
+            if self.pieces[piece].as_ref().is_some_and(|p| p.rows >= self.lot) {
+                self.hand_on(piece)?;
+            }
         }
         Ok(())
     }
@@ -1058,16 +1232,10 @@ pub fn read_parquet_groups(
 ) -> Result<(), ExtractError> {
     for &group in groups {
         let df = parquet_as_text(bytes, file, group, None)?;
-        let mut iters: Vec<_> = df.columns().iter().filter_map(|c| c.str().ok()).map(|c| c.iter()).collect();
-        let mut fields: Vec<Option<&str>> = Vec::with_capacity(iters.len());
-        for i in 0..df.height() {
-            fields.clear();
-            // A null Parquet value is an empty cell.
-            fields.extend(iters.iter_mut().map(|it| Some(it.next().flatten().unwrap_or(""))));
-            builder.push((group.0 + i) as u64 + 1, &fields)?;
-            if let Some(e) = builder.privacy_violation() {
-                return Err(e);
-            }
+        let columns: Vec<StringChunked> = df.columns().iter().map(|c| c.str().cloned()).collect::<PolarsResult<_>>()?;
+        builder.push_group(group.0 as u64 + 1, &columns)?;
+        if let Some(e) = builder.privacy_violation() {
+            return Err(e);
         }
     }
     Ok(())
@@ -1083,6 +1251,186 @@ mod tests {
         assert_eq!(rows_believed([usize::MAX, usize::MAX], 4_000), 1_000);
         assert_eq!(rows_believed([5_000], 4_000), 1_000);
         assert_eq!(rows_believed([], 4_000), 0);
+    }
+
+    /// Deals rows to three pieces and to another process by their foyer, records every
+    /// person it is shown (with what it was told), as the router of `personnes` does.
+    struct Trois<'l>(&'l std::sync::Mutex<Vec<String>>);
+
+    impl super::super::routage::Route for Trois<'_> {
+        fn destination(&self, id_foyer: Option<&str>, _: Option<&str>) -> Destination {
+            match id_foyer.map(|f| f.len() % 4) {
+                None => Destination::Inconnue,
+                Some(3) => Destination::Ailleurs,
+                Some(k) => Destination::Piece(k),
+            }
+        }
+        fn records_persons(&self) -> bool {
+            true
+        }
+        fn record_person(&mut self, p: &str, f: &str, d: Destination, accepted: bool) {
+            self.0.lock().expect("log").push(format!("{p} {f} {d:?} {accepted}"));
+        }
+        fn sans_foyer(&self) -> Option<usize> {
+            Some(0)
+        }
+        fn pieces(&self) -> usize {
+            3
+        }
+    }
+
+    /// Rows of `personnes` (Parquet text: `None` is a null), a few of them refused in
+    /// one or several cells, with ids of every length (so every piece and another
+    /// process's rows), padded ids, a missing foyer id.
+    fn personnes(n: usize) -> (Vec<String>, Vec<Vec<Option<String>>>) {
+        let header: Vec<String> =
+            ["id_personne", "id_foyer", "role", "date_naissance", "revenu_n2", "taux_incapacite", "commune_inconnue"]
+                .map(String::from)
+                .to_vec();
+        let rows = (0..n)
+            .map(|i| {
+                let foyer = match i % 97 {
+                    0 => None,
+                    5 => Some(String::new()),
+                    7 => Some(format!("  F{}  ", i / 3)),
+                    _ => Some(format!("F{}{}", "x".repeat(i % 5), i / 3)),
+                };
+                let role = match i % 89 {
+                    0 => None,
+                    1 => Some("Enfant".into()),
+                    2 => Some("inconnu".into()),
+                    _ => Some(["allocataire", "conjoint", "enfant"][i % 3].into()),
+                };
+                let naissance = match i % 83 {
+                    0 => Some("1985-13-01".into()),
+                    1 => Some("1985-03".into()),
+                    _ => Some(format!("19{:02}-0{}-1{}", 50 + i % 50, 1 + i % 9, i % 10)),
+                };
+                let revenu = match i % 79 {
+                    0 => Some("-3".into()),
+                    1 => Some("12,5".into()),
+                    2 => Some("douze".into()),
+                    3 => None,
+                    _ => Some(format!("{}.{}", i * 7, i % 100)),
+                };
+                let taux = if i % 71 == 0 { Some("150".into()) } else { Some(String::new()) };
+                vec![Some(format!("P{i}")), foyer, role, naissance, revenu, taux, Some("x".into())]
+            })
+            .collect();
+        (header, rows)
+    }
+
+    type Lecture = (Vec<DataFrame>, Vec<Refus>, Vec<u64>, u64, Vec<String>);
+
+    fn read_personnes(header: &[String], rows: &[Vec<Option<String>>], group: Option<usize>) -> Lecture {
+        let log = std::sync::Mutex::new(Vec::new());
+        let route = Aiguillage::Route(Box::new(Trois(&log)));
+        let mut b =
+            TableBuilder::routed(Table::Personnes, "personnes.parquet", header, &[], route, Puits::Memoire(Vec::new()))
+                .expect("builder");
+        match group {
+            None => {
+                for (i, row) in rows.iter().enumerate() {
+                    let fields: Vec<Option<&str>> = row.iter().map(|f| Some(f.as_deref().unwrap_or(""))).collect();
+                    b.push(i as u64 + 1, &fields).expect("push");
+                }
+            }
+            Some(len) => {
+                for (g, chunk) in rows.chunks(len).enumerate() {
+                    let columns: Vec<StringChunked> = (0..header.len())
+                        .map(|j| {
+                            StringChunked::from_iter_options(
+                                header[j].as_str().into(),
+                                chunk.iter().map(|r| r[j].as_deref()),
+                            )
+                        })
+                        .collect();
+                    b.push_group((g * len) as u64 + 1, &columns).expect("group");
+                }
+            }
+        }
+        let lue = b.finish_routed().expect("finish");
+        let frames = lue.frames.into_iter().map(|f| stack(Table::Personnes, f).expect("stack")).collect();
+        let log = log.into_inner().expect("log");
+        (frames, lue.refus, lue.acceptes, lue.rows_read, log)
+    }
+
+    /// A row group taken column by column gives what its rows pushed one by one give:
+    /// each piece's rows (in more than one buffer's worth: 1,024 rows), the refusals in
+    /// the same order, the counts, and the persons recorded in the same order.
+    #[test]
+    fn a_row_group_is_read_as_its_rows_one_by_one() {
+        let (header, rows) = personnes(9_000);
+        let by_row = read_personnes(&header, &rows, None);
+        assert_eq!(by_row.0.len(), 3);
+        assert!(
+            by_row.0.iter().all(|f| f.height() > 1_500),
+            "{:?}",
+            by_row.0.iter().map(DataFrame::height).collect::<Vec<_>>()
+        );
+        for motif in ["valeur obligatoire manquante", "montant négatif", "illisible", "inconnue", "entier attendu"] {
+            assert!(by_row.1.iter().any(|r| r.motif.contains(motif)), "no refusal for {motif}");
+        }
+        for len in [9_000, 1_000, 333] {
+            let by_group = read_personnes(&header, &rows, Some(len));
+            assert_eq!(by_group.0.len(), by_row.0.len());
+            for (k, (a, b)) in by_row.0.iter().zip(&by_group.0).enumerate() {
+                assert_eq!(a.schema(), b.schema(), "piece {k}");
+                assert!(a.equals_missing(b), "groups of {len}: piece {k}");
+            }
+            assert_eq!(by_row.1, by_group.1, "groups of {len}: refusals");
+            assert_eq!(by_row.2, by_group.2, "groups of {len}: accepted per piece");
+            assert_eq!(by_row.3, by_group.3, "groups of {len}: rows read");
+            assert_eq!(by_row.4, by_group.4, "groups of {len}: persons recorded");
+        }
+    }
+
+    /// The guard stops a row group at the cell a row-by-row reading stops at: the first
+    /// row with a certain identifier, and in it the first column.
+    #[test]
+    fn the_guard_names_the_same_cell_either_way() {
+        let (header, mut rows) = personnes(2_000);
+        rows[1_500][6] = Some("jean.dupont@example.fr".into());
+        rows[700][4] = Some("185057800608491".into());
+        rows[700][2] = Some("FR7630006000011234567890189".into());
+        let violation = |group: Option<usize>| {
+            let route = Aiguillage::Tout;
+            let mut b = TableBuilder::routed(Table::Personnes, "p", &header, &[], route, Puits::Memoire(Vec::new()))
+                .expect("builder");
+            match group {
+                None => {
+                    for (i, row) in rows.iter().enumerate() {
+                        let fields: Vec<Option<&str>> = row.iter().map(|f| Some(f.as_deref().unwrap_or(""))).collect();
+                        b.push(i as u64 + 1, &fields).expect("push");
+                        if b.privacy_violation().is_some() {
+                            break;
+                        }
+                    }
+                }
+                Some(len) => {
+                    for (g, chunk) in rows.chunks(len).enumerate() {
+                        let columns: Vec<StringChunked> = (0..header.len())
+                            .map(|j| {
+                                StringChunked::from_iter_options(
+                                    header[j].as_str().into(),
+                                    chunk.iter().map(|r| r[j].as_deref()),
+                                )
+                            })
+                            .collect();
+                        b.push_group((g * len) as u64 + 1, &columns).expect("group");
+                        if b.privacy_violation().is_some() {
+                            break;
+                        }
+                    }
+                }
+            }
+            b.guard.violation().cloned().expect("a violation")
+        };
+        let by_row = violation(None);
+        assert_eq!((by_row.ligne, by_row.column.as_str()), (701, "role"));
+        for len in [2_000, 500, 7] {
+            assert_eq!(violation(Some(len)), by_row, "groups of {len}");
+        }
     }
 
     #[test]
