@@ -24,6 +24,17 @@ pub enum Cell<'a> {
     },
 }
 
+/// `str::trim`, without its Unicode scan for the usual cell that neither starts nor
+/// ends with a space (every cell is trimmed, by the reader and by the privacy guard).
+pub fn trim(s: &str) -> &str {
+    let clean = |b: u8| b.is_ascii() && !b.is_ascii_whitespace();
+    match s.as_bytes() {
+        [] => s,
+        [first, .., last] | [first @ last] if clean(*first) && clean(*last) => s,
+        _ => s.trim(),
+    }
+}
+
 /// Longest decimal read with a comma without allocating (longer ones allocate).
 const DECIMAL_COURT: usize = 48;
 
@@ -126,6 +137,13 @@ pub fn parse_cell(ty: ColType, s: &str) -> Result<Cell<'_>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trim_is_str_trim() {
+        for s in ["", " ", "x", "x ", " x", "\tx\r\n", "\u{a0}x", "x\u{2003}", "é", " é ", "a b", "\u{a0}"] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
+    }
 
     #[test]
     fn decimals_accept_comma_and_point_only() {

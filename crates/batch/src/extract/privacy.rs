@@ -351,7 +351,7 @@ fn compact_digits(v: &str) -> Option<Vec<u8>> {
 
 /// Classifies one cell: a certain identifier, an ambiguous shape, or nothing.
 fn classify(v: &str) -> (Option<Kind>, Option<Ambiguous>) {
-    let v = v.trim();
+    let v = super::cells::trim(v);
     // Most cells (amounts, dates, codes, short ids) are dismissed by length and digit
     // count alone: every shape needs an `@`, 15 characters, or 9 digits or more.
     let has_at = v.contains('@');

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use super::ExtractError;
 use smallvec::SmallVec;
 
-use super::cells::{Cell, parse_cell};
+use super::cells::{Cell, parse_cell, trim};
 use super::parquet_pages;
 use super::privacy::{ColonneAutorisee, Guard};
 use super::schema::{ColType, ColumnDef, Table};
@@ -252,7 +252,7 @@ fn cell(value: Option<&str>) -> &str {
 
 /// An id as read: trimmed, `None` when empty.
 fn id(field: &str) -> Option<&str> {
-    Some(field.trim()).filter(|s| !s.is_empty())
+    Some(trim(field)).filter(|s| !s.is_empty())
 }
 
 /// One cell of a column typed: `None` when empty (unknown), or why it is refused.
@@ -276,17 +276,6 @@ fn type_cell<'f>(def: &ColumnDef, field: &'f str) -> Result<Option<Cell<'f>>, Er
 
 /// Cells of a row typed on the stack (every table of the contract has fewer columns).
 const CELLULES_SUR_PILE: usize = 24;
-
-/// `str::trim`, without its Unicode scan for the usual field that neither starts nor
-/// ends with a space.
-fn trim(s: &str) -> &str {
-    let clean = |b: u8| b.is_ascii() && !b.is_ascii_whitespace();
-    match s.as_bytes() {
-        [] => s,
-        [first, .., last] | [first @ last] if clean(*first) && clean(*last) => s,
-        _ => s.trim(),
-    }
-}
 
 /// Builds the typed columns of one table, row by row, dealt to pieces.
 pub struct TableBuilder<'a> {
@@ -586,31 +575,63 @@ impl<'a> TableBuilder<'a> {
         let records = self.records_persons();
         let typed = |d: &Destination| *d != Destination::Ailleurs || records;
 
-        // Each contract column typed over the whole group (a row not typed, or refused,
-        // holds a null), its errors kept with their row.
+        // Each contract column typed over the whole group, its errors kept with their
+        // row. Only the rows accepted are gathered: what a row not typed or refused holds
+        // does not matter. A text column whose accepted cells are already as typed
+        // (trimmed, canonical, absent as null) is the file's column itself, not a copy.
         let table_columns = self.table.columns();
-        let mut builders = Vec::with_capacity(self.positions.len());
+        let mut typed_columns: Vec<Column> = Vec::with_capacity(self.positions.len() + 1);
         let mut errors: Vec<(usize, usize, Erreur)> = Vec::new();
         for (k, &(i, pos)) in self.positions.iter().enumerate() {
             let def = &table_columns[i];
-            let mut builder = ColumnBuilder::new(def, height);
-            let mut each = |r: usize, text: &str| {
-                if !typed(&destinations[r]) {
-                    return builder.push(None);
-                }
-                match type_cell(def, text) {
-                    Ok(c) => builder.push(c),
-                    Err(e) => {
-                        errors.push((r, k, e));
-                        builder.push(None);
+            let source = pos.and_then(|p| columns.get(p));
+            let textual = matches!(def.ty, ColType::Texte | ColType::Enum(_) | ColType::Commune);
+            let mut builder = match source {
+                Some(_) if textual => None,
+                _ => Some(ColumnBuilder::new(def, height)),
+            };
+            let values: Box<dyn Iterator<Item = Option<&str>>> = match source {
+                Some(c) => Box::new(c.iter()),
+                None => Box::new(std::iter::repeat_n(None, height)),
+            };
+            for (r, v) in values.enumerate() {
+                let typed_cell = if typed(&destinations[r]) {
+                    match type_cell(def, cell(v)) {
+                        Ok(c) => Some(c),
+                        Err(e) => {
+                            errors.push((r, k, e));
+                            None
+                        }
+                    }
+                } else {
+                    None
+                };
+                match (&mut builder, typed_cell) {
+                    (Some(b), c) => b.push(c.flatten()),
+                    (None, None) => {}
+                    (None, Some(c)) => {
+                        let as_read = match (&c, v) {
+                            (Some(Cell::Texte(t)), Some(v)) => t == v,
+                            (None, None) => true,
+                            _ => false,
+                        };
+                        if !as_read {
+                            // The rows before were as read: copied so, then this one typed.
+                            let mut b = ColumnBuilder::new(def, height);
+                            for earlier in source.into_iter().flat_map(|s| s.iter()).take(r) {
+                                b.push(earlier.map(|t| Cell::Texte(t.into())));
+                            }
+                            b.push(c);
+                            builder = Some(b);
+                        }
                     }
                 }
-            };
-            match pos.and_then(|p| columns.get(p)) {
-                Some(c) => c.iter().enumerate().for_each(|(r, v)| each(r, cell(v))),
-                None => (0..height).for_each(|r| each(r, "")),
             }
-            builders.push(builder);
+            match (builder, source) {
+                (Some(b), _) => typed_columns.extend(b.finish()?),
+                (None, Some(c)) => typed_columns.push(c.clone().with_name(def.name.into()).into_column()),
+                (None, None) => return Err(ExtractError::Internal(format!("{}: column not built", def.name))),
+            }
         }
         // A row's errors in column order, rows in file order, as a row pushed alone.
         errors.sort_by_key(|(r, k, _)| (*r, *k));
@@ -636,9 +657,7 @@ impl<'a> TableBuilder<'a> {
         }
 
         let mut group = vec![UInt64Chunked::from_iter_values(LIGNE.into(), first..first + height as u64).into_column()];
-        for b in builders {
-            group.extend(b.finish()?);
-        }
+        group.extend(typed_columns);
         let group = DataFrame::new_infer_height(group)?;
         for (piece, rows) in rows_of.into_iter().enumerate().filter(|(_, rows)| !rows.is_empty()) {
             let frame = if rows.len() == height {
@@ -1283,10 +1302,18 @@ mod tests {
     /// one or several cells, with ids of every length (so every piece and another
     /// process's rows), padded ids, a missing foyer id.
     fn personnes(n: usize) -> (Vec<String>, Vec<Vec<Option<String>>>) {
-        let header: Vec<String> =
-            ["id_personne", "id_foyer", "role", "date_naissance", "revenu_n2", "taux_incapacite", "commune_inconnue"]
-                .map(String::from)
-                .to_vec();
+        let header: Vec<String> = [
+            "id_personne",
+            "id_foyer",
+            "role",
+            "date_naissance",
+            "revenu_n2",
+            "taux_incapacite",
+            "commune_inconnue",
+            "sexe",
+        ]
+        .map(String::from)
+        .to_vec();
         let rows = (0..n)
             .map(|i| {
                 let foyer = match i % 97 {
@@ -1314,7 +1341,16 @@ mod tests {
                     _ => Some(format!("{}.{}", i * 7, i % 100)),
                 };
                 let taux = if i % 71 == 0 { Some("150".into()) } else { Some(String::new()) };
-                vec![Some(format!("P{i}")), foyer, role, naissance, revenu, taux, Some("x".into())]
+                // An optional text column: absent as a null, as an empty or blank cell,
+                // or to be canonicalised, once in a while.
+                let sexe = match i % 61 {
+                    0 => Some(String::new()),
+                    1 => Some("  ".into()),
+                    2 => Some(" f".into()),
+                    3..=9 => None,
+                    _ => Some(["F", "M"][i % 2].into()),
+                };
+                vec![Some(format!("P{i}")), foyer, role, naissance, revenu, taux, Some("x".into()), sexe]
             })
             .collect();
         (header, rows)
@@ -1371,7 +1407,7 @@ mod tests {
         for motif in ["valeur obligatoire manquante", "montant négatif", "illisible", "inconnue", "entier attendu"] {
             assert!(by_row.1.iter().any(|r| r.motif.contains(motif)), "no refusal for {motif}");
         }
-        for len in [9_000, 1_000, 333] {
+        for len in [9_000, 1_000, 333, 7] {
             let by_group = read_personnes(&header, &rows, Some(len));
             assert_eq!(by_group.0.len(), by_row.0.len());
             for (k, (a, b)) in by_row.0.iter().zip(&by_group.0).enumerate() {
