@@ -1356,6 +1356,38 @@ mod tests {
         (header, rows)
     }
 
+    /// Feeds `rows` to `b` as the CSV reader does, one by one (`group`: None), or as the
+    /// Parquet reader does, in row groups of `group` rows; stops, as both readers do, at
+    /// the first certain identifier the guard sees.
+    fn feed(b: &mut TableBuilder<'_>, header: &[String], rows: &[Vec<Option<String>>], group: Option<usize>) {
+        match group {
+            None => {
+                for (i, row) in rows.iter().enumerate() {
+                    let fields: Vec<Option<&str>> = row.iter().map(|f| Some(f.as_deref().unwrap_or(""))).collect();
+                    b.push(i as u64 + 1, &fields).expect("push");
+                    if b.privacy_violation().is_some() {
+                        return;
+                    }
+                }
+            }
+            Some(len) => {
+                for (g, chunk) in rows.chunks(len).enumerate() {
+                    let column = |j: usize| {
+                        StringChunked::from_iter_options(
+                            header[j].as_str().into(),
+                            chunk.iter().map(|r| r[j].as_deref()),
+                        )
+                    };
+                    let columns: Vec<StringChunked> = (0..header.len()).map(column).collect();
+                    b.push_group((g * len) as u64 + 1, &columns).expect("group");
+                    if b.privacy_violation().is_some() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
     type Lecture = (Vec<DataFrame>, Vec<Refus>, Vec<u64>, u64, Vec<String>);
 
     fn read_personnes(header: &[String], rows: &[Vec<Option<String>>], group: Option<usize>) -> Lecture {
@@ -1364,27 +1396,7 @@ mod tests {
         let mut b =
             TableBuilder::routed(Table::Personnes, "personnes.parquet", header, &[], route, Puits::Memoire(Vec::new()))
                 .expect("builder");
-        match group {
-            None => {
-                for (i, row) in rows.iter().enumerate() {
-                    let fields: Vec<Option<&str>> = row.iter().map(|f| Some(f.as_deref().unwrap_or(""))).collect();
-                    b.push(i as u64 + 1, &fields).expect("push");
-                }
-            }
-            Some(len) => {
-                for (g, chunk) in rows.chunks(len).enumerate() {
-                    let columns: Vec<StringChunked> = (0..header.len())
-                        .map(|j| {
-                            StringChunked::from_iter_options(
-                                header[j].as_str().into(),
-                                chunk.iter().map(|r| r[j].as_deref()),
-                            )
-                        })
-                        .collect();
-                    b.push_group((g * len) as u64 + 1, &columns).expect("group");
-                }
-            }
-        }
+        feed(&mut b, header, rows, group);
         let lue = b.finish_routed().expect("finish");
         let frames = lue.frames.into_iter().map(|f| stack(Table::Personnes, f).expect("stack")).collect();
         let log = log.into_inner().expect("log");
@@ -1433,33 +1445,7 @@ mod tests {
             let route = Aiguillage::Tout;
             let mut b = TableBuilder::routed(Table::Personnes, "p", &header, &[], route, Puits::Memoire(Vec::new()))
                 .expect("builder");
-            match group {
-                None => {
-                    for (i, row) in rows.iter().enumerate() {
-                        let fields: Vec<Option<&str>> = row.iter().map(|f| Some(f.as_deref().unwrap_or(""))).collect();
-                        b.push(i as u64 + 1, &fields).expect("push");
-                        if b.privacy_violation().is_some() {
-                            break;
-                        }
-                    }
-                }
-                Some(len) => {
-                    for (g, chunk) in rows.chunks(len).enumerate() {
-                        let columns: Vec<StringChunked> = (0..header.len())
-                            .map(|j| {
-                                StringChunked::from_iter_options(
-                                    header[j].as_str().into(),
-                                    chunk.iter().map(|r| r[j].as_deref()),
-                                )
-                            })
-                            .collect();
-                        b.push_group((g * len) as u64 + 1, &columns).expect("group");
-                        if b.privacy_violation().is_some() {
-                            break;
-                        }
-                    }
-                }
-            }
+            feed(&mut b, &header, &rows, group);
             b.guard.violation().cloned().expect("a violation")
         };
         let by_row = violation(None);
