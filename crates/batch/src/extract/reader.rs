@@ -573,65 +573,17 @@ impl<'a> TableBuilder<'a> {
         let destinations: Vec<Destination> =
             foyers.iter().zip(&personnes).map(|(f, p)| self.aiguillage.destination(*f, *p)).collect();
         let records = self.records_persons();
-        let typed = |d: &Destination| *d != Destination::Ailleurs || records;
 
-        // Each contract column typed over the whole group, its errors kept with their
-        // row. Only the rows accepted are gathered: what a row not typed or refused holds
-        // does not matter. A text column whose accepted cells are already as typed
-        // (trimmed, canonical, absent as null) is the file's column itself, not a copy.
+        // Each contract column typed over the whole group, its errors kept with their row.
         let table_columns = self.table.columns();
+        let typed: Vec<bool> = destinations.iter().map(|d| *d != Destination::Ailleurs || records).collect();
         let mut typed_columns: Vec<Column> = Vec::with_capacity(self.positions.len() + 1);
         let mut errors: Vec<(usize, usize, Erreur)> = Vec::new();
         for (k, &(i, pos)) in self.positions.iter().enumerate() {
             let def = &table_columns[i];
-            let source = pos.and_then(|p| columns.get(p));
-            let textual = matches!(def.ty, ColType::Texte | ColType::Enum(_) | ColType::Commune);
-            let mut builder = match source {
-                Some(_) if textual => None,
-                _ => Some(ColumnBuilder::new(def, height)),
-            };
-            let values: Box<dyn Iterator<Item = Option<&str>>> = match source {
-                Some(c) => Box::new(c.iter()),
-                None => Box::new(std::iter::repeat_n(None, height)),
-            };
-            for (r, v) in values.enumerate() {
-                let typed_cell = if typed(&destinations[r]) {
-                    match type_cell(def, cell(v)) {
-                        Ok(c) => Some(c),
-                        Err(e) => {
-                            errors.push((r, k, e));
-                            None
-                        }
-                    }
-                } else {
-                    None
-                };
-                match (&mut builder, typed_cell) {
-                    (Some(b), c) => b.push(c.flatten()),
-                    (None, None) => {}
-                    (None, Some(c)) => {
-                        let as_read = match (&c, v) {
-                            (Some(Cell::Texte(t)), Some(v)) => t == v,
-                            (None, None) => true,
-                            _ => false,
-                        };
-                        if !as_read {
-                            // The rows before were as read: copied so, then this one typed.
-                            let mut b = ColumnBuilder::new(def, height);
-                            for earlier in source.into_iter().flat_map(|s| s.iter()).take(r) {
-                                b.push(earlier.map(|t| Cell::Texte(t.into())));
-                            }
-                            b.push(c);
-                            builder = Some(b);
-                        }
-                    }
-                }
-            }
-            match (builder, source) {
-                (Some(b), _) => typed_columns.extend(b.finish()?),
-                (None, Some(c)) => typed_columns.push(c.clone().with_name(def.name.into()).into_column()),
-                (None, None) => return Err(ExtractError::Internal(format!("{}: column not built", def.name))),
-            }
+            let (column, column_errors) = type_column(def, pos.and_then(|p| columns.get(p)), &typed)?;
+            typed_columns.extend(column);
+            errors.extend(column_errors.into_iter().map(|(r, e)| (r, k, e)));
         }
         // A row's errors in column order, rows in file order, as a row pushed alone.
         errors.sort_by_key(|(r, k, _)| (*r, *k));
@@ -640,7 +592,7 @@ impl<'a> TableBuilder<'a> {
         let mut pending = errors.into_iter().peekable();
         let mut row_errors: Vec<Erreur> = Vec::new();
         for (r, destination) in destinations.iter().enumerate() {
-            if !typed(destination) {
+            if !typed[r] {
                 continue;
             }
             row_errors.clear();
@@ -721,6 +673,68 @@ impl<'a> TableBuilder<'a> {
         let df = stack(table, lue.frames.into_iter().flatten())?;
         Ok((df, lue.refus, lue.rows_read))
     }
+}
+
+/// A column typed over a row group (with its `_jour_connu` companion, for a date that may
+/// be a month), and the errors of its cells by row.
+type ColonneTypee = (Vec<Column>, Vec<(usize, Erreur)>);
+
+/// One contract column of a row group typed (`source`: the file's column, absent when
+/// the file has none), the cells of the rows `typed` only, with the errors of each row.
+/// Only the rows accepted are gathered later: what a row not typed or refused holds does
+/// not matter. A text column whose typed cells are already as typed (trimmed, canonical,
+/// absent as null) is the file's column itself, not a copy.
+fn type_column(def: &ColumnDef, source: Option<&StringChunked>, typed: &[bool]) -> Result<ColonneTypee, ExtractError> {
+    let height = typed.len();
+    let textual = matches!(def.ty, ColType::Texte | ColType::Enum(_) | ColType::Commune);
+    let mut builder = match source {
+        Some(_) if textual => None,
+        _ => Some(ColumnBuilder::new(def, height)),
+    };
+    let values: Box<dyn Iterator<Item = Option<&str>>> = match source {
+        Some(c) => Box::new(c.iter()),
+        None => Box::new(std::iter::repeat_n(None, height)),
+    };
+    let mut errors = Vec::new();
+    for (r, v) in values.enumerate() {
+        let typed_cell = if typed[r] {
+            match type_cell(def, cell(v)) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    errors.push((r, e));
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        match (&mut builder, typed_cell) {
+            (Some(b), c) => b.push(c.flatten()),
+            (None, None) => {}
+            (None, Some(c)) => {
+                let as_read = match (&c, v) {
+                    (Some(Cell::Texte(t)), Some(v)) => t == v,
+                    (None, None) => true,
+                    _ => false,
+                };
+                if !as_read {
+                    // The rows before were as read: copied so, then this one typed.
+                    let mut b = ColumnBuilder::new(def, height);
+                    for earlier in source.into_iter().flat_map(|s| s.iter()).take(r) {
+                        b.push(earlier.map(|t| Cell::Texte(t.into())));
+                    }
+                    b.push(c);
+                    builder = Some(b);
+                }
+            }
+        }
+    }
+    let column = match (builder, source) {
+        (Some(b), _) => b.finish()?,
+        (None, Some(c)) => vec![c.clone().with_name(def.name.into()).into_column()],
+        (None, None) => return Err(ExtractError::Internal(format!("{}: column not built", def.name))),
+    };
+    Ok((column, errors))
 }
 
 /// Hands the buffered rows of a piece on to the sink.
