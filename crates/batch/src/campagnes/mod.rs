@@ -254,21 +254,8 @@ impl Collecte {
     /// independent, so they are selected at once, each on a thread of its own (at 14 M
     /// foyers the lists took 38 s on one core: docs/performance.md).
     pub fn select(self, rules: &RuleSet, mois: Mois) -> Vec<(Campagne, Selection)> {
-        std::thread::scope(|s| {
-            let running: Vec<_> = rules
-                .campagnes
-                .iter()
-                .zip(self.candidats)
-                .map(|(campagne, candidats)| (campagne, s.spawn(move || select(campagne, mois, candidats))))
-                .collect();
-            running
-                .into_iter()
-                .map(|(campagne, selecting)| {
-                    // `select` does not panic; were it to, the panic is the thread's.
-                    let selection = selecting.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                    (campagne.clone(), selection)
-                })
-                .collect()
+        on_threads(rules.campagnes.iter().zip(self.candidats), |(campagne, candidats)| {
+            (campagne.clone(), select(campagne, mois, candidats))
         })
     }
 }
@@ -325,6 +312,17 @@ fn regles(c: &Candidat) -> String {
     c.raisons.iter().map(|x| &*x.regle).collect::<Vec<_>>().join(", ")
 }
 
+/// `work` of each item, each on a thread of its own (campaigns are independent), the
+/// results in the items' order; a panic in one is raised again here, as if `work` had
+/// run on this thread.
+fn on_threads<T: Send, R: Send>(items: impl IntoIterator<Item = T>, work: impl Fn(T) -> R + Sync) -> Vec<R> {
+    std::thread::scope(|s| {
+        let work = &work;
+        let running: Vec<_> = items.into_iter().map(|item| s.spawn(move || work(item))).collect();
+        running.into_iter().map(|r| r.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    })
+}
+
 /// Writes one campaign's `<canal>.csv` and `non_retenus.csv` under `dir/<id>/`.
 fn write_lists(campagne: &Campagne, sel: &Selection, dir: &Path) -> Result<Vec<PathBuf>, CampaignError> {
     let mut written = Vec::new();
@@ -349,15 +347,7 @@ pub fn write(selections: &[(Campagne, Selection)], mois: Mois, out: &Path) -> Re
     }
     let dir = out.join("campagnes");
     // Each campaign's lists on a thread of their own; the paths in campaign order.
-    let lists = std::thread::scope(|s| {
-        let writing: Vec<_> =
-            selections.iter().map(|(campagne, sel)| s.spawn(|| write_lists(campagne, sel, &dir))).collect();
-        writing
-            .into_iter()
-            .map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-            .collect::<Vec<_>>()
-    });
-    for paths in lists {
+    for paths in on_threads(selections, |(campagne, sel)| write_lists(campagne, sel, &dir)) {
         written.extend(paths?);
     }
 
@@ -398,4 +388,20 @@ pub fn write(selections: &[(Campagne, Selection)], mois: Mois, out: &Path) -> Re
     output::write_csv(&mut prevus, &p)?;
     written.push(p);
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Results come back in the items' order, not in the order the threads finish:
+    /// the first items take longest here.
+    #[test]
+    fn work_on_threads_keeps_the_items_order() {
+        let done = on_threads(0..6u64, |i| {
+            std::thread::sleep(std::time::Duration::from_millis(60 - 10 * i));
+            i * i
+        });
+        assert_eq!(done, [0, 1, 4, 9, 16, 25]);
+    }
 }
