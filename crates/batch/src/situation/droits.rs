@@ -216,8 +216,7 @@ fn frame(ids: &[&str], foyers: &[Droits]) -> PolarsResult<DataFrame> {
     };
     let none = Prestation::default();
     for (c, code) in PRESTATIONS.iter().enumerate() {
-        let of = |d: &'_ Droits| -> Prestation { d.of(c).unwrap_or(&none).clone() };
-        let these: Vec<Prestation> = foyers.iter().map(of).collect();
+        let these: Vec<&Prestation> = foyers.iter().map(|d| d.of(c).unwrap_or(&none)).collect();
         let en_paiement = these.iter().map(|p| Some(p.en_paiement > 0));
         columns
             .push(BooleanChunked::from_iter_options(format!("{code}_en_paiement").into(), en_paiement).into_column());

@@ -87,6 +87,8 @@ pub enum CompileError {
     UnknownRule(String),
     #[error("the situation has no column `{0}`, which the rules read")]
     MissingInput(String),
+    #[error("`{0}` is called without any operand")]
+    NoOperand(String),
 }
 
 pub fn dtype(ty: Type) -> DataType {
@@ -153,24 +155,16 @@ fn on(operand: &Expr, built: Expr) -> Expr {
 }
 
 /// Kleene conjunction: false if any operand is false, else unknown if any is unknown.
+/// Polars' `and` on booleans is Kleene's (polars_compute::boolean::and), so the operands
+/// are chained as they are: one node per operand.
 fn kleene_and(items: Vec<Expr>) -> Expr {
-    let any_false =
-        items.iter().map(|e| on(e, e.clone().fill_null(lit(true)).not())).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
-    let any_null = items.iter().map(|e| on(e, e.clone().is_null())).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
-    when(any_false).then(lit(false)).when(any_null).then(null_of(Type::Booleen)).otherwise(lit(true))
+    items.into_iter().reduce(Expr::and).unwrap_or(lit(true))
 }
 
-/// Kleene disjunction: true if any operand is true, else unknown if any is unknown.
+/// Kleene disjunction: true if any operand is true, else unknown if any is unknown
+/// (Polars' `or`, as [`kleene_and`]).
 fn kleene_or(items: Vec<Expr>) -> Expr {
-    let any_true =
-        items.iter().map(|e| on(e, e.clone().fill_null(lit(false)))).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
-    let any_null = items.iter().map(|e| on(e, e.clone().is_null())).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
-    when(any_true).then(lit(true)).when(any_null).then(null_of(Type::Booleen)).otherwise(lit(false))
-}
-
-/// Null when either operand is null, else `pick(a, b)`.
-fn strict2(a: Expr, b: Expr, ty: Type, value: Expr) -> Expr {
-    when(on(&a, a.clone().is_null()).or(on(&b, b.clone().is_null()))).then(null_of(ty)).otherwise(value)
+    items.into_iter().reduce(Expr::or).unwrap_or(lit(false))
 }
 
 struct ExprCompiler<'a> {
@@ -289,17 +283,21 @@ impl ExprCompiler<'_> {
                 let mut c: Vec<Expr> = args.iter().map(|a| self.compile(a)).collect::<Result<_, _>>()?;
                 match f {
                     Func::Min | Func::Max => {
-                        let mut acc = c.remove(0);
-                        for b in c {
-                            let pick_acc = if *f == Func::Min {
-                                acc.clone().lt_eq(b.clone())
-                            } else {
-                                acc.clone().gt_eq(b.clone())
-                            };
-                            let value = when(pick_acc).then(acc.clone()).otherwise(b.clone());
-                            acc = strict2(acc, b, Type::Nombre, value);
+                        // Polars' horizontal min and max skip nulls; the rule language's
+                        // are unknown when an operand is. Each operand is written twice,
+                        // whatever the count (a chain of pairwise comparisons wrote the
+                        // first one three times per further operand, nested).
+                        let any_null = c.iter().map(|e| on(e, e.clone().is_null())).reduce(Expr::or);
+                        let value = if *f == Func::Min {
+                            polars::lazy::dsl::min_horizontal(&c)
+                        } else {
+                            polars::lazy::dsl::max_horizontal(&c)
+                        };
+                        match (any_null, value) {
+                            (Some(any_null), Ok(value)) => when(any_null).then(null_of(Type::Nombre)).otherwise(value),
+                            // The checker gives `min` and `max` two operands at least.
+                            _ => return Err(CompileError::NoOperand(format!("{f:?}"))),
                         }
-                        acc
                     }
                     Func::Si => {
                         let (cond, then, otherwise) = (c.remove(0), c.remove(0), c.remove(0));

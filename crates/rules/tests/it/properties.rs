@@ -199,3 +199,47 @@ proptest! {
         }
     }
 }
+
+/// `min` and `max` of the rule language: unknown as soon as one operand is, else the
+/// smallest or largest value (Polars' own horizontal min and max skip unknowns).
+fn min_max(values: &[Option<f64>], min: bool) -> Option<f64> {
+    let known: Option<Vec<f64>> = values.iter().copied().collect();
+    known?.into_iter().reduce(if min { f64::min } else { f64::max })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// `min`, `max` and the one nested in the other, on rows of numbers drawn with
+    /// unknowns among them, against the reference above.
+    #[test]
+    fn min_and_max_are_unknown_when_an_operand_is(
+        rows in proptest::collection::vec(proptest::array::uniform3(proptest::option::of(-50i32..50)), 1..12),
+    ) {
+        let base = "base_legale = [{ texte = \"T\", url = \"u\" }]";
+        let situation: String =
+            ["x", "y", "z"].iter().map(|n| format!("[{n}]\ntype = \"nombre\"\ntitre = \"{n}\"\n")).collect();
+        let rule = format!(
+            "id = \"m\"\ntitre = \"m\"\ntype = \"evenement\"\n{base}\n\
+             [variables.petit]\ntitre = \"p\"\nexpr = \"min(x, y, z)\"\n\
+             [variables.grand]\ntitre = \"g\"\nexpr = \"max(x, y, z)\"\n\
+             [variables.borne]\ntitre = \"b\"\nexpr = \"min(x, max(y, 0))\"\n\
+             [conditions.c]\ntitre = \"c\"\nexpr = \"petit <= grand\"\n{base}\n\
+             [eligibilite]\ntoutes = [\"c\"]\n"
+        );
+        let files = with_file(with_file(Vec::new(), "situation.toml", &situation), "m.toml", &rule);
+        let rs = checked(&files, "2025-01");
+        let compiled = Compiled::new(&rs, mois("2025-01"), None).expect("compiles");
+        let values: Vec<[Option<f64>; 3]> = rows.iter().map(|r| r.map(|v| v.map(f64::from))).collect();
+        let column = |i: usize| values.iter().map(|r| r[i]).collect::<Vec<_>>();
+        let df = df!("x" => column(0), "y" => column(1), "z" => column(2)).expect("frame");
+        let out = compiled.evaluate(df, true).expect("evaluates");
+        let number = |v: Option<f64>| v.map_or(Value::Inconnu, Value::Nombre);
+        for (i, r) in values.iter().enumerate() {
+            prop_assert_eq!(cell(&out, "m.petit", i), number(min_max(r, true)), "min of {:?}", r);
+            prop_assert_eq!(cell(&out, "m.grand", i), number(min_max(r, false)), "max of {:?}", r);
+            let inner = min_max(&[r[1], Some(0.0)], false);
+            prop_assert_eq!(cell(&out, "m.borne", i), number(min_max(&[r[0], inner], true)), "bound of {:?}", r);
+        }
+    }
+}
