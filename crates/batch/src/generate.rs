@@ -507,6 +507,7 @@ pub enum GenerateError {
 /// The tables of an extract being written in `out`, a batch of foyers at a time.
 struct ExtractWriter {
     tables: Vec<(&'static str, TableWriter)>,
+    parquet: bool,
 }
 
 const TABLES: [&str; 6] = ["foyers", "personnes", "ressources", "droits", "evenements", "contacts"];
@@ -517,7 +518,7 @@ impl ExtractWriter {
             .iter()
             .map(|name| Ok((*name, TableWriter::extract_table(out, name, parquet)?)))
             .collect::<Result<_, OutputError>>()?;
-        Ok(ExtractWriter { tables })
+        Ok(ExtractWriter { tables, parquet })
     }
 
     /// Appends the rows of `t` to every table.
@@ -535,7 +536,8 @@ impl ExtractWriter {
                         .alias(c.as_str())
                 })
                 .collect();
-            let mut df = df.lazy().select(exprs).collect()?;
+            let df = df.lazy().select(exprs).collect()?;
+            let mut df = if self.parquet { in_own_types(table, df)? } else { df };
             writer.write(&mut df)?;
         }
         Ok(())
@@ -548,6 +550,61 @@ impl ExtractWriter {
         }
         Ok(written)
     }
+}
+
+/// A table's frame of text with its amounts, dates and booleans in their own Parquet
+/// types (64-bit floats, dates, booleans), as a caisse's Parquet export has them: each
+/// cell parsed by the reader's cell parser, so that the file holds the values the CSV
+/// text reads as. Months, and dates that may be months (`date_naissance`), stay text.
+fn in_own_types(table: &str, df: DataFrame) -> PolarsResult<DataFrame> {
+    use crate::extract::cells::{Cell, parse_cell};
+    use crate::extract::schema::ColType;
+    let Some(table) = crate::extract::Table::ALL.into_iter().find(|t| t.name() == table) else { return Ok(df) };
+    let mut columns = Vec::with_capacity(df.width());
+    for column in df.columns() {
+        let def =
+            table.column(column.name()).filter(|d| matches!(d.ty, ColType::Decimal | ColType::Date | ColType::Booleen));
+        let Some(def) = def else {
+            columns.push(column.clone());
+            continue;
+        };
+        let cells: Vec<Option<Cell>> = column
+            .str()?
+            .iter()
+            .map(|v| v.map(|v| parse_cell(def.ty, v.trim())).transpose())
+            .collect::<Result<_, String>>()
+            .map_err(|e| polars_err!(ComputeError: "generate: {}.{}: {e}", table.name(), def.name))?;
+        let name = column.name().clone();
+        let typed = match def.ty {
+            ColType::Decimal => Float64Chunked::from_iter_options(
+                name,
+                cells.iter().map(|c| match c {
+                    Some(Cell::Nombre(n)) => Some(*n),
+                    _ => None,
+                }),
+            )
+            .into_column(),
+            ColType::Booleen => BooleanChunked::from_iter_options(
+                name,
+                cells.iter().map(|c| match c {
+                    Some(Cell::Booleen(b)) => Some(*b),
+                    _ => None,
+                }),
+            )
+            .into_column(),
+            _ => Int32Chunked::from_iter_options(
+                name,
+                cells.iter().map(|c| match c {
+                    Some(Cell::Date { days, .. }) => Some(*days),
+                    _ => None,
+                }),
+            )
+            .into_column()
+            .cast(&DataType::Date)?,
+        };
+        columns.push(typed);
+    }
+    DataFrame::new_infer_height(columns)
 }
 
 /// The rows of `t` as one frame of text per table, in [`TABLES`] order.

@@ -613,6 +613,27 @@ impl Guard {
 mod tests {
     use super::*;
 
+    /// The reader does not examine a Parquet column of dates or booleans read in its own
+    /// type (reader::push_group): their text, as Polars writes it, never has an
+    /// identifier's shape, certain or ambiguous. Numbers can (a NIR as a float is written
+    /// with its fifteen digits): they are examined as text.
+    #[test]
+    fn dates_and_booleans_have_no_identifier_shape_numbers_can() {
+        use polars::prelude::*;
+        let nir = Column::new("f".into(), [185057800608491.0]).cast(&DataType::String).expect("text");
+        let (certain, ambiguous) = classify(nir.str().expect("text").get(0).expect("a value"));
+        assert!(certain.is_some() || ambiguous.is_some(), "a NIR as a float goes unseen");
+        let dates = Column::new("d".into(), [-719_162, 0, 20_000, 2_932_896]).cast(&DataType::Date).expect("dates");
+        let booleans = Column::new("b".into(), [true, false]);
+        for column in [dates, booleans] {
+            let text = column.cast(&DataType::String).expect("text");
+            for v in text.str().expect("text").iter().flatten() {
+                let (certain, ambiguous) = classify(v);
+                assert!(certain.is_none() && ambiguous.is_none(), "{v}");
+            }
+        }
+    }
+
     fn scan(table: Table, header: &[&str], rows: &[&[&str]]) -> Option<Violation> {
         let header: Vec<String> = header.iter().map(|s| s.to_string()).collect();
         let mut g = Guard::new(table, &header, &[]);

@@ -552,19 +552,39 @@ impl<'a> TableBuilder<'a> {
         Ok(())
     }
 
-    /// One row group of a Parquet file, its columns (text, in header order; a null is an
-    /// empty cell) taken column by column: the guard, then the typing of each column,
-    /// then each row placed in file order as [`TableBuilder::push`] places it, and each
-    /// piece's rows gathered at once. The same rows, refusals and counts as pushing the
-    /// rows one by one (tested), without a row's cells passing through a row.
-    pub fn push_group(&mut self, first: u64, columns: &[StringChunked]) -> Result<(), ExtractError> {
+    /// One row group of a Parquet file, its columns as the file types them (in header
+    /// order; a null is an empty cell), taken column by column: the guard, then the
+    /// typing of each column, then each row placed in file order as
+    /// [`TableBuilder::push`] places it, and each piece's rows gathered at once. The same
+    /// rows, refusals and counts as pushing the rows one by one as text (tested), without
+    /// a row's cells passing through a row.
+    ///
+    /// A column is read as text (cast, then parsed by the cell parser, as a CSV cell),
+    /// except a contract column of its own type ([`own_type`]), whose values are taken as
+    /// they are when the text path would read them the same ([`take_typed`]).
+    pub fn push_group(&mut self, first: u64, columns: &[Column]) -> Result<(), ExtractError> {
         let height = columns.first().map_or(0, |c| c.len());
-        self.guard.columns(first, columns.iter().map(|c| c.iter().map(cell)));
+        let table_columns = self.table.columns();
+        let mut own = vec![false; columns.len()];
+        for &(i, pos) in &self.positions {
+            if let Some(p) = pos.filter(|p| columns.get(*p).is_some_and(|c| own_type(&table_columns[i], c.dtype()))) {
+                own[p] = true;
+            }
+        }
+        // A date or a boolean never has the shape of an identifier (tested in
+        // privacy.rs): a column of those in its own type is not examined, nor written
+        // as text. A number can (a NIR as a float): its text is examined, not parsed.
+        let texts: Vec<Option<StringChunked>> = columns
+            .iter()
+            .zip(&own)
+            .map(|(c, own)| if *own && c.dtype() != &DataType::Float64 { Ok(None) } else { as_text(c).map(Some) })
+            .collect::<PolarsResult<_>>()?;
+        self.guard.columns(first, texts.iter().map(|t| t.iter().flat_map(|s| s.iter().map(cell))));
         if self.guard.violation().is_some() {
             return Ok(());
         }
         let ids_of = |pos: Option<usize>| -> Vec<Option<&str>> {
-            match pos.and_then(|p| columns.get(p)) {
+            match pos.and_then(|p| texts.get(p)).and_then(Option::as_ref) {
                 Some(c) => c.iter().map(|v| id(cell(v))).collect(),
                 None => vec![None; height],
             }
@@ -575,13 +595,17 @@ impl<'a> TableBuilder<'a> {
         let records = self.records_persons();
 
         // Each contract column typed over the whole group, its errors kept with their row.
-        let table_columns = self.table.columns();
         let typed: Vec<bool> = destinations.iter().map(|d| *d != Destination::Ailleurs || records).collect();
         let mut typed_columns: Vec<Column> = Vec::with_capacity(self.positions.len() + 1);
         let mut errors: Vec<(usize, usize, Erreur)> = Vec::new();
         for (k, &(i, pos)) in self.positions.iter().enumerate() {
             let def = &table_columns[i];
-            let (column, column_errors) = type_column(def, pos.and_then(|p| columns.get(p)), &typed)?;
+            let taken = pos.filter(|p| own[*p]).and_then(|p| take_typed(def, &columns[p], &typed));
+            let (column, column_errors) = match (taken, pos) {
+                (Some(column), _) => (column, Vec::new()),
+                (None, Some(p)) if texts[p].is_none() => type_column(def, Some(&as_text(&columns[p])?), &typed)?,
+                (None, pos) => type_column(def, pos.and_then(|p| texts.get(p)).and_then(Option::as_ref), &typed)?,
+            };
             typed_columns.extend(column);
             errors.extend(column_errors.into_iter().map(|(r, e)| (r, k, e)));
         }
@@ -677,6 +701,80 @@ impl<'a> TableBuilder<'a> {
 
 /// A column typed over a row group (with its `_jour_connu` companion, for a date that may
 /// be a month), and the errors of its cells by row.
+/// A column as the cell parser reads it: its text (a null is an empty cell).
+fn as_text(column: &Column) -> PolarsResult<StringChunked> {
+    match column.dtype() {
+        DataType::String => column.str().cloned(),
+        _ => column.cast(&DataType::String)?.str().cloned(),
+    }
+}
+
+/// Whether a Parquet column of type `dtype` holds the contract column `def` in its own
+/// type: decimals as 64-bit floats, dates as dates, booleans as booleans. (A 32-bit
+/// float is not: its text is not the value widened to 64 bits; an integer is not
+/// either, a month as a date is refused as text and must stay so.)
+fn own_type(def: &ColumnDef, dtype: &DataType) -> bool {
+    matches!(
+        (def.ty, dtype),
+        (ColType::Decimal, DataType::Float64)
+            | (ColType::Date | ColType::DateOuMois, DataType::Date)
+            | (ColType::Booleen, DataType::Boolean)
+    )
+}
+
+/// Floats whose text (Polars' cast) is plain decimal notation, which the cell parser
+/// reads back as the same float (tested below); others are read as text, which refuses
+/// what it cannot read (an exponent, NaN, infinity).
+fn plain_decimal(v: f64) -> bool {
+    v == 0.0 || (1e-4..1e15).contains(&v.abs())
+}
+
+/// The contract column `def` of a row group taken from the file's column of its own
+/// type ([`own_type`]), the cells of the rows `typed` only: the cells the text path
+/// would give, without writing each value as text and parsing it back. `None` when a
+/// value could read otherwise as text (an unknown in a required column, a negative
+/// amount, a float outside [`plain_decimal`], a year of other than four digits): the
+/// caller then reads the column as text, with the errors the text path gives.
+fn take_typed(def: &ColumnDef, column: &Column, typed: &[bool]) -> Option<Vec<Column>> {
+    let mut builder = ColumnBuilder::new(def, typed.len());
+    match column.dtype() {
+        DataType::Float64 => fill(&mut builder, column.f64().ok()?.iter(), typed, def.required, |v| {
+            (plain_decimal(v) && !(def.non_negative && v < 0.0)).then_some(Cell::Nombre(v))
+        }),
+        DataType::Date => fill(&mut builder, column.date().ok()?.physical().iter(), typed, def.required, |d| {
+            (1000..=9999)
+                .contains(&reperage_rules::Date::from_days(d).year)
+                .then_some(Cell::Date { days: d, jour_connu: true })
+        }),
+        DataType::Boolean => {
+            fill(&mut builder, column.bool().ok()?.iter(), typed, def.required, |v| Some(Cell::Booleen(v)))
+        }
+        _ => None,
+    }?;
+    builder.finish().ok()
+}
+
+/// Pushes `values` into `builder` as cells (`cell`; `None`: not as the text path reads
+/// it), a null for the rows not `typed`. `None` at the first value the text path would
+/// read otherwise.
+fn fill<T>(
+    builder: &mut ColumnBuilder,
+    values: impl Iterator<Item = Option<T>>,
+    typed: &[bool],
+    required: bool,
+    cell: impl Fn(T) -> Option<Cell<'static>>,
+) -> Option<()> {
+    for (value, &row_typed) in values.zip(typed) {
+        match value {
+            _ if !row_typed => builder.push(None),
+            None if required => return None,
+            None => builder.push(None),
+            Some(v) => builder.push(Some(cell(v)?)),
+        }
+    }
+    Some(())
+}
+
 type ColonneTypee = (Vec<Column>, Vec<(usize, Erreur)>);
 
 /// One contract column of a row group typed (`source`: the file's column, absent when
@@ -1176,6 +1274,16 @@ fn parquet_as_text(
     })
 }
 
+/// The rows `[start, start + len)` of a Parquet file, as the file types them.
+fn parquet_group(bytes: &[u8], file: &str, (start, len): RowRange) -> Result<DataFrame, ExtractError> {
+    guarded(file, || {
+        ParquetReader::new(Cursor::new(bytes))
+            .with_slice(Some((start, len)))
+            .finish()
+            .map_err(|e| ExtractError::Parquet { file: file.to_string(), message: e.to_string() })
+    })
+}
+
 /// One column of a Parquet file as text, row group after row group (checked first).
 pub fn parquet_column(
     bytes: &[u8],
@@ -1264,9 +1372,10 @@ pub fn read_parquet_groups(
     builder: &mut TableBuilder<'_>,
 ) -> Result<(), ExtractError> {
     for &group in groups {
-        let df = parquet_as_text(bytes, file, group, None)?;
-        let columns: Vec<StringChunked> = df.columns().iter().map(|c| c.str().cloned()).collect::<PolarsResult<_>>()?;
-        builder.push_group(group.0 as u64 + 1, &columns)?;
+        let df = parquet_group(bytes, file, group)?;
+        // Guarded: casting a column to text panics in Polars on a value it cannot write
+        // (a date out of chrono's range), which is a file to refuse, not a crash.
+        guarded(file, || builder.push_group(group.0 as u64 + 1, df.columns()))?;
         if let Some(e) = builder.privacy_violation() {
             return Err(e);
         }
@@ -1392,7 +1501,7 @@ mod tests {
                             chunk.iter().map(|r| r[j].as_deref()),
                         )
                     };
-                    let columns: Vec<StringChunked> = (0..header.len()).map(column).collect();
+                    let columns: Vec<Column> = (0..header.len()).map(|j| column(j).into_column()).collect();
                     b.push_group((g * len) as u64 + 1, &columns).expect("group");
                     if b.privacy_violation().is_some() {
                         return;
@@ -1466,6 +1575,118 @@ mod tests {
         assert_eq!((by_row.ligne, by_row.column.as_str()), (701, "role"));
         for len in [2_000, 500, 7] {
             assert_eq!(violation(Some(len)), by_row, "groups of {len}");
+        }
+    }
+
+    /// The rows of `personnes` with an amount, a date and a boolean column of their own
+    /// types: `revenu_n2` (64-bit floats), `date_naissance` (dates), `enceinte`
+    /// (booleans); at rows 1 to 7 of every thousand, values the text path reads
+    /// otherwise (an unknown where one is required, a negative amount, floats it would
+    /// write with an exponent, NaN, a five-digit year).
+    fn personnes_typed(n: usize) -> (Vec<String>, DataFrame) {
+        let day = |y, m, d| reperage_rules::Date::new(y, m, d).map(reperage_rules::Date::to_days);
+        let revenu: Vec<Option<f64>> = (0..n)
+            .map(|i| match i % 1000 {
+                1 => Some(-3.0),
+                2 => Some(1e-7),
+                3 => Some(f64::NAN),
+                4 => Some(2e16),
+                5 => Some(-0.0),
+                _ if i % 13 == 0 => None,
+                _ => Some(i as f64 * 7.25 + 0.01),
+            })
+            .collect();
+        let naissance: Vec<Option<i32>> = (0..n)
+            .map(|i| match i % 1000 {
+                6 => None,
+                7 => day(12000, 1, 1),
+                _ => day(1940 + (i % 80) as i32, 1 + (i % 12) as u32, 1 + (i % 28) as u32),
+            })
+            .collect();
+        let enceinte: Vec<Option<bool>> = (0..n).map(|i| (i % 5 != 0).then_some(i % 3 == 0)).collect();
+        let columns = vec![
+            Column::new("id_personne".into(), (0..n).map(|i| format!("P{i}")).collect::<Vec<_>>()),
+            Column::new(
+                "id_foyer".into(),
+                (0..n).map(|i| format!("F{}{}", "x".repeat(i % 5), i / 3)).collect::<Vec<_>>(),
+            ),
+            Column::new("role".into(), (0..n).map(|i| ["allocataire", "enfant"][i % 2]).collect::<Vec<_>>()),
+            Int32Chunked::from_iter_options("date_naissance".into(), naissance.into_iter())
+                .into_column()
+                .cast(&DataType::Date)
+                .expect("dates"),
+            Column::new("revenu_n2".into(), revenu),
+            Column::new("enceinte".into(), enceinte),
+        ];
+        let header = columns.iter().map(|c| c.name().to_string()).collect();
+        (header, DataFrame::new_infer_height(columns).expect("frame"))
+    }
+
+    /// What `personnes` gives in row groups of `len` rows, each column as it is or cast
+    /// to text (as the reader read every Parquet column before it took columns of their
+    /// own type as they are).
+    fn read_groups(header: &[String], df: &DataFrame, len: usize, as_text: bool) -> Lecture {
+        let log = std::sync::Mutex::new(Vec::new());
+        let route = Aiguillage::Route(Box::new(Trois(&log)));
+        let mut b = TableBuilder::routed(Table::Personnes, "p.parquet", header, &[], route, Puits::Memoire(Vec::new()))
+            .expect("builder");
+        for start in (0..df.height()).step_by(len) {
+            let group = df.slice(start as i64, len);
+            let columns: Vec<Column> = group
+                .columns()
+                .iter()
+                .map(|c| if as_text { c.cast(&DataType::String).expect("text") } else { c.clone() })
+                .collect();
+            b.push_group(start as u64 + 1, &columns).expect("group");
+        }
+        let lue = b.finish_routed().expect("finish");
+        let frames = lue.frames.into_iter().map(|f| stack(Table::Personnes, f).expect("stack")).collect();
+        (frames, lue.refus, lue.acceptes, lue.rows_read, log.into_inner().expect("log"))
+    }
+
+    /// A contract column of its own type reads as the same column cast to text: its
+    /// values taken as they are in the row groups where the text path reads them the
+    /// same, the group read as text where one value would read otherwise, with the same
+    /// refusals.
+    #[test]
+    fn a_column_of_its_own_type_reads_as_its_text() {
+        let (header, df) = personnes_typed(3_000);
+        for len in [3_000, 333, 50] {
+            let (own, text) = (read_groups(&header, &df, len, false), read_groups(&header, &df, len, true));
+            assert_eq!(own.0.len(), text.0.len());
+            for (k, (a, b)) in own.0.iter().zip(&text.0).enumerate() {
+                assert_eq!(a.schema(), b.schema(), "piece {k}");
+                assert!(a.equals_missing(b), "groups of {len}: piece {k}");
+            }
+            assert_eq!(own.1, text.1, "groups of {len}: refusals");
+            assert_eq!((own.2, own.3, own.4), (text.2, text.3, text.4), "groups of {len}");
+        }
+        let (_, text) = ((), read_groups(&header, &df, 3_000, true));
+        for motif in ["valeur obligatoire manquante", "montant négatif", "nombre décimal illisible", "date illisible"]
+        {
+            assert!(text.1.iter().any(|r| r.motif.contains(motif)), "no refusal for {motif}");
+        }
+    }
+
+    /// Values are taken as they are only where the text path reads them the same: a
+    /// group of clean values is taken, one value read otherwise sends it to the text path.
+    #[test]
+    fn only_values_read_the_same_are_taken_as_they_are() {
+        let def = Table::Personnes.column("revenu_n2").expect("column");
+        let typed = [true, true, true];
+        let floats = |v: [Option<f64>; 3]| Column::new("revenu_n2".into(), v.to_vec());
+        assert!(take_typed(def, &floats([Some(12.5), None, Some(0.0)]), &typed).is_some());
+        for odd in [-1.0, 1e-7, 1e15, f64::NAN, f64::INFINITY] {
+            assert!(take_typed(def, &floats([Some(12.5), Some(odd), None]), &typed).is_none(), "{odd}");
+        }
+        // A row not typed (another process's) is not looked at.
+        assert!(take_typed(def, &floats([Some(12.5), Some(-1.0), None]), &[true, false, true]).is_some());
+        // The text Polars writes for a float taken as it is reads back as the same float.
+        for v in [0.0, -0.0, 1e-4, 0.1, 12.5, 1234.56, 99_999_999_999_999.9, 7.25 * 2999.0 + 0.01] {
+            assert!(plain_decimal(v), "{v}");
+            let text = Column::new("v".into(), [v]).cast(&DataType::String).expect("text");
+            let text = text.str().expect("text").get(0).expect("a value").to_string();
+            assert_eq!(super::super::cells::parse_decimal(&text), Ok(v), "{v} written {text}");
         }
     }
 
