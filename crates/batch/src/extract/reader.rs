@@ -1580,26 +1580,26 @@ mod tests {
 
     /// The rows of `personnes` with an amount, a date and a boolean column of their own
     /// types: `revenu_n2` (64-bit floats), `date_naissance` (dates), `enceinte`
-    /// (booleans); at rows 1 to 7 of every thousand, values the text path reads
-    /// otherwise (an unknown where one is required, a negative amount, floats it would
-    /// write with an exponent, NaN, a five-digit year).
+    /// (booleans); at rows 1, 101, … 601 of every thousand (each alone in a group of 50
+    /// rows), values the text path reads otherwise (a negative amount, floats it would
+    /// write with an exponent, NaN, an unknown where one is required, a five-digit year).
     fn personnes_typed(n: usize) -> (Vec<String>, DataFrame) {
         let day = |y, m, d| reperage_rules::Date::new(y, m, d).map(reperage_rules::Date::to_days);
         let revenu: Vec<Option<f64>> = (0..n)
             .map(|i| match i % 1000 {
                 1 => Some(-3.0),
-                2 => Some(1e-7),
-                3 => Some(f64::NAN),
-                4 => Some(2e16),
-                5 => Some(-0.0),
+                101 => Some(1e-7),
+                201 => Some(f64::NAN),
+                301 => Some(2e16),
+                401 => Some(-0.0),
                 _ if i % 13 == 0 => None,
                 _ => Some(i as f64 * 7.25 + 0.01),
             })
             .collect();
         let naissance: Vec<Option<i32>> = (0..n)
             .map(|i| match i % 1000 {
-                6 => None,
-                7 => day(12000, 1, 1),
+                501 => None,
+                601 => day(12000, 1, 1),
                 _ => day(1940 + (i % 80) as i32, 1 + (i % 12) as u32, 1 + (i % 28) as u32),
             })
             .collect();
