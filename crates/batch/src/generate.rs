@@ -574,35 +574,7 @@ fn in_own_types(table: &str, df: DataFrame) -> PolarsResult<DataFrame> {
             .map(|v| v.map(|v| parse_cell(def.ty, v.trim())).transpose())
             .collect::<Result<_, String>>()
             .map_err(|e| polars_err!(ComputeError: "generate: {}.{}: {e}", table.name(), def.name))?;
-        let name = column.name().clone();
-        let typed = match def.ty {
-            ColType::Decimal => Float64Chunked::from_iter_options(
-                name,
-                cells.iter().map(|c| match c {
-                    Some(Cell::Nombre(n)) => Some(*n),
-                    _ => None,
-                }),
-            )
-            .into_column(),
-            ColType::Booleen => BooleanChunked::from_iter_options(
-                name,
-                cells.iter().map(|c| match c {
-                    Some(Cell::Booleen(b)) => Some(*b),
-                    _ => None,
-                }),
-            )
-            .into_column(),
-            _ => Int32Chunked::from_iter_options(
-                name,
-                cells.iter().map(|c| match c {
-                    Some(Cell::Date { days, .. }) => Some(*days),
-                    _ => None,
-                }),
-            )
-            .into_column()
-            .cast(&DataType::Date)?,
-        };
-        columns.push(typed);
+        columns.extend(crate::extract::reader::typed_column(def, cells)?);
     }
     DataFrame::new_infer_height(columns)
 }

@@ -701,6 +701,18 @@ impl<'a> TableBuilder<'a> {
 
 /// A column typed over a row group (with its `_jour_connu` companion, for a date that may
 /// be a month), and the errors of its cells by row.
+/// The column(s) of contract column `def` holding `cells` (`generate` writes Parquet
+/// columns of their own types with it).
+pub(crate) fn typed_column<'c>(
+    def: &ColumnDef,
+    cells: impl IntoIterator<Item = Option<Cell<'c>>>,
+) -> PolarsResult<Vec<Column>> {
+    let cells = cells.into_iter();
+    let mut builder = ColumnBuilder::new(def, cells.size_hint().0);
+    cells.for_each(|c| builder.push(c));
+    builder.finish()
+}
+
 /// A column as the cell parser reads it: its text (a null is an empty cell).
 fn as_text(column: &Column) -> PolarsResult<StringChunked> {
     match column.dtype() {
@@ -741,11 +753,14 @@ fn take_typed(def: &ColumnDef, column: &Column, typed: &[bool]) -> Option<Vec<Co
         DataType::Float64 => fill(&mut builder, column.f64().ok()?.iter(), typed, def.required, |v| {
             (plain_decimal(v) && !(def.non_negative && v < 0.0)).then_some(Cell::Nombre(v))
         }),
-        DataType::Date => fill(&mut builder, column.date().ok()?.physical().iter(), typed, def.required, |d| {
-            (1000..=9999)
-                .contains(&reperage_rules::Date::from_days(d).year)
-                .then_some(Cell::Date { days: d, jour_connu: true })
-        }),
+        DataType::Date => {
+            // Four-digit years: 1000-01-01 to 9999-12-31.
+            let years = reperage_rules::Date::new(1000, 1, 1).zip(reperage_rules::Date::new(9999, 12, 31));
+            let (from, to) = years.map(|(a, b)| (a.to_days(), b.to_days()))?;
+            fill(&mut builder, column.date().ok()?.physical().iter(), typed, def.required, |d| {
+                (from..=to).contains(&d).then_some(Cell::Date { days: d, jour_connu: true })
+            })
+        }
         DataType::Boolean => {
             fill(&mut builder, column.bool().ok()?.iter(), typed, def.required, |v| Some(Cell::Booleen(v)))
         }
