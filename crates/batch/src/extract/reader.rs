@@ -699,8 +699,6 @@ impl<'a> TableBuilder<'a> {
     }
 }
 
-/// A column typed over a row group (with its `_jour_connu` companion, for a date that may
-/// be a month), and the errors of its cells by row.
 /// The column(s) of contract column `def` holding `cells` (`generate` writes Parquet
 /// columns of their own types with it).
 pub(crate) fn typed_column<'c>(
@@ -790,6 +788,8 @@ fn fill<T>(
     Some(())
 }
 
+/// A column typed over a row group (with its `_jour_connu` companion, for a date that may
+/// be a month), and the errors of its cells by row.
 type ColonneTypee = (Vec<Column>, Vec<(usize, Erreur)>);
 
 /// One contract column of a row group typed (`source`: the file's column, absent when
