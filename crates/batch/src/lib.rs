@@ -26,6 +26,5 @@ pub mod memoire;
 pub mod out_dir;
 pub mod output;
 pub mod partitions;
-pub mod precedent;
 pub mod screen;
 pub mod situation;

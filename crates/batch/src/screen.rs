@@ -190,7 +190,7 @@ pub struct Options<'a> {
     /// Told each stage as it starts (for a progress display).
     pub progress: &'a dyn Fn(&str),
     pub extract: &'a Path,
-    /// Last month's extract of the same caisse, compared with this one (crate::precedent).
+    /// Last month's extract of the same caisse, compared with this one (crate::situation, precedent.rs).
     pub precedent: Option<&'a Path>,
     pub mois: Mois,
     pub out: &'a Path,

@@ -57,6 +57,37 @@ fn a_kept_plan_builds_each_extracts_own_situation() {
     }
 }
 
+/// The situation is in id order and the same whatever the order of the rows of
+/// `foyers` and `personnes` (an export need not sort them): the sums stacked beside the
+/// foyers follow their rows.
+#[test]
+fn the_situation_does_not_depend_on_the_order_of_the_rows() {
+    let mois = Mois::parse("2025-03").expect("month");
+    let reversed = copy_of("synthetique");
+    for table in ["foyers", "personnes"] {
+        let path = reversed.path().join(format!("{table}.csv"));
+        let text = std::fs::read_to_string(&path).expect("read");
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines[1..].reverse();
+        std::fs::write(&path, lines.join("\n") + "\n").expect("write");
+    }
+    let previous = extract::load(&sample("synthetique-precedent"), mois.plus(-1)).expect("loads");
+    let build = |dir: &std::path::Path| {
+        let extract = extract::load(dir, mois).expect("loads");
+        assert!(extract.table(extract::Table::Foyers).height() > 100);
+        situation::build(&extract, Some(&previous), mois, &PlanCache::default()).expect("builds")
+    };
+    let (inverse, sorted) = (build(reversed.path()), build(&sample("synthetique")));
+    let ids: Vec<&str> = inverse.column("id_foyer").expect("ids").str().expect("text").iter().flatten().collect();
+    assert!(ids.is_sorted(), "in id order");
+    assert_eq!(ids.len(), inverse.height());
+    for c in sorted.columns() {
+        let other = inverse.column(c.name()).expect("column");
+        assert!(other.equals_missing(c), "{}", c.name());
+    }
+    assert!(inverse.equals_missing(&sorted), "the same situation");
+}
+
 /// cas-limites (2025-03) compared with cas-limites-precedent (2025-02): see the README
 /// of the latter for what changed in each foyer.
 #[test]

@@ -121,7 +121,7 @@ pub fn load(dir: &Path, mois: Mois) -> Result<Extract, ExtractError> {
     load_tables(dir, mois, &Table::ALL, &[])
 }
 
-/// The tables last month's extract is compared on (crate::precedent): its resources,
+/// The tables last month's extract is compared on (crate::situation, precedent.rs): its resources,
 /// events and contacts are not read at all.
 pub const TABLES_PRECEDENT: [Table; 3] = [Table::Foyers, Table::Personnes, Table::Droits];
 

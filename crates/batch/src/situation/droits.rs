@@ -8,6 +8,7 @@
 use polars::prelude::*;
 use reperage_rules::{Date, Mois};
 
+use super::{Rangs, date_column, days, number_column, strings};
 use crate::extract::schema::PRESTATIONS;
 use crate::extract::{Extract, Table};
 
@@ -103,21 +104,13 @@ fn month_of(days: i32) -> i32 {
     Date::from_days(days).mois().index()
 }
 
-fn strings<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<&'a StringChunked> {
-    df.column(name)?.str()
-}
-
-/// A date column as its days since 1970-01-01.
-fn days(df: &DataFrame, name: &str) -> PolarsResult<Int32Chunked> {
-    Ok(df.column(name)?.cast(&DataType::Int32)?.i32()?.clone())
-}
-
-/// Per foyer with rights: `id_foyer` and the rights inputs; a foyer without any row is
-/// absent (the caller fills in "no right").
+/// The rights inputs of every foyer of the extract (one row per row of `foyers`, in its
+/// order: `rangs`); a foyer without any row has none (no right in payment, amounts 0,
+/// dates unknown).
 ///
 /// One pass over the rows, each foyer's in file order, not a Polars group-by of its 130
 /// masked aggregations (docs/performance.md).
-pub fn inputs(extract: &Extract, mois: Mois) -> PolarsResult<DataFrame> {
+pub(super) fn inputs(extract: &Extract, mois: Mois, rangs: &Rangs) -> PolarsResult<DataFrame> {
     let m = mois.index();
     // Whose each person is (the AAH is per person).
     let personnes = extract.table(Table::Personnes);
@@ -139,27 +132,15 @@ pub fn inputs(extract: &Extract, mois: Mois) -> PolarsResult<DataFrame> {
         .zip(strings(droits, "prestation")?.iter())
         .zip(debut.iter().zip(fin.iter()))
         .zip(droits.column("montant_mensuel")?.f64()?.iter());
-    let mut ids: Vec<&str> = Vec::new();
-    let mut rang: PlHashMap<&str, usize> = PlHashMap::new();
-    let mut foyers: Vec<Droits> = Vec::new();
-    let mut dernier: Option<(&str, usize)> = None;
+    let mut foyers: Vec<Droits> = Vec::with_capacity(rangs.len());
+    foyers.resize_with(rangs.len(), Droits::default);
+    let mut foyer_of = rangs.recherche();
     for ((((foyer, personne), code), (debut, fin)), montant) in rows {
         let (Some(foyer), Some(code), Some(debut)) = (foyer, code, debut) else { continue };
         let Some(c) = PRESTATIONS.iter().position(|p| *p == code) else { continue };
-        // A foyer's rows usually follow one another: the last lookup is kept.
-        let at = match dernier {
-            Some((last, at)) if last == foyer => at,
-            _ => {
-                let at = *rang.entry(foyer).or_insert_with(|| {
-                    ids.push(foyer);
-                    foyers.push(Droits::default());
-                    foyers.len() - 1
-                });
-                dernier = Some((foyer, at));
-                at
-            }
-        };
-        let droits = &mut foyers[at];
+        // Validation refuses a row whose foyer is not in `foyers`.
+        let Some(at) = foyer_of.rang(foyer) else { continue };
+        let droits = &mut foyers[at as usize];
         let (debut_mois, fin_mois) = (month_of(debut), fin.map(month_of));
         // In payment in the month of index `j`.
         let paye = |j: i32| debut_mois <= j && fin_mois.is_none_or(|f| f >= j);
@@ -202,47 +183,40 @@ pub fn inputs(extract: &Extract, mois: Mois) -> PolarsResult<DataFrame> {
             }
         }
     }
-    frame(&ids, &foyers)
+    frame(&foyers)
 }
 
-/// The frame of the inputs, one row per foyer with rights.
-fn frame(ids: &[&str], foyers: &[Droits]) -> PolarsResult<DataFrame> {
-    let mut columns: Vec<Column> = vec![StringChunked::from_iter_values(ID.into(), ids.iter().copied()).into_column()];
-    let number = |name: String, values: Vec<Option<f64>>| {
-        Float64Chunked::from_iter_options(name.into(), values.into_iter()).into_column()
-    };
-    let date = |name: String, values: Vec<Option<i32>>| -> PolarsResult<Column> {
-        Int32Chunked::from_iter_options(name.into(), values.into_iter()).into_column().cast(&DataType::Date)
-    };
+/// The frame of the inputs, one row per foyer.
+fn frame(foyers: &[Droits]) -> PolarsResult<DataFrame> {
+    let mut columns: Vec<Column> = Vec::with_capacity(256);
     let none = Prestation::default();
     for (c, code) in PRESTATIONS.iter().enumerate() {
         let these: Vec<&Prestation> = foyers.iter().map(|d| d.of(c).unwrap_or(&none)).collect();
-        let en_paiement = these.iter().map(|p| Some(p.en_paiement > 0));
-        columns
-            .push(BooleanChunked::from_iter_options(format!("{code}_en_paiement").into(), en_paiement).into_column());
-        columns.push(date(format!("{code}_date_debut"), these.iter().map(|p| p.debut).collect())?);
+        let en_paiement: BooleanChunked =
+            these.iter().map(|p| p.en_paiement > 0).collect_ca_trusted(format!("{code}_en_paiement").into());
+        columns.push(en_paiement.into_column());
+        // What is paid in M: its amount when in payment (unknown if a row has none), else 0.
+        let verse = |p: &&Prestation| if p.en_paiement > 0 { p.montant.value() } else { Some(0.0) };
+        columns.push(number_column(format!("{code}_montant_verse"), &these, verse));
+        columns.push(date_column(format!("{code}_date_debut"), &these, |p| p.debut)?);
         // The end of the right in payment: unknown (open-ended) if one has none.
-        let fin = these.iter().map(|p| p.fin.filter(|_| p.sans_fin == 0)).collect();
-        columns.push(date(format!("{code}_date_fin"), fin)?);
-        columns.push(number(format!("_{code}_montant"), these.iter().map(|p| p.montant.value()).collect()));
+        columns.push(date_column(format!("{code}_date_fin"), &these, |p| p.fin.filter(|_| p.sans_fin == 0))?);
         if MONTHLY.contains(code) {
             for k in 0..BY_MONTH {
-                let values = these.iter().map(|p| p.par_mois[k].value()).collect();
-                columns.push(number(format!("{code}_montant_m{}", k + 1), values));
+                columns.push(number_column(format!("{code}_montant_m{}", k + 1), &these, |p| p.par_mois[k].value()));
             }
         }
         if OVER_CSS_WINDOW.contains(code) {
-            columns.push(number(format!("{code}_montant_m13_m2"), these.iter().map(|p| p.css.value()).collect()));
-            let mois = these.iter().map(|p| Some(p.css_mois.min(12) as f64)).collect();
-            columns.push(number(format!("{code}_mois_m13_m2"), mois));
+            columns.push(number_column(format!("{code}_montant_m13_m2"), &these, |p| p.css.value()));
+            let mois = |p: &&Prestation| Some(p.css_mois.min(12) as f64);
+            columns.push(number_column(format!("{code}_mois_m13_m2"), &these, mois));
         }
     }
     // Unknown when a row of the AAH in payment does not say whose it is.
     for (who, role) in ["allocataire", "conjoint"].iter().enumerate() {
-        let values = foyers.iter().map(|d| if d.aah_sans_role > 0 { None } else { d.aah_3m[who].value() }).collect();
-        columns.push(number(format!("aah_montant_3m_{role}"), values));
+        let aah = |d: &Droits| if d.aah_sans_role > 0 { None } else { d.aah_3m[who].value() };
+        columns.push(number_column(format!("aah_montant_3m_{role}"), foyers, aah));
     }
-    columns.push(date("date_fin_droit_prochaine".into(), foyers.iter().map(|d| d.fin_prochaine).collect())?);
-    columns.push(BooleanChunked::from_iter_values("_has_droits".into(), foyers.iter().map(|_| true)).into_column());
+    columns.push(date_column("date_fin_droit_prochaine".into(), foyers, |d| d.fin_prochaine)?);
     DataFrame::new_infer_height(columns)
 }

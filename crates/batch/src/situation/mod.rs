@@ -1,13 +1,15 @@
 //! The situation: one row per foyer with the inputs rules read, computed from the
 //! accepted rows of the extract at the reference month M (docs/situation.md).
 //!
-//! One Polars lazy query: each table is aggregated per foyer (members here, resources in
-//! [`ressources`], rights in [`droits`]: those two summed in one pass over their rows, as
-//! frames), then everything is joined on the foyers table.
+//! One Polars lazy query: the members aggregated per foyer and joined on the foyers table
+//! (in id order); the resources ([`ressources`]), the rights ([`droits`]) and the
+//! comparison with last month's extract ([`precedent`]) computed in one pass over their
+//! rows, one row per row of `foyers` in its order ([`Rangs`]), and stacked beside it.
 //! Unknown stays unknown: a sum over months that are not all known is null, an absent
 //! person's attribute is null.
 
 mod droits;
+mod precedent;
 mod ressources;
 
 use polars::prelude::*;
@@ -17,9 +19,9 @@ use reperage_rules::{Date, Mois};
 use crate::extract::mois::{alive_on, date, month_index};
 use crate::extract::schema::{PRESTATIONS, TYPES_EVENEMENT};
 use crate::extract::{Extract, Table};
-use crate::precedent;
 
 pub use droits::{MONTHLY, OVER_CSS_WINDOW};
+use precedent::INPUTS as PRECEDENT_INPUTS;
 
 const ID: &str = "id_foyer";
 
@@ -161,43 +163,161 @@ fn counts(personnes: &LazyFrame) -> LazyFrame {
         )
 }
 
+/// The row of each foyer in the `foyers` table, by id: the per-foyer sums of
+/// [`ressources`] and [`droits`] are computed in that order (one row per row of
+/// `foyers`), so that the query stacks them beside it rather than joining them.
+struct Rangs<'a> {
+    foyers: &'a DataFrame,
+    rang: PlHashMap<&'a str, u32>,
+}
+
+impl<'a> Rangs<'a> {
+    fn new(foyers: &'a DataFrame) -> PolarsResult<Rangs<'a>> {
+        let ids = foyers.column(ID)?.str()?;
+        let mut rang = PlHashMap::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            if let Some(id) = id {
+                // Validation refuses an id twice; were one left, its first row would count.
+                rang.entry(id).or_insert(i as u32);
+            }
+        }
+        Ok(Rangs { foyers, rang })
+    }
+
+    /// The `foyers` table the rows are those of.
+    fn foyers(&self) -> &'a DataFrame {
+        self.foyers
+    }
+
+    /// How many rows `foyers` has.
+    fn len(&self) -> usize {
+        self.foyers.height()
+    }
+
+    /// A lookup keeping the last id it was asked: a foyer's rows usually follow one
+    /// another in a table.
+    fn recherche<'k>(&self) -> Recherche<'_, 'a, 'k> {
+        Recherche { rangs: self, dernier: None }
+    }
+}
+
+/// Looks up foyer ids in [`Rangs`], the last answer kept.
+struct Recherche<'r, 'a, 'k> {
+    rangs: &'r Rangs<'a>,
+    dernier: Option<(&'k str, Option<u32>)>,
+}
+
+impl<'k> Recherche<'_, '_, 'k> {
+    /// The row of foyer `id` in `foyers`, if it has one.
+    fn rang(&mut self, id: &'k str) -> Option<u32> {
+        match self.dernier {
+            Some((last, at)) if last == id => at,
+            _ => {
+                let at = self.rangs.rang.get(id).copied();
+                self.dernier = Some((id, at));
+                at
+            }
+        }
+    }
+}
+
+fn strings<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<&'a StringChunked> {
+    df.column(name)?.str()
+}
+
+/// A date column as its days since 1970-01-01.
+fn days(df: &DataFrame, name: &str) -> PolarsResult<Int32Chunked> {
+    Ok(df.column(name)?.cast(&DataType::Int32)?.i32()?.clone())
+}
+
+/// A column of one number per row of `rows`: `value` of each.
+fn number_column<T>(name: String, rows: &[T], value: impl Fn(&T) -> Option<f64>) -> Column {
+    let ca: Float64Chunked = rows.iter().map(value).collect_ca_trusted(name.into());
+    ca.into_column()
+}
+
+/// A column of one date (days since 1970-01-01) per row of `rows`: `value` of each.
+fn date_column<T>(name: String, rows: &[T], value: impl Fn(&T) -> Option<i32>) -> PolarsResult<Column> {
+    let ca: Int32Chunked = rows.iter().map(value).collect_ca_trusted(name.into());
+    ca.into_column().cast(&DataType::Date)
+}
+
 /// Builds the situation frame. Columns: `id_foyer`, `caisse`, `agence`, `commune`,
 /// `qpv`, every input of rules/situation.toml, and `mois_ressources_inconnus` (the
 /// unknown months of resources, named, for the reasons of undetermined results). With
-/// last month's extract, the `precedent_*` inputs compare the two (crate::precedent);
+/// last month's extract, the `precedent_*` inputs compare the two ([`precedent`]);
 /// without, they are unknown.
 ///
 /// One query over the tables and the sums computed in Rust, planned once for all the
 /// pieces of an evaluation (`plans`, reperage_rules::compile::PlanCache).
 pub fn build(extract: &Extract, previous: Option<&Extract>, mois: Mois, plans: &PlanCache) -> PolarsResult<DataFrame> {
-    let mut frames = vec![
-        extract.table(Table::Foyers).clone(),
-        extract.table(Table::Personnes).clone(),
-        extract.table(Table::Evenements).clone(),
-        extract.table(Table::Droits).clone(),
-        ressources::inputs(extract, mois)?,
-        droits::inputs(extract, mois)?,
-    ];
-    if let Some(prev) = previous {
-        frames.extend([Table::Foyers, Table::Personnes, Table::Droits].map(|t| prev.table(t).clone()));
-    }
-    plans.collect_all(frames, |lazy| query(lazy, mois))
+    build_timed(extract, previous, mois, plans, &mut Temps::default())
 }
 
-/// The situation's query over the frames [`build`] hands in: this month's six, then
-/// last month's three when given.
-fn query(mut frames: Vec<LazyFrame>, mois: Mois) -> LazyFrame {
-    let previous: Option<[LazyFrame; 3]> = if frames.len() > 6 { frames.split_off(6).try_into().ok() } else { None };
+/// Wall time spent in each part of [`build`], summed over the calls (benches/situation_cost).
+#[derive(Debug, Default, Clone)]
+pub struct Temps {
+    pub ressources: std::time::Duration,
+    pub droits: std::time::Duration,
+    pub precedent: std::time::Duration,
+    pub requete: std::time::Duration,
+}
+
+/// [`build`], adding the time of each part to `temps`.
+pub fn build_timed(
+    extract: &Extract,
+    previous: Option<&Extract>,
+    mois: Mois,
+    plans: &PlanCache,
+    temps: &mut Temps,
+) -> PolarsResult<DataFrame> {
+    let started = std::time::Instant::now();
+    // Every output is in id order; rows are in file order, which an export need not keep.
+    let foyers = in_id_order(extract.table(Table::Foyers))?;
+    let rangs = Rangs::new(&foyers)?;
+    let ressources = ressources::inputs(extract, mois, &rangs)?;
+    let summed = std::time::Instant::now();
+    let droits = droits::inputs(extract, mois, &rangs)?;
+    let rights = std::time::Instant::now();
+    let comparison = precedent::inputs(extract, previous, mois, &rangs)?;
+    let compared = std::time::Instant::now();
+    drop(rangs);
+    let frames = vec![
+        foyers,
+        extract.table(Table::Personnes).clone(),
+        extract.table(Table::Evenements).clone(),
+        ressources,
+        droits,
+        comparison,
+    ];
+    let situation = plans.collect_all(frames, |lazy| query(lazy, mois));
+    temps.ressources += summed - started;
+    temps.droits += rights - summed;
+    temps.precedent += compared - rights;
+    temps.requete += compared.elapsed();
+    situation
+}
+
+/// `foyers` sorted by id, not copied when it already is.
+fn in_id_order(foyers: &DataFrame) -> PolarsResult<DataFrame> {
+    let ids = strings(foyers, ID)?;
+    let sorted = ids.iter().zip(ids.iter().skip(1)).all(|(a, b)| a <= b);
+    if sorted { Ok(foyers.clone()) } else { foyers.sort([ID], SortMultipleOptions::default()) }
+}
+
+/// The situation's query over the frames [`build`] hands in: `foyers` (in id order),
+/// `personnes`, `evenements`, and the resource sums, the rights sums and last month's
+/// comparison, one row per row of `foyers` each, stacked beside it.
+fn query(frames: Vec<LazyFrame>, mois: Mois) -> LazyFrame {
     // Six frames, as `build` hands them (an empty one would fail the query, never panic).
-    let [foyers, personnes, evenements, droits_table, ressources, droits] =
+    let [foyers, personnes, evenements, ressources, droits, comparison] =
         frames.try_into().unwrap_or_else(|_| std::array::from_fn(|_| DataFrame::empty().lazy()));
-    let tables = precedent::Tables { foyers, personnes, droits: droits_table };
 
     let end = mois.last_day().to_days();
     let m = mois.index();
     let janvier = Date::new(mois.year, 1, 1).unwrap_or(mois.first_day());
 
-    let all_personnes = tables.personnes.clone();
+    let all_personnes = personnes;
     let personnes = all_personnes.clone().filter(alive_on(mois)).with_columns([
         age_mois_on(mois.first_day()).alias("age_mois"),
         age_mois_on(janvier).alias("age_janvier_mois"),
@@ -217,27 +337,26 @@ fn query(mut frames: Vec<LazyFrame>, mois: Mois) -> LazyFrame {
         .collect();
     let evenements = evenements.filter(col("date").lt_eq(date(end))).group_by([col(ID)]).agg(event_aggs);
 
-    let left = || JoinArgs::new(JoinType::Left);
-    let comparison = match previous {
-        Some([foyers, personnes, droits]) => {
-            precedent::compare(&tables, &precedent::Tables { foyers, personnes, droits }, mois)
-        }
-        None => {
-            let unknown = precedent::INPUTS.map(|c| lit(NULL).cast(DataType::Boolean).alias(c));
-            tables.foyers.clone().select([col(ID)]).with_columns(unknown)
-        }
+    // Left joins keeping the order of `foyers`, which the resource and rights sums
+    // (one row per row of `foyers`) are computed in: they are stacked beside, not joined.
+    let left = || {
+        let mut args = JoinArgs::new(JoinType::Left);
+        args.maintain_order = MaintainOrderJoin::Left;
+        args
     };
-    let joined = tables
-        .foyers
-        .clone()
+    let joined = foyers
         .join(member(&personnes, "allocataire"), [col(ID)], [col(ID)], left())
         .join(member(&personnes, "conjoint"), [col(ID)], [col(ID)], left())
         .join(counts, [col(ID)], [col(ID)], left())
         .join(deces, [col(ID)], [col(ID)], left())
-        .join(ressources, [col(ID)], [col(ID)], left())
-        .join(droits, [col(ID)], [col(ID)], left())
-        .join(evenements, [col(ID)], [col(ID)], left())
-        .join(comparison, [col(ID)], [col(ID)], left());
+        .join(evenements, [col(ID)], [col(ID)], left());
+    // Strict: frames of different heights fail the query rather than being padded.
+    let stacked = HConcatOptions { strict: true, ..HConcatOptions::default() };
+    let joined = match concat_lf_horizontal([joined, ressources, droits, comparison], stacked) {
+        Ok(joined) => joined,
+        // Only when given no frame; the query then fails when collected.
+        Err(e) => DataFrame::empty().lazy().select([lit(e.to_string()).alias(ID)]),
+    };
 
     let with_conjoint = col("nb_conjoints").fill_null(lit(0u32)).gt(lit(0u32));
     let mut inputs = vec![
@@ -300,28 +419,23 @@ fn query(mut frames: Vec<LazyFrame>, mois: Mois) -> LazyFrame {
     }
     inputs.push(col("mois_ressources_inconnus"));
 
-    // Rights: a foyer without any row in `droits` has no right.
+    // Rights (crate::situation::droits).
     for code in PRESTATIONS {
-        let flag = col(format!("{code}_en_paiement")).fill_null(lit(false));
-        inputs.push(flag.clone().alias(format!("{code}_en_paiement")));
-        inputs.push(
-            when(flag).then(col(format!("_{code}_montant"))).otherwise(lit(0.0)).alias(format!("{code}_montant_verse")),
-        );
-        inputs.push(col(format!("{code}_date_debut")));
-        inputs.push(col(format!("{code}_date_fin")));
+        for c in ["en_paiement", "montant_verse", "date_debut", "date_fin"] {
+            inputs.push(col(format!("{code}_{c}")));
+        }
     }
-    let no_right = |c: String| when(col("_has_droits").is_null()).then(lit(0.0)).otherwise(col(c.as_str())).alias(c);
     for code in MONTHLY {
         for k in 1..=ressources::MONTHS_BY_MONTH {
-            inputs.push(no_right(format!("{code}_montant_m{k}")));
+            inputs.push(col(format!("{code}_montant_m{k}")));
         }
     }
     for code in OVER_CSS_WINDOW {
-        inputs.push(no_right(format!("{code}_montant_m13_m2")));
-        inputs.push(no_right(format!("{code}_mois_m13_m2")));
+        inputs.push(col(format!("{code}_montant_m13_m2")));
+        inputs.push(col(format!("{code}_mois_m13_m2")));
     }
     for role in ["allocataire", "conjoint"] {
-        inputs.push(no_right(format!("aah_montant_3m_{role}")));
+        inputs.push(col(format!("aah_montant_3m_{role}")));
     }
     inputs.push(col("date_fin_droit_prochaine"));
     for t in TYPES_EVENEMENT {
@@ -338,7 +452,7 @@ fn query(mut frames: Vec<LazyFrame>, mois: Mois) -> LazyFrame {
         count_or_unknown("_sans_complementaire", "_complementaire_inconnue").alias("nb_membres_sans_complementaire"),
     );
     inputs.push(col("_allocataire_decede").fill_null(lit(false)).alias("allocataire_decede"));
-    inputs.extend(precedent::INPUTS.map(col));
+    inputs.extend(PRECEDENT_INPUTS.map(col));
     inputs.extend([
         col("statut_logement"),
         col("loyer"),
@@ -357,7 +471,8 @@ fn query(mut frames: Vec<LazyFrame>, mois: Mois) -> LazyFrame {
         col("canal_courrier"),
         col("date_cloture").is_not_null().and(col("date_cloture").lt_eq(date(end))).alias("dossier_clos"),
     ]);
-    joined.select(inputs).sort([ID], SortMultipleOptions::default())
+    // In id order: `foyers` is, and the joins keep its order.
+    joined.select(inputs)
 }
 
 /// Resource inputs over windows (crate::situation::ressources), besides the per-month ones.

@@ -15,6 +15,7 @@
 use polars::prelude::*;
 use reperage_rules::{Date, Mois};
 
+use super::{Rangs, days, number_column, strings};
 use crate::extract::schema::NATURES;
 use crate::extract::{Extract, Table};
 
@@ -153,18 +154,30 @@ impl Sommes {
 struct Foyer<'s> {
     sommes: &'s Sommes,
     en_couple: bool,
+    /// Bit `j` set: month M-`j` is known (j = 1 … 13), computed once for every input.
+    connus: u16,
 }
 
 impl Foyer<'_> {
+    fn new(sommes: &Sommes, en_couple: bool) -> Foyer<'_> {
+        let mut connus = 0;
+        for (i, rows) in sommes.lignes.iter().enumerate() {
+            if rows[ALLOCATAIRE] > 0 && (!en_couple || rows[CONJOINT] > 0) {
+                connus |= 1 << (i + 1);
+            }
+        }
+        Foyer { sommes, en_couple, connus }
+    }
+
     /// Month M-`j` is known.
     fn known(&self, j: usize) -> bool {
-        let rows = self.sommes.lignes[j - 1];
-        rows[ALLOCATAIRE] > 0 && (!self.en_couple || rows[CONJOINT] > 0)
+        self.connus & (1 << j) != 0
     }
 
     /// How many of the months M-`from` … M-`to` are known.
     fn known_among(&self, from: usize, to: usize) -> usize {
-        (to..=from).filter(|&j| self.known(j)).count()
+        let window = (1u16 << (from + 1)) - (1u16 << to);
+        (self.connus & window).count_ones() as usize
     }
 
     /// `sum` when every month M-3 … M-1 is known, else unknown.
@@ -197,32 +210,16 @@ fn age_mois(mois: Mois, days: i32, jour_connu: bool) -> i32 {
     mois.index() - born.mois().index() - i32::from(incomplete)
 }
 
-fn strings<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<&'a StringChunked> {
-    df.column(name)?.str()
-}
-
-/// A date column as its days since 1970-01-01.
-fn days(df: &DataFrame, name: &str) -> PolarsResult<Int32Chunked> {
-    Ok(df.column(name)?.cast(&DataType::Int32)?.i32()?.clone())
-}
-
 /// The resource inputs of every foyer of the extract (one row per row of `foyers`, in
-/// its order): `id_foyer`, one column per input, and `mois_ressources_inconnus` (the
+/// its order: `rangs`): one column per input, and `mois_ressources_inconnus` (the
 /// unknown months among M-13 … M-1, e.g. "2024-02, 2024-03"; unknown when all are
 /// known). A foyer without any resource row has every month unknown.
 ///
 /// Computed in one pass over the rows, not as a Polars query: the sixty masked sums of a
 /// group-by over the resource rows (twenty a foyer) were most of building the
 /// situation (docs/performance.md). Each foyer's rows are added in file order.
-pub fn inputs(extract: &Extract, mois: Mois) -> PolarsResult<DataFrame> {
-    let foyers = extract.table(Table::Foyers);
-    let ids = strings(foyers, ID)?;
-    let mut rang: PlHashMap<&str, u32> = PlHashMap::with_capacity(ids.len());
-    for (i, id) in ids.iter().enumerate() {
-        if let Some(id) = id {
-            rang.entry(id).or_insert(i as u32);
-        }
-    }
+pub(super) fn inputs(extract: &Extract, mois: Mois, rangs: &Rangs) -> PolarsResult<DataFrame> {
+    let mut foyer_of = rangs.recherche();
 
     // Each person's foyer and place in it; a foyer is a couple when it has a conjoint
     // alive at the first day of M.
@@ -230,7 +227,7 @@ pub fn inputs(extract: &Extract, mois: Mois) -> PolarsResult<DataFrame> {
     let naissance = days(personnes, "date_naissance")?;
     let deces = days(personnes, "date_deces")?;
     let first_day = mois.first_day().to_days();
-    let mut en_couple = vec![false; ids.len()];
+    let mut en_couple = vec![false; rangs.len()];
     // The persons, each the head of a chain of the others of the same id (validation
     // refuses an id twice; were one left, its rows would count for each, as in a join).
     let mut membres: Vec<(Membre, Option<u32>)> = Vec::with_capacity(personnes.height());
@@ -241,19 +238,9 @@ pub fn inputs(extract: &Extract, mois: Mois) -> PolarsResult<DataFrame> {
         .zip(strings(personnes, "role")?.iter())
         .zip(naissance.iter().zip(personnes.column("date_naissance_jour_connu")?.bool()?.iter()))
         .zip(deces.iter());
-    let mut dernier: Option<(&str, Option<u32>)> = None;
     for ((((id, foyer), role), (naissance, jour_connu)), deces) in rows {
         let (Some(id), Some(foyer), Some(role)) = (id, foyer, role) else { continue };
-        // A foyer's persons usually follow one another: the last lookup is kept.
-        let rang_foyer = match dernier {
-            Some((last, at)) if last == foyer => at,
-            _ => {
-                let at = rang.get(foyer).copied();
-                dernier = Some((foyer, at));
-                at
-            }
-        };
-        let Some(foyer) = rang_foyer else { continue };
+        let Some(foyer) = foyer_of.rang(foyer) else { continue };
         if role == "conjoint" && deces.is_none_or(|d| d >= first_day) {
             en_couple[foyer as usize] = true;
         }
@@ -283,7 +270,7 @@ pub fn inputs(extract: &Extract, mois: Mois) -> PolarsResult<DataFrame> {
         .zip(rmois.iter())
         .zip(ressources.column("montant")?.f64()?.iter())
         .zip(ressources.column("montant_brut")?.f64()?.iter());
-    let mut sommes = vec![Sommes::default(); ids.len()];
+    let mut sommes = vec![Sommes::default(); rangs.len()];
     let mut dernier: Option<(&str, Option<u32>)> = None;
     for ((((id, nature), day), montant), brut) in rows {
         let (Some(id), Some(nature), Some(day), Some(montant)) = (id, nature, day, montant) else { continue };
@@ -307,48 +294,43 @@ pub fn inputs(extract: &Extract, mois: Mois) -> PolarsResult<DataFrame> {
             next = before;
         }
     }
-    frame(ids, &sommes, &en_couple, mois)
+    frame(&sommes, &en_couple, mois)
 }
 
 /// The frame of the inputs, one row per foyer.
-fn frame(ids: &StringChunked, sommes: &[Sommes], en_couple: &[bool], mois: Mois) -> PolarsResult<DataFrame> {
+fn frame(sommes: &[Sommes], en_couple: &[bool], mois: Mois) -> PolarsResult<DataFrame> {
     let foyers: Vec<Foyer> =
-        sommes.iter().zip(en_couple).map(|(sommes, &en_couple)| Foyer { sommes, en_couple }).collect();
-    let mut columns: Vec<Column> = vec![ids.clone().into_column()];
-    let mut push = |name: String, values: Vec<Option<f64>>| {
-        columns.push(Float64Chunked::from_iter_options(name.into(), values.into_iter()).into_column());
+        sommes.iter().zip(en_couple).map(|(sommes, &en_couple)| Foyer::new(sommes, en_couple)).collect();
+    let mut columns: Vec<Column> = Vec::with_capacity(64);
+    let mut push = |name: String, values: &dyn Fn(&Foyer) -> Option<f64>| {
+        columns.push(number_column(name, &foyers, values));
     };
-    let each = |f: &dyn Fn(&Foyer) -> Option<f64>| foyers.iter().map(f).collect::<Vec<_>>();
-    push("mois_connus_3m".into(), each(&|f| Some(f.known_among(3, 1) as f64)));
-    push("mois_connus_m13_m2".into(), each(&|f| Some(f.known_among(13, 2) as f64)));
-    push("ressources_3m_foyer".into(), each(&|f| f.w3(f.sommes.s3)));
-    push("ressources_3m_autres".into(), each(&|f| f.w3(f.sommes.s3_autres)));
-    push("ressources_3m_couple".into(), each(&|f| f.w3(f.sommes.s3_couple)));
-    push("ressources_m13_m2_foyer".into(), each(&|f| f.wcss(f.sommes.s_m13_m2)));
-    push("ressources_m13_m2_autres".into(), each(&|f| f.wcss(f.sommes.s_m13_m2_autres)));
-    push(
-        "pensions_alimentaires_m13_m2_couple".into(),
-        each(&|f| f.wcss(f.sommes.s_m13_m2_couple_pensions_alimentaires)),
-    );
-    push("revenus_activite_3m_allocataire".into(), each(&|f| f.w3(f.sommes.act3[ALLOCATAIRE])));
-    push("revenus_activite_3m_conjoint".into(), each(&|f| f.conjoint(f.w3(f.sommes.act3[CONJOINT]))));
+    push("mois_connus_3m".into(), &|f| Some(f.known_among(3, 1) as f64));
+    push("mois_connus_m13_m2".into(), &|f| Some(f.known_among(13, 2) as f64));
+    push("ressources_3m_foyer".into(), &|f| f.w3(f.sommes.s3));
+    push("ressources_3m_autres".into(), &|f| f.w3(f.sommes.s3_autres));
+    push("ressources_3m_couple".into(), &|f| f.w3(f.sommes.s3_couple));
+    push("ressources_m13_m2_foyer".into(), &|f| f.wcss(f.sommes.s_m13_m2));
+    push("ressources_m13_m2_autres".into(), &|f| f.wcss(f.sommes.s_m13_m2_autres));
+    push("pensions_alimentaires_m13_m2_couple".into(), &|f| f.wcss(f.sommes.s_m13_m2_couple_pensions_alimentaires));
+    push("revenus_activite_3m_allocataire".into(), &|f| f.w3(f.sommes.act3[ALLOCATAIRE]));
+    push("revenus_activite_3m_conjoint".into(), &|f| f.conjoint(f.w3(f.sommes.act3[CONJOINT])));
     for (n, nature) in NATURES.iter().enumerate() {
-        push(format!("ressources_3m_{nature}"), each(&|f| f.w3(f.sommes.s3_nature[n])));
+        push(format!("ressources_3m_{nature}"), &|f| f.w3(f.sommes.s3_nature[n]));
     }
     for (kind, input) in ["ressources_3m_couple_pensions", "revenus_activite_3m_couple"].iter().enumerate() {
-        push(input.to_string(), each(&|f| f.w3(f.sommes.couple_net[kind])));
-        push(
-            format!("{input}_brut"),
-            each(&|f| f.w3(f.sommes.couple_brut[kind]).filter(|_| f.sommes.couple_sans_brut[kind] == 0)),
-        );
+        push(input.to_string(), &|f| f.w3(f.sommes.couple_net[kind]));
+        push(format!("{input}_brut"), &|f| {
+            f.w3(f.sommes.couple_brut[kind]).filter(|_| f.sommes.couple_sans_brut[kind] == 0)
+        });
     }
     for j in 1..=BY_MONTH {
         let k = j - 1;
-        push(format!("ressources_m{j}_foyer"), each(&|f| f.wk(j, f.sommes.m[k])));
-        push(format!("ressources_m{j}_bourse"), each(&|f| f.wk(j, f.sommes.m_bourse[k])));
-        push(format!("ressources_m{j}_autres"), each(&|f| f.wk(j, f.sommes.m_autres[k])));
-        push(format!("revenus_activite_m{j}_allocataire"), each(&|f| f.wk(j, f.sommes.m_act[k][ALLOCATAIRE])));
-        push(format!("revenus_activite_m{j}_conjoint"), each(&|f| f.conjoint(f.wk(j, f.sommes.m_act[k][CONJOINT]))));
+        push(format!("ressources_m{j}_foyer"), &|f| f.wk(j, f.sommes.m[k]));
+        push(format!("ressources_m{j}_bourse"), &|f| f.wk(j, f.sommes.m_bourse[k]));
+        push(format!("ressources_m{j}_autres"), &|f| f.wk(j, f.sommes.m_autres[k]));
+        push(format!("revenus_activite_m{j}_allocataire"), &|f| f.wk(j, f.sommes.m_act[k][ALLOCATAIRE]));
+        push(format!("revenus_activite_m{j}_conjoint"), &|f| f.conjoint(f.wk(j, f.sommes.m_act[k][CONJOINT])));
     }
     // The unknown months among M-13 … M-1, named, for the reasons of undetermined results.
     let labels: Vec<String> = (0..=HISTORY).map(|j| mois.plus(-j).to_string()).collect();
