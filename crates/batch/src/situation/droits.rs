@@ -89,11 +89,6 @@ impl Droits {
         };
         &mut self.prestations[at].1
     }
-
-    /// The rows of benefit `c`, none if it has no row.
-    fn of(&self, c: usize) -> Option<&Prestation> {
-        self.prestations.iter().find(|(code, _)| *code == c).map(|(_, p)| p)
-    }
 }
 
 fn later(a: Option<i32>, b: i32) -> Option<i32> {
@@ -189,27 +184,34 @@ pub(super) fn inputs(extract: &Extract, mois: Mois, rangs: &Rangs) -> PolarsResu
 /// The frame of the inputs, one row per foyer.
 fn frame(foyers: &[Droits]) -> PolarsResult<DataFrame> {
     let mut columns: Vec<Column> = Vec::with_capacity(256);
+    // Each benefit's rows of every foyer, dealt in one pass over the foyers (most have
+    // rows of one or two benefits): `none` where a foyer has no row of it.
     let none = Prestation::default();
-    for (c, code) in PRESTATIONS.iter().enumerate() {
-        let these: Vec<&Prestation> = foyers.iter().map(|d| d.of(c).unwrap_or(&none)).collect();
+    let mut by_code: Vec<Vec<&Prestation>> = vec![vec![&none; foyers.len()]; PRESTATIONS.len()];
+    for (i, d) in foyers.iter().enumerate() {
+        for (c, p) in &d.prestations {
+            by_code[*c][i] = p;
+        }
+    }
+    for (code, these) in PRESTATIONS.iter().zip(&by_code) {
         let en_paiement: BooleanChunked =
             these.iter().map(|p| p.en_paiement > 0).collect_ca_trusted(format!("{code}_en_paiement").into());
         columns.push(en_paiement.into_column());
         // What is paid in M: its amount when in payment (unknown if a row has none), else 0.
         let verse = |p: &&Prestation| if p.en_paiement > 0 { p.montant.value() } else { Some(0.0) };
-        columns.push(number_column(format!("{code}_montant_verse"), &these, verse));
-        columns.push(date_column(format!("{code}_date_debut"), &these, |p| p.debut)?);
+        columns.push(number_column(format!("{code}_montant_verse"), these, verse));
+        columns.push(date_column(format!("{code}_date_debut"), these, |p| p.debut)?);
         // The end of the right in payment: unknown (open-ended) if one has none.
-        columns.push(date_column(format!("{code}_date_fin"), &these, |p| p.fin.filter(|_| p.sans_fin == 0))?);
+        columns.push(date_column(format!("{code}_date_fin"), these, |p| p.fin.filter(|_| p.sans_fin == 0))?);
         if MONTHLY.contains(code) {
             for k in 0..BY_MONTH {
-                columns.push(number_column(format!("{code}_montant_m{}", k + 1), &these, |p| p.par_mois[k].value()));
+                columns.push(number_column(format!("{code}_montant_m{}", k + 1), these, |p| p.par_mois[k].value()));
             }
         }
         if OVER_CSS_WINDOW.contains(code) {
-            columns.push(number_column(format!("{code}_montant_m13_m2"), &these, |p| p.css.value()));
+            columns.push(number_column(format!("{code}_montant_m13_m2"), these, |p| p.css.value()));
             let mois = |p: &&Prestation| Some(p.css_mois.min(12) as f64);
-            columns.push(number_column(format!("{code}_mois_m13_m2"), &these, mois));
+            columns.push(number_column(format!("{code}_mois_m13_m2"), these, mois));
         }
     }
     // Unknown when a row of the AAH in payment does not say whose it is.

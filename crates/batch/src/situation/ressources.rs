@@ -37,6 +37,29 @@ const ENFANT_A_CHARGE_MOIS: i32 = 300;
 const PENSIONS: [&str; 2] = ["retraite", "invalidite"];
 const ACTIVITE: [&str; 2] = ["salaire", "independant"];
 
+/// What the sums need to know of a nature, told once per nature rather than by
+/// comparing its name on every row.
+#[derive(Clone, Copy)]
+struct Nature {
+    /// Its index in `NATURES`.
+    index: usize,
+    /// Earned income.
+    activite: bool,
+    /// The couple's pensions (0) or earned income (1), whose gross amount is summed too.
+    brut: Option<usize>,
+    pension_alimentaire: bool,
+    bourse: bool,
+}
+
+impl Nature {
+    fn of(index: usize) -> Nature {
+        let name = NATURES[index];
+        let activite = ACTIVITE.contains(&name);
+        let brut = if PENSIONS.contains(&name) { Some(0) } else { activite.then_some(1) };
+        Nature { index, activite, brut, pension_alimentaire: name == "pension_alimentaire", bourse: name == "bourse" }
+    }
+}
+
 /// The two members whose resources are told apart: the allocataire and the conjoint.
 const ALLOCATAIRE: usize = 0;
 const CONJOINT: usize = 1;
@@ -87,7 +110,7 @@ struct Sommes {
 impl Sommes {
     /// Adds one row of month M-`j` (1 … 13) of `membre`, of nature `nature` (an index of
     /// `NATURES`).
-    fn add(&mut self, j: usize, membre: Membre, nature: usize, montant: f64, montant_brut: Option<f64>) {
+    fn add(&mut self, j: usize, membre: Membre, nature: Nature, montant: f64, montant_brut: Option<f64>) {
         let last3 = j <= 3;
         let m13_m2 = j >= 2;
         if let Some(who) = membre.couple {
@@ -98,21 +121,14 @@ impl Sommes {
             if membre.autre {
                 self.s3_autres += montant;
             } else {
-                self.s3_nature[nature] += montant;
+                self.s3_nature[nature.index] += montant;
             }
             if let Some(who) = membre.couple {
                 self.s3_couple += montant;
-                if ACTIVITE.contains(&NATURES[nature]) {
+                if nature.activite {
                     self.act3[who] += montant;
                 }
-                let kind = if PENSIONS.contains(&NATURES[nature]) {
-                    Some(0)
-                } else if ACTIVITE.contains(&NATURES[nature]) {
-                    Some(1)
-                } else {
-                    None
-                };
-                if let Some(kind) = kind {
+                if let Some(kind) = nature.brut {
                     self.couple_net[kind] += montant;
                     // A row of 0 net is 0 gross; a gross sum is unknown as soon as one
                     // of its rows has no gross amount.
@@ -128,7 +144,7 @@ impl Sommes {
             if membre.autre {
                 self.s_m13_m2_autres += montant;
             }
-            if membre.couple.is_some() && NATURES[nature] == "pension_alimentaire" {
+            if membre.couple.is_some() && nature.pension_alimentaire {
                 self.s_m13_m2_couple_pensions_alimentaires += montant;
             }
         }
@@ -137,11 +153,11 @@ impl Sommes {
             self.m[k] += montant;
             if membre.autre {
                 self.m_autres[k] += montant;
-            } else if NATURES[nature] == "bourse" {
+            } else if nature.bourse {
                 self.m_bourse[k] += montant;
             }
             if let Some(who) = membre.couple
-                && ACTIVITE.contains(&NATURES[nature])
+                && nature.activite
             {
                 self.m_act[k][who] += montant;
             }
@@ -271,13 +287,23 @@ pub(super) fn inputs(extract: &Extract, mois: Mois, rangs: &Rangs) -> PolarsResu
         .zip(ressources.column("montant")?.f64()?.iter())
         .zip(ressources.column("montant_brut")?.f64()?.iter());
     let mut sommes = vec![Sommes::default(); rangs.len()];
+    let natures: Vec<Nature> = (0..NATURES.len()).map(Nature::of).collect();
+    let mut derniere_nature: Option<(&str, Nature)> = None;
     let mut dernier: Option<(&str, Option<u32>)> = None;
     for ((((id, nature), day), montant), brut) in rows {
         let (Some(id), Some(nature), Some(day), Some(montant)) = (id, nature, day, montant) else { continue };
         // debuts[i] is the first day of M-(13-i); M-j for j in 1 … 13 has i = 13 - j.
         let Some(i) = debuts[..HISTORY_MONTHS].iter().position(|&d| d == day) else { continue };
         let j = HISTORY_MONTHS - i;
-        let Some(nature) = NATURES.iter().position(|n| *n == nature) else { continue };
+        // Rows of one nature often follow one another: the last one is kept.
+        let nature = match derniere_nature {
+            Some((last, n)) if last == nature => n,
+            _ => {
+                let Some(n) = natures.iter().find(|n| NATURES[n.index] == nature).copied() else { continue };
+                derniere_nature = Some((nature, n));
+                n
+            }
+        };
         // A person's rows usually follow one another: the last lookup is kept.
         let first = match dernier {
             Some((last, at)) if last == id => at,
