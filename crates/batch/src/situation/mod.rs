@@ -164,8 +164,9 @@ fn counts(personnes: &LazyFrame) -> LazyFrame {
 }
 
 /// The row of each foyer in the `foyers` table, by id: the per-foyer sums of
-/// [`ressources`] and [`droits`] are computed in that order (one row per row of
-/// `foyers`), so that the query stacks them beside it rather than joining them.
+/// [`ressources`] and [`droits`] and the comparison of [`precedent`] are computed in
+/// that order (one row per row of `foyers`), so that the query stacks them beside it
+/// rather than joining them.
 struct Rangs<'a> {
     foyers: &'a DataFrame,
     rang: PlHashMap<&'a str, u32>,
