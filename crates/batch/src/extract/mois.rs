@@ -26,3 +26,15 @@ pub fn in_payment(mois: Mois) -> Expr {
         .lt_eq(date(mois.last_day().to_days()))
         .and(col("date_fin").is_null().or(col("date_fin").gt_eq(date(mois.first_day().to_days()))))
 }
+
+/// [`alive_on`] for one row: its `date_deces` in days since 1970-01-01.
+pub fn is_alive_on(date_deces: Option<i32>, mois: Mois) -> bool {
+    date_deces.is_none_or(|d| d >= mois.first_day().to_days())
+}
+
+/// [`in_payment`] for one row: its dates in days since 1970-01-01 (a row without
+/// `date_debut` is not in payment, as the expression's null is filtered out).
+pub fn is_in_payment(date_debut: Option<i32>, date_fin: Option<i32>, mois: Mois) -> bool {
+    date_debut.is_some_and(|d| d <= mois.last_day().to_days())
+        && date_fin.is_none_or(|f| f >= mois.first_day().to_days())
+}

@@ -17,6 +17,7 @@ use polars::prelude::{PlHashMap as HashMap, PlHashSet as HashSet};
 use reperage_rules::Mois;
 
 use super::{Rangs, days, strings};
+use crate::extract::mois::{is_alive_on, is_in_payment};
 use crate::extract::{Extract, Table};
 
 const ID: &str = "id_foyer";
@@ -24,17 +25,6 @@ const ID: &str = "id_foyer";
 /// The situation inputs a comparison gives, all booleans.
 pub const INPUTS: [&str; 4] =
     ["precedent_nouvel_enfant", "precedent_depart_conjoint", "precedent_changement_commune", "precedent_droit_arrete"];
-
-/// A person of `personnes` is alive on the first day of `mois` (as extract::mois::alive_on).
-fn alive(deces: Option<i32>, mois: Mois) -> bool {
-    deces.is_none_or(|d| d >= mois.first_day().to_days())
-}
-
-/// A row of `droits` is in payment for `mois` (as extract::mois::in_payment): a row
-/// without `date_debut` is not.
-fn in_payment(debut: Option<i32>, fin: Option<i32>, mois: Mois) -> bool {
-    debut.is_some_and(|d| d <= mois.last_day().to_days()) && fin.is_none_or(|f| f >= mois.first_day().to_days())
-}
 
 /// The (id_foyer, id_personne) of the members of `role` alive on the first day of
 /// `mois`, in row order; `None` where an id is absent.
@@ -47,7 +37,7 @@ fn members<'a>(extract: &'a Extract, role: &str, mois: Mois) -> PolarsResult<Vec
         .zip(strings(personnes, "role")?.iter())
         .zip(deces.iter());
     Ok(rows
-        .filter(|(((_, _), r), deces)| *r == Some(role) && alive(*deces, mois))
+        .filter(|(((_, _), r), deces)| *r == Some(role) && is_alive_on(*deces, mois))
         .map(|(((f, p), _), _)| Some((f?, p?)))
         .collect())
 }
@@ -58,7 +48,7 @@ fn rights(extract: &Extract, mois: Mois) -> PolarsResult<Vec<Option<(&str, &str)
     let droits = extract.table(Table::Droits);
     let (debut, fin) = (days(droits, "date_debut")?, days(droits, "date_fin")?);
     let rows = strings(droits, ID)?.iter().zip(strings(droits, "prestation")?.iter()).zip(debut.iter().zip(fin.iter()));
-    Ok(rows.filter(|(_, (d, f))| in_payment(*d, *f, mois)).map(|((f, p), _)| Some((f?, p?))).collect())
+    Ok(rows.filter(|(_, (d, f))| is_in_payment(*d, *f, mois)).map(|((f, p), _)| Some((f?, p?))).collect())
 }
 
 /// The first elements of the pairs of `rows` that are not among `others` (a pair with
@@ -89,8 +79,9 @@ pub(super) fn inputs(
         .zip(strings(foyers_avant, "commune")?.iter())
         .filter_map(|(f, c)| Some((f?, c)))
         .collect();
-    // Foyers flagged for each change, by row of `foyers`.
-    let mut flags = vec![[false; 3]; n];
+    // Foyers flagged for each change, by row of `foyers` (indexed as INPUTS; the
+    // commune is compared below).
+    let mut flags = vec![[false; INPUTS.len()]; n];
     let mut flag = |foyers: Vec<Option<&str>>, which: usize| {
         let mut rang = rangs.recherche();
         for f in foyers.into_iter().flatten() {
@@ -104,13 +95,13 @@ pub(super) fn inputs(
     // Last month's conjoint is no longer the conjoint.
     flag(not_among(&members(previous, "conjoint", before)?, &members(current, "conjoint", mois)?), 1);
     // A right in payment last month that is not in payment this month.
-    flag(not_among(&rights(previous, before)?, &rights(current, mois)?), 2);
+    flag(not_among(&rights(previous, before)?, &rights(current, mois)?), 3);
 
     let foyers = rangs.foyers();
     let known: Vec<Option<Option<&str>>> =
         strings(foyers, ID)?.iter().map(|f| f.and_then(|f| commune_avant.get(f).copied())).collect();
     let changed = |k: usize| -> BooleanChunked {
-        flags.iter().zip(&known).map(|(f, known)| known.map(|_| f[k])).collect_ca_trusted(INPUTS[[0, 1, 3][k]].into())
+        flags.iter().zip(&known).map(|(f, known)| known.map(|_| f[k])).collect_ca_trusted(INPUTS[k].into())
     };
     let commune: BooleanChunked = strings(foyers, "commune")?
         .iter()
@@ -121,7 +112,7 @@ pub(super) fn inputs(
         })
         .collect_ca_trusted(INPUTS[2].into());
     let columns =
-        vec![changed(0).into_column(), changed(1).into_column(), commune.into_column(), changed(2).into_column()];
+        vec![changed(0).into_column(), changed(1).into_column(), commune.into_column(), changed(3).into_column()];
     DataFrame::new(n, columns)
 }
 

@@ -16,6 +16,7 @@ use polars::prelude::*;
 use reperage_rules::{Date, Mois};
 
 use super::{Rangs, days, number_column, strings};
+use crate::extract::mois::is_alive_on;
 use crate::extract::schema::NATURES;
 use crate::extract::{Extract, Table};
 
@@ -242,7 +243,6 @@ pub(super) fn inputs(extract: &Extract, mois: Mois, rangs: &Rangs) -> PolarsResu
     let personnes = extract.table(Table::Personnes);
     let naissance = days(personnes, "date_naissance")?;
     let deces = days(personnes, "date_deces")?;
-    let first_day = mois.first_day().to_days();
     let mut en_couple = vec![false; rangs.len()];
     // The persons, each the head of a chain of the others of the same id (validation
     // refuses an id twice; were one left, its rows would count for each, as in a join).
@@ -257,7 +257,7 @@ pub(super) fn inputs(extract: &Extract, mois: Mois, rangs: &Rangs) -> PolarsResu
     for ((((id, foyer), role), (naissance, jour_connu)), deces) in rows {
         let (Some(id), Some(foyer), Some(role)) = (id, foyer, role) else { continue };
         let Some(foyer) = foyer_of.rang(foyer) else { continue };
-        if role == "conjoint" && deces.is_none_or(|d| d >= first_day) {
+        if role == "conjoint" && is_alive_on(deces, mois) {
             en_couple[foyer as usize] = true;
         }
         let age = naissance.map(|d| age_mois(mois, d, jour_connu.unwrap_or(false)));
