@@ -14,6 +14,7 @@ pub mod privacy;
 pub mod reader;
 pub mod routage;
 pub mod schema;
+mod spill;
 mod validate;
 
 use std::collections::BTreeMap;

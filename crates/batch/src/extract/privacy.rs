@@ -350,6 +350,12 @@ fn compact_digits(v: &str) -> Option<Vec<u8>> {
 }
 
 /// Classifies one cell: a certain identifier, an ambiguous shape, or nothing.
+/// Whether the guard dismisses a cell's text outright: no identifier, no ambiguous shape.
+#[cfg(test)]
+pub(crate) fn dismissed(v: &str) -> bool {
+    matches!(classify(v), (None, None))
+}
+
 fn classify(v: &str) -> (Option<Kind>, Option<Ambiguous>) {
     let v = super::cells::trim(v);
     // Most cells (amounts, dates, codes, short ids) are dismissed by length and digit

@@ -573,13 +573,20 @@ impl<'a> TableBuilder<'a> {
         }
         // A date or a boolean never has the shape of an identifier (tested in
         // privacy.rs): a column of those in its own type is not examined, nor written
-        // as text. A number can (a NIR as a float): its text is examined, not parsed.
+        // as text. A number can (a NIR as a float): the text of those whose text could
+        // be long enough is examined, not parsed.
         let texts: Vec<Option<StringChunked>> = columns
             .iter()
             .zip(&own)
-            .map(|(c, own)| if *own && c.dtype() != &DataType::Float64 { Ok(None) } else { as_text(c).map(Some) })
+            .map(|(c, own)| if *own { Ok(None) } else { as_text(c).map(Some) })
             .collect::<PolarsResult<_>>()?;
-        self.guard.columns(first, texts.iter().map(|t| t.iter().flat_map(|s| s.iter().map(cell))));
+        let numbers: Vec<Option<StringChunked>> = columns
+            .iter()
+            .zip(&own)
+            .map(|(c, own)| if *own && c.dtype() == &DataType::Float64 { text_of_long_numbers(c) } else { Ok(None) })
+            .collect::<PolarsResult<_>>()?;
+        let examined = texts.iter().zip(&numbers).map(|(t, n)| t.as_ref().or(n.as_ref()));
+        self.guard.columns(first, examined.map(|t| t.into_iter().flat_map(|s| s.iter().map(cell))));
         if self.guard.violation().is_some() {
             return Ok(());
         }
@@ -717,6 +724,29 @@ fn as_text(column: &Column) -> PolarsResult<StringChunked> {
         DataType::String => column.str().cloned(),
         _ => column.cast(&DataType::String)?.str().cloned(),
     }
+}
+
+/// The text of a column of numbers as the privacy guard reads it, of the values whose
+/// text could take an identifier's shape only (privacy::classify dismisses any text of
+/// fewer than ten characters without `@`); the others are nulls, which the guard reads
+/// as empty cells, dismissed alike. None when every value is short: amounts in cents
+/// are, and writing twenty million of them as text was a twentieth of a run's CPU.
+fn text_of_long_numbers(column: &Column) -> PolarsResult<Option<StringChunked>> {
+    let numbers = column.f64()?;
+    if numbers.iter().all(|v| v.is_none_or(short_text)) {
+        return Ok(None);
+    }
+    let long: Float64Chunked =
+        numbers.iter().map(|v| v.filter(|x| !short_text(*x))).collect_ca_trusted(column.name().clone());
+    as_text(&long.into_column()).map(Some)
+}
+
+/// A number Polars writes in fewer than ten characters: with at most two decimals (the
+/// nearest float to a whole number of cents) and under 100,000 in absolute value, it is
+/// written in plain decimal notation ([`plain_decimal`]) as the shortest text that reads
+/// back as it, "-99999.99" at the longest (tested below).
+fn short_text(v: f64) -> bool {
+    v.abs() < 1e5 && (v * 100.0).round() / 100.0 == v
 }
 
 /// Whether a Parquet column of type `dtype` holds the contract column `def` in its own
@@ -1703,6 +1733,50 @@ mod tests {
             let text = text.str().expect("text").get(0).expect("a value").to_string();
             assert_eq!(super::super::cells::parse_decimal(&text), Ok(v), "{v} written {text}");
         }
+    }
+
+    /// The text Polars writes for `v`.
+    fn polars_text(v: f64) -> String {
+        let text = Column::new("v".into(), [v]).cast(&DataType::String).expect("text");
+        text.str().expect("text").get(0).expect("a value").to_string()
+    }
+
+    proptest::proptest! {
+        /// A number said short is written in fewer than ten characters, so the privacy
+        /// guard, which dismisses such a text, need not see it.
+        #[test]
+        fn a_number_said_short_is_written_short(cents in -1_000_000_000i64..=1_000_000_000, other in proptest::num::f64::ANY) {
+            let v = cents as f64 / 100.0;
+            let text = polars_text(v);
+            proptest::prop_assert_eq!(short_text(v), v.abs() < 1e5);
+            if short_text(v) {
+                proptest::prop_assert!(text.len() < 10, "{} written {}", v, text);
+                proptest::prop_assert!(crate::extract::privacy::dismissed(&text), "{}", text);
+            }
+            if short_text(other) {
+                proptest::prop_assert!(polars_text(other).len() < 10, "{}", other);
+            }
+        }
+    }
+
+    #[test]
+    fn only_long_numbers_are_written_for_the_guard() {
+        let short = [0.0, -0.0, 0.01, -99_999.99, 12_345.67, 99_999.0];
+        for v in short {
+            assert!(short_text(v), "{v}");
+        }
+        // A NIR stored as a float, a third, a tenth of a cent, NaN: written.
+        for v in [185_057_800_608_436.0, 1.0 / 3.0, 0.001, 123_456.78, f64::NAN, f64::INFINITY] {
+            assert!(!short_text(v), "{v}");
+        }
+        let column = Column::new("montant".into(), [Some(12.5), None, Some(185_057_800_608_436.0), Some(1.0 / 3.0)]);
+        let text = text_of_long_numbers(&column).expect("text").expect("long values");
+        let values: Vec<Option<&str>> = text.iter().collect();
+        assert_eq!(values[..2], [None, None]);
+        assert_eq!(values[2].map(str::len), Some(polars_text(185_057_800_608_436.0).len()));
+        assert!(values[3].is_some());
+        let all_short = Column::new("montant".into(), [Some(12.5), None, Some(-3.0)]);
+        assert!(text_of_long_numbers(&all_short).expect("text").is_none());
     }
 
     #[test]

@@ -34,6 +34,7 @@ use polars::prelude::*;
 use super::privacy::Guard;
 use super::reader::{self, Aiguillage, Destination, Puits, TableBuilder};
 use super::schema::Table;
+use super::spill;
 use super::{ColonneAutorisee, ExtractError, InputFile, Lu, Refus, locate};
 use crate::partitions::Coupe;
 
@@ -241,12 +242,13 @@ impl Route for ParPersonne<'_> {
     }
 }
 
-/// Spill files of one reader of a table: `<dir>/<table>-<piece>-<part>.parquet`, one row
-/// group per frame (`part`: which of the readers of the same file at once, in file order).
+/// Spill files of one reader of a table: `<dir>/<table>-<piece>-<part>.spill`, one frame
+/// per hand-on (`part`: which of the readers of the same file at once, in file order),
+/// in the format of extract::spill.
 struct Spill {
     dir: PathBuf,
     part: usize,
-    writers: BTreeMap<usize, polars::io::parquet::write::BatchedWriter<std::fs::File>>,
+    writers: BTreeMap<usize, (PathBuf, std::io::BufWriter<std::fs::File>)>,
 }
 
 impl Spill {
@@ -255,37 +257,32 @@ impl Spill {
     }
 
     fn path(dir: &Path, table: Table, piece: usize, part: usize) -> PathBuf {
-        dir.join(format!("{}-{piece}-{part}.parquet", table.name()))
+        dir.join(format!("{}-{piece}-{part}.spill", table.name()))
     }
 
     fn finish(self) -> Result<(), ExtractError> {
-        for (_, w) in self.writers {
-            w.finish()?;
+        for (_, (path, w)) in self.writers {
+            w.into_inner()
+                .map_err(|e| ExtractError::Io { file: path.display().to_string(), source: e.into_error() })?;
         }
         Ok(())
     }
 }
 
 impl Deversoir for Spill {
-    fn write(&mut self, table: Table, piece: usize, mut df: DataFrame) -> Result<(), ExtractError> {
-        if !self.writers.contains_key(&piece) {
-            let path = Spill::path(&self.dir, table, piece, self.part);
-            let file = std::fs::File::create(&path)
-                .map_err(|e| ExtractError::Io { file: path.display().to_string(), source: e })?;
-            // No statistics: a spill file is read back whole, never filtered by them, and
-            // computing the minimum and maximum of every string column cost a tenth of
-            // writing it (docs/performance.md).
-            let writer = ParquetWriter::new(file)
-                .with_compression(ParquetCompression::Lz4Raw)
-                .with_statistics(polars::io::parquet::write::StatisticsOptions::empty())
-                .batched(df.schema())?;
-            self.writers.insert(piece, writer);
-        }
-        df.rechunk_mut_par();
-        if let Some(w) = self.writers.get_mut(&piece) {
-            w.write_batch(&df)?;
-        }
-        Ok(())
+    fn write(&mut self, table: Table, piece: usize, df: DataFrame) -> Result<(), ExtractError> {
+        use std::collections::btree_map::Entry;
+        let (_, writer) = match self.writers.entry(piece) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => {
+                let path = Spill::path(&self.dir, table, piece, self.part);
+                let io = |e| ExtractError::Io { file: path.display().to_string(), source: e };
+                let mut writer = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path).map_err(io)?);
+                spill::write_header(&mut writer).map_err(io)?;
+                e.insert((path, writer))
+            }
+        };
+        spill::write_frame(writer, &df)
     }
 }
 
@@ -683,9 +680,7 @@ impl Chargement {
                 Some(Rows::Fichiers(paths)) => {
                     let mut frames = Vec::with_capacity(paths.len());
                     for path in paths {
-                        let file = std::fs::File::open(&path)
-                            .map_err(|e| ExtractError::Io { file: path.display().to_string(), source: e })?;
-                        frames.push(ParquetReader::new(file).finish()?);
+                        frames.extend(spill::read_frames(&path)?);
                         let _ = std::fs::remove_file(&path);
                     }
                     frames

@@ -1,0 +1,349 @@
+//! The format of the spill files a run writes and reads back itself (extract::routage):
+//! each column's values as they lie in memory, without encoding or compression.
+//!
+//! Spill files were Parquet: the reading phase then spent a fifth of the run's CPU
+//! encoding rows it had just decoded (a dictionary tried on every text column, pages,
+//! LZ4), and the loading thread decoded them again (docs/performance.md, ninth step).
+//! A spill file lives for one run, on this machine, read by the binary that wrote it:
+//! it needs no schema evolution, no statistics, no portability, only the columns'
+//! types the extract's tables have. It is about twice the size of the Parquet spill.
+//!
+//! ```text
+//! file   := MAGIC frame*
+//! frame  := height:u64 columns:u32 column*
+//! column := name_len:u16 name type:u8 nulls:u8 [validity: ⌈height/8⌉ bytes, bit i = row i] values
+//! values := f64 / u64: 8 bytes each · i32 / date (days): 4 bytes each · bool: 1 byte each
+//!         | text: bytes:u64, height lengths:u32, then the bytes of every value in turn
+//! ```
+//! Integers little-endian; a null's value is 0 (text: empty).
+
+use std::io::Write;
+use std::path::Path;
+
+use polars::prelude::*;
+use polars_arrow::array::Utf8Array;
+use polars_arrow::bitmap::Bitmap;
+use polars_arrow::datatypes::ArrowDataType;
+use polars_arrow::offset::Offsets;
+
+use super::ExtractError;
+
+const MAGIC: &[u8; 16] = b"reperage-spill-1";
+
+/// The column types a spill file holds: those of the extract's tables once typed
+/// (reader::ColumnBuilder), and the line numbers.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Type {
+    Texte = 1,
+    Float64 = 2,
+    Int32 = 3,
+    Date = 4,
+    UInt64 = 5,
+    Booleen = 6,
+}
+
+impl Type {
+    fn of(dtype: &DataType) -> Option<Type> {
+        Some(match dtype {
+            DataType::String => Type::Texte,
+            DataType::Float64 => Type::Float64,
+            DataType::Int32 => Type::Int32,
+            DataType::Date => Type::Date,
+            DataType::UInt64 => Type::UInt64,
+            DataType::Boolean => Type::Booleen,
+            _ => return None,
+        })
+    }
+
+    fn from_tag(tag: u8) -> Option<Type> {
+        [Type::Texte, Type::Float64, Type::Int32, Type::Date, Type::UInt64, Type::Booleen]
+            .into_iter()
+            .find(|t| *t as u8 == tag)
+    }
+}
+
+/// The start of every spill file.
+pub fn write_header(out: &mut impl Write) -> std::io::Result<()> {
+    out.write_all(MAGIC)
+}
+
+/// Appends `df` to a spill file. Fails on a column of a type no table has.
+pub fn write_frame(out: &mut impl Write, df: &DataFrame) -> Result<(), ExtractError> {
+    let io = |e: std::io::Error| ExtractError::Internal(format!("writing a spill file: {e}"));
+    let mut bytes: Vec<u8> = Vec::new();
+    bytes.extend_from_slice(&(df.height() as u64).to_le_bytes());
+    bytes.extend_from_slice(&(df.width() as u32).to_le_bytes());
+    for column in df.columns() {
+        let series = column.as_materialized_series().rechunk();
+        let Some(ty) = Type::of(series.dtype()) else {
+            return Err(ExtractError::Internal(format!(
+                "spill: column {} of type {} cannot be spilled",
+                series.name(),
+                series.dtype()
+            )));
+        };
+        let name = series.name().as_bytes();
+        bytes.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(name);
+        bytes.push(ty as u8);
+        let array = series.to_physical_repr().chunks().first().cloned();
+        let validity = array.as_ref().and_then(|a| a.validity().filter(|v| v.unset_bits() > 0).cloned());
+        match &validity {
+            Some(v) => {
+                bytes.push(1);
+                push_bits(&mut bytes, v.iter());
+            }
+            None => bytes.push(0),
+        }
+        push_values(&mut bytes, &series, ty)?;
+        // Written column by column: a piece's buffer holds one column's bytes at most.
+        out.write_all(&bytes).map_err(io)?;
+        bytes.clear();
+    }
+    out.write_all(&bytes).map_err(io)
+}
+
+/// Bits packed eight to a byte, bit i of byte i / 8 for row i.
+fn push_bits(bytes: &mut Vec<u8>, bits: impl Iterator<Item = bool>) {
+    let mut byte = 0u8;
+    let mut n = 0;
+    for bit in bits {
+        byte |= u8::from(bit) << (n % 8);
+        n += 1;
+        if n % 8 == 0 {
+            bytes.push(byte);
+            byte = 0;
+        }
+    }
+    if n % 8 != 0 {
+        bytes.push(byte);
+    }
+}
+
+fn push_values(bytes: &mut Vec<u8>, series: &Series, ty: Type) -> PolarsResult<()> {
+    match ty {
+        Type::Texte => {
+            let ca = series.str()?;
+            let total: usize = ca.downcast_iter().flat_map(|a| a.values_iter()).map(str::len).sum();
+            bytes.extend_from_slice(&(total as u64).to_le_bytes());
+            for v in ca.downcast_iter().flat_map(|a| a.values_iter()) {
+                bytes.extend_from_slice(&(v.len() as u32).to_le_bytes());
+            }
+            for v in ca.downcast_iter().flat_map(|a| a.values_iter()) {
+                bytes.extend_from_slice(v.as_bytes());
+            }
+        }
+        Type::Float64 => {
+            for v in series.f64()?.downcast_iter().flat_map(|a| a.values().iter()) {
+                bytes.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        Type::Int32 | Type::Date => {
+            let physical = series.to_physical_repr();
+            for v in physical.i32()?.downcast_iter().flat_map(|a| a.values().iter()) {
+                bytes.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        Type::UInt64 => {
+            for v in series.u64()?.downcast_iter().flat_map(|a| a.values().iter()) {
+                bytes.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        Type::Booleen => {
+            for v in series.bool()?.downcast_iter().flat_map(|a| a.values().iter()) {
+                bytes.push(u8::from(v));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every frame of the spill file at `path`, in the order written.
+pub fn read_frames(path: &Path) -> Result<Vec<DataFrame>, ExtractError> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| ExtractError::Io { file: file.clone(), source: e })?;
+    let corrupt = |what: &str| ExtractError::Internal(format!("{file}: spill file unreadable ({what})"));
+    let mut cursor = Cursor { bytes: &bytes, at: 0 };
+    if cursor.take(MAGIC.len()) != Some(&MAGIC[..]) {
+        return Err(corrupt("not a spill file"));
+    }
+    let mut frames = Vec::new();
+    while cursor.at < bytes.len() {
+        frames.push(read_frame(&mut cursor).map_err(|e| corrupt(&e))?);
+    }
+    Ok(frames)
+}
+
+struct Cursor<'b> {
+    bytes: &'b [u8],
+    at: usize,
+}
+
+impl<'b> Cursor<'b> {
+    fn take(&mut self, n: usize) -> Option<&'b [u8]> {
+        let slice = self.bytes.get(self.at..self.at.checked_add(n)?)?;
+        self.at += n;
+        Some(slice)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], String> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.take(N).ok_or("truncated")?);
+        Ok(out)
+    }
+
+    fn u64(&mut self) -> Result<u64, String> {
+        self.array().map(u64::from_le_bytes)
+    }
+
+    fn len(&mut self) -> Result<usize, String> {
+        usize::try_from(self.u64()?).map_err(|e| e.to_string())
+    }
+}
+
+fn read_frame(cursor: &mut Cursor) -> Result<DataFrame, String> {
+    let height = cursor.len()?;
+    let width = u32::from_le_bytes(cursor.array()?) as usize;
+    let mut columns = Vec::with_capacity(width);
+    for _ in 0..width {
+        let name_len = u16::from_le_bytes(cursor.array()?) as usize;
+        let name = std::str::from_utf8(cursor.take(name_len).ok_or("truncated name")?).map_err(|e| e.to_string())?;
+        let name = PlSmallStr::from(name);
+        let ty = Type::from_tag(cursor.array::<1>()?[0]).ok_or("unknown type")?;
+        let validity = match cursor.array::<1>()?[0] {
+            0 => None,
+            _ => {
+                let bits = cursor.take(height.div_ceil(8)).ok_or("truncated validity")?;
+                Some(Bitmap::from_u8_vec(bits.to_vec(), height))
+            }
+        };
+        columns.push(read_values(cursor, name, ty, height, validity).map_err(|e| e.to_string())?);
+    }
+    DataFrame::new(height, columns).map_err(|e| e.to_string())
+}
+
+/// `height` values of `N` bytes each, decoded by `decode`.
+fn fixed<const N: usize, T>(cursor: &mut Cursor, height: usize, decode: fn([u8; N]) -> T) -> Result<Vec<T>, String> {
+    let bytes = cursor.take(height.checked_mul(N).ok_or("too long")?).ok_or("truncated values")?;
+    Ok(bytes
+        .chunks_exact(N)
+        .map(|c| {
+            let mut a = [0u8; N];
+            a.copy_from_slice(c);
+            decode(a)
+        })
+        .collect())
+}
+
+fn read_values(
+    cursor: &mut Cursor,
+    name: PlSmallStr,
+    ty: Type,
+    height: usize,
+    validity: Option<Bitmap>,
+) -> Result<Column, String> {
+    let column = match ty {
+        Type::Float64 => {
+            Float64Chunked::from_vec_validity(name, fixed(cursor, height, f64::from_le_bytes)?, validity).into_column()
+        }
+        Type::UInt64 => {
+            UInt64Chunked::from_vec_validity(name, fixed(cursor, height, u64::from_le_bytes)?, validity).into_column()
+        }
+        Type::Int32 | Type::Date => {
+            let ca = Int32Chunked::from_vec_validity(name, fixed(cursor, height, i32::from_le_bytes)?, validity);
+            let column = ca.into_column();
+            if ty == Type::Date { column.cast(&DataType::Date).map_err(|e| e.to_string())? } else { column }
+        }
+        Type::Booleen => {
+            let values = fixed(cursor, height, |[b]: [u8; 1]| b != 0)?;
+            let valid = |i: usize| validity.as_ref().is_none_or(|v| v.get_bit(i));
+            let ca: BooleanChunked =
+                values.into_iter().enumerate().map(|(i, v)| valid(i).then_some(v)).collect_ca_trusted(name);
+            ca.into_column()
+        }
+        Type::Texte => {
+            // One copy of the bytes, in one buffer the values' views point into
+            // (LargeUtf8, then Polars' string type without another copy): no value is
+            // copied by itself.
+            let total = cursor.len()?;
+            let lengths = fixed(cursor, height, u32::from_le_bytes)?;
+            let data = cursor.take(total).ok_or("truncated text")?;
+            let offsets =
+                Offsets::<i64>::try_from_lengths(lengths.into_iter().map(|l| l as usize)).map_err(|e| e.to_string())?;
+            let array =
+                Utf8Array::<i64>::try_new(ArrowDataType::LargeUtf8, offsets.into(), data.to_vec().into(), validity)
+                    .map_err(|e| e.to_string())?;
+            Series::from_arrow(name, array.boxed()).map_err(|e| e.to_string())?.into_column()
+        }
+    };
+    Ok(column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame() -> DataFrame {
+        let date = Int32Chunked::new("date".into(), [Some(19_000), None, Some(-3)])
+            .into_column()
+            .cast(&DataType::Date)
+            .expect("date");
+        DataFrame::new_infer_height(vec![
+            UInt64Chunked::new("_ligne".into(), [2u64, 3, 4]).into_column(),
+            StringChunked::new("id".into(), [Some("F1"), None, Some("une valeur de plus de douze octets, é")])
+                .into_column(),
+            Float64Chunked::new("montant".into(), [Some(1.5), Some(-0.0), None]).into_column(),
+            Int32Chunked::new("n".into(), [None, Some(i32::MIN), Some(7)]).into_column(),
+            date,
+            BooleanChunked::new("b".into(), [Some(true), None, Some(false)]).into_column(),
+        ])
+        .expect("frame")
+    }
+
+    #[test]
+    fn frames_read_back_as_written() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("s");
+        let mut out = Vec::new();
+        write_header(&mut out).expect("header");
+        let empty = frame().head(Some(0));
+        for df in [frame(), empty.clone(), frame().slice(1, 2)] {
+            write_frame(&mut out, &df).expect("write");
+        }
+        std::fs::write(&path, &out).expect("file");
+        let back = read_frames(&path).expect("read");
+        assert_eq!(back.len(), 3);
+        assert!(back[0].equals_missing(&frame()), "{:?}", back[0]);
+        assert_eq!(back[0].schema(), frame().schema());
+        assert!(back[1].equals_missing(&empty));
+        assert!(back[2].equals_missing(&frame().slice(1, 2)), "{:?}", back[2]);
+        // -0.0 keeps its sign: the bits are copied, not the value reformatted.
+        let m = back[0].column("montant").expect("montant").f64().expect("f64").get(1).expect("value");
+        assert!(m.is_sign_negative());
+    }
+
+    #[test]
+    fn a_damaged_file_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("s");
+        let mut out = Vec::new();
+        write_header(&mut out).expect("header");
+        write_frame(&mut out, &frame()).expect("write");
+        for cut in [0, 10, MAGIC.len() + 5, out.len() / 2, out.len() - 1] {
+            std::fs::write(&path, &out[..cut]).expect("file");
+            assert!(read_frames(&path).is_err(), "cut at {cut}");
+        }
+        // A length pointing past a text value's end.
+        let mut bad = out.clone();
+        let at = bad.windows(2).position(|w| w == b"F1").expect("value") - 1;
+        bad[at] ^= 0x40;
+        std::fs::write(&path, &bad).expect("file");
+        assert!(read_frames(&path).is_err());
+    }
+
+    #[test]
+    fn a_column_of_another_type_is_refused() {
+        let df = DataFrame::new_infer_height(vec![Int64Chunked::new("x".into(), [1i64]).into_column()]).expect("df");
+        assert!(write_frame(&mut Vec::new(), &df).is_err());
+    }
+}
