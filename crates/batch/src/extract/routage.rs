@@ -272,7 +272,7 @@ impl Spill {
 impl Deversoir for Spill {
     fn write(&mut self, table: Table, piece: usize, df: DataFrame) -> Result<(), ExtractError> {
         use std::collections::btree_map::Entry;
-        let (_, writer) = match self.writers.entry(piece) {
+        let (path, writer) = match self.writers.entry(piece) {
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(e) => {
                 let path = Spill::path(&self.dir, table, piece, self.part);
@@ -282,7 +282,7 @@ impl Deversoir for Spill {
                 e.insert((path, writer))
             }
         };
-        spill::write_frame(writer, &df)
+        spill::write_frame(writer, &df).map_err(|e| ExtractError::Io { file: path.display().to_string(), source: e })
     }
 }
 
