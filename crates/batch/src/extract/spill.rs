@@ -1,14 +1,14 @@
 //! The format of the spill files a run writes and reads back itself (extract::routage):
 //! each column's values as they lie in memory, without encoding or compression.
 //!
-//! Spill files were Parquet: the reading phase then spent a fifth of the run's CPU
+//! Spill files were Parquet: the reading phase then spent a seventh of the run's CPU
 //! encoding rows it had just decoded (a dictionary tried on every text column, pages,
 //! LZ4), and the loading thread decoded them again (docs/performance.md, ninth step).
 //! A spill file lives for one run, on this machine, read by the binary that wrote it:
 //! it needs no schema evolution, no statistics, no portability, only the columns'
-//! types the extract's tables have. The price is room on disk: some 5.5 times the
-//! Parquet spill (1.9 GB against 0.35 GB at its peak for a million foyers with last
-//! month's extract), which the page cache mostly absorbs.
+//! types the extract's tables have. The price is room on disk: some 3.5 times the
+//! Parquet spill (1.2 GB against 0.35 GB at its peak for a million foyers with last
+//! month's extract).
 //!
 //! ```text
 //! file   := MAGIC frame*
