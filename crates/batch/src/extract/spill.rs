@@ -386,18 +386,28 @@ mod tests {
         .expect("frame")
     }
 
-    #[test]
-    fn frames_read_back_as_written() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let path = dir.path().join("s");
+    /// A spill file of `frames`, as bytes.
+    fn spilled(frames: &[DataFrame]) -> Vec<u8> {
         let mut out = Vec::new();
         write_header(&mut out).expect("header");
-        let empty = frame().head(Some(0));
-        for df in [frame(), empty.clone(), frame().slice(1, 2)] {
-            write_frame(&mut out, &df).expect("write");
+        for df in frames {
+            write_frame(&mut out, df).expect("write");
         }
-        std::fs::write(&path, &out).expect("file");
-        let back = read_frames(&path).expect("read");
+        out
+    }
+
+    /// The frames of a spill file of `bytes`.
+    fn read_back(bytes: &[u8]) -> Result<Vec<DataFrame>, ExtractError> {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("s");
+        std::fs::write(&path, bytes).expect("file");
+        read_frames(&path)
+    }
+
+    #[test]
+    fn frames_read_back_as_written() {
+        let empty = frame().head(Some(0));
+        let back = read_back(&spilled(&[frame(), empty.clone(), frame().slice(1, 2)])).expect("read");
         assert_eq!(back.len(), 3);
         assert!(back[0].equals_missing(&frame()), "{:?}", back[0]);
         assert_eq!(back[0].schema(), frame().schema());
@@ -428,15 +438,10 @@ mod tests {
             StringChunked::new("nature".into(), vec![Some("salaire"); n]).into_column(),
         ])
         .expect("frame");
-        let dir = tempfile::tempdir().expect("tmp");
-        let path = dir.path().join("s");
-        let mut out = Vec::new();
-        write_header(&mut out).expect("header");
-        write_frame(&mut out, &df).expect("write");
+        let out = spilled(std::slice::from_ref(&df));
         // Runs: the long id is written once, not four times.
         assert_eq!(out.windows(32).filter(|w| w == b"une personne au long identifiant").count(), 1);
-        std::fs::write(&path, &out).expect("file");
-        let back = read_frames(&path).expect("read");
+        let back = read_back(&out).expect("read");
         assert!(back[0].equals_missing(&df), "{:?}", back[0]);
         // Near line numbers are written in 4 bytes each, distant ones in 8.
         let mut near = df.clone();
@@ -450,21 +455,15 @@ mod tests {
 
     #[test]
     fn a_damaged_file_is_an_error_not_a_panic() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let path = dir.path().join("s");
-        let mut out = Vec::new();
-        write_header(&mut out).expect("header");
-        write_frame(&mut out, &frame()).expect("write");
+        let out = spilled(&[frame()]);
         for cut in [0, 10, MAGIC.len() + 5, out.len() / 2, out.len() - 1] {
-            std::fs::write(&path, &out[..cut]).expect("file");
-            assert!(read_frames(&path).is_err(), "cut at {cut}");
+            assert!(read_back(&out[..cut]).is_err(), "cut at {cut}");
         }
         // A length pointing past a text value's end.
         let mut bad = out.clone();
         let at = bad.windows(2).position(|w| w == b"F1").expect("value") - 1;
         bad[at] ^= 0x40;
-        std::fs::write(&path, &bad).expect("file");
-        assert!(read_frames(&path).is_err());
+        assert!(read_back(&bad).is_err());
     }
 
     #[test]
