@@ -21,10 +21,11 @@
 //! text   := bytes:u64, a length:u32 per value, then the bytes of every value in turn
 //! validity := ⌈n/8⌉ bytes, bit i for value i (rows, or runs for text)
 //! ```
-//! Integers little-endian; a null's value is 0 (text: empty). A text column whose equal
-//! neighbours make at most half as many runs as rows (a person's twenty resource rows)
-//! is written as its runs: each run's length, then each run's value once. Line numbers
-//! (`_ligne`, u64) are written as 4-byte offsets from the smallest of the frame.
+//! Integers little-endian; a null's slot holds whatever the column held there (text:
+//! nothing), read back as null. A text column whose equal neighbours make at most half
+//! as many runs as rows (a person's twenty resource rows) is written as its runs: each
+//! run's length, then each run's value once. Line numbers (`_ligne`, u64) are written as
+//! 4-byte offsets from the smallest of the frame (8-byte ones when further apart).
 
 use std::io::Write;
 use std::path::Path;
