@@ -95,14 +95,7 @@ pub fn write_frame(out: &mut impl Write, df: &DataFrame) -> std::io::Result<()> 
         bytes.extend_from_slice(&(name.len() as u16).to_le_bytes());
         bytes.extend_from_slice(name);
         bytes.push(ty as u8);
-        if ty == Type::Texte {
-            push_text(&mut bytes, series.str().map_err(std::io::Error::other)?);
-        } else {
-            let array = series.to_physical_repr().chunks().first().cloned();
-            let validity = array.as_ref().and_then(|a| a.validity().filter(|v| v.unset_bits() > 0).cloned());
-            push_validity(&mut bytes, validity.as_ref().map(|v| v.iter()));
-            push_values(&mut bytes, &series, ty).map_err(std::io::Error::other)?;
-        }
+        push_column(&mut bytes, &series, ty).map_err(std::io::Error::other)?;
         // Written column by column: a piece's buffer holds one column's bytes at most.
         out.write_all(&bytes)?;
         bytes.clear();
@@ -170,9 +163,16 @@ fn push_text(bytes: &mut Vec<u8>, ca: &StringChunked) {
     }
 }
 
-fn push_values(bytes: &mut Vec<u8>, series: &Series, ty: Type) -> PolarsResult<()> {
+/// A column's body: text by [`push_text`] (validity per run), any other type as its
+/// validity then its values.
+fn push_column(bytes: &mut Vec<u8>, series: &Series, ty: Type) -> PolarsResult<()> {
+    if ty != Type::Texte {
+        let array = series.to_physical_repr().chunks().first().cloned();
+        let validity = array.as_ref().and_then(|a| a.validity().filter(|v| v.unset_bits() > 0).cloned());
+        push_validity(bytes, validity.as_ref().map(|v| v.iter()));
+    }
     match ty {
-        Type::Texte => polars_bail!(InvalidOperation: "text is written by push_text"),
+        Type::Texte => push_text(bytes, series.str()?),
         Type::Float64 => {
             for v in series.f64()?.downcast_iter().flat_map(|a| a.values().iter()) {
                 bytes.extend_from_slice(&v.to_le_bytes());
@@ -260,13 +260,7 @@ fn read_frame(cursor: &mut Cursor) -> Result<DataFrame, String> {
         let name = std::str::from_utf8(cursor.take(name_len).ok_or("truncated name")?).map_err(|e| e.to_string())?;
         let name = PlSmallStr::from(name);
         let ty = Type::from_tag(cursor.array::<1>()?[0]).ok_or("unknown type")?;
-        let column = if ty == Type::Texte {
-            read_text(cursor, name, height)?
-        } else {
-            let validity = read_validity(cursor, height)?;
-            read_values(cursor, name, ty, height, validity)?
-        };
-        columns.push(column);
+        columns.push(read_column(cursor, name, ty, height)?);
     }
     DataFrame::new(height, columns).map_err(|e| e.to_string())
 }
@@ -325,14 +319,11 @@ fn fixed<const N: usize, T>(cursor: &mut Cursor, height: usize, decode: fn([u8; 
         .collect())
 }
 
-fn read_values(
-    cursor: &mut Cursor,
-    name: PlSmallStr,
-    ty: Type,
-    height: usize,
-    validity: Option<Bitmap>,
-) -> Result<Column, String> {
+/// A column's body, as [`push_column`] wrote it.
+fn read_column(cursor: &mut Cursor, name: PlSmallStr, ty: Type, height: usize) -> Result<Column, String> {
+    let validity = if ty == Type::Texte { None } else { read_validity(cursor, height)? };
     let column = match ty {
+        Type::Texte => read_text(cursor, name, height)?,
         Type::Float64 => {
             Float64Chunked::from_vec_validity(name, fixed(cursor, height, f64::from_le_bytes)?, validity).into_column()
         }
@@ -361,7 +352,6 @@ fn read_values(
                 values.into_iter().enumerate().map(|(i, v)| valid(i).then_some(v)).collect_ca_trusted(name);
             ca.into_column()
         }
-        Type::Texte => return Err("text is read by read_text".into()),
     };
     Ok(column)
 }
