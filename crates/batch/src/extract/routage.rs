@@ -242,18 +242,29 @@ impl Route for ParPersonne<'_> {
     }
 }
 
+/// Bytes of spill write buffers held by all the readers of a table at once, at most,
+/// whatever the piece count (each buffer is between [`TAMPON_MIN`] and [`TAMPON_MAX`]).
+const TAMPONS: usize = 64 << 20;
+const TAMPON_MIN: usize = 8 << 10;
+const TAMPON_MAX: usize = 1 << 20;
+
 /// Spill files of one reader of a table: `<dir>/<table>-<piece>-<part>.spill`, one frame
 /// per hand-on (`part`: which of the readers of the same file at once, in file order),
 /// in the format of extract::spill.
 struct Spill {
     dir: PathBuf,
     part: usize,
+    /// Each piece's write buffer, in bytes: a buffer is held per piece written to, so
+    /// a run of many pieces (a small `--memoire-max`) has smaller ones.
+    tampon: usize,
     writers: BTreeMap<usize, (PathBuf, std::io::BufWriter<std::fs::File>)>,
 }
 
 impl Spill {
-    fn new(dir: &Path, part: usize) -> Spill {
-        Spill { dir: dir.to_path_buf(), part, writers: BTreeMap::new() }
+    /// The spill of reader `part`, one of `readers` writing `pieces` pieces at once.
+    fn new(dir: &Path, part: usize, pieces: usize, readers: usize) -> Spill {
+        let tampon = (TAMPONS / (pieces * readers).max(1)).clamp(TAMPON_MIN, TAMPON_MAX);
+        Spill { dir: dir.to_path_buf(), part, tampon, writers: BTreeMap::new() }
     }
 
     fn path(dir: &Path, table: Table, piece: usize, part: usize) -> PathBuf {
@@ -277,7 +288,8 @@ impl Deversoir for Spill {
             Entry::Vacant(e) => {
                 let path = Spill::path(&self.dir, table, piece, self.part);
                 let io = |e| ExtractError::Io { file: path.display().to_string(), source: e };
-                let mut writer = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path).map_err(io)?);
+                let mut writer =
+                    std::io::BufWriter::with_capacity(self.tampon, std::fs::File::create(&path).map_err(io)?);
                 spill::write_header(&mut writer).map_err(io)?;
                 e.insert((path, writer))
             }
@@ -502,7 +514,7 @@ fn read_stage(
                 let (lue, sha256, parts) = if let Some(read) = in_parts {
                     read
                 } else {
-                    let mut spill = spill.map(|dir| Spill::new(dir, 0));
+                    let mut spill = spill.map(|dir| Spill::new(dir, 0, coupe.count(), lecture.readings));
                     let mut puits = Some(match spill.as_mut() {
                         Some(d) => Puits::Deversoir(d),
                         None => Puits::Memoire(Vec::new()),
@@ -611,7 +623,7 @@ fn read_in_parts<'c>(
         let handles: Vec<_> = (0..parts)
             .map(|part| {
                 s.spawn(move || {
-                    let mut spill = spill.map(|dir| Spill::new(dir, part));
+                    let mut spill = spill.map(|dir| Spill::new(dir, part, route().pieces(), parts * readings));
                     let lue = {
                         let puits = match spill.as_mut() {
                             Some(d) => Puits::Deversoir(d),
@@ -711,6 +723,24 @@ pub fn piece(
 mod tests {
     use super::*;
     use crate::extract::Extract;
+
+    /// The spill's write buffers of a table, all readers and pieces together, stay
+    /// within [`TAMPONS`] whatever the piece count (up to the count where each is the
+    /// smallest buffer), and a run of few pieces keeps the largest ones.
+    #[test]
+    fn spill_buffers_are_bounded_whatever_the_piece_count() {
+        let dir = Path::new("/nonexistent");
+        for readers in [1, 2, 4, 8] {
+            for pieces in [1, 3, 20, 280, 1_400, 8_000] {
+                let tampon = Spill::new(dir, 0, pieces, readers).tampon;
+                let total = tampon * pieces * readers;
+                assert!(total <= TAMPONS || tampon == TAMPON_MIN, "{pieces} pieces, {readers} readers: {total} bytes");
+                assert!(tampon >= TAMPON_MIN && tampon <= TAMPON_MAX);
+            }
+        }
+        assert_eq!(Spill::new(dir, 0, 20, 2).tampon, TAMPON_MAX);
+        assert!(Spill::new(dir, 0, 1_400, 2).tampon * 1_400 * 2 <= TAMPONS);
+    }
 
     /// Every table of the CSV extract in `dir` rewritten as Parquet, every column as
     /// text, in row groups of `rows` rows.
