@@ -338,6 +338,7 @@ fn holds_nir_with_key(v: &str) -> bool {
 }
 
 /// What one cell shows, for the ambiguous shapes: (candidates, hits) contributions.
+#[derive(Clone, Copy)]
 enum Ambiguous {
     Nir13 { hit: bool },
     Digits10 { hit: bool },
@@ -525,11 +526,22 @@ impl Guard {
             if self.columns.get(i).is_some_and(|c| !c.examined) {
                 continue;
             }
+            // The value above and its verdict: a value equal to it has the same (a
+            // person's id repeats over its resource rows), and still counts once more.
+            let mut above: Option<(&str, (Option<Kind>, Option<Ambiguous>))> = None;
             for (ligne, v) in (first..).zip(values) {
                 if earliest.is_some_and(|(l, _, _)| l < ligne) {
                     break;
                 }
-                match classify(v) {
+                let verdict = match above {
+                    Some((seen, verdict)) if seen == v => verdict,
+                    _ => {
+                        let verdict = classify(v);
+                        above = Some((v, verdict));
+                        verdict
+                    }
+                };
+                match verdict {
                     (Some(kind), _) => {
                         // Same line, lower column: kept, as the row's first field is.
                         if earliest.is_none_or(|(l, _, _)| ligne < l) {
@@ -738,6 +750,24 @@ mod tests {
         let phones: Vec<&[&str]> = phones.iter().map(|r| &r[..]).collect();
         assert_eq!(scan(Table::Contacts, &["resultat"], &phones).unwrap().kind, Kind::NumerosTelephone);
         assert!(scan(Table::Contacts, &["resultat"], &phones[..3]).is_none(), "three could be chance");
+    }
+
+    /// A column given whole counts every one of its values, equal neighbours included:
+    /// the same verdict as its rows given one by one, on either side of the count that
+    /// refuses (nine ten-digit values all shaped as phone numbers).
+    #[test]
+    fn a_column_counts_each_value_as_its_rows_do() {
+        let header = vec!["resultat".to_string()];
+        for n in [3, 8, 9, 20] {
+            let values = vec!["0612345678"; n];
+            let rows: Vec<[&str; 1]> = values.iter().map(|v| [*v]).collect();
+            let rows: Vec<&[&str]> = rows.iter().map(|r| &r[..]).collect();
+            let by_row = scan(Table::Contacts, &["resultat"], &rows);
+            let mut g = Guard::new(Table::Contacts, &header, &[]);
+            g.columns(2, [values.iter().copied()]);
+            assert_eq!(g.finish(), by_row, "{n} values");
+            assert_eq!(by_row.is_some(), n >= 9, "{n} values");
+        }
     }
 
     #[test]

@@ -839,9 +839,20 @@ fn type_column(def: &ColumnDef, source: Option<&StringChunked>, typed: &[bool]) 
         None => Box::new(std::iter::repeat_n(None, height)),
     };
     let mut errors = Vec::new();
+    // The cell above, as read and as typed: a cell equal to it is typed alike without
+    // parsing it again (a person's twenty resource rows repeat its id and natures).
+    let mut above: Option<(Option<&str>, Result<Option<Cell<'_>>, Erreur>)> = None;
     for (r, v) in values.enumerate() {
         let typed_cell = if typed[r] {
-            match type_cell(def, cell(v)) {
+            let outcome = match &above {
+                Some((seen, outcome)) if *seen == v => outcome.clone(),
+                _ => {
+                    let outcome = type_cell(def, cell(v));
+                    above = Some((v, outcome.clone()));
+                    outcome
+                }
+            };
+            match outcome {
                 Ok(c) => Some(c),
                 Err(e) => {
                     errors.push((r, e));
@@ -1490,7 +1501,9 @@ mod tests {
                     7 => Some(format!("  F{}  ", i / 3)),
                     _ => Some(format!("F{}{}", "x".repeat(i % 5), i / 3)),
                 };
-                let role = match i % 89 {
+                // Runs of three equal roles, refused ones too (a cell equal to the one
+                // above is typed as it was, refusal included).
+                let role = match (i / 3) % 89 {
                     0 => None,
                     1 => Some("Enfant".into()),
                     2 => Some("inconnu".into()),
@@ -1501,7 +1514,7 @@ mod tests {
                     1 => Some("1985-03".into()),
                     _ => Some(format!("19{:02}-0{}-1{}", 50 + i % 50, 1 + i % 9, i % 10)),
                 };
-                let revenu = match i % 79 {
+                let revenu = match (i / 2) % 79 {
                     0 => Some("-3".into()),
                     1 => Some("12,5".into()),
                     2 => Some("douze".into()),

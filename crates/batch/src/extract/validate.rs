@@ -102,10 +102,25 @@ fn after(values: &[Option<i32>], limit: i32, column: &'static str, what: &str) -
 }
 
 fn orphans(ids: &[Option<&str>], known: impl Fn(&str) -> bool, column: &'static str, what: &str) -> Reasons {
-    reasons_where(ids, |id| match id {
-        Some(id) if !known(id) => Some((column, id.to_string(), what.to_string())),
-        _ => None,
-    })
+    // The id above and whether it is known: an id equal to it is alike without looking
+    // it up again (a person's id repeats over its twenty resource rows).
+    let mut above: Option<(&str, bool)> = None;
+    let mut reasons = Reasons::new();
+    for (i, id) in ids.iter().enumerate() {
+        let Some(id) = *id else { continue };
+        let is_known = match above {
+            Some((seen, is_known)) if seen == id => is_known,
+            _ => {
+                let is_known = known(id);
+                above = Some((id, is_known));
+                is_known
+            }
+        };
+        if !is_known {
+            reasons.insert(i, (column, id.to_string(), what.to_string()));
+        }
+    }
+    reasons
 }
 
 /// A text column of a frame, held apart from it: the ids of the maps below borrow from
@@ -333,4 +348,20 @@ pub(super) fn validate(
     let foyers_quarantaine =
         quarantined.into_iter().map(|(id_foyer, motif)| FoyerQuarantaine { id_foyer, motif }).collect();
     Ok(Extract { tables: finals, refus, foyers_quarantaine, comptes, fichiers })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every row of an unknown id is refused, an id equal to the one above included, and
+    /// a known id after an unknown one is not.
+    #[test]
+    fn each_row_of_an_unknown_id_is_an_orphan() {
+        let ids = [Some("a"), Some("x"), Some("x"), None, Some("x"), Some("b"), Some("b"), Some("y"), Some("y")];
+        let known = |id: &str| matches!(id, "a" | "b");
+        let reasons = orphans(&ids, known, "id_personne", "personne inexistante");
+        assert_eq!(reasons.keys().copied().collect::<Vec<_>>(), [1, 2, 4, 7, 8]);
+        assert_eq!(reasons[&8], ("id_personne", "y".to_string(), "personne inexistante".to_string()));
+    }
 }
