@@ -338,7 +338,6 @@ fn holds_nir_with_key(v: &str) -> bool {
 }
 
 /// What one cell shows, for the ambiguous shapes: (candidates, hits) contributions.
-#[derive(Clone, Copy)]
 enum Ambiguous {
     Nir13 { hit: bool },
     Digits10 { hit: bool },
@@ -526,22 +525,11 @@ impl Guard {
             if self.columns.get(i).is_some_and(|c| !c.examined) {
                 continue;
             }
-            // The value above and its verdict: a value equal to it has the same (a
-            // person's id repeats over its resource rows), and still counts once more.
-            let mut above: Option<(&str, (Option<Kind>, Option<Ambiguous>))> = None;
             for (ligne, v) in (first..).zip(values) {
                 if earliest.is_some_and(|(l, _, _)| l < ligne) {
                     break;
                 }
-                let verdict = match above {
-                    Some((seen, verdict)) if seen == v => verdict,
-                    _ => {
-                        let verdict = classify(v);
-                        above = Some((v, verdict));
-                        verdict
-                    }
-                };
-                match verdict {
+                match classify(v) {
                     (Some(kind), _) => {
                         // Same line, lower column: kept, as the row's first field is.
                         if earliest.is_none_or(|(l, _, _)| ligne < l) {

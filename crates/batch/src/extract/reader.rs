@@ -839,20 +839,9 @@ fn type_column(def: &ColumnDef, source: Option<&StringChunked>, typed: &[bool]) 
         None => Box::new(std::iter::repeat_n(None, height)),
     };
     let mut errors = Vec::new();
-    // The cell above, as read and as typed: a cell equal to it is typed alike without
-    // parsing it again (a person's twenty resource rows repeat its id and natures).
-    let mut above: Option<(Option<&str>, Result<Option<Cell<'_>>, Erreur>)> = None;
     for (r, v) in values.enumerate() {
         let typed_cell = if typed[r] {
-            let outcome = match &above {
-                Some((seen, outcome)) if *seen == v => outcome.clone(),
-                _ => {
-                    let outcome = type_cell(def, cell(v));
-                    above = Some((v, outcome.clone()));
-                    outcome
-                }
-            };
-            match outcome {
+            match type_cell(def, cell(v)) {
                 Ok(c) => Some(c),
                 Err(e) => {
                     errors.push((r, e));
