@@ -27,6 +27,12 @@ SEUILS = {
     "2025-05": {"rsa": 646.52, "ppa": 633.21, "aspa_seul": 12411.44 / 12, "aspa_couple": 19268.80 / 12, "css": 10339 / 12, "smic": 11.88},
     "2026-05": {"rsa": 651.69, "ppa": 638.28, "aspa_seul": 12523.14 / 12, "aspa_couple": 19442.21 / 12, "css": 10422 / 12, "smic": 12.02},
 }
+# The annual N-2 income ceilings of the allocations familiales (two children; the
+# majoration per further child), published each December for the next year.
+AF_PLAFONDS = {
+    "2025": {"tranche_1": 78565, "tranche_2": 104719, "par_enfant": 6546},
+    "2026": {"tranche_1": 79980, "tranche_2": 106604, "par_enfant": 6664},
+}
 
 COMMUNES = [
     ("93008", 1, "931"), ("75056", 1, "751"), ("69123", 2, "691"), ("13055", 2, "131"),
@@ -190,6 +196,29 @@ def child(draw, mois, max_age_m):
     return c
 
 
+def n2_near_af_ceiling(draw, mois, members):
+    """The parents' N-2 incomes set so that the foyer's lands near a ceiling of the
+    allocations familiales for its children under 20: either side of it, just above it
+    (where the complément dégressif smooths the drop), or on it; earned by one parent or
+    shared by both."""
+    plafonds = AF_PLAFONDS.get(mois[:4], AF_PLAFONDS["2025"])
+    under_20 = sum(1 for m in members if m["role"] == "enfant" and m["age_m"] < 20 * 12)
+    ceiling = draw.pick([plafonds["tranche_1"], plafonds["tranche_2"]]) + max(under_20 - 2, 0) * plafonds["par_enfant"]
+    where = draw.pick(["near", "above", "on"], weights=[5, 4, 1])
+    if where == "near":
+        total = draw.near(ceiling, 0.05)
+    elif where == "above":
+        total = ceiling + draw.uniform(0, 2500)
+    else:
+        total = ceiling
+    parents = [m for m in members if m["role"] in ("allocataire", "conjoint")]
+    share = 1.0 if len(parents) == 1 or draw.chance(0.4) else draw.uniform(0.2, 0.8)
+    first = round(total * share, 2)
+    parents[0]["revenu_n2"] = first
+    if len(parents) > 1:
+        parents[1]["revenu_n2"] = round(total - first, 2)
+
+
 def household(draw, mois, index, seuils):
     """One foyer: its members, dossier, and the facts the droits are drawn from."""
     fid = f"A{index:06d}"
@@ -223,6 +252,8 @@ def household(draw, mois, index, seuils):
         n = draw.pick([1, 1, 2, 2, 3, 3, 4, 5, 6])
         for _ in range(n):
             members.append(child(draw, mois, min(25 * 12 + 6, parent_age - 16 * 12)))
+    if kind in ("couple_enfants", "parent_isole") and draw.chance(0.4):
+        n2_near_af_ceiling(draw, mois, members)
     if kind == "seul" and draw.chance(0.04):
         other = adult(draw, mois, "autre", draw.age_months([70], 60 * 12, 90 * 12), seuils, False)
         members.append(other)

@@ -153,14 +153,16 @@ LOGEMENT = {
 PINNED_FAMILLE = {"af": "af", "cf": "cf", "asf": "asf", "paje_base": "paje_base"}
 
 
-def situations(ex, mois, shift=0, family_only=False, gross_invalidite=False):
+def situations(ex, mois, shift=0, family_only=False, gross_invalidite=False, computed=()):
     """OpenFisca entities for every foyer of `ex`, from its facts.
 
     `shift` moves the history by that many months (the month m of the extract becomes
     m + shift for OpenFisca), for the CSS window. `family_only` gives what the family
     benefits need (composition and N-2 income), for the first pass. `gross_invalidite`
     gives invalidity pensions gross: OpenFisca has one variable for them, which the RSA
-    reads net and the ASPA gross, so the ASPA is computed on its own simulation."""
+    reads net and the ASPA gross, so the ASPA is computed on its own simulation.
+    `computed` names family benefits OpenFisca computes rather than takes from `droits`
+    (the AF, when they are what is compared)."""
     months = [month_add(mois, -k) for k in range(0, 16)]
     individus, familles, menages, foyers_fiscaux = {}, {}, {}, {}
     for fid, f in ex.foyers.items():
@@ -217,6 +219,8 @@ def situations(ex, mois, shift=0, family_only=False, gross_invalidite=False):
         fam = {"parents": parents, "enfants": enfants}
         if not family_only:
             for var, code in PINNED_FAMILLE.items():
+                if var in computed:
+                    continue
                 fam[var] = {month_add(m, shift): ex.paid(fid, code, m) for m in months}
                 fam[var][mois] = ex.paid(fid, code, month_add(mois, -shift))
             fam["aide_logement"] = {month_add(m, shift): sum(ex.paid(fid, c, m) for c in ("al", "apl", "als")) for m in months}
@@ -455,7 +459,7 @@ KNOWN_DIFFERENCES = {
         "compte les enfants de moins de 25 ans (simplification déclarée).",
     ),
     "age_openfisca_approche": (
-        "rsa,ppa,aspa",
+        "rsa,ppa,aspa,af",
         "OpenFisca-France compte l'âge en années par jours / 365,2425 (plus un jour) : un enfant né le 2 d'un mois a "
         "14 ou 20 ans dès le 1er du mois de son anniversaire, et les allocations familiales de l'extrait, tirées "
         "d'OpenFisca, changent ce mois-là ; reperage compte l'âge au premier jour du mois (et la majoration due le "
@@ -468,12 +472,104 @@ KNOWN_DIFFERENCES = {
         "pas la majoration du cadet ; les allocations familiales de l'extrait, tirées d'OpenFisca, en sont privées, "
         "alors que reperage en retire la majoration due (R521-1).",
     ),
+    "af_complement_degressif_compte": (
+        "rsa,ppa",
+        "CASF R262-11, 3° et CSS R844-5 : seules la majoration pour âge et l'allocation forfaitaire des allocations "
+        "familiales ne sont pas comptées ; reperage compte le complément dégressif (D521-1, II) pour la part des "
+        "allocations qu'il complète, OpenFisca-France ne compte que l'allocation de base modulée (min(af_base, af)) "
+        "et laisse le complément de côté.",
+    ),
+    "af_aine_du_meme_age": (
+        "af",
+        "Deux enfants à charge du même âge (en années), de 14 ans ou plus : OpenFisca-France ne reconnaît pas l'aîné "
+        "(af_majoration_enfant) et ne verse la majoration pour âge à aucun des deux ; reperage la verse au cadet "
+        "(L521-3, R521-1).",
+    ),
+    "af_enfant_remunere": (
+        "af",
+        "Un enfant de 16 à 20 ans dont le salaire des 6 derniers mois dépasse 55 % du SMIC : il n'est plus à charge "
+        "(R512-2) ni n'ouvre droit à l'allocation forfaitaire, ce qu'OpenFisca applique et que reperage n'examine pas "
+        "(simplification déclarée dans rules/af.toml).",
+    ),
+    "af_outre_mer_module": (
+        "af",
+        "Région d'outre-mer : l'allocation d'un seul enfant n'est pas modulée selon les ressources (L755-12, dernier "
+        "alinéa), OpenFisca-France la module ; et OpenFisca ne verse pas le complément dégressif outre-mer, que "
+        "L755-12 ne retire qu'aux familles d'un seul enfant.",
+    ),
+    "af_forfait_plafond": (
+        "af",
+        "Allocation forfaitaire d'un enfant de 20 ans, ressources au-delà du premier plafond : reperage situe "
+        "l'allocation forfaitaire dans la tranche des plafonds des enfants à charge (D521-2 renvoie à D521-3), "
+        "OpenFisca compte en plus l'enfant de 20 ans pour sa tranche mais pas pour son complément dégressif.",
+    ),
+    "af_forfait_plafond_verse": (
+        "rsa,ppa",
+        "Les allocations familiales versées un mois de référence comprennent une allocation forfaitaire au-delà du "
+        "premier plafond : tirées d'OpenFisca, elles situent l'allocation forfaitaire dans une autre tranche que les "
+        "allocations (af_forfait_plafond), et la part des allocations hors forfait qu'en déduit reperage n'est pas "
+        "celle d'OpenFisca.",
+    ),
     "af_outre_mer_un_enfant": (
         "rsa,ppa",
         "Allocations familiales d'outre-mer pour un seul enfant : reperage les compte en entier (simplification "
         "déclarée), OpenFisca en retire la majoration pour âge.",
     ),
 }
+
+
+# Plafonds of the first tranche of the allocations familiales for two children, and the
+# majoration per further child (D521-3; instructions of each December, docs/crossval.md):
+# to recognise from the facts the foyers whose income is above the first ceiling.
+AF_PLAFOND_1 = {2023: (71194, 5932), 2024: (74966, 6246), 2025: (78565, 6546), 2026: (79980, 6664)}
+
+
+def af_plafond_1(mois, enfants):
+    deux, par_enfant = AF_PLAFOND_1[int(mois[:4])]
+    return deux + (enfants - 2) * par_enfant
+
+
+def af_tags(ex, fid, mois):
+    """The known differences of the allocations familiales of month `mois`."""
+    tags = set()
+    people = ex.members[fid]
+    parents = [p for p in people if p["role"] in ("allocataire", "conjoint")]
+    enfants = [p for p in people if p["role"] == "enfant" and age_months(p["date_naissance"], mois) >= 0]
+    a_charge = [p for p in enfants if age_months(p["date_naissance"], mois) < 20 * 12]
+    vingt_ans = [p for p in enfants if 20 * 12 <= age_months(p["date_naissance"], mois) < 21 * 12]
+    revenu = sum(num(p["revenu_n2"]) or 0.0 for p in parents)
+    ages = sorted(openfisca_age(p["date_naissance"], mois) for p in a_charge)
+    if len(ages) == 2 and ages[0] == ages[1] and ages[0] >= 14:
+        tags.add("af_aine_du_meme_age")
+    smic = adversarial.SEUILS.get(mois, adversarial.SEUILS["2025-05"])["smic"]
+    six = [month_add(mois, -k) for k in range(1, 7)]
+    for p in a_charge + vingt_ans:
+        if age_months(p["date_naissance"], mois) >= 16 * 12:
+            salaire = sum(v for m in six for n, v, _ in ex.resources[p["id_personne"]].get(m, []) if n == "salaire")
+            if salaire / 6 >= 0.55 * 169 * smic:
+                tags.add("af_enfant_remunere")
+    if ex.foyers[fid]["commune"][:3] in ("971", "972", "973", "974") and a_charge and revenu > af_plafond_1(mois, len(a_charge)):
+        tags.add("af_outre_mer_module")
+    if forfait_above_ceiling(ex, fid, mois):
+        tags.add("af_forfait_plafond")
+    # The AF in payment in a reference month of the RSA or the prime d'activité, drawn
+    # from OpenFisca, carry the same reading of the forfait's ceiling.
+    if any(forfait_above_ceiling(ex, fid, month_add(mois, -k)) and ex.paid(fid, "af", month_add(mois, -k)) > 0
+           for k in (1, 2, 3, 4)):
+        tags.add("af_forfait_plafond_verse")
+    return tags
+
+
+def forfait_above_ceiling(ex, fid, m):
+    """An allocation forfaitaire is due in month `m` (a child of 20 in a family of three
+    children or more) and the foyer's N-2 income is above the first ceiling of its
+    children under 20."""
+    people = ex.members[fid]
+    ages = [age_months(p["date_naissance"], m) for p in people if p["role"] == "enfant"]
+    a_charge = sum(1 for a in ages if 0 <= a < 20 * 12)
+    vingt_ans = sum(1 for a in ages if 20 * 12 <= a < 21 * 12)
+    revenu = sum(num(p["revenu_n2"]) or 0.0 for p in people if p["role"] in ("allocataire", "conjoint"))
+    return vingt_ans > 0 and a_charge + vingt_ans >= 3 and revenu > af_plafond_1(m, a_charge)
 
 
 def composition(ex, fid, m):
@@ -546,6 +642,8 @@ def tags_of(ex, fid, theirs, mois):
         tags.add("rsa_etudiant_majore")
     if isolated and any(p["nationalite"] == "hors_ue" and truth(p["sejour_regulier_5ans"]) is not True for p in parents):
         tags.add("majore_sejour_regulier")
+    if theirs.get("af_complement_degressif", (False, 0))[0]:
+        tags.add("af_complement_degressif_compte")
     if theirs["aspa"][0] and not ex.in_payment(fid, "aspa", mois):
         tags.add("rsa_subsidiarite_aspa")
     # PAJE base paid in a reference month near a birth.
@@ -613,7 +711,7 @@ def tags_of(ex, fid, theirs, mois):
         for m in reference + [mois]
     ):
         tags.add("af_outre_mer_un_enfant")
-    return tags
+    return tags | af_tags(ex, fid, mois)
 
 
 def applies(tag, benefit):
@@ -662,11 +760,30 @@ def openfisca_results(ex, mois):
             for var, values in list(averaged.items()) + [("aspa", aspa_paid)]:
                 sim.delete_arrays(var, mois)
                 sim.set_input(var, mois, values)
+        if b == "rsa":
+            # Whether OpenFisca's own AF of a reference month (M-4 … M-1) carry a
+            # complément dégressif, which its RSA and prime d'activité do not count
+            # (known difference `af_complement_degressif_compte`).
+            import numpy
+
+            complement = numpy.zeros(len(famille_ids))
+            for k in (1, 2, 3, 4):
+                m = month_add(mois, -k)
+                complement += sim.calculate("af_complement_degressif", m)
+                complement += sim.calculate("af_allocation_forfaitaire_complement_degressif", m)
+            for fid, v in zip(famille_ids, complement):
+                out[fid]["af_complement_degressif"] = (float(v) > 0, float(v))
         values = sim.calculate(b, mois)
         if len(values) != len(famille_ids):
             values = sim.populations["famille"].sum(values)
         for fid, v in zip(famille_ids, values):
             out[fid][b] = (float(v) > 0, float(v))
+    # The allocations familiales, computed by OpenFisca from the composition, the N-2
+    # income and the children's own resources (not taken from `droits`).
+    af_situation = situations(ex, mois, computed=("af",))
+    af_ids = list(af_situation["familles"])
+    for fid, v in zip(af_ids, build_simulation(tbs, af_situation).calculate("af", mois)):
+        out[fid]["af"] = (float(v) > 0, float(v))
     # The CSS, on the history shifted by one month (décret n° 2021-1642: M-13 … M-2).
     shifted = situations(ex, mois, shift=1)
     sim = build_simulation(tbs, shifted)
@@ -701,7 +818,7 @@ def compare(extract_dir, eligibilites, mois, report_path=None, debug=None, worst
     tags = {fid: tags_of(ex, fid, theirs[fid], mois) for fid in ours}
     ok = True
     report = {"mois": mois, "foyers": len(ours), "benefices": {}}
-    for b in ("aspa", "rsa", "ppa", "css"):
+    for b in ("aspa", "rsa", "ppa", "css", "af"):
         undetermined = compared = agree = apart = apart_differ = 0
         set_apart = collections.Counter()
         explained = collections.Counter()

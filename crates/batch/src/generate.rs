@@ -377,15 +377,16 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
         };
         t.droits.push((id.clone(), String::new(), code, start.clone(), String::new(), Some(rng.amount(80.0, 350.0))));
     }
-    if n_children >= 2 {
-        t.droits.push((
-            id.clone(),
-            String::new(),
-            "af",
-            start.clone(),
-            String::new(),
-            Some(if n_children == 2 { 151.0 } else { 345.0 }),
-        ));
+    // The allocations familiales from the second child, from the first in an overseas
+    // region (L755-11: rules/af.toml).
+    let outre_mer = ["971", "972", "973", "974"].iter().any(|r| commune.starts_with(r));
+    if n_children >= 2 || (outre_mer && n_children == 1) {
+        let montant = match n_children {
+            1 => 27.43,
+            2 => 151.0,
+            _ => 345.0,
+        };
+        t.droits.push((id.clone(), String::new(), "af", start.clone(), String::new(), Some(montant)));
     }
     if rng.chance(0.04) {
         // A right ending within five months (its renewal is asked 4 to 2 months before).

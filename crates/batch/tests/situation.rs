@@ -364,6 +364,7 @@ fn zero_rows_children_over_25_and_ages_by_month() {
             "CL003-P3;CL003;enfant;1999-05-10;F;francaise;;salarie;;;;;;;oui;privee",
             "CL003-P4;CL003;enfant;2010-12-15;M;francaise;;;;;;oui;;;oui;privee",
             "CL003-P5;CL003;enfant;2025-02-10;F;francaise;;;;;;;;;oui;privee",
+            "CL003-P6;CL003;enfant;2005-01-20;M;francaise;;;;;;;;;oui;privee",
         ],
     );
     append(
@@ -392,24 +393,33 @@ fn zero_rows_children_over_25_and_ages_by_month() {
     assert_eq!(get("CL003", "ressources_m1_autres"), Value::Nombre(1000.0));
     assert_eq!(get("CL003", "ressources_m1_bourse"), Value::Nombre(0.0));
     assert_eq!(get("CL003", "ressources_m2_autres"), Value::Nombre(0.0));
-    assert_eq!(get("CL003", "nb_enfants_moins_25ans"), Value::Nombre(3.0));
+    assert_eq!(get("CL003", "nb_enfants_moins_25ans"), Value::Nombre(4.0));
     // Her pension alimentaire of June 2024 is in the CSS window (M-13 … M-2), that of
     // February 2025 (M-1) is not.
     assert_eq!(get("CL003", "pensions_alimentaires_m13_m2_couple"), Value::Nombre(150.0));
-    // Under 20: at M the three younger ones; in February (M-1) and January (M-2) not the
-    // newborn of 10 February.
+    // Under 20: at M the three younger ones; in February (M-1) not the newborn of 10
+    // February nor the son who turned 20 on 20 January; in January (M-2), that son
+    // still (19 years and 11 months on the 1st).
     assert_eq!(get("CL003", "nb_enfants_moins_20ans"), Value::Nombre(3.0));
     assert_eq!(get("CL003", "nb_enfants_moins_20ans_m1"), Value::Nombre(2.0));
-    assert_eq!(get("CL003", "nb_enfants_moins_20ans_m2"), Value::Nombre(2.0));
+    assert_eq!(get("CL003", "nb_enfants_moins_20ans_m2"), Value::Nombre(3.0));
+    // He is of the year of the allocation forfaitaire at M and M-1, of 18 or 19 at M-2.
+    assert_eq!(get("CL003", "nb_enfants_20ans"), Value::Nombre(1.0));
+    assert_eq!(get("CL003", "nb_enfants_20ans_m2"), Value::Nombre(0.0));
+    assert_eq!(get("CL003", "nb_enfants_18_19ans"), Value::Nombre(0.0));
+    assert_eq!(get("CL003", "nb_enfants_18_19ans_m2"), Value::Nombre(1.0));
     // The son born on 15 December 2010 is 14 from January 2025 (first day of the month
     // after the birthday): not in December (M-3) nor November (M-4).
+    assert_eq!(get("CL003", "nb_enfants_14_19ans"), Value::Nombre(1.0));
     assert_eq!(get("CL003", "nb_enfants_14_19ans_m1"), Value::Nombre(1.0));
-    assert_eq!(get("CL003", "nb_enfants_14_19ans_m2"), Value::Nombre(1.0));
-    assert_eq!(get("CL003", "nb_enfants_14_19ans_m3"), Value::Nombre(0.0));
-    assert_eq!(get("CL003", "nb_enfants_14_19ans_m4"), Value::Nombre(0.0));
+    // (With his brother of 19 in January, December and November.)
+    assert_eq!(get("CL003", "nb_enfants_14_19ans_m2"), Value::Nombre(2.0));
+    assert_eq!(get("CL003", "nb_enfants_14_19ans_m3"), Value::Nombre(1.0));
+    assert_eq!(get("CL003", "nb_enfants_14_19ans_m4"), Value::Nombre(1.0));
     // Born before 1 March 2012: he keeps the age increase at 14 after the 2026 reform.
+    assert_eq!(get("CL003", "nb_enfants_14_17ans_nes_avant_mars_2012"), Value::Nombre(1.0));
     assert_eq!(get("CL003", "nb_enfants_14_17ans_nes_avant_mars_2012_m1"), Value::Nombre(1.0));
-    assert_eq!(get("CL003", "nb_enfants_20ans_m1"), Value::Nombre(0.0));
+    assert_eq!(get("CL003", "nb_enfants_20ans_m1"), Value::Nombre(1.0));
 }
 
 /// Rights month by month: an amount in payment without `montant_mensuel` is unknown in

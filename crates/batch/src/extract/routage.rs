@@ -735,7 +735,7 @@ mod tests {
                 let tampon = Spill::new(dir, 0, pieces, readers).tampon;
                 let total = tampon * pieces * readers;
                 assert!(total <= TAMPONS || tampon == TAMPON_MIN, "{pieces} pieces, {readers} readers: {total} bytes");
-                assert!(tampon >= TAMPON_MIN && tampon <= TAMPON_MAX);
+                assert!((TAMPON_MIN..=TAMPON_MAX).contains(&tampon));
             }
         }
         assert_eq!(Spill::new(dir, 0, 20, 2).tampon, TAMPON_MAX);

@@ -83,39 +83,51 @@ fn member(personnes: &LazyFrame, role: &str) -> LazyFrame {
     personnes.clone().filter(col("role").eq(lit(role))).select(cols)
 }
 
-/// The children of each foyer by the ages the allocations familiales depend on, in each
-/// month M-k of the RSA's and the prime d'activité's reference months (the part of the
-/// AF paid that month which is neither age increase nor allocation forfaitaire):
-/// `nb_enfants_moins_20ans_m{k}`, `nb_enfants_20ans_m{k}`, `nb_enfants_14_19ans_m{k}`,
-/// `nb_enfants_18_19ans_m{k}`, `nb_enfants_14_17ans_nes_avant_mars_2012_m{k}`.
+/// The children of each foyer by the ages the allocations familiales depend on, at M
+/// (the benefit itself, rules/af.toml) and in each month M-k of the RSA's and the prime
+/// d'activité's reference months (the part of the AF paid that month which is neither
+/// age increase nor allocation forfaitaire): `nb_enfants_20ans`, `nb_enfants_14_19ans`,
+/// `nb_enfants_18_19ans`, `nb_enfants_14_17ans_nes_avant_mars_2012` at M (the children
+/// under 20 at M are `nb_enfants_moins_20ans`), and each with `_m{k}`,
+/// `nb_enfants_moins_20ans_m{k}` too.
 fn af_children_by_month() -> Vec<Expr> {
     let enfant = col("role").eq(lit("enfant"));
     // Children who turned 14 before 1 March 2026 keep the AF age increase at 14
     // (décret n° 2026-138): a cohort the law names, so it is counted here.
     let before_march_2012 = col("date_naissance").lt(date(Date::new(2012, 3, 1).map_or(0, Date::to_days)));
     let mut out = Vec::new();
-    for k in 1..=ressources::MONTHS_BY_MONTH {
+    for (k, suffix) in af_children_months() {
         // The age at the first day of M-k: k months less than at M.
         let age = col("age_mois") - lit(f64::from(k));
         let aged = |from: f64, to: f64| enfant.clone().and(age.clone().gt_eq(lit(from))).and(age.clone().lt(lit(to)));
-        out.push(count_if(aged(0.0, 240.0)).alias(format!("nb_enfants_moins_20ans_m{k}")));
-        out.push(count_if(aged(240.0, 252.0)).alias(format!("nb_enfants_20ans_m{k}")));
-        out.push(count_if(aged(168.0, 240.0)).alias(format!("nb_enfants_14_19ans_m{k}")));
-        out.push(count_if(aged(216.0, 240.0)).alias(format!("nb_enfants_18_19ans_m{k}")));
+        if k > 0 {
+            out.push(count_if(aged(0.0, 240.0)).alias(format!("nb_enfants_moins_20ans{suffix}")));
+        }
+        out.push(count_if(aged(240.0, 252.0)).alias(format!("nb_enfants_20ans{suffix}")));
+        out.push(count_if(aged(168.0, 240.0)).alias(format!("nb_enfants_14_19ans{suffix}")));
+        out.push(count_if(aged(216.0, 240.0)).alias(format!("nb_enfants_18_19ans{suffix}")));
         out.push(
             count_if(aged(168.0, 216.0).and(before_march_2012.clone()))
-                .alias(format!("nb_enfants_14_17ans_nes_avant_mars_2012_m{k}")),
+                .alias(format!("nb_enfants_14_17ans_nes_avant_mars_2012{suffix}")),
         );
     }
     out
 }
 
+/// The months [`af_children_by_month`] counts the children in: M (no suffix), then
+/// each M-k (`_m{k}`).
+fn af_children_months() -> impl Iterator<Item = (u32, String)> {
+    (0..=ressources::MONTHS_BY_MONTH as u32).map(|k| (k, if k == 0 { String::new() } else { format!("_m{k}") }))
+}
+
 /// Names of the columns of `af_children_by_month`.
 fn af_children_columns() -> Vec<String> {
     let mut out = Vec::new();
-    for k in 1..=ressources::MONTHS_BY_MONTH {
+    for (k, suffix) in af_children_months() {
         for c in ["moins_20ans", "20ans", "14_19ans", "18_19ans", "14_17ans_nes_avant_mars_2012"] {
-            out.push(format!("nb_enfants_{c}_m{k}"));
+            if k > 0 || c != "moins_20ans" {
+                out.push(format!("nb_enfants_{c}{suffix}"));
+            }
         }
     }
     out

@@ -23,7 +23,8 @@ fn screen_of_the_synthetic_sample_has_the_documented_schemas_and_counts() {
     let elig = read_output(&out.path().join("eligibilites.csv"));
     assert_eq!(
         elig[0],
-        "id_foyer;aspa_statut;aspa_montant;aspa_montant_estime;aspa_en_paiement;css_statut;css_en_paiement;\
+        "id_foyer;af_statut;af_montant;af_montant_estime;af_en_paiement;\
+         aspa_statut;aspa_montant;aspa_montant_estime;aspa_en_paiement;css_statut;css_en_paiement;\
          ppa_statut;ppa_montant;ppa_montant_estime;ppa_en_paiement;rsa_statut;rsa_montant;rsa_montant_estime;rsa_en_paiement"
     );
     assert_eq!(elig.len() - 1, 2000, "one row per evaluated foyer");
@@ -74,10 +75,10 @@ fn hand_written_cases_give_the_amounts_computed_by_hand() {
     // deduction 12 × 100,37 = 1 204,44 € + forfait logement of an owner couple
     // 12 × 635,71 × 1,5 × 14 % = 1 601,99 € gives 21 652,43 €, above the ceiling with
     // contribution 10 166 × 1,5 × 1,35 = 20 586 €: eligible only by the ASPA presumption.
-    // No PPA (no earnings), no RSA (the ASPA comes first).
+    // No PPA (no earnings), no RSA (the ASPA comes first), no AF (no child).
     assert!(
         elig.contains(
-            &"CL002;eligible;35,23;false;true;eligible;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false"
+            &"CL002;non_eligible;0,00;false;false;eligible;35,23;false;true;eligible;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false"
                 .to_string()
         ),
         "{elig:?}"
@@ -85,7 +86,10 @@ fn hand_written_cases_give_the_amounts_computed_by_hand() {
     // CL005, 65, disability pension of 700 € net without its gross amount: estimated
     // 2 100 / (1 − 4,3 %) = 2 194,36 € over 3 months, (12 411,44 − 2 194,36 × 4) / 12
     // = 302,83 €, marked as an estimate.
-    assert!(elig.iter().any(|r| r.starts_with("CL005;eligible;302,83;true;")), "{elig:?}");
+    assert!(
+        elig.iter().any(|r| r.starts_with("CL005;non_eligible;0,00;false;false;eligible;302,83;true;")),
+        "{elig:?}"
+    );
     assert!(sig.iter().any(|r| r.starts_with("CL005;aspa;prestation;eligible;302,83;Montant estimé")), "{sig:?}");
     // CL003: single parent of a 9-year-old earning 1 450 €/month, PPA in payment:
     // 622,63 × 1,5 + 0,61 × 1 450 + 181,19 (full bonus: 1 450 ≥ 120 × 11,88) − 1 450 = 549,64 €.
