@@ -30,6 +30,8 @@ SEUILS = {
 # The annual N-2 income ceilings of the allocations familiales (two children; the
 # majoration per further child), published each December for the next year.
 AF_PLAFONDS = {
+    "2023": {"tranche_1": 71194, "tranche_2": 94893, "par_enfant": 5932},
+    "2024": {"tranche_1": 74966, "tranche_2": 99922, "par_enfant": 6246},
     "2025": {"tranche_1": 78565, "tranche_2": 104719, "par_enfant": 6546},
     "2026": {"tranche_1": 79980, "tranche_2": 106604, "par_enfant": 6664},
 }

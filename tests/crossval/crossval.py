@@ -518,15 +518,11 @@ KNOWN_DIFFERENCES = {
 }
 
 
-# Plafonds of the first tranche of the allocations familiales for two children, and the
-# majoration per further child (D521-3; instructions of each December, docs/crossval.md):
-# to recognise from the facts the foyers whose income is above the first ceiling.
-AF_PLAFOND_1 = {2023: (71194, 5932), 2024: (74966, 6246), 2025: (78565, 6546), 2026: (79980, 6664)}
-
-
 def af_plafond_1(mois, enfants):
-    deux, par_enfant = AF_PLAFOND_1[int(mois[:4])]
-    return deux + (enfants - 2) * par_enfant
+    """The first N-2 ceiling of the allocations familiales for `enfants` children under
+    20 in `mois` (the published values the generator draws around)."""
+    plafonds = adversarial.AF_PLAFONDS[mois[:4]]
+    return plafonds["tranche_1"] + (enfants - 2) * plafonds["par_enfant"]
 
 
 def af_tags(ex, fid, mois):
