@@ -525,15 +525,21 @@ def af_plafond_1(mois, enfants):
     return plafonds["tranche_1"] + (enfants - 2) * plafonds["par_enfant"]
 
 
+def af_family(ex, fid, m):
+    """The foyer's children under 20 and of 20 in month `m` (born by then), and its
+    parents' N-2 income, as the allocations familiales read them."""
+    people = ex.members[fid]
+    enfants = [p for p in people if p["role"] == "enfant" and age_months(p["date_naissance"], m) >= 0]
+    a_charge = [p for p in enfants if age_months(p["date_naissance"], m) < 20 * 12]
+    vingt_ans = [p for p in enfants if 20 * 12 <= age_months(p["date_naissance"], m) < 21 * 12]
+    revenu = sum(num(p["revenu_n2"]) or 0.0 for p in people if p["role"] in ("allocataire", "conjoint"))
+    return a_charge, vingt_ans, revenu
+
+
 def af_tags(ex, fid, mois):
     """The known differences of the allocations familiales of month `mois`."""
     tags = set()
-    people = ex.members[fid]
-    parents = [p for p in people if p["role"] in ("allocataire", "conjoint")]
-    enfants = [p for p in people if p["role"] == "enfant" and age_months(p["date_naissance"], mois) >= 0]
-    a_charge = [p for p in enfants if age_months(p["date_naissance"], mois) < 20 * 12]
-    vingt_ans = [p for p in enfants if 20 * 12 <= age_months(p["date_naissance"], mois) < 21 * 12]
-    revenu = sum(num(p["revenu_n2"]) or 0.0 for p in parents)
+    a_charge, vingt_ans, revenu = af_family(ex, fid, mois)
     ages = sorted(openfisca_age(p["date_naissance"], mois) for p in a_charge)
     if len(ages) == 2 and ages[0] == ages[1] and ages[0] >= 14:
         tags.add("af_aine_du_meme_age")
@@ -560,12 +566,8 @@ def forfait_above_ceiling(ex, fid, m):
     """An allocation forfaitaire is due in month `m` (a child of 20 in a family of three
     children or more) and the foyer's N-2 income is above the first ceiling of its
     children under 20."""
-    people = ex.members[fid]
-    ages = [age_months(p["date_naissance"], m) for p in people if p["role"] == "enfant"]
-    a_charge = sum(1 for a in ages if 0 <= a < 20 * 12)
-    vingt_ans = sum(1 for a in ages if 20 * 12 <= a < 21 * 12)
-    revenu = sum(num(p["revenu_n2"]) or 0.0 for p in people if p["role"] in ("allocataire", "conjoint"))
-    return vingt_ans > 0 and a_charge + vingt_ans >= 3 and revenu > af_plafond_1(m, a_charge)
+    a_charge, vingt_ans, revenu = af_family(ex, fid, m)
+    return bool(vingt_ans) and len(a_charge) + len(vingt_ans) >= 3 and revenu > af_plafond_1(m, len(a_charge))
 
 
 def composition(ex, fid, m):
