@@ -311,6 +311,11 @@ pub fn signalements(compiled: &Compiled, rules: &RuleSet, eval: &DataFrame) -> P
                 let why = when(estimated(cr)).then(lit(titre)).otherwise(lit(NULL).cast(DataType::String));
                 (round2(col(cr.montant.as_str())), why)
             }
+            // An event's amount is the one at stake in the rights it opens, when its rule
+            // computes one.
+            RuleKind::Evenement if cr.has_montant => {
+                (round2(col(cr.montant.as_str())), lit(NULL).cast(DataType::String))
+            }
             RuleKind::Evenement => (lit(NULL).cast(DataType::Float64), lit(NULL).cast(DataType::String)),
         };
         parts.push(eval.clone().lazy().filter(fires).select([

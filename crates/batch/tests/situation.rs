@@ -397,6 +397,11 @@ fn zero_rows_children_over_25_and_ages_by_month() {
     // Her pension alimentaire of June 2024 is in the CSS window (M-13 … M-2), that of
     // February 2025 (M-1) is not.
     assert_eq!(get("CL003", "pensions_alimentaires_m13_m2_couple"), Value::Nombre(150.0));
+    // The allocataire's pension alimentaire of February (M-1) is the members' of M-1
+    // (what the allocation de soutien familial compares with its amount); January (M-2),
+    // a known month without a pension row, has none.
+    assert_eq!(get("CL003", "ressources_m1_pension_alimentaire"), Value::Nombre(70.0));
+    assert_eq!(get("CL003", "ressources_m2_pension_alimentaire"), Value::Nombre(0.0));
     // Under 20: at M the three younger ones; in February (M-1) not the newborn of 10
     // February nor the son who turned 20 on 20 January; in January (M-2), that son
     // still (19 years and 11 months on the 1st).

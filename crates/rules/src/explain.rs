@@ -9,7 +9,7 @@ use polars::prelude::*;
 
 use crate::compile::{Compiled, UsedParam};
 use crate::date::Date;
-use crate::model::{DefBody, DefRole, LegalBasis, ParamValue, Rule, RuleSet, Simplification, Value, column};
+use crate::model::{DefBody, DefRole, LegalBasis, ParamValue, Rule, RuleKind, RuleSet, Simplification, Value, column};
 
 /// One condition of the tree, with its value for the foyer.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -240,6 +240,9 @@ impl fmt::Display for RuleExplanation {
         let mut out = String::new();
         let _ = writeln!(out, "== {} — {} ({})", self.id, self.titre, self.kind);
         let montant = match &self.montant {
+            Value::Nombre(n) if self.kind == RuleKind::Evenement.name() => {
+                format!(", montant mensuel en jeu {} €", format_number(*n))
+            }
             Value::Nombre(n) => format!(", montant mensuel estimé {} €", format_number(*n)),
             _ => String::new(),
         };

@@ -462,11 +462,12 @@ pub struct StaleParameter {
 }
 
 /// Names every rule gets without declaring them (they cannot be redefined).
-pub const RESERVED_NAMES: [&str; 9] = [
+pub const RESERVED_NAMES: [&str; 10] = [
     "eligibilite",
     "eligible",
     "statut",
     "montant",
+    "montant_en_jeu",
     "montant_calcule",
     "montant_versable",
     "montant_estime",

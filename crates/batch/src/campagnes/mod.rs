@@ -43,6 +43,7 @@ struct LigneCandidat {
 struct RuleReason {
     id: std::sync::Arc<str>,
     titre: std::sync::Arc<str>,
+    evenement: bool,
     fires: String,
     montant: Option<String>,
     date: Option<String>,
@@ -77,6 +78,7 @@ fn rule_reasons(compiled: &Compiled, rules: &RuleSet, needed: &BTreeSet<&str>) -
         out.push(RuleReason {
             id: cr.id.as_str().into(),
             titre: rule.titre.as_str().into(),
+            evenement: cr.kind == RuleKind::Evenement,
             fires: fires_col,
             montant,
             date,
@@ -180,6 +182,7 @@ impl Collecte {
                         regle: r.id.clone(),
                         titre: r.titre.clone(),
                         montant: m.and_then(|m| m.get(i)),
+                        evenement: r.evenement,
                         date: d.and_then(|d| d.get(i)),
                     })
                     .collect();

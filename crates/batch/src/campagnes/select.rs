@@ -26,8 +26,13 @@ pub struct Raison {
     /// holds millions of candidates until the lists are selected.
     pub regle: std::sync::Arc<str>,
     pub titre: std::sync::Arc<str>,
-    /// Monthly amount at stake (benefits with an amount).
+    /// Monthly amount at stake (benefits with an amount, events that compute the amount
+    /// at stake of the rights they open).
     pub montant: Option<f64>,
+    /// The rule is a life event: its amount is that of rights another event of the same
+    /// foyer may open too.
+    #[serde(default)]
+    pub evenement: bool,
     /// Date of the event, in days since 1970-01-01 (event rules that define one).
     pub date: Option<i32>,
 }
@@ -49,8 +54,13 @@ pub struct Candidat {
 }
 
 impl Candidat {
+    /// The benefits' amounts add up; two events of one foyer (a separation and the
+    /// conjoint's death, twins who are a first birth) usually open the same rights, so
+    /// only the largest event amount is added, never the same right twice.
     pub fn montant_en_jeu(&self) -> f64 {
-        self.raisons.iter().filter_map(|r| r.montant).sum()
+        let prestations: f64 = self.raisons.iter().filter(|r| !r.evenement).filter_map(|r| r.montant).sum();
+        let evenement = self.raisons.iter().filter(|r| r.evenement).filter_map(|r| r.montant).fold(0.0, f64::max);
+        prestations + evenement
     }
 
     fn date_recente(&self) -> Option<i32> {
@@ -208,7 +218,13 @@ mod tests {
         Candidat {
             id_foyer: id.into(),
             agence: "A1".into(),
-            raisons: vec![Raison { regle: "rsa".into(), titre: "RSA".into(), montant: Some(montant), date: None }],
+            raisons: vec![Raison {
+                regle: "rsa".into(),
+                titre: "RSA".into(),
+                montant: Some(montant),
+                evenement: false,
+                date: None,
+            }],
             dossier_clos: false,
             allocataire_decede: false,
             opposition_contact: Some(false),
@@ -220,6 +236,25 @@ mod tests {
 
     fn ids(sel: &Selection) -> Vec<&str> {
         sel.retenus.iter().map(|r| r.candidat.id_foyer.as_str()).collect()
+    }
+
+    /// A reason of rule `regle` with `montant` at stake.
+    fn raison(regle: &str, montant: f64, evenement: bool) -> Raison {
+        Raison { regle: regle.into(), titre: regle.into(), montant: Some(montant), evenement, date: None }
+    }
+
+    #[test]
+    fn two_events_count_their_rights_once_benefits_add_up() {
+        let mut c = candidat("F", 0.0);
+        c.raisons = vec![
+            raison("separation", 400.36, true),
+            raison("deces_conjoint", 200.18, true),
+            raison("rsa", 100.0, false),
+            raison("css", 30.0, false),
+        ];
+        assert!((c.montant_en_jeu() - (400.36 + 100.0 + 30.0)).abs() < 1e-9);
+        c.raisons.retain(|r| r.evenement);
+        assert!((c.montant_en_jeu() - 400.36).abs() < 1e-9);
     }
 
     #[test]

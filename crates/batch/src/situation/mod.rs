@@ -423,6 +423,7 @@ fn query(frames: Vec<LazyFrame>, mois: Mois) -> LazyFrame {
         for c in [
             "ressources_m{k}_foyer",
             "ressources_m{k}_bourse",
+            "ressources_m{k}_pension_alimentaire",
             "ressources_m{k}_autres",
             "revenus_activite_m{k}_allocataire",
             "revenus_activite_m{k}_conjoint",

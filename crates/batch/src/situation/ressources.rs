@@ -98,10 +98,12 @@ struct Sommes {
     couple_net: [f64; 2],
     couple_brut: [f64; 2],
     couple_sans_brut: [u32; 2],
-    /// Per month M-k, k = 1 … 4: every resource, the members' bourses, those outside's,
-    /// the earned income of the allocataire and of the conjoint.
+    /// Per month M-k, k = 1 … 4: every resource, the members' bourses and pensions
+    /// alimentaires, those outside's, the earned income of the allocataire and of the
+    /// conjoint.
     m: [f64; BY_MONTH],
     m_bourse: [f64; BY_MONTH],
+    m_pension_alimentaire: [f64; BY_MONTH],
     m_autres: [f64; BY_MONTH],
     m_act: [[f64; 2]; BY_MONTH],
     /// Rows of the allocataire and of the conjoint in each month M-j, j = 1 … 13.
@@ -156,6 +158,8 @@ impl Sommes {
                 self.m_autres[k] += montant;
             } else if nature.bourse {
                 self.m_bourse[k] += montant;
+            } else if nature.pension_alimentaire {
+                self.m_pension_alimentaire[k] += montant;
             }
             if let Some(who) = membre.couple
                 && nature.activite
@@ -354,6 +358,7 @@ fn frame(sommes: &[Sommes], en_couple: &[bool], mois: Mois) -> PolarsResult<Data
         let k = j - 1;
         push(format!("ressources_m{j}_foyer"), &|f| f.wk(j, f.sommes.m[k]));
         push(format!("ressources_m{j}_bourse"), &|f| f.wk(j, f.sommes.m_bourse[k]));
+        push(format!("ressources_m{j}_pension_alimentaire"), &|f| f.wk(j, f.sommes.m_pension_alimentaire[k]));
         push(format!("ressources_m{j}_autres"), &|f| f.wk(j, f.sommes.m_autres[k]));
         push(format!("revenus_activite_m{j}_allocataire"), &|f| f.wk(j, f.sommes.m_act[k][ALLOCATAIRE]));
         push(format!("revenus_activite_m{j}_conjoint"), &|f| f.conjoint(f.wk(j, f.sommes.m_act[k][CONJOINT])));

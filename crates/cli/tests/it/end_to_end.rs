@@ -24,6 +24,7 @@ fn screen_of_the_synthetic_sample_has_the_documented_schemas_and_counts() {
     assert_eq!(
         elig[0],
         "id_foyer;af_statut;af_montant;af_montant_estime;af_en_paiement;\
+         asf_statut;asf_montant;asf_montant_estime;asf_en_paiement;\
          aspa_statut;aspa_montant;aspa_montant_estime;aspa_en_paiement;css_statut;css_en_paiement;\
          ppa_statut;ppa_montant;ppa_montant_estime;ppa_en_paiement;rsa_statut;rsa_montant;rsa_montant_estime;rsa_en_paiement"
     );
@@ -78,7 +79,7 @@ fn hand_written_cases_give_the_amounts_computed_by_hand() {
     // No PPA (no earnings), no RSA (the ASPA comes first), no AF (no child).
     assert!(
         elig.contains(
-            &"CL002;non_eligible;0,00;false;false;eligible;35,23;false;true;eligible;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false"
+            &"CL002;non_eligible;0,00;false;false;non_eligible;0,00;false;false;eligible;35,23;false;true;eligible;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false"
                 .to_string()
         ),
         "{elig:?}"
@@ -87,7 +88,8 @@ fn hand_written_cases_give_the_amounts_computed_by_hand() {
     // 2 100 / (1 − 4,3 %) = 2 194,36 € over 3 months, (12 411,44 − 2 194,36 × 4) / 12
     // = 302,83 €, marked as an estimate.
     assert!(
-        elig.iter().any(|r| r.starts_with("CL005;non_eligible;0,00;false;false;eligible;302,83;true;")),
+        elig.iter().any(|r| r
+            .starts_with("CL005;non_eligible;0,00;false;false;non_eligible;0,00;false;false;eligible;302,83;true;")),
         "{elig:?}"
     );
     assert!(sig.iter().any(|r| r.starts_with("CL005;aspa;prestation;eligible;302,83;Montant estimé")), "{sig:?}");
@@ -95,6 +97,9 @@ fn hand_written_cases_give_the_amounts_computed_by_hand() {
     // 622,63 × 1,5 + 0,61 × 1 450 + 181,19 (full bonus: 1 450 ≥ 120 × 11,88) − 1 450 = 549,64 €.
     assert!(elig.iter().any(|r| r.starts_with("CL003;") && r.contains(";eligible;549,64;false;true;")), "{elig:?}");
     assert!(!sig.iter().any(|r| r.starts_with("CL003;ppa;")), "{sig:?}");
+    // Living alone with no pension alimentaire received in February (M-1), she is
+    // presumed entitled to the ASF, not in payment: 466,44 × 42,2 % = 196,838 → 196,84 €.
+    assert!(sig.iter().any(|r| r.starts_with("CL003;asf;prestation;eligible;196,84;")), "{sig:?}");
 }
 
 #[test]
@@ -336,7 +341,12 @@ fn life_events_from_two_extracts() {
     let run = screen(&sample("cas-limites"), "2025-03", alone.path(), &[], &[]);
     assert!(run.status.success());
     let sig = read_output(&alone.path().join("signalements.csv"));
-    assert!(sig.iter().any(|r| r.starts_with("CL004;separation;evenement;eligible;;;separation_enregistree")));
+    // A man of 68 without children: the separation opens neither ASF nor RSA, nothing
+    // is at stake.
+    assert!(
+        sig.iter().any(|r| r.starts_with("CL004;separation;evenement;eligible;0,00;;separation_enregistree")),
+        "{sig:?}"
+    );
     assert!(!sig.iter().any(|r| r.starts_with("CL001;demenagement;") || r.starts_with("CL002;droit_arrete;")));
 }
 

@@ -18,9 +18,9 @@ use crate::resolved::{Func, Lecture, RExpr, RKind};
 /// A definition, globally: (rule id, name).
 pub(crate) type Key = (String, String);
 
-/// Rule outputs computed by the compiler from `eligible` and `montant_calcule`, which
-/// other rules may read.
-const DERIVED_OUTPUTS: [&str; 2] = ["statut", "montant"];
+/// Rule outputs computed by the compiler from `eligible`, `montant_calcule` and
+/// `en_paiement`, which other rules may read.
+const DERIVED_OUTPUTS: [&str; 3] = ["statut", "montant", "montant_en_jeu"];
 
 enum Ref {
     Input(String),
@@ -120,6 +120,9 @@ pub(crate) fn resolve_and_type(
             let mut d = BTreeSet::from([(rule.clone(), "eligible".to_string())]);
             if dc.draft.has_montant {
                 d.insert((rule.clone(), "montant_calcule".to_string()));
+            }
+            if out == "montant_en_jeu" && dc.draft.has_en_paiement {
+                d.insert((rule.clone(), "en_paiement".to_string()));
             }
             deps.insert((rule.clone(), out.to_string()), d);
         }

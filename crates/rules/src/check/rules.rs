@@ -309,14 +309,27 @@ pub(crate) fn read_rule_file(ctx: Ctx<'_>, diags: &mut Diagnostics) -> Option<Dr
     }
 
     let has_montant = raw.montant.is_some();
+    // A benefit's amount conditions its eligibility (nothing payable, no right); an
+    // event's amount is what the rights it opens put at stake: the event holds whatever
+    // it is, so it has no payment threshold and no `montant_versable`.
+    let montant_en_jeu = kind == RuleKind::Evenement;
     if let Some(m) = &raw.montant {
         let span = m.span();
         let m = m.get_ref();
         let base = legal_bases(ctx, &m.base_legale, Some(("the amount (`montant`)", span.clone())), diags);
+        if montant_en_jeu && (m.seuil_versement.is_some() || m.estimation.is_some()) {
+            diags.push(ctx.error(
+                Kind::InvalidValue,
+                span.clone(),
+                "an event's amount is the amount at stake of the rights it opens: it has no `seuil_versement` \
+                 or `estimation` (the benefits' rules have them)",
+            ));
+        }
+        let default_titre = if montant_en_jeu { "Montant mensuel en jeu" } else { "Montant mensuel calculé" };
         defs.push(DraftDef {
             name: "montant_calcule".into(),
             name_span: m.expr.span(),
-            titre: m.titre.as_ref().map_or("Montant mensuel calculé".into(), |t| t.get_ref().clone()),
+            titre: m.titre.as_ref().map_or(default_titre.into(), |t| t.get_ref().clone()),
             role: DefRole::Variable,
             body: DraftBody::Expr(ExprSrc::parse(ctx, &m.expr, diags)),
             unite: Some("€/mois".into()),
@@ -324,20 +337,22 @@ pub(crate) fn read_rule_file(ctx: Ctx<'_>, diags: &mut Diagnostics) -> Option<Dr
             base_legale: base.clone(),
         });
         let seuil = m.seuil_versement.as_ref().map(|s| ExprSrc::parse(ctx, s, diags));
-        defs.push(DraftDef {
-            name: "montant_versable".into(),
-            name_span: m.seuil_versement.as_ref().map_or(span.clone(), |s| s.span()),
-            titre: if seuil.is_some() {
-                "Le montant calculé atteint le seuil de versement".into()
-            } else {
-                "Le montant calculé est positif".into()
-            },
-            role: DefRole::Condition,
-            body: DraftBody::Seuil(seuil),
-            unite: None,
-            description: None,
-            base_legale: base.clone(),
-        });
+        if !montant_en_jeu {
+            defs.push(DraftDef {
+                name: "montant_versable".into(),
+                name_span: m.seuil_versement.as_ref().map_or(span.clone(), |s| s.span()),
+                titre: if seuil.is_some() {
+                    "Le montant calculé atteint le seuil de versement".into()
+                } else {
+                    "Le montant calculé est positif".into()
+                },
+                role: DefRole::Condition,
+                body: DraftBody::Seuil(seuil),
+                unite: None,
+                description: None,
+                base_legale: base.clone(),
+            });
+        }
         // Whether the amount is an estimate: `estimation.si`, or never.
         let (titre, body, name_span) = match &m.estimation {
             Some(est) => {
@@ -374,11 +389,12 @@ pub(crate) fn read_rule_file(ctx: Ctx<'_>, diags: &mut Diagnostics) -> Option<Dr
             base_legale: Vec::new(),
         });
     }
-    let root_children = if has_montant { vec!["eligibilite", "montant_versable"] } else { vec!["eligibilite"] };
+    let payable = has_montant && !montant_en_jeu;
+    let root_children = if payable { vec!["eligibilite", "montant_versable"] } else { vec!["eligibilite"] };
     defs.push(DraftDef {
         name: "eligible".into(),
         name_span: e_span.clone(),
-        titre: if has_montant { "Éligible, pour un montant versable".into() } else { "Conditions remplies".into() },
+        titre: if payable { "Éligible, pour un montant versable".into() } else { "Conditions remplies".into() },
         role: DefRole::Condition,
         body: DraftBody::Toutes(
             root_children.into_iter().map(|c| Spanned::new(e_span.clone(), c.to_string())).collect(),

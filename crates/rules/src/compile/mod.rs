@@ -378,6 +378,23 @@ impl Compiled {
                 (null_of(Type::Nombre), vec![])
             };
             nodes.insert(montant.clone(), (montant_expr.alias(montant.as_str()), montant_deps));
+            // The amount at stake: a benefit's amount when it is eligible and not in
+            // payment (0 when in payment or not eligible, unknown when undetermined); an
+            // event's amount, which is the amount at stake of the rights it opens.
+            let en_jeu = column(&rule.id, "montant_en_jeu");
+            let (en_jeu_expr, en_jeu_deps) = match (rule.kind, rule.has_en_paiement) {
+                (RuleKind::Prestation, true) => {
+                    let en_paiement = column(&rule.id, "en_paiement");
+                    let e = when(eligible.clone().is_null().or(col(en_paiement.as_str()).is_null()))
+                        .then(null_of(Type::Nombre))
+                        .when(eligible.clone().and(col(en_paiement.as_str()).not()))
+                        .then(col(montant.as_str()))
+                        .otherwise(lit(0.0));
+                    (e, vec![montant.clone(), column(&rule.id, "eligible"), en_paiement])
+                }
+                _ => (col(montant.as_str()), vec![montant.clone()]),
+            };
+            nodes.insert(en_jeu.clone(), (en_jeu_expr.alias(en_jeu.as_str()), en_jeu_deps));
             let manquants = column(&rule.id, "manquants");
 
             let (inputs, params) = inputs_and_params(rs, rule);
