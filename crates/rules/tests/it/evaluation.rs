@@ -357,3 +357,56 @@ fn each_rule_names_its_own_missing_inputs_through_nested_conditions() {
     assert_eq!(cell(&out, "p.statut", 3), Value::Texte("indetermine".into()));
     assert_eq!(cell(&out, "q.statut", 3), Value::Texte("eligible".into()));
 }
+
+/// A benefit's `montant_en_jeu` is its amount when eligible and not in payment, 0 when in
+/// payment or not eligible, unknown when undetermined; an event's `[montant]` is the
+/// amount at stake it reads from them and does not condition the event (an event with
+/// nothing at stake still holds).
+#[test]
+fn an_event_carries_the_amount_at_stake_without_being_conditioned_by_it() {
+    let situation = format!("{}{}", inputs_of("nombre", &["x"]), inputs_of("booleen", &["paye", "ev"]));
+    let benefit = format!(
+        "id = \"b\"\ntitre = \"b\"\ntype = \"prestation\"\nprestation = \"b\"\nen_paiement = \"paye\"\n{BASE}\n\
+         [conditions.c]\ntitre = \"c\"\nexpr = \"x > 0\"\n{BASE}\n\
+         [eligibilite]\ntoutes = [\"c\"]\n\
+         [montant]\nexpr = \"x * 2\"\n{BASE}\n"
+    );
+    let event = event_rule(
+        "e",
+        &format!(
+            "[conditions.c]\ntitre = \"c\"\nexpr = \"ev\"\n{BASE}\n\
+             [eligibilite]\ntoutes = [\"c\"]\n\
+             [montant]\nexpr = \"si_inconnu(b.montant_en_jeu, 0)\"\n{BASE}\n"
+        ),
+    );
+    let files = with_file(
+        with_file(with_file(Vec::new(), "situation.toml", &situation), "b.toml", &benefit),
+        "e.toml",
+        &event,
+    );
+    let rs = checked(&files, "2025-01");
+    let compiled = Compiled::new(&rs, mois("2025-01"), None).expect("compiles");
+    // 0: eligible, not paid. 1: eligible, paid. 2: not eligible. 3: undetermined.
+    let df = df!(
+        "x" => [Some(10.0), Some(10.0), Some(-1.0), None],
+        "paye" => [false, true, false, false],
+        "ev" => [true, true, true, false],
+    )
+    .expect("frame");
+    let out = compiled.evaluate(df, true).expect("evaluates");
+    let en_jeu: Vec<Value> = (0..4).map(|i| cell(&out, "b.montant_en_jeu", i)).collect();
+    assert_eq!(en_jeu, [Value::Nombre(20.0), Value::Nombre(0.0), Value::Nombre(0.0), Value::Inconnu]);
+    let montant: Vec<Value> = (0..4).map(|i| cell(&out, "e.montant", i)).collect();
+    assert_eq!(montant, [Value::Nombre(20.0), Value::Nombre(0.0), Value::Nombre(0.0), Value::Nombre(0.0)]);
+    // Nothing at stake (rows 1, 2): the event holds all the same.
+    let statut: Vec<Value> = (0..4).map(|i| cell(&out, "e.statut", i)).collect();
+    let eligible = Value::Texte("eligible".into());
+    assert_eq!(statut[..3], [eligible.clone(), eligible.clone(), eligible]);
+    assert_eq!(statut[3], Value::Texte("non_eligible".into()));
+
+    // An event's amount has no payment threshold.
+    let with_threshold = event.replace("[montant]\n", "[montant]\nseuil_versement = \"15\"\n");
+    let c = reperage_rules::check(&with_file(files, "e.toml", &with_threshold), mois("2025-01"));
+    assert!(c.ruleset.is_none(), "refused");
+    assert!(c.diagnostics.to_string().contains("amount at stake"), "{}", c.diagnostics);
+}
