@@ -23,9 +23,12 @@ import random
 # Published monthly values the incomes are drawn around (to fall either side of them).
 # RSA / prime d'activité montants forfaitaires, ASPA and CSS ceilings, SMIC.
 SEUILS = {
-    "2025-03": {"rsa": 635.71, "ppa": 622.63, "aspa_seul": 12411.44 / 12, "aspa_couple": 19268.80 / 12, "css": 10166 / 12, "smic": 11.88},
-    "2025-05": {"rsa": 646.52, "ppa": 633.21, "aspa_seul": 12411.44 / 12, "aspa_couple": 19268.80 / 12, "css": 10339 / 12, "smic": 11.88},
-    "2026-05": {"rsa": 651.69, "ppa": 638.28, "aspa_seul": 12523.14 / 12, "aspa_couple": 19442.21 / 12, "css": 10422 / 12, "smic": 12.02},
+    "2025-03": {"rsa": 635.71, "ppa": 622.63, "aspa_seul": 12411.44 / 12, "aspa_couple": 19268.80 / 12, "css": 10166 / 12, "smic": 11.88,
+                "asf": 196.84},
+    "2025-05": {"rsa": 646.52, "ppa": 633.21, "aspa_seul": 12411.44 / 12, "aspa_couple": 19268.80 / 12, "css": 10339 / 12, "smic": 11.88,
+                "asf": 200.18},
+    "2026-05": {"rsa": 651.69, "ppa": 638.28, "aspa_seul": 12523.14 / 12, "aspa_couple": 19442.21 / 12, "css": 10422 / 12, "smic": 12.02,
+                "asf": 201.78},
 }
 # The annual N-2 income ceilings of the allocations familiales (two children; the
 # majoration per further child), published each December for the next year.
@@ -221,6 +224,25 @@ def n2_near_af_ceiling(draw, mois, members):
         parents[1]["revenu_n2"] = round(total - first, 2)
 
 
+def pension_near_asf(draw, mois, members, seuils):
+    """A pension alimentaire received by a single parent every month, drawn around the
+    allocation de soutien familial of its children under 20 (the ASF is the difference,
+    paid from 15 €): well under it, near it, above it; or paid until M-2 and not in M-1
+    (R523-1: not paid for at least a month)."""
+    under_20 = sum(1 for m in members if m["role"] == "enfant" and m["age_m"] < 20 * 12)
+    if not under_20:
+        return
+    asf = seuils["asf"] * under_20
+    where = draw.pick(["under", "near", "above", "stopped"], weights=[3, 4, 2, 1])
+    amount = {"under": asf * draw.uniform(0.2, 0.8), "near": draw.near(asf - 15, 0.03) if draw.chance(0.5) else draw.near(asf, 0.03),
+              "above": asf * draw.uniform(1.0, 2.0), "stopped": asf * draw.uniform(0.5, 1.5)}[where]
+    alloc = members[0]
+    for m, rows in alloc["history"].items():
+        if where == "stopped" and m == month_add(mois, -1):
+            continue
+        rows.append(("pension_alimentaire", round(amount, 2), None))
+
+
 def household(draw, mois, index, seuils):
     """One foyer: its members, dossier, and the facts the droits are drawn from."""
     fid = f"A{index:06d}"
@@ -256,6 +278,8 @@ def household(draw, mois, index, seuils):
             members.append(child(draw, mois, min(25 * 12 + 6, parent_age - 16 * 12)))
     if kind in ("couple_enfants", "parent_isole") and draw.chance(0.4):
         n2_near_af_ceiling(draw, mois, members)
+    if kind == "parent_isole" and draw.chance(0.5):
+        pension_near_asf(draw, mois, members, seuils)
     if kind == "seul" and draw.chance(0.04):
         other = adult(draw, mois, "autre", draw.age_months([70], 60 * 12, 90 * 12), seuils, False)
         members.append(other)

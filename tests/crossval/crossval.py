@@ -6,7 +6,7 @@ Usage (run.sh prepares everything):
 
 `compare` turns each foyer of the extract into OpenFisca situations built from the facts
 of the extract only (never from reperage's results), lets OpenFisca compute the ASPA, the
-RSA, the prime d'activité and the CSS of the month, and compares with reperage's
+RSA, the prime d'activité, the CSS, the AF and the ASF of the month, and compares with reperage's
 `eligibilites`:
 
 - among the foyers that matter: those either side finds eligible;
@@ -459,7 +459,7 @@ KNOWN_DIFFERENCES = {
         "compte les enfants de moins de 25 ans (simplification déclarée).",
     ),
     "age_openfisca_approche": (
-        "rsa,ppa,aspa,af",
+        "rsa,ppa,aspa,af,asf",
         "OpenFisca-France compte l'âge en années par jours / 365,2425 (plus un jour) : un enfant né le 2 d'un mois a "
         "14 ou 20 ans dès le 1er du mois de son anniversaire, et les allocations familiales de l'extrait, tirées "
         "d'OpenFisca, changent ce mois-là ; reperage compte l'âge au premier jour du mois (et la majoration due le "
@@ -486,10 +486,10 @@ KNOWN_DIFFERENCES = {
         "(L521-3, R521-1).",
     ),
     "af_enfant_remunere": (
-        "af",
+        "af,asf",
         "Un enfant de 16 à 20 ans dont le salaire des 6 derniers mois dépasse 55 % du SMIC : il n'est plus à charge "
-        "(R512-2) ni n'ouvre droit à l'allocation forfaitaire, ce qu'OpenFisca applique et que reperage n'examine pas "
-        "(simplification déclarée dans rules/af.toml).",
+        "(R512-2) ni n'ouvre droit à l'allocation forfaitaire ou à l'ASF, ce qu'OpenFisca applique et que reperage "
+        "n'examine pas (simplification déclarée dans rules/af.toml et rules/asf.toml).",
     ),
     "af_outre_mer_module": (
         "af",
@@ -776,12 +776,15 @@ def openfisca_results(ex, mois):
             values = sim.populations["famille"].sum(values)
         for fid, v in zip(famille_ids, values):
             out[fid][b] = (float(v) > 0, float(v))
-    # The allocations familiales, computed by OpenFisca from the composition, the N-2
-    # income and the children's own resources (not taken from `droits`).
-    af_situation = situations(ex, mois, computed=("af",))
-    af_ids = list(af_situation["familles"])
-    for fid, v in zip(af_ids, build_simulation(tbs, af_situation).calculate("af", mois)):
-        out[fid]["af"] = (float(v) > 0, float(v))
+    # The allocations familiales and the allocation de soutien familial, computed by
+    # OpenFisca from the composition, the N-2 income, the pensions alimentaires received
+    # and the children's own resources (not taken from `droits`).
+    pf_situation = situations(ex, mois, computed=("af", "asf"))
+    pf_ids = list(pf_situation["familles"])
+    pf_sim = build_simulation(tbs, pf_situation)
+    for b in ("af", "asf"):
+        for fid, v in zip(pf_ids, pf_sim.calculate(b, mois)):
+            out[fid][b] = (float(v) > 0, float(v))
     # The CSS, on the history shifted by one month (décret n° 2021-1642: M-13 … M-2).
     shifted = situations(ex, mois, shift=1)
     sim = build_simulation(tbs, shifted)
@@ -816,7 +819,7 @@ def compare(extract_dir, eligibilites, mois, report_path=None, debug=None, worst
     tags = {fid: tags_of(ex, fid, theirs[fid], mois) for fid in ours}
     ok = True
     report = {"mois": mois, "foyers": len(ours), "benefices": {}}
-    for b in ("aspa", "rsa", "ppa", "css", "af"):
+    for b in ("aspa", "rsa", "ppa", "css", "af", "asf"):
         undetermined = compared = agree = apart = apart_differ = 0
         set_apart = collections.Counter()
         explained = collections.Counter()
