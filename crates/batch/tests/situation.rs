@@ -406,6 +406,11 @@ fn zero_rows_children_over_25_and_ages_by_month() {
     // February nor the son who turned 20 on 20 January; in January (M-2), that son
     // still (19 years and 11 months on the 1st).
     assert_eq!(get("CL003", "nb_enfants_moins_20ans"), Value::Nombre(3.0));
+    // Born on 10 February (M-1): the PAJE's allocation de base is due from March; the
+    // children of 9, 14 and 20 are past their third birthday.
+    assert_eq!(get("CL003", "nb_enfants_nes_m35_a_m1"), Value::Nombre(1.0));
+    assert_eq!(get("CL003", "revenu_n2_allocataire"), Value::Nombre(16000.0));
+    assert_eq!(get("CL003", "revenu_n2_conjoint"), Value::Inconnu, "no conjoint");
     assert_eq!(get("CL003", "nb_enfants_moins_20ans_m1"), Value::Nombre(2.0));
     assert_eq!(get("CL003", "nb_enfants_moins_20ans_m2"), Value::Nombre(3.0));
     // He is of the year of the allocation forfaitaire at M and M-1, of 18 or 19 at M-2.

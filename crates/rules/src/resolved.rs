@@ -134,8 +134,9 @@ impl RExpr {
 pub enum Lecture {
     /// In force on the first day of the reference month.
     Mois,
-    /// In force on 1 January of the reference month's year.
-    PremierJanvier,
+    /// In force on 1 January of the reference month's year, or of the year `n` years
+    /// before (the family benefits' N-2).
+    PremierJanvier(u8),
     /// In force on the first day of the month M-k.
     MoisPrecedent(u8),
 }
@@ -145,7 +146,7 @@ impl Lecture {
     pub fn date(self, mois: crate::date::Mois) -> Date {
         match self {
             Lecture::Mois => mois.first_day(),
-            Lecture::PremierJanvier => Date::new(mois.year, 1, 1).unwrap_or(mois.first_day()),
+            Lecture::PremierJanvier(n) => Date::new(mois.year - i32::from(n), 1, 1).unwrap_or(mois.first_day()),
             Lecture::MoisPrecedent(k) => mois.plus(-i32::from(k)).first_day(),
         }
     }

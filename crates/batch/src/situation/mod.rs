@@ -152,6 +152,15 @@ fn counts(personnes: &LazyFrame) -> LazyFrame {
                 only_where(enfant.clone(), age.clone()).min().alias("age_plus_jeune_enfant_mois"),
                 only_where(enfant.clone(), col("date_naissance")).max().alias("date_naissance_plus_jeune_enfant"),
                 child_aged(0.0, 36.0).alias("nb_enfants_moins_3ans"),
+                // The allocation de base of the PAJE is due from the month after the
+                // birth to the month before the third birthday (L531-3, D531-1).
+                count_if(
+                    enfant
+                        .clone()
+                        .and(col("mois_depuis_naissance").gt_eq(lit(1i32)))
+                        .and(col("mois_depuis_naissance").lt_eq(lit(35i32))),
+                )
+                .alias("nb_enfants_nes_m35_a_m1"),
                 child_aged(0.0, 240.0).alias("nb_enfants_moins_20ans"),
                 child_aged(0.0, 300.0).alias("nb_enfants_moins_25ans"),
                 count_if(col("role").eq(lit("autre"))).alias("nb_autres"),
@@ -334,6 +343,7 @@ fn query(frames: Vec<LazyFrame>, mois: Mois) -> LazyFrame {
     let personnes = all_personnes.clone().filter(alive_on(mois)).with_columns([
         age_mois_on(mois.first_day()).alias("age_mois"),
         age_mois_on(janvier).alias("age_janvier_mois"),
+        (lit(m) - month_index("date_naissance")).alias("mois_depuis_naissance"),
     ]);
 
     let counts = counts(&personnes);
@@ -391,6 +401,7 @@ fn query(frames: Vec<LazyFrame>, mois: Mois) -> LazyFrame {
     for c in [
         "nb_enfants",
         "nb_enfants_moins_3ans",
+        "nb_enfants_nes_m35_a_m1",
         "nb_enfants_moins_20ans",
         "nb_enfants_moins_25ans",
         "nb_autres",
@@ -407,7 +418,7 @@ fn query(frames: Vec<LazyFrame>, mois: Mois) -> LazyFrame {
     }
     for role in ["allocataire", "conjoint"] {
         inputs.push(col(format!("taux_incapacite_{role}")));
-        for c in MEMBER_ATTRIBUTES.iter().filter(|c| **c != "revenu_n2") {
+        for c in MEMBER_ATTRIBUTES {
             inputs.push(col(format!("{c}_{role}")));
         }
     }

@@ -198,3 +198,78 @@ fn capacity_keeps_the_highest_amounts_per_agency_and_lists_are_reproducible() {
     assert_eq!(rows, rows2);
     assert_eq!(prevus, prevus2);
 }
+
+/// Issue 13's life events: a separation with two children and no pension alimentaire
+/// flags the ASF with its amount, and the separation carries it as the amount at stake;
+/// a first birth carries the PAJE's allocation de base; the `evenements_de_vie` list ranks
+/// them by that amount.
+#[test]
+fn life_events_carry_the_family_benefits_at_stake_and_rank_the_events_list() {
+    let extract = tempfile::tempdir().expect("tmp");
+    for entry in std::fs::read_dir(sample("cas-limites")).expect("sample") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, extract.path().join(path.file_name().expect("name"))).expect("copy");
+    }
+    let append = |file: &str, lines: &[String]| {
+        let path = extract.path().join(file);
+        let mut text = std::fs::read_to_string(&path).expect("read");
+        for l in lines {
+            text.push_str(l);
+            text.push('\n');
+        }
+        std::fs::write(&path, text).expect("write");
+    };
+    let foyer =
+        |id: &str| format!("{id};931;A1;93008;;;1;locataire;500,00;oui;non;non;recue;;non;oui;oui;non;oui;2015-01-01;");
+    append("foyers.csv", &[foyer("CL101"), foyer("CL102")]);
+    append(
+        "personnes.csv",
+        &[
+            // A mother alone since 15 February with two children, 24 000 € N-2.
+            "CL101-P1;CL101;allocataire;1988-04-10;F;francaise;;salarie;non;;;;24000;;oui;privee".into(),
+            "CL101-P2;CL101;enfant;2016-05-03;M;francaise;;;;;;oui;;;oui;privee".into(),
+            "CL101-P3;CL101;enfant;2019-09-12;F;francaise;;;;;;oui;;;oui;privee".into(),
+            // A couple whose first child was born on 8 February; 21 000 € and 4 000 € N-2.
+            "CL102-P1;CL102;allocataire;1992-02-02;F;francaise;;salarie;non;;;;21000;;oui;privee".into(),
+            "CL102-P2;CL102;conjoint;1990-07-07;M;francaise;;salarie;non;;;;4000;;oui;privee".into(),
+            "CL102-P3;CL102;enfant;2025-02-08;F;francaise;;;;;;;;;oui;privee".into(),
+        ],
+    );
+    let mut rows = Vec::new();
+    for k in 1..=14 {
+        let m = if k <= 2 { format!("2025-{:02}", 3 - k) } else { format!("2024-{:02}", 15 - k) };
+        rows.push(format!("CL101-P1;{m};salaire;2000;2550"));
+        rows.push(format!("CL102-P1;{m};salaire;1700;2170"));
+        rows.push(format!("CL102-P2;{m};salaire;1500;1910"));
+    }
+    append("ressources.csv", &rows);
+    append(
+        "evenements.csv",
+        &["CL101;;separation;2025-02-15;allocataire".into(), "CL102;;naissance;2025-02-08;allocataire".into()],
+    );
+
+    let out = tempfile::tempdir().expect("tmp");
+    let run = screen(extract.path(), "2025-03", out.path(), &[], &[]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let sig = read_output(&out.path().join("signalements.csv"));
+    let row = |prefix: &str| sig.iter().find(|r| r.starts_with(prefix)).cloned();
+    // ASF: 2 × arrondi(466,44 × 42,2 %) = 2 × 196,84 = 393,68 € (no pension in February).
+    // The RSA majoré is not due: 2 000 € of earnings exceed 635,71 × (128,412 % + 2 ×
+    // 42,804 %) = 1 360,55 €. The separation's amount at stake is the ASF alone.
+    assert!(row("CL101;asf;prestation;eligible;393,68;").is_some(), "{sig:?}");
+    let separation = row("CL101;separation;evenement;eligible;393,68;").unwrap_or_else(|| panic!("{sig:?}"));
+    assert!(separation.contains("asf_a_demander") && !separation.contains("rsa_a_demander"), "{separation}");
+    // PAJE: 25 000 € ≤ 24 414 × 1,25 = 30 517,50 (4 000 € < 12 × 439,17: not two
+    // earners), full rate 466,44 × 41,65 % = 194,27 €, due from March.
+    assert!(row("CL102;paje_base;prestation;eligible;194,27;").is_some(), "{sig:?}");
+    let naissance = row("CL102;premiere_naissance;evenement;eligible;194,27;").unwrap_or_else(|| panic!("{sig:?}"));
+    assert!(naissance.contains("paje_base_a_demander"), "{naissance}");
+
+    let list = list(&out.path().join("campagnes/evenements_de_vie/telephone.csv"));
+    let ranked: Vec<(&str, &str, &str)> = list
+        .iter()
+        .filter(|r| r["agence"] == "A1")
+        .map(|r| (r["id_foyer"].as_str(), r["rang"].as_str(), r["montant_en_jeu"].as_str()))
+        .collect();
+    assert_eq!(ranked, [("CL101", "1", "393,68"), ("CL102", "2", "194,27")], "{list:?}");
+}

@@ -26,6 +26,7 @@ fn screen_of_the_synthetic_sample_has_the_documented_schemas_and_counts() {
         "id_foyer;af_statut;af_montant;af_montant_estime;af_en_paiement;\
          asf_statut;asf_montant;asf_montant_estime;asf_en_paiement;\
          aspa_statut;aspa_montant;aspa_montant_estime;aspa_en_paiement;css_statut;css_en_paiement;\
+         paje_base_statut;paje_base_montant;paje_base_montant_estime;paje_base_en_paiement;\
          ppa_statut;ppa_montant;ppa_montant_estime;ppa_en_paiement;rsa_statut;rsa_montant;rsa_montant_estime;rsa_en_paiement"
     );
     assert_eq!(elig.len() - 1, 2000, "one row per evaluated foyer");
@@ -76,10 +77,10 @@ fn hand_written_cases_give_the_amounts_computed_by_hand() {
     // deduction 12 × 100,37 = 1 204,44 € + forfait logement of an owner couple
     // 12 × 635,71 × 1,5 × 14 % = 1 601,99 € gives 21 652,43 €, above the ceiling with
     // contribution 10 166 × 1,5 × 1,35 = 20 586 €: eligible only by the ASPA presumption.
-    // No PPA (no earnings), no RSA (the ASPA comes first), no AF (no child).
+    // No PPA (no earnings), no RSA (the ASPA comes first), no AF, ASF or PAJE (no child).
     assert!(
         elig.contains(
-            &"CL002;non_eligible;0,00;false;false;non_eligible;0,00;false;false;eligible;35,23;false;true;eligible;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false"
+            &"CL002;non_eligible;0,00;false;false;non_eligible;0,00;false;false;eligible;35,23;false;true;eligible;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false"
                 .to_string()
         ),
         "{elig:?}"

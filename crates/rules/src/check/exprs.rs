@@ -708,8 +708,8 @@ impl Typer<'_, '_> {
             }
             "au_1er_janvier" | "au_mois_precedent" => {
                 let premier_janvier = name == "au_1er_janvier";
-                if premier_janvier && !arity(1) {
-                    return bad_arity(self, "1 argument (param.x)");
+                if premier_janvier && !(arity(1) || arity(2)) {
+                    return bad_arity(self, "1 or 2 arguments (param.x, and the years before M's year)");
                 }
                 if !premier_janvier && !arity(2) {
                     return bad_arity(self, "2 arguments (param.x, k)");
@@ -740,7 +740,22 @@ impl Typer<'_, '_> {
                     None => return None, // already reported as an unknown name
                 };
                 let when = if premier_janvier {
-                    Lecture::PremierJanvier
+                    // The years before M's year, a whole number written in the rule: 2
+                    // for the family benefits' year N-2.
+                    match args.get(1).map(|a| &a.kind) {
+                        None => Lecture::PremierJanvier(0),
+                        Some(ExprKind::Number(n)) if n.fract() == 0.0 && (0.0..=5.0).contains(n) => {
+                            Lecture::PremierJanvier(*n as u8)
+                        }
+                        Some(_) => {
+                            self.mismatch(
+                                src,
+                                Some(&args[1]),
+                                "the second argument of `au_1er_janvier` is a whole number of years from 0 to 5".into(),
+                            );
+                            return None;
+                        }
+                    }
                 } else {
                     // The month is a whole number written in the rule (or a function's
                     // argument that is one): the value is read when the rule is compiled.

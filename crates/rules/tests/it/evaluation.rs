@@ -379,11 +379,8 @@ fn an_event_carries_the_amount_at_stake_without_being_conditioned_by_it() {
              [montant]\nexpr = \"si_inconnu(b.montant_en_jeu, 0)\"\n{BASE}\n"
         ),
     );
-    let files = with_file(
-        with_file(with_file(Vec::new(), "situation.toml", &situation), "b.toml", &benefit),
-        "e.toml",
-        &event,
-    );
+    let files =
+        with_file(with_file(with_file(Vec::new(), "situation.toml", &situation), "b.toml", &benefit), "e.toml", &event);
     let rs = checked(&files, "2025-01");
     let compiled = Compiled::new(&rs, mois("2025-01"), None).expect("compiles");
     // 0: eligible, not paid. 1: eligible, paid. 2: not eligible. 3: undetermined.
@@ -409,4 +406,34 @@ fn an_event_carries_the_amount_at_stake_without_being_conditioned_by_it() {
     let c = reperage_rules::check(&with_file(files, "e.toml", &with_threshold), mois("2025-01"));
     assert!(c.ruleset.is_none(), "refused");
     assert!(c.diagnostics.to_string().contains("amount at stake"), "{}", c.diagnostics);
+}
+
+/// `au_1er_janvier(param.x, n)` reads the value in force on 1 January of the year `n`
+/// years before M's (the family benefits' year N-2); a year without a value is refused
+/// like a month without one.
+#[test]
+fn a_parameter_read_on_1_january_of_an_earlier_year() {
+    let situation = inputs_of("nombre", &["x"]);
+    let rule = event_rule(
+        "n",
+        &format!(
+            "[variables.n1]\ntitre = \"n1\"\nexpr = \"au_1er_janvier(param.demo.plafond, 1)\"\n\
+             [conditions.c]\ntitre = \"c\"\nexpr = \"n1 + x > 0\"\n{BASE}\n\
+             [eligibilite]\ntoutes = [\"c\"]\n"
+        ),
+    );
+    let files = with_file(with_file(base_files(), "situation.toml", &situation), "n.toml", &rule);
+    let files: Vec<_> = files.into_iter().filter(|f| f.path != "demo.toml").collect();
+    let rs = checked(&files, "2026-05");
+    // demo.plafond: 1 000 from 2024-04-01, 1 100 from 2025-04-01. In May 2026, 1 January
+    // 2025 reads 1 000; in May 2025, 1 January 2024 has no value.
+    let compiled = Compiled::new(&rs, mois("2026-05"), None).expect("compiles");
+    let out = compiled.evaluate(df!("x" => [0.0f64]).expect("frame"), true).expect("evaluates");
+    assert_eq!(cell(&out, "n.n1", 0), Value::Nombre(1000.0));
+    assert!(compiled.params.iter().any(|p| p.id == "demo.plafond" && p.lu_au == "2025-01-01"));
+    let err = Compiled::new(&rs, mois("2025-05"), None).expect_err("no value on 2024-01-01");
+    assert!(err.to_string().contains("demo.plafond"), "{err}");
+    let bad = rule.replace("plafond, 1)", "plafond, 1.5)");
+    let c = reperage_rules::check(&with_file(files, "n.toml", &bad), mois("2026-05"));
+    assert!(c.diagnostics.to_string().contains("whole number of years"), "{}", c.diagnostics);
 }
