@@ -39,6 +39,16 @@ AF_PLAFONDS = {
     "2026": {"tranche_1": 79980, "tranche_2": 106604, "par_enfant": 6664},
 }
 
+# The N-2 ceilings of the PAJE's allocation de base (full rate, also the complément
+# familial's; partial rate): without children, the majoration for a single parent or two
+# earners; each raised by 25 % for each of the first two children, 30 % for the others.
+PAJE_PLAFONDS = {
+    "2025": {"plein": 24414, "plein_majoration": 9812, "partiel": 29169, "partiel_majoration": 11725},
+    "2026": {"plein": 24853, "plein_majoration": 9989, "partiel": 29694, "partiel_majoration": 11936},
+}
+# Twelve BMAF of 1 January N-2: each parent's N-2 income from which a couple has two earners.
+BIACTIVITE = {"2025": 12 * 439.17, "2026": 12 * 445.93}
+
 COMMUNES = [
     ("93008", 1, "931"), ("75056", 1, "751"), ("69123", 2, "691"), ("13055", 2, "131"),
     ("59350", 2, "591"), ("33063", 2, "331"), ("23096", 3, "231"), ("2A004", 3, "2A1"),
@@ -224,6 +234,27 @@ def n2_near_af_ceiling(draw, mois, members):
         parents[1]["revenu_n2"] = round(total - first, 2)
 
 
+def n2_near_paje_ceiling(draw, mois, members):
+    """The parents' N-2 incomes set around a ceiling of the PAJE's allocation de base
+    (full or partial rate) for the foyer's children; a couple's second income either side
+    of twelve BMAF (two earners or one)."""
+    plafonds = PAJE_PLAFONDS.get(mois[:4], PAJE_PLAFONDS["2025"])
+    under_20 = sum(1 for m in members if m["role"] == "enfant" and m["age_m"] < 20 * 12)
+    parents = [m for m in members if m["role"] in ("allocataire", "conjoint")]
+    seuil = BIACTIVITE.get(mois[:4], BIACTIVITE["2025"])
+    second = 0.0
+    if len(parents) > 1:
+        second = round(draw.near(seuil, 0.02) if draw.chance(0.5) else draw.uniform(seuil * 1.1, 20000), 2)
+    majoree = len(parents) == 1 or second >= seuil
+    rate = draw.pick(["plein", "partiel"])
+    taux = 1 + 0.25 * min(under_20, 2) + 0.3 * max(under_20 - 2, 0)
+    ceiling = plafonds[rate] * taux + (plafonds[f"{rate}_majoration"] if majoree else 0)
+    total = draw.near(ceiling, 0.03) if draw.chance(0.8) else ceiling
+    parents[0]["revenu_n2"] = round(max(total - second, 0.0), 2)
+    if len(parents) > 1:
+        parents[1]["revenu_n2"] = second
+
+
 def pension_near_asf(draw, mois, members, seuils):
     """A pension alimentaire received by a single parent every month, drawn around the
     allocation de soutien familial of its children under 20 (the ASF is the difference,
@@ -277,7 +308,10 @@ def household(draw, mois, index, seuils):
         for _ in range(n):
             members.append(child(draw, mois, min(25 * 12 + 6, parent_age - 16 * 12)))
     if kind in ("couple_enfants", "parent_isole") and draw.chance(0.4):
-        n2_near_af_ceiling(draw, mois, members)
+        if any(m["role"] == "enfant" and m["age_m"] < 36 for m in members) and draw.chance(0.6):
+            n2_near_paje_ceiling(draw, mois, members)
+        else:
+            n2_near_af_ceiling(draw, mois, members)
     if kind == "parent_isole" and draw.chance(0.5):
         pension_near_asf(draw, mois, members, seuils)
     if kind == "seul" and draw.chance(0.04):

@@ -31,6 +31,7 @@ import argparse
 import calendar
 import collections
 import json
+import math
 import os
 import sys
 
@@ -215,6 +216,13 @@ def situations(ex, mois, shift=0, family_only=False, gross_invalidite=False, com
                     for m in months:
                         ind[code][month_add(m, shift)] = ex.paid(fid, code, m, person=p["id_personne"])
                     ind[code][mois] = ex.paid(fid, code, month_add(mois, -shift), person=p["id_personne"])
+            if "paje_base" in computed and p["role"] in ("allocataire", "conjoint"):
+                # The N-2 income of each parent, for OpenFisca's biactivité (each parent's
+                # professional income of N-2 at least twelve BMAF): the extract's net
+                # taxable income is read as income after the 10 % deduction.
+                n2 = num(p["revenu_n2"])
+                if n2 is not None:
+                    ind["revenu_assimile_salaire_apres_abattements"] = {str(int(mois[:4]) - 2): n2}
             individus[p["id_personne"]] = ind
         fam = {"parents": parents, "enfants": enfants}
         if not family_only:
@@ -448,6 +456,12 @@ KNOWN_DIFFERENCES = {
         "l'ASPA (« l'un ou les deux membres du couple », instruction du 31 mars 2020) ; OpenFisca-France seulement "
         "quand les deux la perçoivent.",
     ),
+    "css_plafond_arrondi": (
+        "css",
+        "Plafonds de la CSS : reperage les arrondit à l'euro inférieur, comme les plafonds publiés (rules/css.toml) ; "
+        "OpenFisca-France ne les arrondit pas (10 166 × 1,113 × 1,35 = 15 274,92 € outre-mer) : des ressources à moins "
+        "d'un euro sous son plafond dépassent le plafond publié.",
+    ),
     "bourse": (
         "css,aspa",
         "Une bourse d'études : reperage la compte pour la CSS et l'ASPA (toutes les ressources), OpenFisca-France n'a "
@@ -459,7 +473,7 @@ KNOWN_DIFFERENCES = {
         "compte les enfants de moins de 25 ans (simplification déclarée).",
     ),
     "age_openfisca_approche": (
-        "rsa,ppa,aspa,af,asf",
+        "rsa,ppa,aspa,af,asf,paje_base",
         "OpenFisca-France compte l'âge en années par jours / 365,2425 (plus un jour) : un enfant né le 2 d'un mois a "
         "14 ou 20 ans dès le 1er du mois de son anniversaire, et les allocations familiales de l'extrait, tirées "
         "d'OpenFisca, changent ce mois-là ; reperage compte l'âge au premier jour du mois (et la majoration due le "
@@ -486,7 +500,7 @@ KNOWN_DIFFERENCES = {
         "(L521-3, R521-1).",
     ),
     "af_enfant_remunere": (
-        "af,asf",
+        "af,asf,paje_base",
         "Un enfant de 16 à 20 ans dont le salaire des 6 derniers mois dépasse 55 % du SMIC : il n'est plus à charge "
         "(R512-2) ni n'ouvre droit à l'allocation forfaitaire ou à l'ASF, ce qu'OpenFisca applique et que reperage "
         "n'examine pas (simplification déclarée dans rules/af.toml et rules/asf.toml).",
@@ -509,6 +523,18 @@ KNOWN_DIFFERENCES = {
         "premier plafond : tirées d'OpenFisca, elles situent l'allocation forfaitaire dans une autre tranche que les "
         "allocations (af_forfait_plafond), et la part des allocations hors forfait qu'en déduit reperage n'est pas "
         "celle d'OpenFisca.",
+    ),
+    "paje_mois_de_naissance_ou_des_3_ans": (
+        "paje_base",
+        "CSS L552-1 et L531-3 : l'allocation de base est due à partir du mois qui suit la naissance et jusqu'au mois "
+        "précédant les 3 ans de l'enfant ; OpenFisca-France (enfant_eligible_paje, âge de moins de 3 ans au premier "
+        "jour du mois) la verse aussi le mois de la naissance et celui des 3 ans.",
+    ),
+    "paje_ressources_au_plafond": (
+        "paje_base",
+        "Ressources N-2 égales, au centime, à un plafond de l'allocation de base : elles ne l'excèdent pas (L531-3) ; "
+        "OpenFisca-France calcule le plafond en virgule flottante binaire (24 414 × 2,4 + 9 812 = 68 405,599…) et le "
+        "trouve dépassé de moins d'un centime.",
     ),
     "af_outre_mer_un_enfant": (
         "rsa,ppa",
@@ -534,6 +560,19 @@ def af_family(ex, fid, m):
     vingt_ans = [p for p in enfants if 20 * 12 <= age_months(p["date_naissance"], m) < 21 * 12]
     revenu = sum(num(p["revenu_n2"]) or 0.0 for p in people if p["role"] in ("allocataire", "conjoint"))
     return a_charge, vingt_ans, revenu
+
+
+def paje_income_on_a_ceiling(ex, fid, mois):
+    """The parents' N-2 income equals, to the cent, a ceiling of the PAJE's allocation de
+    base for the foyer's children under 20 (with or without the majoration)."""
+    plafonds = adversarial.PAJE_PLAFONDS.get(mois[:4])
+    if not plafonds:
+        return False
+    a_charge, _, revenu = af_family(ex, fid, mois)
+    n = len(a_charge)
+    taux = 1 + 0.25 * min(n, 2) + 0.3 * max(n - 2, 0)
+    ceilings = [plafonds[r] * taux + m for r in ("plein", "partiel") for m in (0, plafonds[f"{r}_majoration"])]
+    return any(abs(revenu - c) < 0.01 for c in ceilings)
 
 
 def af_tags(ex, fid, mois):
@@ -640,6 +679,8 @@ def tags_of(ex, fid, theirs, mois):
         tags.add("rsa_etudiant_majore")
     if isolated and any(p["nationalite"] == "hors_ue" and truth(p["sejour_regulier_5ans"]) is not True for p in parents):
         tags.add("majore_sejour_regulier")
+    if theirs.get("css_plafond_arrondi", (False, 0))[0]:
+        tags.add("css_plafond_arrondi")
     if theirs.get("af_complement_degressif", (False, 0))[0]:
         tags.add("af_complement_degressif_compte")
     if theirs["aspa"][0] and not ex.in_payment(fid, "aspa", mois):
@@ -709,6 +750,11 @@ def tags_of(ex, fid, theirs, mois):
         for m in reference + [mois]
     ):
         tags.add("af_outre_mer_un_enfant")
+    if paje_income_on_a_ceiling(ex, fid, mois):
+        tags.add("paje_ressources_au_plafond")
+    # A child born in M, or whose third birthday falls in M.
+    if any(month_index(mois) - month_index(p["date_naissance"][:7]) in (0, 36) for p in enfants):
+        tags.add("paje_mois_de_naissance_ou_des_3_ans")
     return tags | af_tags(ex, fid, mois)
 
 
@@ -779,10 +825,10 @@ def openfisca_results(ex, mois):
     # The allocations familiales and the allocation de soutien familial, computed by
     # OpenFisca from the composition, the N-2 income, the pensions alimentaires received
     # and the children's own resources (not taken from `droits`).
-    pf_situation = situations(ex, mois, computed=("af", "asf"))
+    pf_situation = situations(ex, mois, computed=("af", "asf", "paje_base"))
     pf_ids = list(pf_situation["familles"])
     pf_sim = build_simulation(tbs, pf_situation)
-    for b in ("af", "asf"):
+    for b in ("af", "asf", "paje_base"):
         for fid, v in zip(pf_ids, pf_sim.calculate(b, mois)):
             out[fid][b] = (float(v) > 0, float(v))
     # The CSS, on the history shifted by one month (décret n° 2021-1642: M-13 … M-2).
@@ -806,6 +852,9 @@ def openfisca_results(ex, mois):
         # L861-2: the RSA in payment gives the CSS (OpenFisca tests the RSA it computes),
         # whatever the age (the conditions on those under 25 of R861-2 do not apply).
         out[fid]["css"] = (rsa_paid or (bool(pre[i]) and base[i] <= plafond[i]), None)
+        # Resources within a euro under OpenFisca's ceiling, above the published ceiling
+        # (whole euros): known difference `css_plafond_arrondi`.
+        out[fid]["css_plafond_arrondi"] = (math.floor(plafond[i]) < base[i] <= plafond[i], None)
     return out, sim
 
 
@@ -819,7 +868,7 @@ def compare(extract_dir, eligibilites, mois, report_path=None, debug=None, worst
     tags = {fid: tags_of(ex, fid, theirs[fid], mois) for fid in ours}
     ok = True
     report = {"mois": mois, "foyers": len(ours), "benefices": {}}
-    for b in ("aspa", "rsa", "ppa", "css", "af", "asf"):
+    for b in ("aspa", "rsa", "ppa", "css", "af", "asf", "paje_base"):
         undetermined = compared = agree = apart = apart_differ = 0
         set_apart = collections.Counter()
         explained = collections.Counter()

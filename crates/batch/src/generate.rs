@@ -16,7 +16,9 @@ use reperage_rules::{Date, Mois};
 use crate::output::{OutputError, TableWriter};
 
 /// Non-take-up rates planted by default, from published estimates (docs/synthetic.md).
-pub const TAUX_NON_RECOURS: &[(&str, f64)] = &[("aspa", 0.50), ("rsa", 0.34), ("ppa", 0.27), ("css", 0.44)];
+/// The ASF's and the PAJE's are assumptions of this sample, not published estimates.
+pub const TAUX_NON_RECOURS: &[(&str, f64)] =
+    &[("aspa", 0.50), ("rsa", 0.34), ("ppa", 0.27), ("css", 0.44), ("asf", 0.20), ("paje_base", 0.05)];
 
 /// splitmix64: small, fast, and stable across platforms and versions.
 pub struct Rng(u64);
@@ -341,6 +343,8 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
 
     // Rights: put in payment for likely profiles, except a planted share (non-take-up).
     let monthly = household_income / 3.0;
+    let under_3 =
+        members.iter().any(|m| m.role == "enfant" && (1..=35).contains(&(mois.index() - m.naissance.mois().index())));
     let alloc_age = age;
     let persons = members.len() as f64;
     let likely: Vec<(&'static str, bool, f64)> = vec![
@@ -365,6 +369,24 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
             let person = if matches!(code, "aspa" | "css") { format!("{id}-1") } else { String::new() };
             let amount = (code != "css").then(|| (amount * 100.0).round() / 100.0);
             t.droits.push((id.clone(), person, code, start.clone(), String::new(), amount));
+        }
+    }
+    // The ASF of a single parent (the sample has no pension alimentaire) and the PAJE's
+    // allocation de base of a child born from M-35 to M-1 (income not looked at), drawn
+    // from the foyer's own stream: adding them left the rest of the sample as it was.
+    let mut own =
+        Rng::new(id.bytes().fold(0xCBF2_9CE4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01B3)));
+    for (code, likely, amount) in
+        [("asf", !couple && n_children > 0, 200.0 * n_children as f64), ("paje_base", under_3, 197.58)]
+    {
+        if !likely || closed {
+            continue;
+        }
+        let rate = TAUX_NON_RECOURS.iter().find(|(c, _)| *c == code).map_or(0.0, |x| x.1);
+        if own.chance(rate) {
+            t.verite.push((id.clone(), code, "droit_non_demande".into()));
+        } else {
+            t.droits.push((id.clone(), String::new(), code, start.clone(), String::new(), Some(amount)));
         }
     }
     if loyer.is_some() && monthly < 1500.0 {
