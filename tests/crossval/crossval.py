@@ -31,7 +31,6 @@ import argparse
 import calendar
 import collections
 import json
-import math
 import os
 import sys
 
@@ -458,9 +457,10 @@ KNOWN_DIFFERENCES = {
     ),
     "css_plafond_arrondi": (
         "css",
-        "Plafonds de la CSS : reperage les arrondit à l'euro inférieur, comme les plafonds publiés (rules/css.toml) ; "
-        "OpenFisca-France ne les arrondit pas (10 166 × 1,113 × 1,35 = 15 274,92 € outre-mer) : des ressources à moins "
-        "d'un euro sous son plafond dépassent le plafond publié.",
+        "Ressources à moins de 1,50 € sous le plafond d'OpenFisca : reperage arrondit le plafond du foyer à l'euro "
+        "inférieur (rules/css.toml : 10 166 × 1,113 × 1,35 = 15 274,92 → 15 274 € outre-mer), OpenFisca-France "
+        "arrondit le plafond de base d'outre-mer avant la majoration de 35 % (11 315 × 1,35 = 15 275,25 €) ; les "
+        "tableaux publiés ont leurs propres arrondis.",
     ),
     "bourse": (
         "css,aspa",
@@ -852,9 +852,9 @@ def openfisca_results(ex, mois):
         # L861-2: the RSA in payment gives the CSS (OpenFisca tests the RSA it computes),
         # whatever the age (the conditions on those under 25 of R861-2 do not apply).
         out[fid]["css"] = (rsa_paid or (bool(pre[i]) and base[i] <= plafond[i]), None)
-        # Resources within a euro under OpenFisca's ceiling, above the published ceiling
-        # (whole euros): known difference `css_plafond_arrondi`.
-        out[fid]["css_plafond_arrondi"] = (math.floor(plafond[i]) < base[i] <= plafond[i], None)
+        # Resources within 1,50 € under OpenFisca's ceiling, where the two roundings of
+        # the ceiling part: known difference `css_plafond_arrondi`.
+        out[fid]["css_plafond_arrondi"] = (plafond[i] - 1.5 < base[i] <= plafond[i], None)
     return out, sim
 
 
