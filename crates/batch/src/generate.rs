@@ -347,46 +347,38 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
         members.iter().any(|m| m.role == "enfant" && (1..=35).contains(&(mois.index() - m.naissance.mois().index())));
     let alloc_age = age;
     let persons = members.len() as f64;
-    let likely: Vec<(&'static str, bool, f64)> = vec![
-        ("aspa", alloc_age >= 65 && monthly < if couple { 1500.0 } else { 1000.0 }, (1034.0 - monthly).max(0.0)),
+    // The ASF of a single parent (the sample has no pension alimentaire) and the PAJE's
+    // allocation de base of a child born from M-35 to M-1 (income not looked at) are
+    // drawn from the foyer's own stream (`true`): adding them left the rest of the
+    // sample as it was.
+    let likely: Vec<(&'static str, bool, f64, bool)> = vec![
+        ("aspa", alloc_age >= 65 && monthly < if couple { 1500.0 } else { 1000.0 }, (1034.0 - monthly).max(0.0), false),
         (
             "rsa",
             (alloc_age >= 25 || n_children > 0) && monthly < 600.0 * persons.min(3.0),
             (650.0 * persons.min(3.0) - monthly).max(0.0),
+            false,
         ),
-        ("ppa", alloc_age >= 18 && monthly > 500.0 && monthly < 1900.0 * persons.min(2.0), 150.0),
-        ("css", monthly < 850.0 * persons, 0.0),
+        ("ppa", alloc_age >= 18 && monthly > 500.0 && monthly < 1900.0 * persons.min(2.0), 150.0, false),
+        ("css", monthly < 850.0 * persons, 0.0, false),
+        ("asf", !couple && n_children > 0, 200.0 * n_children as f64, true),
+        ("paje_base", under_3, 197.58, true),
     ];
     let start = mois.plus(-(rng.range(2, 60) as i32)).first_day().to_string();
-    for (code, likely, amount) in likely {
+    let mut own =
+        Rng::new(id.bytes().fold(0xCBF2_9CE4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01B3)));
+    for (code, likely, amount, own_stream) in likely {
         if !likely || closed {
             continue;
         }
         let rate = TAUX_NON_RECOURS.iter().find(|(c, _)| *c == code).map_or(0.0, |x| x.1);
-        if rng.chance(rate) {
+        let draw = if own_stream { &mut own } else { &mut *rng };
+        if draw.chance(rate) {
             t.verite.push((id.clone(), code, "droit_non_demande".into()));
         } else {
             let person = if matches!(code, "aspa" | "css") { format!("{id}-1") } else { String::new() };
             let amount = (code != "css").then(|| (amount * 100.0).round() / 100.0);
             t.droits.push((id.clone(), person, code, start.clone(), String::new(), amount));
-        }
-    }
-    // The ASF of a single parent (the sample has no pension alimentaire) and the PAJE's
-    // allocation de base of a child born from M-35 to M-1 (income not looked at), drawn
-    // from the foyer's own stream: adding them left the rest of the sample as it was.
-    let mut own =
-        Rng::new(id.bytes().fold(0xCBF2_9CE4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01B3)));
-    for (code, likely, amount) in
-        [("asf", !couple && n_children > 0, 200.0 * n_children as f64), ("paje_base", under_3, 197.58)]
-    {
-        if !likely || closed {
-            continue;
-        }
-        let rate = TAUX_NON_RECOURS.iter().find(|(c, _)| *c == code).map_or(0.0, |x| x.1);
-        if own.chance(rate) {
-            t.verite.push((id.clone(), code, "droit_non_demande".into()));
-        } else {
-            t.droits.push((id.clone(), String::new(), code, start.clone(), String::new(), Some(amount)));
         }
     }
     if loyer.is_some() && monthly < 1500.0 {
