@@ -367,23 +367,21 @@ impl Typer<'_, '_> {
                     );
                     return (None, None);
                 }
+                // A benefit's amount and an event's amount at stake alike.
+                if def.name == "montant_calcule" && r.ty != Type::Nombre {
+                    let msg = format!("the amount must be a number, not a {}", r.ty.name());
+                    self.mismatch(src, src.ast.as_ref(), msg);
+                    return (None, None);
+                }
                 let ty = r.ty;
                 (Some(ty), Some(DefBody::Expr(r, src.text.clone())))
             }
             DraftBody::Seuil(seuil) => {
                 let calcule =
                     RExpr::new(RKind::Def { rule: rule.clone(), name: "montant_calcule".into() }, Type::Nombre);
-                match self.types.get(&(rule.clone(), "montant_calcule".into())) {
-                    Some(Some(Type::Nombre)) => {}
-                    Some(Some(other)) => {
-                        let amount = self.dc.draft.defs.iter().find(|d| d.name == "montant_calcule");
-                        if let Some(DraftBody::Expr(src)) = amount.map(|d| &d.body) {
-                            let msg = format!("the amount must be a number, not a {}", other.name());
-                            self.mismatch(src, src.ast.as_ref(), msg);
-                        }
-                        return (None, None);
-                    }
-                    _ => return (None, None),
+                // A non-numeric amount is reported where it is typed (above).
+                if self.types.get(&(rule.clone(), "montant_calcule".into())) != Some(&Some(Type::Nombre)) {
+                    return (None, None);
                 }
                 let (threshold, text) = match seuil {
                     None => (RExpr::new(RKind::Nombre(0.0), Type::Nombre), "montant_calcule > 0".to_string()),
