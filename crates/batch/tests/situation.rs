@@ -471,3 +471,68 @@ fn rights_unknown_amounts_open_ends_and_whose_aah() {
     assert_eq!(get("CL004", "aah_montant_3m_allocataire"), Value::Inconnu, "whose AAH is not said");
     assert_eq!(get("CL004", "aah_montant_3m_conjoint"), Value::Inconnu);
 }
+
+/// The children of the allocation de rentrée scolaire of August 2025 are counted by birth
+/// date against the dates of R543-2 and by the age reached in 2025 (D543-1); a child 16
+/// or more on 15 September without `scolarise` leaves the count unknown, a younger one is
+/// presumed in school unless the extract says otherwise. The complément familial's
+/// children are counted by age in months on 1 August.
+#[test]
+fn children_of_the_school_year_and_of_the_complement_familial() {
+    let tmp = copy_of("cas-limites");
+    let path = tmp.path().join("personnes.csv");
+    let mut text = std::fs::read_to_string(&path).expect("read");
+    let child = |id: &str, foyer: &str, naissance: &str, scolarise: &str| {
+        format!("{id};{foyer};enfant;{naissance};F;francaise;;;;;;{scolarise};;;oui;privee\n")
+    };
+    for (id, foyer, naissance, scolarise) in [
+        // 6 on 31 January 2025 + 1 year: 6 in 2025.
+        ("CL003-P3", "CL003", "2019-01-31", ""),
+        // 6 on 15 January 2026, before 1 February: due (the law, not 6 at 31 December).
+        ("CL003-P4", "CL003", "2020-01-15", ""),
+        // 6 on 1 February 2026: not before 1 February, not due.
+        ("CL003-P5", "CL003", "2020-02-01", ""),
+        // 11 on 31 December 2025: the amount of 11 to 14.
+        ("CL003-P6", "CL003", "2014-12-31", ""),
+        // 11 on 1 January 2026: still the amount of 6 to 10.
+        ("CL003-P7", "CL003", "2015-01-01", ""),
+        // 18 on 16 September 2025: not yet 18 on 15 September, in school.
+        ("CL003-P8", "CL003", "2007-09-16", "oui"),
+        // 18 on 15 September 2025: no longer.
+        ("CL003-P9", "CL003", "2007-09-15", "oui"),
+        // 15 in 2025, 16 only in 2026: presumed in school.
+        ("CL003-P11", "CL003", "2010-05-10", ""),
+        // 13 but not in school, as the extract says.
+        ("CL003-P12", "CL003", "2012-06-01", "non"),
+        // 47 and 36 months on 1 August (3 or 4 years old), 35 months (under 3).
+        ("CL003-P13", "CL003", "2021-08-02", ""),
+        ("CL003-P14", "CL003", "2022-08-01", ""),
+        ("CL003-P15", "CL003", "2022-08-02", ""),
+        // 16 in March 2025 (a month only: 31 March), schooling unknown.
+        ("CL002-P10", "CL002", "2009-03", ""),
+        // September 2007, a month only: taken as 30 September, not 18 on 15 September.
+        ("CL004-P16", "CL004", "2007-09", "oui"),
+    ] {
+        text.push_str(&child(id, foyer, naissance, scolarise));
+    }
+    std::fs::write(&path, text).expect("write");
+    let mois = Mois::parse("2025-08").expect("month");
+    let extract = extract::load(tmp.path(), mois).expect("loads");
+    let df = situation::build(&extract, None, mois, &PlanCache::default()).expect("builds");
+    let ids: Vec<Option<&str>> = df.column("id_foyer").expect("id").str().expect("str").iter().collect();
+    let get = |id: &str, c: &str| cell(&df, c, ids.iter().position(|x| *x == Some(id)).expect("foyer"));
+    // CL003-P2 (born 2015-04-02, in school), P3, P4, P7.
+    assert_eq!(get("CL003", "nb_enfants_rentree_6_10ans"), Value::Nombre(4.0));
+    assert_eq!(get("CL003", "nb_enfants_rentree_11_14ans"), Value::Nombre(1.0));
+    assert_eq!(get("CL003", "nb_enfants_rentree_15_18ans"), Value::Nombre(2.0));
+    assert_eq!(get("CL002", "nb_enfants_rentree_15_18ans"), Value::Inconnu, "schooling at 16 unknown");
+    assert_eq!(get("CL002", "nb_enfants_rentree_6_10ans"), Value::Nombre(0.0));
+    assert_eq!(get("CL004", "nb_enfants_rentree_15_18ans"), Value::Nombre(1.0));
+    // A foyer without a child: 0.
+    assert_eq!(get("CL001", "nb_enfants_rentree_6_10ans"), Value::Nombre(0.0));
+    // Thirteen children of CL003, all under 21; twelve of 3 or more; P13 and P14 of 3 or 4.
+    assert_eq!(get("CL003", "nb_enfants_moins_21ans"), Value::Nombre(13.0));
+    assert_eq!(get("CL003", "nb_enfants_3_20ans"), Value::Nombre(12.0));
+    assert_eq!(get("CL003", "nb_enfants_3_4ans"), Value::Nombre(2.0));
+    assert_eq!(get("CL003", "nb_enfants_moins_3ans"), Value::Nombre(1.0));
+}

@@ -53,6 +53,9 @@ pub enum Func {
     ArrondiSup,
     /// Whole months from a date's month to the reference month.
     MoisEcoules,
+    /// The calendar month of a date, 1 (January) to 12: what a benefit paid in one month
+    /// of the year (the allocation de rentrée scolaire in August) is evaluated against.
+    MoisCivil,
     /// True when the value is known; never unknown itself.
     EstConnu,
     /// `si_inconnu(x, valeur)`: an explicit, visible default.

@@ -133,8 +133,55 @@ fn af_children_columns() -> Vec<String> {
     out
 }
 
+/// The month index (as [`month_index`]) of month `month` of `year`.
+fn index_of(year: i32, month: u32) -> i32 {
+    year * 12 + month as i32 - 1
+}
+
+/// The person was born after `day`; a birth date known to the month only counts as the
+/// last day of that month, so that an age is never overestimated.
+fn born_after(day: Date) -> Expr {
+    let month = month_index("date_naissance");
+    let same_month_later = col("date_naissance_jour_connu").not().or(col("date_naissance").dt().day().gt(lit(day.day)));
+    month.clone().gt(lit(day.mois().index())).or(month.eq(lit(day.mois().index())).and(same_month_later))
+}
+
+/// The number of rows of a group where `cond` holds, unknown when it is unknown for one.
+fn count_if_known(cond: Expr) -> Expr {
+    when(cond.clone().null_count().gt(lit(0u32))).then(lit(NULL).cast(DataType::UInt32)).otherwise(count_if(cond))
+}
+
+/// The children of the foyer the allocation de rentrée scolaire of the school year that
+/// starts in `mois`'s calendar year Y is due for, by the three amounts of D543-1 (R543-2):
+/// from the child who turns 6 before 1 February Y+1 to the one not yet 18 on
+/// 15 September Y; the amount rises with the age reached during year Y (11, 15). A child
+/// 16 or more on 15 September must be in school or apprenticeship (`scolarise`); a
+/// younger one is presumed to be (compulsory schooling, L131-1 code de l'éducation)
+/// unless the extract says otherwise. Unknown schooling at 16 or more leaves the count
+/// unknown.
+fn rentree_children(mois: Mois) -> Vec<Expr> {
+    let y = mois.year;
+    let enfant = col("role").eq(lit("enfant"));
+    let naissance = month_index("date_naissance");
+    let born_in = |from: i32, to: i32| naissance.clone().gt_eq(lit(from)).and(naissance.clone().lt_eq(lit(to)));
+    let day = |year: i32, month: u32, day: u32| Date::new(year, month, day).unwrap_or(mois.first_day());
+    let seize_ans = born_after(day(y - 16, 9, 15)).not();
+    let scolarise = when(col("scolarise").is_not_null())
+        .then(col("scolarise"))
+        .when(seize_ans)
+        .then(lit(NULL).cast(DataType::Boolean))
+        .otherwise(lit(true));
+    let band = |ages: Expr| enfant.clone().and(ages).and(scolarise.clone());
+    vec![
+        count_if_known(band(born_in(index_of(y - 10, 1), index_of(y - 5, 1)))).alias("nb_enfants_rentree_6_10ans"),
+        count_if_known(band(born_in(index_of(y - 14, 1), index_of(y - 11, 12)))).alias("nb_enfants_rentree_11_14ans"),
+        count_if_known(band(naissance.clone().lt_eq(lit(index_of(y - 15, 12))).and(born_after(day(y - 18, 9, 15)))))
+            .alias("nb_enfants_rentree_15_18ans"),
+    ]
+}
+
 /// Counts over the members of each foyer.
-fn counts(personnes: &LazyFrame) -> LazyFrame {
+fn counts(personnes: &LazyFrame, mois: Mois) -> LazyFrame {
     let enfant = col("role").eq(lit("enfant"));
     let age = col("age_mois");
     let child_aged =
@@ -162,6 +209,12 @@ fn counts(personnes: &LazyFrame) -> LazyFrame {
                 )
                 .alias("nb_enfants_nes_m35_a_m1"),
                 child_aged(0.0, 240.0).alias("nb_enfants_moins_20ans"),
+                // The complément familial: children in charge up to 21 (R522-1), those
+                // of 3 or more who open it, and in the overseas regions those of 3 or 4
+                // (L755-16, D755-6).
+                child_aged(0.0, 252.0).alias("nb_enfants_moins_21ans"),
+                child_aged(36.0, 252.0).alias("nb_enfants_3_20ans"),
+                child_aged(36.0, 60.0).alias("nb_enfants_3_4ans"),
                 child_aged(0.0, 300.0).alias("nb_enfants_moins_25ans"),
                 count_if(col("role").eq(lit("autre"))).alias("nb_autres"),
                 count_if(col("role").eq(lit("conjoint"))).alias("nb_conjoints"),
@@ -180,6 +233,7 @@ fn counts(personnes: &LazyFrame) -> LazyFrame {
             ]
             .into_iter()
             .chain(af_children_by_month())
+            .chain(rentree_children(mois))
             .collect::<Vec<_>>(),
         )
 }
@@ -346,7 +400,7 @@ fn query(frames: Vec<LazyFrame>, mois: Mois) -> LazyFrame {
         (lit(m) - month_index("date_naissance")).alias("mois_depuis_naissance"),
     ]);
 
-    let counts = counts(&personnes);
+    let counts = counts(&personnes, mois);
     let deces = all_personnes.clone().filter(col("role").eq(lit("allocataire"))).group_by([col(ID)]).agg([count_if(
         col("date_deces").lt_eq(date(end)),
     )
@@ -403,6 +457,9 @@ fn query(frames: Vec<LazyFrame>, mois: Mois) -> LazyFrame {
         "nb_enfants_moins_3ans",
         "nb_enfants_nes_m35_a_m1",
         "nb_enfants_moins_20ans",
+        "nb_enfants_moins_21ans",
+        "nb_enfants_3_20ans",
+        "nb_enfants_3_4ans",
         "nb_enfants_moins_25ans",
         "nb_autres",
         "nb_membres_moins_30ans",
@@ -415,6 +472,12 @@ fn query(frames: Vec<LazyFrame>, mois: Mois) -> LazyFrame {
     }
     for c in af_children_columns() {
         inputs.push(col(c.as_str()).fill_null(lit(0u32)).cast(DataType::Float64));
+    }
+    // Unknown when a child's schooling is; 0 for a foyer without members.
+    for c in ["nb_enfants_rentree_6_10ans", "nb_enfants_rentree_11_14ans", "nb_enfants_rentree_15_18ans"] {
+        inputs.push(
+            when(col("nb_personnes").is_null()).then(lit(0.0)).otherwise(col(c).cast(DataType::Float64)).alias(c),
+        );
     }
     for role in ["allocataire", "conjoint"] {
         inputs.push(col(format!("taux_incapacite_{role}")));

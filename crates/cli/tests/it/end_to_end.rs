@@ -24,8 +24,10 @@ fn screen_of_the_synthetic_sample_has_the_documented_schemas_and_counts() {
     assert_eq!(
         elig[0],
         "id_foyer;af_statut;af_montant;af_montant_estime;af_en_paiement;\
+         ars_statut;ars_montant;ars_montant_estime;ars_en_paiement;\
          asf_statut;asf_montant;asf_montant_estime;asf_en_paiement;\
-         aspa_statut;aspa_montant;aspa_montant_estime;aspa_en_paiement;css_statut;css_en_paiement;\
+         aspa_statut;aspa_montant;aspa_montant_estime;aspa_en_paiement;\
+         cf_statut;cf_montant;cf_montant_estime;cf_en_paiement;css_statut;css_en_paiement;\
          paje_base_statut;paje_base_montant;paje_base_montant_estime;paje_base_en_paiement;\
          ppa_statut;ppa_montant;ppa_montant_estime;ppa_en_paiement;rsa_statut;rsa_montant;rsa_montant_estime;rsa_en_paiement"
     );
@@ -77,10 +79,11 @@ fn hand_written_cases_give_the_amounts_computed_by_hand() {
     // deduction 12 × 100,37 = 1 204,44 € + forfait logement of an owner couple
     // 12 × 635,71 × 1,5 × 14 % = 1 601,99 € gives 21 652,43 €, above the ceiling with
     // contribution 10 166 × 1,5 × 1,35 = 20 586 €: eligible only by the ASPA presumption.
-    // No PPA (no earnings), no RSA (the ASPA comes first), no AF, ASF or PAJE (no child).
+    // No PPA (no earnings), no RSA (the ASPA comes first), no family benefit (no child;
+    // nor ARS in March).
     assert!(
         elig.contains(
-            &"CL002;non_eligible;0,00;false;false;non_eligible;0,00;false;false;eligible;35,23;false;true;eligible;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false"
+            &"CL002;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;eligible;35,23;false;true;non_eligible;0,00;false;false;eligible;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false"
                 .to_string()
         ),
         "{elig:?}"
@@ -90,7 +93,7 @@ fn hand_written_cases_give_the_amounts_computed_by_hand() {
     // = 302,83 €, marked as an estimate.
     assert!(
         elig.iter().any(|r| r
-            .starts_with("CL005;non_eligible;0,00;false;false;non_eligible;0,00;false;false;eligible;302,83;true;")),
+            .starts_with("CL005;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;eligible;302,83;true;")),
         "{elig:?}"
     );
     assert!(sig.iter().any(|r| r.starts_with("CL005;aspa;prestation;eligible;302,83;Montant estimé")), "{sig:?}");

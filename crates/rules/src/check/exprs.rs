@@ -632,7 +632,7 @@ impl Typer<'_, '_> {
                     }
                 }
             }
-            "arrondi_inf" | "arrondi_sup" | "mois_ecoules" => {
+            "arrondi_inf" | "arrondi_sup" | "mois_ecoules" | "mois_civil" => {
                 if !arity(1) {
                     return bad_arity(self, "1 argument");
                 }
@@ -640,6 +640,7 @@ impl Typer<'_, '_> {
                 let (want, f) = match name {
                     "arrondi_inf" => (Type::Nombre, Func::ArrondiInf),
                     "arrondi_sup" => (Type::Nombre, Func::ArrondiSup),
+                    "mois_civil" => (Type::Date, Func::MoisCivil),
                     _ => (Type::Date, Func::MoisEcoules),
                 };
                 let x = self.expect(src, &args[0], x, want, &format!("the argument of `{name}`"))?;

@@ -23,7 +23,7 @@ use crate::model::Fonction;
 use crate::raw::{FonctionRaw, SString};
 
 /// The functions of the language itself; a rule's function may not take their names.
-pub(crate) const BUILTIN_FUNCTIONS: [&str; 13] = [
+pub(crate) const BUILTIN_FUNCTIONS: [&str; 14] = [
     "min",
     "max",
     "si",
@@ -31,6 +31,7 @@ pub(crate) const BUILTIN_FUNCTIONS: [&str; 13] = [
     "arrondi_inf",
     "arrondi_sup",
     "mois_ecoules",
+    "mois_civil",
     "est_connu",
     "si_inconnu",
     "date",

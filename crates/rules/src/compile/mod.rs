@@ -317,6 +317,7 @@ impl ExprCompiler<'_> {
                             - lit(1i32);
                         (lit(self.mois.index()) - index).cast(DataType::Float64)
                     }
+                    Func::MoisCivil => c.remove(0).dt().month().cast(DataType::Float64),
                     Func::EstConnu => c.remove(0).is_not_null(),
                     Func::SiInconnu => {
                         let (x, d) = (c.remove(0), c.remove(0));
