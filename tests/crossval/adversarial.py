@@ -6,8 +6,10 @@ apprentices and the self-employed in couples, 1 to 6 children of every age with 
 around 3, 14, 18, 20 and 25, single parents, non-EU nationals with and without their
 residence permits, pensions and wages given with and without their gross amount,
 resources that change inside the reference months, benefits that start or stop inside
-them, incomes in a ±5 % band around every ceiling and kink of the four benefits, partial
-resource histories, overseas communes.
+them, incomes in a ±5 % band around every ceiling and kink of the four benefits, N-2
+incomes around the ceilings of the family benefits (AF, PAJE, complément familial with
+its increased amount and differential, allocation de rentrée scolaire), children in
+school or not (or unknown) from 16, partial resource histories, overseas communes.
 
 Nothing here reads reperage's rules or code: the thresholds the incomes are drawn around
 are the published values (to land near them, not to compute anything), and the family
@@ -24,11 +26,11 @@ import random
 # RSA / prime d'activité montants forfaitaires, ASPA and CSS ceilings, SMIC.
 SEUILS = {
     "2025-03": {"rsa": 635.71, "ppa": 622.63, "aspa_seul": 12411.44 / 12, "aspa_couple": 19268.80 / 12, "css": 10166 / 12, "smic": 11.88,
-                "asf": 196.84},
+                "asf": 196.84, "cf": 194.27},
     "2025-05": {"rsa": 646.52, "ppa": 633.21, "aspa_seul": 12411.44 / 12, "aspa_couple": 19268.80 / 12, "css": 10339 / 12, "smic": 11.88,
-                "asf": 200.18},
+                "asf": 200.18, "cf": 197.58},
     "2026-05": {"rsa": 651.69, "ppa": 638.28, "aspa_seul": 12523.14 / 12, "aspa_couple": 19442.21 / 12, "css": 10422 / 12, "smic": 12.02,
-                "asf": 201.78},
+                "asf": 201.78, "cf": 199.15},
 }
 # The annual N-2 income ceilings of the allocations familiales (two children; the
 # majoration per further child), published each December for the next year.
@@ -48,6 +50,18 @@ PAJE_PLAFONDS = {
 }
 # Twelve BMAF of 1 January N-2: each parent's N-2 income from which a couple has two earners.
 BIACTIVITE = {"2025": 12 * 439.17, "2026": 12 * 445.93}
+# The complément familial: the ceilings of its increased amount (published with the
+# others; the base ceilings are PAJE_PLAFONDS' full rate; its monthly base amount is
+# SEUILS' "cf", whose twelve months are the width of the differential).
+CF_PLAFONDS = {
+    "2025": {"majore": 12209, "majore_majoration": 4907},
+    "2026": {"majore": 12429, "majore_majoration": 4995},
+}
+# The allocation de rentrée scolaire's N-2 ceiling without children (raised 30 % per child;
+# also the complément familial's overseas), and its amount per child of 6 to 10 in August
+# (the others are within 10 % of it).
+ARS_PLAFONDS = {"2025": 21880, "2026": 22274}
+ARS_MONTANT = {"2025": 425.60, "2026": 429.01}
 
 COMMUNES = [
     ("93008", 1, "931"), ("75056", 1, "751"), ("69123", 2, "691"), ("13055", 2, "131"),
@@ -200,10 +214,16 @@ def adult(draw, mois, role, age_m, seuils, rich):
 
 
 def child(draw, mois, max_age_m):
-    age_m = draw.age_months([0, 1, 3, 6, 11, 14, 16, 18, 20, 21, 25], 0, max(0, max_age_m))
+    age_m = draw.age_months([0, 1, 3, 5, 6, 11, 14, 15, 16, 18, 20, 21, 25], 0, max(0, max_age_m))
+    # In school: presumed under 16 (sometimes left empty), to be said from 16 (the
+    # allocation de rentrée scolaire needs it), sometimes not, sometimes unknown.
+    if age_m >= 16 * 12:
+        scolarise = draw.pick([True, False, None], weights=[85, 8, 7])
+    else:
+        scolarise = draw.pick([True, None], weights=[97, 3])
     c = {"role": "enfant", "age_m": age_m, "activite": None, "nationalite": "francaise", "enceinte": None,
          "sejour_regulier_5ans": None, "sejour_regulier_10ans": None, "sejour_regulier": None, "taux_incapacite": None,
-         "revenu_n2": None, "history": {}}
+         "revenu_n2": None, "history": {}, "scolarise": scolarise}
     if age_m >= 16 * 12 and draw.chance(0.2):
         level = draw.uniform(200, 1200)
         c["history"] = {month_add(mois, -k): [("salaire", round(level, 2), None)] for k in range(1, 15)}
@@ -241,11 +261,7 @@ def n2_near_paje_ceiling(draw, mois, members):
     plafonds = PAJE_PLAFONDS.get(mois[:4], PAJE_PLAFONDS["2025"])
     under_20 = sum(1 for m in members if m["role"] == "enfant" and m["age_m"] < 20 * 12)
     parents = [m for m in members if m["role"] in ("allocataire", "conjoint")]
-    seuil = BIACTIVITE.get(mois[:4], BIACTIVITE["2025"])
-    second = 0.0
-    if len(parents) > 1:
-        second = round(draw.near(seuil, 0.02) if draw.chance(0.5) else draw.uniform(seuil * 1.1, 20000), 2)
-    majoree = len(parents) == 1 or second >= seuil
+    second, majoree = second_income(draw, mois, parents)
     rate = draw.pick(["plein", "partiel"])
     taux = 1 + 0.25 * min(under_20, 2) + 0.3 * max(under_20 - 2, 0)
     ceiling = plafonds[rate] * taux + (plafonds[f"{rate}_majoration"] if majoree else 0)
@@ -253,6 +269,61 @@ def n2_near_paje_ceiling(draw, mois, members):
     parents[0]["revenu_n2"] = round(max(total - second, 0.0), 2)
     if len(parents) > 1:
         parents[1]["revenu_n2"] = second
+
+
+def second_income(draw, mois, parents):
+    """A couple's second N-2 income either side of twelve BMAF (two earners or one), 0 for
+    a single parent; and whether the ceilings are raised (single parent or two earners)."""
+    seuil = BIACTIVITE.get(mois[:4], BIACTIVITE["2025"])
+    if len(parents) == 1:
+        return 0.0, True
+    second = round(draw.near(seuil, 0.02) if draw.chance(0.5) else draw.uniform(seuil * 1.1, 20000), 2)
+    return second, second >= seuil
+
+
+def n2_near_cf_ceiling(draw, mois, members, dom, seuils):
+    """The parents' N-2 incomes set around a ceiling of the complément familial for the
+    foyer's children under 21: that of its increased amount, of its base amount, or the
+    end of its differential (the ceiling plus twelve months of the base amount); overseas,
+    the allocation de rentrée scolaire's ceiling and its half."""
+    year = mois[:4]
+    under_21 = sum(1 for m in members if m["role"] == "enfant" and m["age_m"] < 21 * 12)
+    parents = [m for m in members if m["role"] in ("allocataire", "conjoint")]
+    second, majoree = second_income(draw, mois, parents)
+    montant = seuils["cf"]
+    if dom:
+        plafond = ARS_PLAFONDS.get(year, ARS_PLAFONDS["2025"]) * (1 + 0.3 * under_21)
+        ceilings = [plafond / 2, plafond, plafond + 12 * montant]
+    else:
+        base = PAJE_PLAFONDS.get(year, PAJE_PLAFONDS["2025"])
+        majore = CF_PLAFONDS.get(year, CF_PLAFONDS["2025"])
+        taux = 1 + 0.25 * min(under_21, 2) + 0.3 * max(under_21 - 2, 0)
+        plafond = base["plein"] * taux + (base["plein_majoration"] if majoree else 0)
+        ceilings = [majore["majore"] * taux + (majore["majore_majoration"] if majoree else 0), plafond, plafond + 12 * montant]
+    ceiling = draw.pick(ceilings)
+    total = draw.near(ceiling, 0.03) if draw.chance(0.85) else ceiling
+    parents[0]["revenu_n2"] = round(max(total - second, 0.0), 2)
+    if len(parents) > 1:
+        parents[1]["revenu_n2"] = second
+
+
+def n2_near_ars_ceiling(draw, mois, members):
+    """The parents' N-2 incomes set around the ceiling of the allocation de rentrée
+    scolaire for the foyer's children under 20, or within its differential (above the
+    ceiling by less than the allocation)."""
+    year = mois[:4]
+    under_20 = sum(1 for m in members if m["role"] == "enfant" and m["age_m"] < 20 * 12)
+    school = sum(1 for m in members if m["role"] == "enfant" and 5 * 12 <= m["age_m"] < 19 * 12)
+    ceiling = ARS_PLAFONDS.get(year, ARS_PLAFONDS["2025"]) * (1 + 0.3 * under_20)
+    if draw.chance(0.5):
+        total = draw.near(ceiling, 0.03)
+    else:
+        total = ceiling + draw.uniform(0, max(1, school) * ARS_MONTANT.get(year, ARS_MONTANT["2025"]) * 1.1)
+    parents = [m for m in members if m["role"] in ("allocataire", "conjoint")]
+    share = 1.0 if len(parents) == 1 or draw.chance(0.4) else draw.uniform(0.2, 0.8)
+    parents[0]["revenu_n2"] = round(total * share, 2)
+    if len(parents) > 1:
+        parents[1]["revenu_n2"] = round(total - parents[0]["revenu_n2"], 2)
 
 
 def pension_near_asf(draw, mois, members, seuils):
@@ -274,8 +345,9 @@ def pension_near_asf(draw, mois, members, seuils):
         rows.append(("pension_alimentaire", round(amount, 2), None))
 
 
-def household(draw, mois, index, seuils):
-    """One foyer: its members, dossier, and the facts the droits are drawn from."""
+def household(draw, mois, index, seuils, dom):
+    """One foyer (overseas if `dom`): its members, dossier, and the facts the droits are
+    drawn from."""
     fid = f"A{index:06d}"
     kind = draw.pick(["seul", "couple", "couple_enfants", "parent_isole", "age", "couple_mixte"],
                      weights=[22, 14, 22, 16, 16, 10])
@@ -307,11 +379,17 @@ def household(draw, mois, index, seuils):
         n = draw.pick([1, 1, 2, 2, 3, 3, 4, 5, 6])
         for _ in range(n):
             members.append(child(draw, mois, min(25 * 12 + 6, parent_age - 16 * 12)))
-    if kind in ("couple_enfants", "parent_isole") and draw.chance(0.4):
-        if any(m["role"] == "enfant" and m["age_m"] < 36 for m in members) and draw.chance(0.6):
+    if kind in ("couple_enfants", "parent_isole") and draw.chance(0.5):
+        if any(m["role"] == "enfant" and m["age_m"] < 36 for m in members) and draw.chance(0.5):
             n2_near_paje_ceiling(draw, mois, members)
         else:
-            n2_near_af_ceiling(draw, mois, members)
+            which = draw.pick(["af", "cf", "ars"], weights=[3, 4, 3])
+            if which == "af":
+                n2_near_af_ceiling(draw, mois, members)
+            elif which == "cf":
+                n2_near_cf_ceiling(draw, mois, members, dom, seuils)
+            else:
+                n2_near_ars_ceiling(draw, mois, members)
     if kind == "parent_isole" and draw.chance(0.5):
         pension_near_asf(draw, mois, members, seuils)
     if kind == "seul" and draw.chance(0.04):
@@ -336,8 +414,8 @@ def generate(n, mois, seed, family_benefits):
     foyers, personnes, ressources, droits, evenements = [], [], [], [], []
     drawn = []
     for i in range(1, n + 1):
-        fid, kind, members = household(draw, mois, i, seuils)
         commune, zone, caisse = draw.pick(COMMUNES)
+        fid, kind, members = household(draw, mois, i, seuils, commune.startswith("97"))
         statut = draw.pick(["locataire", "locataire", "locataire", "locataire_meuble", "proprietaire", "accedant",
                             "heberge_gratuit", "foyer"])
         loyer = round(draw.uniform(200, 900), 2) if statut in ("locataire", "locataire_meuble", "foyer") else None
@@ -358,7 +436,7 @@ def generate(n, mois, seed, family_benefits):
                 "sejour_regulier_5ans": flag(m["sejour_regulier_5ans"]), "sejour_regulier_10ans": flag(m["sejour_regulier_10ans"]),
                 "sejour_regulier": flag(m["sejour_regulier"]), "activite": m["activite"] or "",
                 "enceinte": flag(m["enceinte"]), "taux_incapacite": str(m["taux_incapacite"]) if m["taux_incapacite"] else "",
-                "rsdae": "", "scolarise": flag(True) if m["role"] == "enfant" else "",
+                "rsdae": "", "scolarise": flag(m.get("scolarise")),
                 "revenu_n2": money(m["revenu_n2"]) if m.get("revenu_n2") is not None else "", "date_deces": "",
                 "medecin_traitant": flag(True), "complementaire_sante": "privee",
             })

@@ -215,7 +215,7 @@ def situations(ex, mois, shift=0, family_only=False, gross_invalidite=False, com
                     for m in months:
                         ind[code][month_add(m, shift)] = ex.paid(fid, code, m, person=p["id_personne"])
                     ind[code][mois] = ex.paid(fid, code, month_add(mois, -shift), person=p["id_personne"])
-            if "paje_base" in computed and p["role"] in ("allocataire", "conjoint"):
+            if ("paje_base" in computed or "cf" in computed) and p["role"] in ("allocataire", "conjoint"):
                 # The N-2 income of each parent, for OpenFisca's biactivité (each parent's
                 # professional income of N-2 at least twelve BMAF): the extract's net
                 # taxable income is read as income after the 10 % deduction.
@@ -473,7 +473,7 @@ KNOWN_DIFFERENCES = {
         "compte les enfants de moins de 25 ans (simplification déclarée).",
     ),
     "age_openfisca_approche": (
-        "rsa,ppa,aspa,af,asf,paje_base",
+        "rsa,ppa,aspa,af,asf,paje_base,cf",
         "OpenFisca-France compte l'âge en années par jours / 365,2425 (plus un jour) : un enfant né le 2 d'un mois a "
         "14 ou 20 ans dès le 1er du mois de son anniversaire, et les allocations familiales de l'extrait, tirées "
         "d'OpenFisca, changent ce mois-là ; reperage compte l'âge au premier jour du mois (et la majoration due le "
@@ -500,7 +500,7 @@ KNOWN_DIFFERENCES = {
         "(L521-3, R521-1).",
     ),
     "af_enfant_remunere": (
-        "af,asf,paje_base",
+        "af,asf,paje_base,cf,ars",
         "Un enfant de 16 à 20 ans dont le salaire des 6 derniers mois dépasse 55 % du SMIC : il n'est plus à charge "
         "(R512-2) ni n'ouvre droit à l'allocation forfaitaire ou à l'ASF, ce qu'OpenFisca applique et que reperage "
         "n'examine pas (simplification déclarée dans rules/af.toml et rules/asf.toml).",
@@ -525,7 +525,7 @@ KNOWN_DIFFERENCES = {
         "celle d'OpenFisca.",
     ),
     "paje_mois_de_naissance_ou_des_3_ans": (
-        "paje_base",
+        "paje_base,cf",
         "CSS L552-1 et L531-3 : l'allocation de base est due à partir du mois qui suit la naissance et jusqu'au mois "
         "précédant les 3 ans de l'enfant ; OpenFisca-France (enfant_eligible_paje, âge de moins de 3 ans au premier "
         "jour du mois) la verse aussi le mois de la naissance et celui des 3 ans.",
@@ -535,6 +535,36 @@ KNOWN_DIFFERENCES = {
         "Ressources N-2 égales, au centime, à un plafond de l'allocation de base : elles ne l'excèdent pas (L531-3) ; "
         "OpenFisca-France calcule le plafond en virgule flottante binaire (24 414 × 2,4 + 9 812 = 68 405,599…) et le "
         "trouve dépassé de moins d'un centime.",
+    ),
+    "cf_plafond_majore_publie": (
+        "cf",
+        "Ressources N-2 entre deux lectures du plafond du complément familial majoré (L522-3) : reperage applique "
+        "les plafonds publiés chaque année (12 209 € en 2025, plus 4 907 € pour un parent isolé ou deux revenus, × "
+        "le taux des enfants), OpenFisca-France la moitié du plafond de base (0,5 × (24 414 × taux + 9 812)), qui "
+        "en diffère de quelques euros.",
+    ),
+    "cf_ressources_au_plafond": (
+        "cf",
+        "Ressources N-2 égales, au centime, à un plafond du complément familial : elles ne l'excèdent pas ; "
+        "OpenFisca-France calcule le plafond en virgule flottante binaire et peut le trouver dépassé de moins d'un "
+        "centime.",
+    ),
+    "ars_age_au_31_decembre": (
+        "ars",
+        "CSS R543-2 : l'allocation est due pour l'enfant qui a 6 ans avant le 1er février suivant la rentrée et "
+        "jusqu'à 18 ans non révolus au 15 septembre ; son montant suit l'âge atteint dans l'année civile (11, 15 ans). "
+        "OpenFisca-France lit l'âge au 1er décembre (un enfant né en décembre y a un an de moins), ne compte pas "
+        "l'enfant qui a 6 ans en janvier, et compte à 18 ans ceux qui ont de 216 à 218 mois en décembre.",
+    ),
+    "ars_non_scolarise": (
+        "ars",
+        "Un enfant que l'extrait dit non scolarisé : reperage ne le compte pas (L543-1, l'allocation est due pour "
+        "l'enfant qui poursuit sa scolarité ou un apprentissage) ; OpenFisca-France n'examine pas la scolarité.",
+    ),
+    "ars_enfants_a_charge_octobre": (
+        "ars",
+        "Les enfants à charge qui majorent le plafond de l'allocation : reperage les compte au mois évalué (août), "
+        "OpenFisca-France en octobre, avec son âge en années ; un enfant qui a 20 ans entre les deux change le plafond.",
     ),
     "af_outre_mer_un_enfant": (
         "rsa,ppa",
@@ -573,6 +603,85 @@ def paje_income_on_a_ceiling(ex, fid, mois):
     taux = 1 + 0.25 * min(n, 2) + 0.3 * max(n - 2, 0)
     ceilings = [plafonds[r] * taux + m for r in ("plein", "partiel") for m in (0, plafonds[f"{r}_majoration"])]
     return any(abs(revenu - c) < 0.01 for c in ceilings)
+
+
+def cf_tags(ex, fid, mois):
+    """The known differences of the complément familial: N-2 incomes between the two
+    readings of its increased amount's ceiling, or on one of its ceilings to the cent."""
+    year = mois[:4]
+    if year not in adversarial.CF_PLAFONDS:
+        return set()
+    people = ex.members[fid]
+    parents = [p for p in people if p["role"] in ("allocataire", "conjoint")]
+    n = sum(1 for p in people if p["role"] == "enfant" and 0 <= age_months(p["date_naissance"], mois) < 21 * 12)
+    incomes = [num(p["revenu_n2"]) for p in parents]
+    if any(v is None for v in incomes):
+        return set()
+    revenu = sum(incomes)
+    raised = len(parents) == 1 or all(v >= adversarial.BIACTIVITE[year] for v in incomes)
+    montant = adversarial.SEUILS.get(mois, adversarial.SEUILS["2025-05"])["cf"]
+    if ex.foyers[fid]["commune"].startswith("97"):
+        plafond = adversarial.ARS_PLAFONDS[year] * (1 + 0.3 * n)
+        ours = theirs = plafond / 2
+    else:
+        base, majore = adversarial.PAJE_PLAFONDS[year], adversarial.CF_PLAFONDS[year]
+        taux = 1 + 0.25 * min(n, 2) + 0.3 * max(n - 2, 0)
+        plafond = base["plein"] * taux + (base["plein_majoration"] if raised else 0)
+        ours = majore["majore"] * taux + (majore["majore_majoration"] if raised else 0)
+        theirs = plafond / 2
+    tags = set()
+    if min(ours, theirs) - 0.01 <= revenu <= max(ours, theirs) + 0.01 and ours != theirs:
+        tags.add("cf_plafond_majore_publie")
+    if any(abs(revenu - c) < 0.01 for c in (ours, theirs, plafond, plafond + 12 * montant)):
+        tags.add("cf_ressources_au_plafond")
+    return tags
+
+
+def ars_band(p, year):
+    """The amount of the allocation de rentrée scolaire of `year` a child is due by the
+    law (R543-2, D543-1), by its birth date, before its schooling: "6_10", "11_14",
+    "15_18" or None."""
+    d = birth_date(p["date_naissance"])
+    by, bm = int(d[:4]), int(d[5:7])
+    if year - 10 <= by <= year - 6 or (by == year - 5 and bm == 1):
+        return "6_10"
+    if year - 14 <= by <= year - 11:
+        return "11_14"
+    if by <= year - 15 and d > f"{year - 18}-09-15":
+        return "15_18"
+    return None
+
+
+def ars_band_openfisca(p, year):
+    """The same as OpenFisca-France 176.1.8 reads it (ars): age in years on 1 December,
+    and the children of 216 to 218 months in December as the 15-to-18 amount."""
+    a = openfisca_age(p["date_naissance"], f"{year}-12")
+    months = age_months(p["date_naissance"], f"{year}-12")
+    if 6 <= a <= 10:
+        return "6_10"
+    if 11 <= a <= 14:
+        return "11_14"
+    if 15 <= a <= 17 or 216 <= months <= 218:
+        return "15_18"
+    return None
+
+
+def ars_tags(ex, fid, mois):
+    """The known differences of the allocation de rentrée scolaire of M's year."""
+    year = int(mois[:4])
+    enfants = [p for p in ex.members[fid] if p["role"] == "enfant"]
+    tags = set()
+    for p in enfants:
+        law, theirs = ars_band(p, year), ars_band_openfisca(p, year)
+        if law != theirs:
+            tags.add("ars_age_au_31_decembre")
+        if (law or theirs) and truth(p["scolarise"]) is False:
+            tags.add("ars_non_scolarise")
+    ours = sum(1 for p in enfants if 0 <= age_months(p["date_naissance"], mois) < 20 * 12)
+    october = sum(1 for p in enfants if 0 <= openfisca_age(p["date_naissance"], f"{year}-10") < 20)
+    if ours != october:
+        tags.add("ars_enfants_a_charge_octobre")
+    return tags
 
 
 def af_tags(ex, fid, mois):
@@ -738,7 +847,7 @@ def tags_of(ex, fid, theirs, mois):
     for m in reference + [mois]:
         if any(age_months(p["date_naissance"], m) >= 0
                and openfisca_age(p["date_naissance"], m) != age_months(p["date_naissance"], m) // 12
-               and openfisca_age(p["date_naissance"], m) in (3, 14, 18, 20, 21, 25, 65)
+               and openfisca_age(p["date_naissance"], m) in (3, 5, 14, 18, 20, 21, 25, 65)
                for p in people):
             tags.add("age_openfisca_approche")
     for m in reference:
@@ -755,7 +864,7 @@ def tags_of(ex, fid, theirs, mois):
     # A child born in M, or whose third birthday falls in M.
     if any(month_index(mois) - month_index(p["date_naissance"][:7]) in (0, 36) for p in enfants):
         tags.add("paje_mois_de_naissance_ou_des_3_ans")
-    return tags | af_tags(ex, fid, mois)
+    return tags | af_tags(ex, fid, mois) | cf_tags(ex, fid, mois) | ars_tags(ex, fid, mois)
 
 
 def applies(tag, benefit):
@@ -825,12 +934,16 @@ def openfisca_results(ex, mois):
     # The allocations familiales and the allocation de soutien familial, computed by
     # OpenFisca from the composition, the N-2 income, the pensions alimentaires received
     # and the children's own resources (not taken from `droits`).
-    pf_situation = situations(ex, mois, computed=("af", "asf", "paje_base"))
+    pf_situation = situations(ex, mois, computed=FAMILY_BENEFITS)
     pf_ids = list(pf_situation["familles"])
     pf_sim = build_simulation(tbs, pf_situation)
-    for b in ("af", "asf", "paje_base"):
+    for b in FAMILY_BENEFITS:
         for fid, v in zip(pf_ids, pf_sim.calculate(b, mois)):
             out[fid][b] = (float(v) > 0, float(v))
+    # The allocation de rentrée scolaire, a yearly variable of OpenFisca: that of M's year,
+    # compared in August, the month it is paid.
+    for fid, v in zip(pf_ids, pf_sim.calculate("ars", mois[:4])):
+        out[fid]["ars"] = (float(v) > 0, float(v))
     # The CSS, on the history shifted by one month (décret n° 2021-1642: M-13 … M-2).
     shifted = situations(ex, mois, shift=1)
     sim = build_simulation(tbs, shifted)
@@ -858,6 +971,16 @@ def openfisca_results(ex, mois):
     return out, sim
 
 
+# The family benefits OpenFisca computes from the composition and the N-2 income rather
+# than takes from `droits`, in one simulation.
+FAMILY_BENEFITS = ("af", "asf", "paje_base", "cf")
+
+
+def compared_benefits(mois):
+    """The benefits compared for `mois`: the allocation de rentrée scolaire in August only."""
+    return ["aspa", "rsa", "ppa", "css", "af", "asf", "paje_base", "cf"] + (["ars"] if mois[5:7] == "08" else [])
+
+
 def compare(extract_dir, eligibilites, mois, report_path=None, debug=None, worst=6):
     ex = Extract(extract_dir, mois)
     ours = {r["id_foyer"]: r for r in read(eligibilites)}
@@ -868,7 +991,7 @@ def compare(extract_dir, eligibilites, mois, report_path=None, debug=None, worst
     tags = {fid: tags_of(ex, fid, theirs[fid], mois) for fid in ours}
     ok = True
     report = {"mois": mois, "foyers": len(ours), "benefices": {}}
-    for b in ("aspa", "rsa", "ppa", "css", "af", "asf", "paje_base"):
+    for b in compared_benefits(mois):
         undetermined = compared = agree = apart = apart_differ = 0
         set_apart = collections.Counter()
         explained = collections.Counter()

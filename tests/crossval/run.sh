@@ -2,10 +2,11 @@
 # Cross-check reperage against OpenFisca-France on adversarial households (issue 10).
 #   bash tests/crossval/run.sh [FOYERS] [SEED] [MOIS ...]
 # Defaults: 5,000 foyers, seed 11, the months 2025-03 (first month of the 2025 reference
-# period), 2025-05 (after the April 2025 revaluation) and 2026-05 (after April 2026).
+# period), 2025-05 (after the April 2025 revaluation), 2025-08 (the allocation de rentrée
+# scolaire, compared in August only) and 2026-05 (after April 2026).
 # Installs openfisca-france in tests/crossval/.venv (from PyPI) on first use; for each
 # month, draws an extract with tests/crossval/adversarial.py (independent of reperage's
-# generator), screens it, and compares the four benefits (tests/crossval/crossval.py).
+# generator), screens it, and compares the benefits (tests/crossval/crossval.py).
 # Exits non-zero as soon as a month misses the target (docs/crossval.md).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -13,7 +14,7 @@ FOYERS="${1:-5000}"
 SEED="${2:-11}"
 shift $(( $# < 2 ? $# : 2 ))
 MONTHS=("$@")
-[ ${#MONTHS[@]} -gt 0 ] || MONTHS=(2025-03 2025-05 2026-05)
+[ ${#MONTHS[@]} -gt 0 ] || MONTHS=(2025-03 2025-05 2025-08 2026-05)
 . tests/crossval/venv.sh
 BIN="${CARGO_TARGET_DIR:-target}/debug/reperage"
 cargo build -q -p reperage
