@@ -17,8 +17,16 @@ use crate::output::{OutputError, TableWriter};
 
 /// Non-take-up rates planted by default, from published estimates (docs/synthetic.md).
 /// The ASF's and the PAJE's are assumptions of this sample, not published estimates.
-pub const TAUX_NON_RECOURS: &[(&str, f64)] =
-    &[("aspa", 0.50), ("rsa", 0.34), ("ppa", 0.27), ("css", 0.44), ("asf", 0.20), ("paje_base", 0.05)];
+pub const TAUX_NON_RECOURS: &[(&str, f64)] = &[
+    ("aspa", 0.50),
+    ("rsa", 0.34),
+    ("ppa", 0.27),
+    ("css", 0.44),
+    ("asf", 0.20),
+    ("paje_base", 0.05),
+    ("cf", 0.10),
+    ("paje_naissance", 0.05),
+];
 
 /// splitmix64: small, fast, and stable across platforms and versions.
 pub struct Rng(u64);
@@ -286,6 +294,7 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
         let adult = matches!(m.role, "allocataire" | "conjoint" | "autre");
         let taux = (adult && rng.chance(0.05)).then(|| rng.range(50, 90));
         let sexe = rng.pick(&["F", "M"]).to_string();
+        let femme = sexe == "F";
         let nationalite = *rng.pick(&["francaise", "francaise", "francaise", "francaise", "ue", "hors_ue"]);
         // Residence permits of non-EU adults (10 years for the ASPA, a valid one for the
         // RSA and prime d'activité majorés): optional columns, given here.
@@ -301,7 +310,13 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
             nationalite.to_string(),
             b(adult.then(|| rng.chance(0.9))),
             m.activite.unwrap_or("").to_string(),
-            b(adult.then(|| rng.chance(0.02))),
+            // A declared pregnancy: a woman of the couple aged 18 to 45 (the draw is made
+            // for every adult, so that the rest of the sample does not move).
+            b(adult.then(|| {
+                let drawn = rng.chance(0.02);
+                let years = (mois.index() - m.naissance.mois().index()) / 12;
+                drawn && femme && matches!(m.role, "allocataire" | "conjoint") && (18..=45).contains(&years)
+            })),
             taux.map(|x| x.to_string()).unwrap_or_default(),
             b(taux.map(|_| rng.chance(0.5))),
             b((m.role == "enfant").then(|| rng.chance(0.9))),
@@ -347,10 +362,16 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
         members.iter().any(|m| m.role == "enfant" && (1..=35).contains(&(mois.index() - m.naissance.mois().index())));
     let alloc_age = age;
     let persons = members.len() as f64;
-    // The ASF of a single parent (the sample has no pension alimentaire) and the PAJE's
-    // allocation de base of a child born from M-35 to M-1 (income not looked at) are
-    // drawn from the foyer's own stream (`true`): adding them left the rest of the
-    // sample as it was.
+    let outre_mer = ["971", "972", "973", "974"].iter().any(|r| commune.starts_with(r));
+    // Children's ages in months at M (month of birth to M).
+    let ages: Vec<i32> =
+        members.iter().filter(|m| m.role == "enfant").map(|m| mois.index() - m.naissance.mois().index()).collect();
+    let cf_children = ages.iter().filter(|a| (37..252).contains(*a)).count();
+    // The ASF of a single parent (the sample has no pension alimentaire), the PAJE's
+    // allocation de base of a child born from M-35 to M-1 and the complément familial of
+    // three children of 3 to 20 in metropolitan France without a younger one (income not
+    // looked at) are drawn from the foyer's own stream (`true`): adding them left the
+    // rest of the sample as it was.
     let likely: Vec<(&'static str, bool, f64, bool)> = vec![
         ("aspa", alloc_age >= 65 && monthly < if couple { 1500.0 } else { 1000.0 }, (1034.0 - monthly).max(0.0), false),
         (
@@ -363,6 +384,7 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
         ("css", monthly < 850.0 * persons, 0.0, false),
         ("asf", !couple && n_children > 0, 200.0 * n_children as f64, true),
         ("paje_base", under_3, 197.58, true),
+        ("cf", !outre_mer && cf_children >= 3 && !under_3, 197.58, true),
     ];
     let start = mois.plus(-(rng.range(2, 60) as i32)).first_day().to_string();
     let mut own =
@@ -381,6 +403,28 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
             t.droits.push((id.clone(), person, code, start.clone(), String::new(), amount));
         }
     }
+    // The prime à la naissance, paid once in the 7th month of the pregnancy: for the
+    // youngest child born from M-23 to M, dated two months before its birth; for a
+    // declared pregnancy (no such child), paid in M-1 for half of them (those past the
+    // 7th month).
+    let enceinte = t.personnes.iter().rev().take(members.len()).any(|p| p[8] == "1");
+    let recent = ages.iter().copied().filter(|a| (0..=23).contains(a)).min();
+    let prime_due = if closed {
+        None
+    } else if enceinte && recent.is_none() {
+        own.chance(0.5).then(|| mois.plus(-1))
+    } else {
+        recent.map(|a| mois.plus(-a - 2))
+    };
+    if let Some(paid) = prime_due {
+        let rate = TAUX_NON_RECOURS.iter().find(|(c, _)| *c == "paje_naissance").map_or(0.0, |x| x.1);
+        if own.chance(rate) {
+            t.verite.push((id.clone(), "paje_naissance", "droit_non_demande".into()));
+        } else {
+            let (debut, fin) = (paid.first_day().to_string(), paid.last_day().to_string());
+            t.droits.push((id.clone(), String::new(), "paje_naissance", debut, fin, Some(1089.87)));
+        }
+    }
     if loyer.is_some() && monthly < 1500.0 {
         let code = if statut == "foyer" {
             "als"
@@ -393,7 +437,6 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
     }
     // The allocations familiales from the second child, from the first in an overseas
     // region (L755-11: rules/af.toml).
-    let outre_mer = ["971", "972", "973", "974"].iter().any(|r| commune.starts_with(r));
     if n_children >= 2 || (outre_mer && n_children == 1) {
         let montant = match n_children {
             1 => 27.43,

@@ -318,6 +318,13 @@ pub fn signalements(compiled: &Compiled, rules: &RuleSet, eval: &DataFrame) -> P
             }
             RuleKind::Evenement => (lit(NULL).cast(DataType::Float64), lit(NULL).cast(DataType::String)),
         };
+        // A prime or the allocation de rentrée scolaire is paid once: its amount is not a
+        // monthly one, and the list says so.
+        let versement = match (cr.has_montant, rule.versement_unique) {
+            (false, _) => lit(NULL).cast(DataType::String),
+            (true, true) => lit("unique"),
+            (true, false) => lit("mensuel"),
+        };
         parts.push(eval.clone().lazy().filter(fires).select([
             col("id_foyer"),
             lit(cr.id.as_str()).alias("regle"),
@@ -327,6 +334,7 @@ pub fn signalements(compiled: &Compiled, rules: &RuleSet, eval: &DataFrame) -> P
             estimation.alias("estimation"),
             motifs.alias("motifs"),
             lit(compiled.mois.to_string()).alias("mois"),
+            versement.alias("versement"),
         ]));
     }
     if parts.is_empty() {
@@ -339,6 +347,7 @@ pub fn signalements(compiled: &Compiled, rules: &RuleSet, eval: &DataFrame) -> P
             Column::new_empty("estimation".into(), &DataType::String),
             Column::new_empty("motifs".into(), &DataType::String),
             Column::new_empty("mois".into(), &DataType::String),
+            Column::new_empty("versement".into(), &DataType::String),
         ]);
     }
     concat(parts, UnionArgs::default())?.sort(["id_foyer", "regle"], SortMultipleOptions::default()).collect()

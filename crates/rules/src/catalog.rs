@@ -32,6 +32,9 @@ pub fn markdown(rs: &RuleSet) -> String {
                 let _ = writeln!(out, "{}\n", d.split_whitespace().collect::<Vec<_>>().join(" "));
             }
             let _ = writeln!(out, "File: `rules/{}`.\n", r.file);
+            if r.versement_unique {
+                out.push_str("Paid once: its amount is that single payment, not a monthly one.\n\n");
+            }
             out.push_str("Legal bases:\n");
             for b in &r.base_legale {
                 let _ = writeln!(out, "- {b}");

@@ -45,6 +45,9 @@ pub struct RuleExplanation {
     pub kind: &'static str,
     pub statut: Value,
     pub montant: Value,
+    /// The amount is paid once (a prime), not each month.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub versement_unique: bool,
     pub manquants: Vec<String>,
     pub base_legale: Vec<LegalBasis>,
     pub arbre: Node,
@@ -160,6 +163,7 @@ pub fn explain(rs: &RuleSet, compiled: &Compiled, df: &DataFrame, row: usize) ->
                 kind: rule.kind.name(),
                 statut: cell(df, &cr.statut, row),
                 montant: cell(df, &cr.montant, row),
+                versement_unique: rule.versement_unique,
                 manquants,
                 base_legale: rule.base_legale.clone(),
                 arbre,
@@ -243,6 +247,7 @@ impl fmt::Display for RuleExplanation {
             Value::Nombre(n) if self.kind == RuleKind::Evenement.name() => {
                 format!(", montant mensuel en jeu {} €", format_number(*n))
             }
+            Value::Nombre(n) if self.versement_unique => format!(", montant estimé {} € (versement unique)", format_number(*n)),
             Value::Nombre(n) => format!(", montant mensuel estimé {} €", format_number(*n)),
             _ => String::new(),
         };

@@ -371,6 +371,8 @@ pub struct Rule {
     pub fonctions: Vec<Fonction>,
     /// The rule computes an amount (`montant_calcule`).
     pub has_montant: bool,
+    /// The amount is paid once (`[montant] versement = "unique"`), not each month.
+    pub versement_unique: bool,
     /// The rule says whether a right is in payment (`en_paiement`).
     pub has_en_paiement: bool,
     pub tests: Vec<TestCase>,

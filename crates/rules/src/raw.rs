@@ -104,6 +104,9 @@ pub struct MontantRaw {
     pub expr: SString,
     /// Numeric expression: under this monthly amount nothing is paid.
     pub seuil_versement: Option<SString>,
+    /// `mensuel` (the default) or `unique`: a benefit paid once (a prime, the allocation
+    /// de rentrée scolaire), whose amount is that single payment.
+    pub versement: Option<SString>,
     /// When the amount is only an estimate (an input the law reads is estimated from
     /// another), and why.
     pub estimation: Option<Spanned<EstimationRaw>>,

@@ -44,6 +44,7 @@ struct RuleReason {
     id: std::sync::Arc<str>,
     titre: std::sync::Arc<str>,
     evenement: bool,
+    unique: bool,
     fires: String,
     montant: Option<String>,
     date: Option<String>,
@@ -79,6 +80,7 @@ fn rule_reasons(compiled: &Compiled, rules: &RuleSet, needed: &BTreeSet<&str>) -
             id: cr.id.as_str().into(),
             titre: rule.titre.as_str().into(),
             evenement: cr.kind == RuleKind::Evenement,
+            unique: rule.versement_unique,
             fires: fires_col,
             montant,
             date,
@@ -183,6 +185,7 @@ impl Collecte {
                         titre: r.titre.clone(),
                         montant: m.and_then(|m| m.get(i)),
                         evenement: r.evenement,
+                        unique: r.unique,
                         date: d.and_then(|d| d.get(i)),
                     })
                     .collect();
@@ -272,6 +275,7 @@ fn motifs(c: &Candidat) -> String {
     c.raisons
         .iter()
         .map(|r| match (r.montant, r.date) {
+            (Some(m), _) if r.unique => format!("{} : {} € (versement unique)", r.titre, euros(m)),
             (Some(m), _) => format!("{} : {} €/mois", r.titre, euros(m)),
             (None, Some(d)) => format!("{} ({})", r.titre, Date::from_days(d)),
             (None, None) => r.titre.to_string(),

@@ -33,6 +33,10 @@ pub struct Raison {
     /// foyer may open too.
     #[serde(default)]
     pub evenement: bool,
+    /// The amount is paid once (a prime, the allocation de rentrée scolaire), not each
+    /// month: the foyer's monthly amount at stake counts a twelfth of it.
+    #[serde(default)]
+    pub unique: bool,
     /// Date of the event, in days since 1970-01-01 (event rules that define one).
     pub date: Option<i32>,
 }
@@ -54,11 +58,17 @@ pub struct Candidat {
 }
 
 impl Candidat {
-    /// The benefits' amounts add up; two events of one foyer (a separation and the
+    /// The benefits' monthly amounts add up, with a twelfth of a payment made once (its
+    /// monthly share over a year); two events of one foyer (a separation and the
     /// conjoint's death, twins who are a first birth) usually open the same rights, so
     /// only the largest event amount is added, never the same right twice.
     pub fn montant_en_jeu(&self) -> f64 {
-        let prestations: f64 = self.raisons.iter().filter(|r| !r.evenement).filter_map(|r| r.montant).sum();
+        let prestations: f64 = self
+            .raisons
+            .iter()
+            .filter(|r| !r.evenement)
+            .filter_map(|r| r.montant.map(|m| if r.unique { m / 12.0 } else { m }))
+            .sum();
         let evenement = self.raisons.iter().filter(|r| r.evenement).filter_map(|r| r.montant).fold(0.0, f64::max);
         prestations + evenement
     }
@@ -223,6 +233,7 @@ mod tests {
                 titre: "RSA".into(),
                 montant: Some(montant),
                 evenement: false,
+                unique: false,
                 date: None,
             }],
             dossier_clos: false,
@@ -240,7 +251,7 @@ mod tests {
 
     /// A reason of rule `regle` with `montant` at stake.
     fn raison(regle: &str, montant: f64, evenement: bool) -> Raison {
-        Raison { regle: regle.into(), titre: regle.into(), montant: Some(montant), evenement, date: None }
+        Raison { regle: regle.into(), titre: regle.into(), montant: Some(montant), evenement, unique: false, date: None }
     }
 
     #[test]
@@ -255,6 +266,17 @@ mod tests {
         assert!((c.montant_en_jeu() - (400.36 + 100.0 + 30.0)).abs() < 1e-9);
         c.raisons.retain(|r| r.evenement);
         assert!((c.montant_en_jeu() - 400.36).abs() < 1e-9);
+    }
+
+    /// A prime paid once counts a twelfth of it in the monthly amount at stake: a prime à
+    /// la naissance of 1 089,87 € weighs 90,82 € a month beside an RSA of 100 €/month.
+    #[test]
+    fn a_payment_made_once_counts_a_twelfth() {
+        let mut c = candidat("F", 0.0);
+        let mut prime = raison("paje_naissance", 1089.87, false);
+        prime.unique = true;
+        c.raisons = vec![prime, raison("rsa", 100.0, false)];
+        assert!((c.montant_en_jeu() - (1089.87 / 12.0 + 100.0)).abs() < 1e-9);
     }
 
     #[test]

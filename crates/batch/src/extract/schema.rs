@@ -84,6 +84,10 @@ pub const PRESTATIONS: &[&str] = &[
     "css",
     "ajpp",
     "prime_demenagement",
+    // Extension: the primes à la naissance and à l'adoption of the PAJE, one-off payments
+    // (a row dated the month paid).
+    "paje_naissance",
+    "paje_adoption",
 ];
 pub const TYPES_EVENEMENT: &[&str] = &[
     "naissance",

@@ -22,6 +22,11 @@ pub const MONTHLY: [&str; 10] = ["af", "cf", "asf", "paje_base", "aah", "aspa", 
 /// the monthly amounts) and `<code>_mois_m13_m2` (months in payment).
 pub const OVER_CSS_WINDOW: [&str; 10] = ["af", "cf", "asf", "paje_base", "aah", "aspa", "asi", "al", "apl", "als"];
 
+/// One-off payments (the primes of the PAJE): `<code>_date_dernier_versement`, the latest
+/// `date_debut` of their rows up to the end of M, in payment in M or not — whether the
+/// prime of a pregnancy, a birth or an adoption was already paid.
+pub const ONE_OFF: [&str; 2] = ["paje_naissance", "paje_adoption"];
+
 const BY_MONTH: usize = super::ressources::MONTHS_BY_MONTH as usize;
 
 /// A sum of amounts that is unknown as soon as one of its rows has no amount (a right in
@@ -61,6 +66,8 @@ struct Prestation {
     /// months.
     css: Montant,
     css_mois: i64,
+    /// The latest start of its rows up to the end of M (one-off payments).
+    dernier_debut: Option<i32>,
 }
 
 /// The rights of one foyer.
@@ -145,6 +152,9 @@ pub(super) fn inputs(extract: &Extract, mois: Mois, rangs: &Rangs) -> PolarsResu
             droits.fin_prochaine = Some(droits.fin_prochaine.map_or(f, |n| n.min(f)));
         }
         let p = droits.prestation(c);
+        if debut_mois <= m {
+            p.dernier_debut = later(p.dernier_debut, debut);
+        }
         if paye(m) {
             p.en_paiement += 1;
             p.debut = later(p.debut, debut);
@@ -207,6 +217,9 @@ fn frame(foyers: &[Droits]) -> PolarsResult<DataFrame> {
             for k in 0..BY_MONTH {
                 columns.push(number_column(format!("{code}_montant_m{}", k + 1), these, |p| p.par_mois[k].value()));
             }
+        }
+        if ONE_OFF.contains(code) {
+            columns.push(date_column(format!("{code}_date_dernier_versement"), these, |p| p.dernier_debut)?);
         }
         if OVER_CSS_WINDOW.contains(code) {
             columns.push(number_column(format!("{code}_montant_m13_m2"), these, |p| p.css.value()));

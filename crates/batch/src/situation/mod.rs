@@ -20,7 +20,7 @@ use crate::extract::mois::{alive_on, date, month_index};
 use crate::extract::schema::{PRESTATIONS, TYPES_EVENEMENT};
 use crate::extract::{Extract, Table};
 
-pub use droits::{MONTHLY, OVER_CSS_WINDOW};
+pub use droits::{MONTHLY, ONE_OFF, OVER_CSS_WINDOW};
 use precedent::INPUTS as PRECEDENT_INPUTS;
 
 const ID: &str = "id_foyer";
@@ -208,6 +208,14 @@ fn counts(personnes: &LazyFrame, mois: Mois) -> LazyFrame {
                         .and(col("mois_depuis_naissance").lt_eq(lit(35i32))),
                 )
                 .alias("nb_enfants_nes_m35_a_m1"),
+                // The prime à la naissance may be claimed for two years (L553-1).
+                count_if(
+                    enfant
+                        .clone()
+                        .and(col("mois_depuis_naissance").gt_eq(lit(0i32)))
+                        .and(col("mois_depuis_naissance").lt_eq(lit(23i32))),
+                )
+                .alias("nb_enfants_nes_m23_a_m0"),
                 child_aged(0.0, 240.0).alias("nb_enfants_moins_20ans"),
                 // The complément familial: children in charge up to 21 (R522-1), those
                 // of 3 or more who open it, and in the overseas regions those of 3 or 4
@@ -456,6 +464,7 @@ fn query(frames: Vec<LazyFrame>, mois: Mois) -> LazyFrame {
         "nb_enfants",
         "nb_enfants_moins_3ans",
         "nb_enfants_nes_m35_a_m1",
+        "nb_enfants_nes_m23_a_m0",
         "nb_enfants_moins_20ans",
         "nb_enfants_moins_21ans",
         "nb_enfants_3_20ans",
@@ -517,6 +526,9 @@ fn query(frames: Vec<LazyFrame>, mois: Mois) -> LazyFrame {
         for k in 1..=ressources::MONTHS_BY_MONTH {
             inputs.push(col(format!("{code}_montant_m{k}")));
         }
+    }
+    for code in ONE_OFF {
+        inputs.push(col(format!("{code}_date_dernier_versement")));
     }
     for code in OVER_CSS_WINDOW {
         inputs.push(col(format!("{code}_montant_m13_m2")));

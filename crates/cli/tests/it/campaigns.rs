@@ -264,6 +264,12 @@ fn life_events_carry_the_family_benefits_at_stake_and_rank_the_events_list() {
     assert!(row("CL102;paje_base;prestation;eligible;194,27;").is_some(), "{sig:?}");
     let naissance = row("CL102;premiere_naissance;evenement;eligible;194,27;").unwrap_or_else(|| panic!("{sig:?}"));
     assert!(naissance.contains("paje_base_a_demander"), "{naissance}");
+    // The prime à la naissance was not paid (no paje_naissance row): 25 000 € ≤ 29 169 ×
+    // 1,25 = 36 461,25; 466,44 × 229,75 % = 1 071,65 €, paid once — named among the
+    // birth's reasons, not added to its monthly amount.
+    assert!(naissance.contains("prime_naissance_a_demander"), "{naissance}");
+    let prime = row("CL102;paje_naissance;prestation;eligible;1071,65;").unwrap_or_else(|| panic!("{sig:?}"));
+    assert!(prime.ends_with(";2025-03;unique"), "{prime}");
 
     let list = list(&out.path().join("campagnes/evenements_de_vie/telephone.csv"));
     let ranked: Vec<(&str, &str, &str)> = list

@@ -12,13 +12,23 @@ fn screen_of_the_synthetic_sample_has_the_documented_schemas_and_counts() {
     assert!(stderr.contains("foyers: 2000 read, 2000 evaluated, 0 quarantined"), "{stderr}");
 
     let sig = read_output(&out.path().join("signalements.csv"));
-    assert_eq!(sig[0], "id_foyer;regle;type;statut;montant_mensuel_estime;estimation;motifs;mois");
+    assert_eq!(sig[0], "id_foyer;regle;type;statut;montant_mensuel_estime;estimation;motifs;mois;versement");
     assert!(sig.len() > 1, "the sample plants non-take-up: some foyers are flagged");
     for row in &sig[1..] {
         let f: Vec<&str> = row.split(';').collect();
-        assert_eq!(f.len(), 8, "{row}");
+        assert_eq!(f.len(), 9, "{row}");
         assert!(matches!(f[3], "eligible" | "indetermine"), "{row}");
         assert_eq!(f[7], "2025-03");
+        // Monthly benefits say so; the primes are paid once; the CSS has no amount.
+        let expected = match f[1] {
+            "paje_naissance" | "paje_adoption" | "ars" => "unique",
+            "css" => "",
+            _ if f[2] == "prestation" => "mensuel",
+            // An event's amount at stake is monthly; an event without one has none.
+            _ if f[4].is_empty() => "",
+            _ => "mensuel",
+        };
+        assert_eq!(f[8], expected, "{row}");
     }
     let elig = read_output(&out.path().join("eligibilites.csv"));
     assert_eq!(
@@ -28,7 +38,9 @@ fn screen_of_the_synthetic_sample_has_the_documented_schemas_and_counts() {
          asf_statut;asf_montant;asf_montant_estime;asf_en_paiement;\
          aspa_statut;aspa_montant;aspa_montant_estime;aspa_en_paiement;\
          cf_statut;cf_montant;cf_montant_estime;cf_en_paiement;css_statut;css_en_paiement;\
+         paje_adoption_statut;paje_adoption_montant;paje_adoption_montant_estime;paje_adoption_en_paiement;\
          paje_base_statut;paje_base_montant;paje_base_montant_estime;paje_base_en_paiement;\
+         paje_naissance_statut;paje_naissance_montant;paje_naissance_montant_estime;paje_naissance_en_paiement;\
          ppa_statut;ppa_montant;ppa_montant_estime;ppa_en_paiement;rsa_statut;rsa_montant;rsa_montant_estime;rsa_en_paiement"
     );
     assert_eq!(elig.len() - 1, 2000, "one row per evaluated foyer");
@@ -83,7 +95,7 @@ fn hand_written_cases_give_the_amounts_computed_by_hand() {
     // nor ARS in March).
     assert!(
         elig.contains(
-            &"CL002;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;eligible;35,23;false;true;non_eligible;0,00;false;false;eligible;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false"
+            &"CL002;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;eligible;35,23;false;true;non_eligible;0,00;false;false;eligible;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false"
                 .to_string()
         ),
         "{elig:?}"

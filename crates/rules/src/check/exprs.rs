@@ -190,6 +190,7 @@ pub(crate) fn resolve_and_type(
                 defs,
                 fonctions: d.fonctions.clone(),
                 has_montant: d.has_montant,
+                versement_unique: d.versement_unique,
                 has_en_paiement: d.has_en_paiement,
                 tests: Vec::new(),
                 file: d.path.clone(),

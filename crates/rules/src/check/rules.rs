@@ -76,6 +76,7 @@ pub(crate) struct Draft {
     pub defs: Vec<DraftDef>,
     pub fonctions: Vec<Fonction>,
     pub has_montant: bool,
+    pub versement_unique: bool,
     pub has_en_paiement: bool,
     pub situation_de_base: BTreeMap<SString, Spanned<toml::Value>>,
     pub tests: Vec<Spanned<TestRaw>>,
@@ -313,6 +314,7 @@ pub(crate) fn read_rule_file(ctx: Ctx<'_>, diags: &mut Diagnostics) -> Option<Dr
     // event's amount is what the rights it opens put at stake: the event holds whatever
     // it is, so it has no payment threshold and no `montant_versable`.
     let montant_en_jeu = kind == RuleKind::Evenement;
+    let mut versement_unique = false;
     if let Some(m) = &raw.montant {
         let span = m.span();
         let m = m.get_ref();
@@ -325,14 +327,34 @@ pub(crate) fn read_rule_file(ctx: Ctx<'_>, diags: &mut Diagnostics) -> Option<Dr
                  or `estimation` (the benefits' rules have them)",
             ));
         }
-        let default_titre = if montant_en_jeu { "Montant mensuel en jeu" } else { "Montant mensuel calculé" };
+        if let Some(v) = &m.versement {
+            match v.get_ref().as_str() {
+                "mensuel" => {}
+                "unique" if !montant_en_jeu => versement_unique = true,
+                "unique" => diags.push(ctx.error(
+                    Kind::InvalidValue,
+                    v.span(),
+                    "an event's amount is the monthly amount at stake of the rights it opens: it is not paid once",
+                )),
+                other => diags.push(ctx.error(
+                    Kind::InvalidValue,
+                    v.span(),
+                    format!("unknown `versement` `{other}` (expected mensuel or unique)"),
+                )),
+            }
+        }
+        let default_titre = match (montant_en_jeu, versement_unique) {
+            (true, _) => "Montant mensuel en jeu",
+            (false, true) => "Montant calculé (versement unique)",
+            (false, false) => "Montant mensuel calculé",
+        };
         defs.push(DraftDef {
             name: "montant_calcule".into(),
             name_span: m.expr.span(),
             titre: m.titre.as_ref().map_or(default_titre.into(), |t| t.get_ref().clone()),
             role: DefRole::Variable,
             body: DraftBody::Expr(ExprSrc::parse(ctx, &m.expr, diags)),
-            unite: Some("€/mois".into()),
+            unite: Some(if versement_unique { "€" } else { "€/mois" }.into()),
             description: m.description.clone(),
             base_legale: base.clone(),
         });
@@ -429,6 +451,7 @@ pub(crate) fn read_rule_file(ctx: Ctx<'_>, diags: &mut Diagnostics) -> Option<Dr
         defs,
         fonctions: funcs.into_values().map(|f| f.doc).collect(),
         has_montant,
+        versement_unique,
         has_en_paiement,
         situation_de_base: raw.situation_de_base,
         tests: raw.tests,
