@@ -472,6 +472,44 @@ fn rights_unknown_amounts_open_ends_and_whose_aah() {
     assert_eq!(get("CL004", "aah_montant_3m_conjoint"), Value::Inconnu);
 }
 
+/// A prime paid once is a row dated the month it was paid: its latest date up to the end
+/// of M is kept whether or not it is in payment in M; a row after M is not read; a foyer
+/// without one has none (unknown). The children born from M-23 to M are counted for the
+/// prime à la naissance.
+#[test]
+fn primes_paid_once_and_births_of_the_last_two_years() {
+    let tmp = copy_of("cas-limites");
+    let path = tmp.path().join("droits.csv");
+    let mut text = std::fs::read_to_string(&path).expect("read");
+    // M = 2025-03. CL003: a prime à la naissance paid in May 2023 and one in December
+    // 2024; a prime à l'adoption dated April 2025 (after M). CL001: one paid in March.
+    text.push_str(
+        "CL003;;paje_naissance;2023-05-01;2023-05-31;1025,21\nCL003;;paje_naissance;2024-12-01;2024-12-31;1071,65\n\
+         CL003;;paje_adoption;2025-04-01;2025-04-30;2143,29\nCL001;;paje_naissance;2025-03-01;2025-03-31;1071,65\n",
+    );
+    std::fs::write(&path, text).expect("write");
+    let path = tmp.path().join("personnes.csv");
+    let mut text = std::fs::read_to_string(&path).expect("read");
+    // Born in M, in M-23 (April 2023) and in M-24 (March 2023).
+    text.push_str("CL003-P3;CL003;enfant;2025-03-20;F;francaise;;;;;;;;;oui;privee\n");
+    text.push_str("CL003-P4;CL003;enfant;2023-04-30;F;francaise;;;;;;;;;oui;privee\n");
+    text.push_str("CL003-P5;CL003;enfant;2023-03-01;F;francaise;;;;;;;;;oui;privee\n");
+    std::fs::write(&path, text).expect("write");
+    let mois = Mois::parse("2025-03").expect("month");
+    let extract = extract::load(tmp.path(), mois).expect("loads");
+    let df = situation::build(&extract, None, mois, &PlanCache::default()).expect("builds");
+    let ids: Vec<Option<&str>> = df.column("id_foyer").expect("id").str().expect("str").iter().collect();
+    let get = |id: &str, c: &str| cell(&df, c, ids.iter().position(|x| *x == Some(id)).expect("foyer"));
+    assert_eq!(get("CL003", "paje_naissance_date_dernier_versement"), Value::Date("2024-12-01".into()));
+    assert_eq!(get("CL003", "paje_naissance_en_paiement"), Value::Booleen(false));
+    assert_eq!(get("CL003", "paje_adoption_date_dernier_versement"), Value::Inconnu, "dated after M");
+    assert_eq!(get("CL001", "paje_naissance_date_dernier_versement"), Value::Date("2025-03-01".into()));
+    assert_eq!(get("CL001", "paje_naissance_en_paiement"), Value::Booleen(true));
+    assert_eq!(get("CL001", "paje_naissance_montant_verse"), Value::Nombre(1071.65));
+    assert_eq!(get("CL002", "paje_naissance_date_dernier_versement"), Value::Inconnu, "none paid");
+    assert_eq!(get("CL003", "nb_enfants_nes_m23_a_m0"), Value::Nombre(2.0));
+}
+
 /// The children of the allocation de rentrée scolaire of August 2025 are counted by birth
 /// date against the dates of R543-2 and by the age reached in 2025 (D543-1); a child 16
 /// or more on 15 September without `scolarise` leaves the count unknown, a younger one is

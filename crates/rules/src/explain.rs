@@ -247,7 +247,9 @@ impl fmt::Display for RuleExplanation {
             Value::Nombre(n) if self.kind == RuleKind::Evenement.name() => {
                 format!(", montant mensuel en jeu {} €", format_number(*n))
             }
-            Value::Nombre(n) if self.versement_unique => format!(", montant estimé {} € (versement unique)", format_number(*n)),
+            Value::Nombre(n) if self.versement_unique => {
+                format!(", montant estimé {} € (versement unique)", format_number(*n))
+            }
             Value::Nombre(n) => format!(", montant mensuel estimé {} €", format_number(*n)),
             _ => String::new(),
         };

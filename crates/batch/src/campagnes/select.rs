@@ -251,7 +251,14 @@ mod tests {
 
     /// A reason of rule `regle` with `montant` at stake.
     fn raison(regle: &str, montant: f64, evenement: bool) -> Raison {
-        Raison { regle: regle.into(), titre: regle.into(), montant: Some(montant), evenement, unique: false, date: None }
+        Raison {
+            regle: regle.into(),
+            titre: regle.into(),
+            montant: Some(montant),
+            evenement,
+            unique: false,
+            date: None,
+        }
     }
 
     #[test]
