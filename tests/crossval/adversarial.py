@@ -63,6 +63,10 @@ CF_PLAFONDS = {
 ARS_PLAFONDS = {"2025": 21880, "2026": 22274}
 ARS_MONTANT = {"2025": 425.60, "2026": 429.01}
 
+# Benefits paid once (a row dated the month paid), drawn in payment from OpenFisca's first
+# pass like the monthly ones.
+ONE_OFF = ("paje_naissance", "paje_adoption")
+
 COMMUNES = [
     ("93008", 1, "931"), ("75056", 1, "751"), ("69123", 2, "691"), ("13055", 2, "131"),
     ("59350", 2, "591"), ("33063", 2, "331"), ("23096", 3, "231"), ("2A004", 3, "2A1"),
@@ -254,12 +258,13 @@ def n2_near_af_ceiling(draw, mois, members):
         parents[1]["revenu_n2"] = round(total - first, 2)
 
 
-def n2_near_paje_ceiling(draw, mois, members):
+def n2_near_paje_ceiling(draw, mois, members, a_naitre=0):
     """The parents' N-2 incomes set around a ceiling of the PAJE's allocation de base
-    (full or partial rate) for the foyer's children; a couple's second income either side
-    of twelve BMAF (two earners or one)."""
+    (full or partial rate) for the foyer's children (and `a_naitre` children to be born,
+    whom the primes count); a couple's second income either side of twelve BMAF (two
+    earners or one)."""
     plafonds = PAJE_PLAFONDS.get(mois[:4], PAJE_PLAFONDS["2025"])
-    under_20 = sum(1 for m in members if m["role"] == "enfant" and m["age_m"] < 20 * 12)
+    under_20 = sum(1 for m in members if m["role"] == "enfant" and m["age_m"] < 20 * 12) + a_naitre
     parents = [m for m in members if m["role"] in ("allocataire", "conjoint")]
     second, majoree = second_income(draw, mois, parents)
     rate = draw.pick(["plein", "partiel"])
@@ -399,6 +404,14 @@ def household(draw, mois, index, seuils, dom):
         alloc = members[0]
         if alloc["age_m"] < 40 * 12 and draw.chance(0.06):
             alloc["enceinte"] = True
+    if kind in ("couple", "couple_enfants") and draw.chance(0.08):
+        # A declared pregnancy in a couple (the prime à la naissance), sometimes with N-2
+        # incomes near the PAJE's partial-rate ceiling counting the child to be born.
+        parent = draw.pick([m for m in members if m["role"] in ("allocataire", "conjoint")])
+        if parent["age_m"] < 45 * 12:
+            parent["enceinte"] = True
+            if draw.chance(0.5):
+                n2_near_paje_ceiling(draw, mois, members, a_naitre=1)
     return fid, kind, members
 
 
@@ -449,6 +462,14 @@ def generate(n, mois, seed, family_benefits):
             sep = month_add(mois, -draw.int(0, 17))
             evenements.append({"id_foyer": fid, "id_personne": "", "type": "separation",
                                "date": f"{sep}-{draw.int(1, 28):02d}", "source": "allocataire"})
+        # An adoption within the last two years (the prime à l'adoption), half of them in
+        # the last four months: a child under 20 who arrived after its birth.
+        enfants = [m for m in members if m["role"] == "enfant" and m["age_m"] < 20 * 12]
+        if enfants and draw.chance(0.08):
+            c = draw.pick(enfants)
+            arrival = month_add(mois, -draw.int(0, min(4 if draw.chance(0.5) else 23, c["age_m"])))
+            evenements.append({"id_foyer": fid, "id_personne": c["id"], "type": "adoption",
+                               "date": f"{arrival}-{draw.int(1, 28):02d}", "source": "allocataire"})
         drawn.append((fid, kind, members, statut, loyer, commune))
 
     # Rights. A right starts long ago, or inside the reference months (M-5 … M-1); some
@@ -502,7 +523,13 @@ def generate(n, mois, seed, family_benefits):
             code = "als" if statut == "foyer" else draw.pick(["al", "apl"])
             right(fid, code, round(draw.uniform(40, 420), 2))
         for code, by_month in computed.get(fid, {}).items():
-            if by_month.get(mois, 0) > 0 and draw.chance(0.93):
+            if code in ONE_OFF:
+                # A prime, paid once in the month it was due (a row of that month).
+                for m, amount in sorted(by_month.items()):
+                    if amount > 0 and draw.chance(0.93):
+                        droits.append({"id_foyer": fid, "id_personne": "", "prestation": code, "date_debut": f"{m}-01",
+                                       "date_fin": last_day(m), "montant_mensuel": money(amount)})
+            elif by_month.get(mois, 0) > 0 and draw.chance(0.93):
                 family_right(fid, code, by_month)
         for m in adults:
             if m["activite"] == "invalide" and (m["taux_incapacite"] or 0) >= 80 and draw.chance(0.6):

@@ -100,9 +100,13 @@ class Extract:
         for d in read(os.path.join(path, "droits.csv")):
             self.droits[d["id_foyer"]].append(d)
         self.separation = {}
+        # The latest adoption of each foyer (date, adopted person).
+        self.adoption = {}
         for e in read(os.path.join(path, "evenements.csv")):
             if e["type"] == "separation" and e["date"] <= adversarial.last_day(mois):
                 self.separation[e["id_foyer"]] = max(self.separation.get(e["id_foyer"], ""), e["date"])
+            if e["type"] == "adoption" and e["date"] <= adversarial.last_day(mois):
+                self.adoption[e["id_foyer"]] = max(self.adoption.get(e["id_foyer"], ("", "")), (e["date"], e["id_personne"]))
 
     def paid(self, fid, code, m, person=None):
         """The amount of `code` in payment for month `m` (0 without a right)."""
@@ -215,6 +219,10 @@ def situations(ex, mois, shift=0, family_only=False, gross_invalidite=False, com
                     for m in months:
                         ind[code][month_add(m, shift)] = ex.paid(fid, code, m, person=p["id_personne"])
                     ind[code][mois] = ex.paid(fid, code, month_add(mois, -shift), person=p["id_personne"])
+            if fid in ex.adoption and ex.adoption[fid][1] == p["id_personne"]:
+                # The adopted child (the primes à l'adoption of OpenFisca).
+                ind["adoption"] = {m: True for m in months}
+                ind["date_adoption"] = {"ETERNITY": ex.adoption[fid][0]}
             if ("paje_base" in computed or "cf" in computed) and p["role"] in ("allocataire", "conjoint"):
                 # The N-2 income of each parent, for OpenFisca's biactivité (each parent's
                 # professional income of N-2 at least twelve BMAF): the extract's net
@@ -369,7 +377,7 @@ def family_benefits(tbs, mois, tables):
         out = {}
         for k in range(0, 15):
             m = month_add(mois, -k)
-            for code in ("af", "cf", "paje_base"):
+            for code in ("af", "cf", "paje_base", "paje_naissance", "paje_adoption"):
                 for fid, v in zip(ids, sim.calculate(code, m)):
                     if "-autre-" not in fid:
                         out.setdefault(fid, {}).setdefault(code, {})[m] = round(float(v), 2)
@@ -389,6 +397,12 @@ KNOWN_DIFFERENCES = {
         "CSS L842-2, 2° : l'allocataire ou son conjoint remplit la condition de nationalité ou de séjour ; "
         "OpenFisca-France (ppa_eligibilite) l'accepte remplie par n'importe quel membre de la famille, un enfant "
         "français compris.",
+    ),
+    "rsa_enfant_a_naitre": (
+        "rsa",
+        "CASF L262-4, 1° : la condition d'âge (25 ans) est levée pour qui assume la charge d'un enfant né ou à naître ; "
+        "OpenFisca-France (rsa_eligibilite) ne la lève que pour un enfant né : un couple de moins de 25 ans qui attend "
+        "un enfant n'y a pas droit.",
     ),
     "rsa_etudiant_majore": (
         "rsa",
@@ -438,6 +452,12 @@ KNOWN_DIFFERENCES = {
         "allocations se partagent le plafond du couple ; reperage n'évalue pas l'ASI (pas de règle) et calcule l'ASPA "
         "d'un seul allocataire, OpenFisca calcule les deux.",
     ),
+    "aspa_aah_et_pension_invalidite": (
+        "aspa",
+        "CSS R815-22 : toutes les ressources comptent, l'AAH d'un membre qui n'a pas droit à l'ASPA comprise ; "
+        "OpenFisca-France (aspa_base_ressources_individu) ne compte pas l'AAH d'un membre qui perçoit aussi une "
+        "pension d'invalidité.",
+    ),
     "aspa_abattement_couple": (
         "aspa",
         "CSS R815-29 : pour un couple, l'abattement de 1,5 SMIC porte sur les revenus professionnels du foyer ; "
@@ -473,7 +493,7 @@ KNOWN_DIFFERENCES = {
         "compte les enfants de moins de 25 ans (simplification déclarée).",
     ),
     "age_openfisca_approche": (
-        "rsa,ppa,aspa,af,asf,paje_base,cf",
+        "rsa,ppa,aspa,af,asf,paje_base,cf,paje_naissance",
         "OpenFisca-France compte l'âge en années par jours / 365,2425 (plus un jour) : un enfant né le 2 d'un mois a "
         "14 ou 20 ans dès le 1er du mois de son anniversaire, et les allocations familiales de l'extrait, tirées "
         "d'OpenFisca, changent ce mois-là ; reperage compte l'âge au premier jour du mois (et la majoration due le "
@@ -500,7 +520,7 @@ KNOWN_DIFFERENCES = {
         "(L521-3, R521-1).",
     ),
     "af_enfant_remunere": (
-        "af,asf,paje_base,cf,ars",
+        "af,asf,paje_base,cf,ars,paje_naissance",
         "Un enfant de 16 à 20 ans dont le salaire des 6 derniers mois dépasse 55 % du SMIC : il n'est plus à charge "
         "(R512-2) ni n'ouvre droit à l'allocation forfaitaire ou à l'ASF, ce qu'OpenFisca applique et que reperage "
         "n'examine pas (simplification déclarée dans rules/af.toml et rules/asf.toml).",
@@ -531,10 +551,23 @@ KNOWN_DIFFERENCES = {
         "jour du mois) la verse aussi le mois de la naissance et celui des 3 ans.",
     ),
     "paje_ressources_au_plafond": (
-        "paje_base",
+        "paje_base,paje_naissance",
         "Ressources N-2 égales, au centime, à un plafond de l'allocation de base : elles ne l'excèdent pas (L531-3) ; "
         "OpenFisca-France calcule le plafond en virgule flottante binaire (24 414 × 2,4 + 9 812 = 68 405,599…) et le "
         "trouve dépassé de moins d'un centime.",
+    ),
+    "paje_prime_mois_du": (
+        "paje_naissance,paje_adoption",
+        "CSS D531-2 : la prime d'un enfant né (due deux mois avant la naissance) ou adopté (due à son arrivée) est "
+        "celle du mois où elle était due, avec la BMAF, les plafonds et les enfants à charge de ce mois ; reperage la "
+        "calcule avec ceux du mois évalué (simplification déclarée dans les règles), OpenFisca avec ceux du mois dû ; "
+        "une arrivée au cours du mois M n'a de prime OpenFisca qu'en M+1.",
+    ),
+    "paje_base_enfant_adopte": (
+        "paje_base",
+        "CSS L531-3 : l'allocation de base est due pour un enfant adopté, quel que soit son âge, pendant douze mois "
+        "après son arrivée ; reperage ne l'évalue que pour un enfant né de M-35 à M-1 (simplification déclarée dans "
+        "rules/paje_base.toml), OpenFisca suit l'adoption (et en compte l'enfant autrement pour le taux).",
     ),
     "cf_plafond_majore_publie": (
         "cf",
@@ -594,14 +627,16 @@ def af_family(ex, fid, m):
 
 def paje_income_on_a_ceiling(ex, fid, mois):
     """The parents' N-2 income equals, to the cent, a ceiling of the PAJE's allocation de
-    base for the foyer's children under 20 (with or without the majoration)."""
+    base for the foyer's children under 20, and one more to be born (the primes), with or
+    without the majoration."""
     plafonds = adversarial.PAJE_PLAFONDS.get(mois[:4])
     if not plafonds:
         return False
     a_charge, _, revenu = af_family(ex, fid, mois)
-    n = len(a_charge)
-    taux = 1 + 0.25 * min(n, 2) + 0.3 * max(n - 2, 0)
-    ceilings = [plafonds[r] * taux + m for r in ("plein", "partiel") for m in (0, plafonds[f"{r}_majoration"])]
+    ceilings = []
+    for n in (len(a_charge), len(a_charge) + 1):
+        taux = 1 + 0.25 * min(n, 2) + 0.3 * max(n - 2, 0)
+        ceilings += [plafonds[r] * taux + m for r in ("plein", "partiel") for m in (0, plafonds[f"{r}_majoration"])]
     return any(abs(revenu - c) < 0.01 for c in ceilings)
 
 
@@ -634,6 +669,32 @@ def cf_tags(ex, fid, mois):
         tags.add("cf_plafond_majore_publie")
     if any(abs(revenu - c) < 0.01 for c in (ours, theirs, plafond, plafond + 12 * montant)):
         tags.add("cf_ressources_au_plafond")
+    return tags
+
+
+def bmaf_year(m):
+    """The BMAF in force in month `m` is that of April of this year."""
+    return int(m[:4]) if int(m[5:7]) >= 4 else int(m[:4]) - 1
+
+
+def prime_tags(ex, fid, mois):
+    """The known differences of the prime à la naissance: a birth whose prime was due in a
+    month with other parameters (BMAF, ceilings) or other children under 20 than M."""
+    tags = set()
+    enfants = [p for p in ex.members[fid] if p["role"] == "enfant"]
+    ours = sum(1 for p in enfants if 0 <= age_months(p["date_naissance"], mois) < 20 * 12)
+    for due in prime_due_months(ex, fid, mois):
+        theirs = sum(1 for p in enfants if 0 <= openfisca_age(p["date_naissance"], due) < 20) + sum(
+            1 for p in enfants if p["date_naissance"][:7] == month_add(due, 2))
+        if bmaf_year(due) != bmaf_year(mois) or due[:4] != mois[:4] or theirs != ours:
+            tags.add("paje_prime_mois_du")
+    due = adoption_due_month(ex, fid, mois)
+    if due:
+        theirs = sum(1 for p in enfants if 0 <= openfisca_age(p["date_naissance"], due) < 20)
+        if due > mois or bmaf_year(due) != bmaf_year(mois) or due[:4] != mois[:4] or theirs != ours:
+            tags.add("paje_prime_mois_du")
+    if fid in ex.adoption and 0 <= month_index(mois) - month_index(ex.adoption[fid][0][:7]) <= 12:
+        tags.add("paje_base_enfant_adopte")
     return tags
 
 
@@ -784,6 +845,9 @@ def tags_of(ex, fid, theirs, mois):
         tags.add("rsa_nationalite_autre_membre")
     if enfants and not any(residence(p) for p in parents):
         tags.add("ppa_sejour_d_un_enfant")
+    if (any(truth(p["enceinte"]) is True for p in parents) and not enfants
+            and all(age_months(p["date_naissance"], mois) < 25 * 12 for p in parents)):
+        tags.add("rsa_enfant_a_naitre")
     if isolated and any(student.values()):
         tags.add("rsa_etudiant_majore")
     if isolated and any(p["nationalite"] == "hors_ue" and truth(p["sejour_regulier_5ans"]) is not True for p in parents):
@@ -825,6 +889,12 @@ def tags_of(ex, fid, theirs, mois):
         for p in parents
     ):
         tags.add("aspa_et_asi_dans_le_couple")
+    if any(
+        any(ex.paid(fid, "aah", m, person=p["id_personne"]) > 0 for m in last3)
+        and any(n == "invalidite" and v > 0 for m in last3 for n, v, _ in ex.resources[p["id_personne"]].get(m, []))
+        for p in parents
+    ):
+        tags.add("aspa_aah_et_pension_invalidite")
     if couple:
         earners = [p for p in parents if any(n in ("salaire", "independant") and v > 0
                                              for m in last3 for n, v, _ in ex.resources[p["id_personne"]].get(m, []))]
@@ -864,7 +934,7 @@ def tags_of(ex, fid, theirs, mois):
     # A child born in M, or whose third birthday falls in M.
     if any(month_index(mois) - month_index(p["date_naissance"][:7]) in (0, 36) for p in enfants):
         tags.add("paje_mois_de_naissance_ou_des_3_ans")
-    return tags | af_tags(ex, fid, mois) | cf_tags(ex, fid, mois) | ars_tags(ex, fid, mois)
+    return tags | af_tags(ex, fid, mois) | cf_tags(ex, fid, mois) | ars_tags(ex, fid, mois) | prime_tags(ex, fid, mois)
 
 
 def applies(tag, benefit):
@@ -944,6 +1014,36 @@ def openfisca_results(ex, mois):
     # compared in August, the month it is paid.
     for fid, v in zip(pf_ids, pf_sim.calculate("ars", mois[:4])):
         out[fid]["ars"] = (float(v) > 0, float(v))
+    # The prime à la naissance, paid once. OpenFisca pays it in the month two months
+    # before the birth: for the children born from M-23 to M, each due month's prime (twins
+    # share one month); for a declared pregnancy, the prime of M with the child to be born
+    # two months later, in a simulation of those foyers alone.
+    index = {fid: i for i, fid in enumerate(pf_ids)}
+    by_month, by_month_adoption = {}, {}
+    for fid in ex.foyers:
+        total = 0.0
+        for due in sorted(prime_due_months(ex, fid, mois)):
+            if due not in by_month:
+                by_month[due] = pf_sim.calculate("paje_naissance", due)
+            total += float(by_month[due][index[fid]])
+        out[fid]["paje_naissance"] = (total > 0, total)
+    # The prime à l'adoption: OpenFisca pays it from the first month that starts on or after
+    # the arrival, for three months; compared in that month.
+    for fid in ex.foyers:
+        due = adoption_due_month(ex, fid, mois)
+        value = 0.0
+        if due and due <= mois:
+            if due not in by_month_adoption:
+                by_month_adoption[due] = pf_sim.calculate("paje_adoption", due)
+            value = float(by_month_adoption[due][index[fid]])
+        out[fid]["paje_adoption"] = (value > 0, value)
+    pregnant = [fid for fid in ex.foyers if pregnancy(ex, fid)]
+    if pregnant:
+        situation = with_children_to_be_born(situations(ex, mois, computed=FAMILY_BENEFITS), pregnant, mois)
+        values = build_simulation(tbs, situation).calculate("paje_naissance", mois)
+        for fid, v in zip(situation["familles"], values):
+            if fid in ex.foyers:
+                out[fid]["paje_naissance"] = (float(v) > 0, float(v))
     # The CSS, on the history shifted by one month (décret n° 2021-1642: M-13 … M-2).
     shifted = situations(ex, mois, shift=1)
     sim = build_simulation(tbs, shifted)
@@ -971,6 +1071,56 @@ def openfisca_results(ex, mois):
     return out, sim
 
 
+def pregnancy(ex, fid):
+    """A pregnancy is declared for the allocataire or the conjoint."""
+    return any(truth(p["enceinte"]) is True for p in ex.members[fid] if p["role"] in ("allocataire", "conjoint"))
+
+
+def prime_due_months(ex, fid, mois):
+    """Without a declared pregnancy, the months OpenFisca pays the primes à la naissance of
+    the foyer's children born from M-23 to M in: two months before each birth."""
+    if pregnancy(ex, fid):
+        return set()
+    return {month_add(p["date_naissance"][:7], -2) for p in ex.members[fid]
+            if p["role"] == "enfant" and 0 <= month_index(mois) - month_index(p["date_naissance"][:7]) <= 23}
+
+
+def adoption_due_month(ex, fid, mois):
+    """For an adoption from M-23 to M, the month OpenFisca pays its prime in: the first
+    that starts on or after the arrival."""
+    if fid not in ex.adoption:
+        return None
+    date = ex.adoption[fid][0]
+    if not 0 <= month_index(mois) - month_index(date[:7]) <= 23:
+        return None
+    return date[:7] if date[8:10] == "01" else month_add(date[:7], 1)
+
+
+def with_children_to_be_born(situation, foyers, mois):
+    """`situation` reduced to `foyers`, each with a child to be born on the 15th of M+2 (how
+    OpenFisca counts the child of a pregnancy for the prime à la naissance)."""
+    keep = set(foyers)
+    out = {"individus": {}, "familles": {}, "menages": {}, "foyers_fiscaux": {}}
+    for fid in foyers:
+        out["familles"][fid] = dict(situation["familles"][fid])
+        out["menages"][fid] = dict(situation["menages"][fid])
+        out["foyers_fiscaux"][fid] = dict(situation["foyers_fiscaux"][fid])
+        born = f"{fid}-a-naitre"
+        out["individus"][born] = {"date_naissance": {"ETERNITY": f"{month_add(mois, 2)}-15"}}
+        out["familles"][fid]["enfants"] = out["familles"][fid]["enfants"] + [born]
+        out["menages"][fid]["enfants"] = out["menages"][fid]["enfants"] + [born]
+        out["foyers_fiscaux"][fid]["personnes_a_charge"] = out["foyers_fiscaux"][fid]["personnes_a_charge"] + [born]
+    for gid, fam in situation["familles"].items():
+        if "-autre-" in gid and gid.split("-autre-")[0] in keep:
+            out["familles"][gid] = fam
+    members = {p for group in ("familles", "menages", "foyers_fiscaux") for g in out[group].values()
+               for role in g.values() if isinstance(role, list) for p in role}
+    members |= {p for g in out["menages"].values() for p in (g["personne_de_reference"] + g["conjoint"])}
+    for pid in members:
+        out["individus"].setdefault(pid, situation["individus"].get(pid))
+    return out
+
+
 # The family benefits OpenFisca computes from the composition and the N-2 income rather
 # than takes from `droits`, in one simulation.
 FAMILY_BENEFITS = ("af", "asf", "paje_base", "cf")
@@ -978,7 +1128,8 @@ FAMILY_BENEFITS = ("af", "asf", "paje_base", "cf")
 
 def compared_benefits(mois):
     """The benefits compared for `mois`: the allocation de rentrée scolaire in August only."""
-    return ["aspa", "rsa", "ppa", "css", "af", "asf", "paje_base", "cf"] + (["ars"] if mois[5:7] == "08" else [])
+    return (["aspa", "rsa", "ppa", "css", "af", "asf", "paje_base", "cf", "paje_naissance", "paje_adoption"]
+            + (["ars"] if mois[5:7] == "08" else []))
 
 
 def compare(extract_dir, eligibilites, mois, report_path=None, debug=None, worst=6):
