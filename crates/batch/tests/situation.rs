@@ -23,6 +23,12 @@ fn copy_of(name: &str) -> tempfile::TempDir {
     tmp
 }
 
+/// The value of input `c` for foyer `id` in a built situation.
+fn input(df: &DataFrame, id: &str, c: &str) -> Value {
+    let ids = df.column("id_foyer").expect("id").str().expect("str");
+    cell(df, c, ids.iter().position(|x| x == Some(id)).expect("foyer"))
+}
+
 fn situation_of(name: &str) -> DataFrame {
     let mois = Mois::parse("2025-03").expect("month");
     let extract = extract::load(&sample(name), mois).expect("loads");
@@ -96,11 +102,7 @@ fn comparison_with_last_months_extract() {
     let current = extract::load(&sample("cas-limites"), mois).expect("loads");
     let previous = extract::load(&sample("cas-limites-precedent"), mois.plus(-1)).expect("loads");
     let df = situation::build(&current, Some(&previous), mois, &PlanCache::default()).expect("builds");
-    let ids: Vec<Option<&str>> = df.column("id_foyer").expect("id").str().expect("str").iter().collect();
-    let get = |id: &str, c: &str| {
-        let row = ids.iter().position(|x| *x == Some(id)).expect("foyer present");
-        cell(&df, &format!("precedent_{c}"), row)
-    };
+    let get = |id: &str, c: &str| input(&df, id, &format!("precedent_{c}"));
     let (t, f) = (Value::Booleen(true), Value::Booleen(false));
     // CL001 moved; nothing else changed.
     assert_eq!(get("CL001", "changement_commune"), t);
@@ -142,11 +144,7 @@ fn every_declared_input_is_built_with_its_type() {
 #[test]
 fn inputs_follow_the_documented_definitions() {
     let df = situation_of("cas-limites");
-    let row = |id: &str| {
-        let ids: Vec<Option<&str>> = df.column("id_foyer").expect("id").str().expect("str").iter().collect();
-        ids.iter().position(|x| *x == Some(id)).expect("foyer present")
-    };
-    let get = |id: &str, c: &str| cell(&df, c, row(id));
+    let get = |id: &str, c: &str| input(&df, id, c);
     // CL001: born 1954-11-10: on 2025-03-01 she is 70 years and 3 months (843 whole months).
     assert_eq!(get("CL001", "age_allocataire_mois"), Value::Nombre(843.0));
     assert_eq!(get("CL001", "en_couple"), Value::Booleen(false));
@@ -331,8 +329,7 @@ fn member_counts_are_unknown_when_an_answer_is_missing() {
     let mois = Mois::parse("2025-03").expect("month");
     let extract = extract::load(tmp.path(), mois).expect("loads");
     let df = situation::build(&extract, None, mois, &PlanCache::default()).expect("builds");
-    let ids: Vec<Option<&str>> = df.column("id_foyer").expect("id").str().expect("str").iter().collect();
-    let get = |id: &str, c: &str| cell(&df, c, ids.iter().position(|x| *x == Some(id)).expect("foyer"));
+    let get = |id: &str, c: &str| input(&df, id, c);
     assert_eq!(get("CL002", "nb_membres_16ans_sans_medecin_traitant"), Value::Inconnu);
     assert_eq!(get("CL003", "nb_membres_sans_complementaire"), Value::Inconnu);
     // CL004 has a member without médecin traitant: 1, whatever is unknown elsewhere.
@@ -380,8 +377,7 @@ fn zero_rows_children_over_25_and_ages_by_month() {
     let mois = Mois::parse("2025-03").expect("month");
     let extract = extract::load(tmp.path(), mois).expect("loads");
     let df = situation::build(&extract, None, mois, &PlanCache::default()).expect("builds");
-    let ids: Vec<Option<&str>> = df.column("id_foyer").expect("id").str().expect("str").iter().collect();
-    let get = |id: &str, c: &str| cell(&df, c, ids.iter().position(|x| *x == Some(id)).expect("foyer"));
+    let get = |id: &str, c: &str| input(&df, id, c);
     // CL002: pensions of 1 150 and 420,50 gross = net in each of the 3 months; the
     // invalidity row of 0 without a gross amount leaves the gross sum known.
     assert_eq!(get("CL002", "ressources_3m_couple_pensions_brut"), Value::Nombre(3.0 * (1150.0 + 420.5)));
@@ -451,8 +447,7 @@ fn rights_unknown_amounts_open_ends_and_whose_aah() {
     let mois = Mois::parse("2025-03").expect("month");
     let extract = extract::load(tmp.path(), mois).expect("loads");
     let df = situation::build(&extract, None, mois, &PlanCache::default()).expect("builds");
-    let ids: Vec<Option<&str>> = df.column("id_foyer").expect("id").str().expect("str").iter().collect();
-    let get = |id: &str, c: &str| cell(&df, c, ids.iter().position(|x| *x == Some(id)).expect("foyer"));
+    let get = |id: &str, c: &str| input(&df, id, c);
     assert_eq!(get("CL001", "al_en_paiement"), Value::Booleen(true));
     assert_eq!(get("CL001", "al_date_debut"), Value::Date("2025-02-01".into()));
     assert_eq!(get("CL001", "al_date_fin"), Value::Inconnu, "open-ended");
@@ -498,8 +493,7 @@ fn primes_paid_once_and_births_of_the_last_two_years() {
     let mois = Mois::parse("2025-03").expect("month");
     let extract = extract::load(tmp.path(), mois).expect("loads");
     let df = situation::build(&extract, None, mois, &PlanCache::default()).expect("builds");
-    let ids: Vec<Option<&str>> = df.column("id_foyer").expect("id").str().expect("str").iter().collect();
-    let get = |id: &str, c: &str| cell(&df, c, ids.iter().position(|x| *x == Some(id)).expect("foyer"));
+    let get = |id: &str, c: &str| input(&df, id, c);
     assert_eq!(get("CL003", "paje_naissance_date_dernier_versement"), Value::Date("2024-12-01".into()));
     assert_eq!(get("CL003", "paje_naissance_en_paiement"), Value::Booleen(false));
     assert_eq!(get("CL003", "paje_adoption_date_dernier_versement"), Value::Inconnu, "dated after M");
@@ -557,8 +551,7 @@ fn children_of_the_school_year_and_of_the_complement_familial() {
     let mois = Mois::parse("2025-08").expect("month");
     let extract = extract::load(tmp.path(), mois).expect("loads");
     let df = situation::build(&extract, None, mois, &PlanCache::default()).expect("builds");
-    let ids: Vec<Option<&str>> = df.column("id_foyer").expect("id").str().expect("str").iter().collect();
-    let get = |id: &str, c: &str| cell(&df, c, ids.iter().position(|x| *x == Some(id)).expect("foyer"));
+    let get = |id: &str, c: &str| input(&df, id, c);
     // CL003-P2 (born 2015-04-02, in school), P3, P4, P7.
     assert_eq!(get("CL003", "nb_enfants_rentree_6_10ans"), Value::Nombre(4.0));
     assert_eq!(get("CL003", "nb_enfants_rentree_11_14ans"), Value::Nombre(1.0));

@@ -188,6 +188,11 @@ fn counts(personnes: &LazyFrame, mois: Mois) -> LazyFrame {
         |from: f64, to: f64| count_if(enfant.clone().and(age.clone().gt_eq(lit(from))).and(age.clone().lt(lit(to))));
     let adult = col("role").eq(lit("allocataire")).or(col("role").eq(lit("conjoint")));
     let member_aged = |from: f64, to: f64| count_if(age.clone().gt_eq(lit(from)).and(age.clone().lt(lit(to))));
+    // Children born from M-`to` to M-`from` (months of birth).
+    let born_months_ago = |from: i32, to: i32| {
+        let months = col("mois_depuis_naissance");
+        count_if(enfant.clone().and(months.clone().gt_eq(lit(from))).and(months.lt_eq(lit(to))))
+    };
     personnes
         .clone()
         .with_column(when(adult).then(col("enceinte")).otherwise(lit(false)).alias("enceinte_adulte"))
@@ -201,21 +206,9 @@ fn counts(personnes: &LazyFrame, mois: Mois) -> LazyFrame {
                 child_aged(0.0, 36.0).alias("nb_enfants_moins_3ans"),
                 // The allocation de base of the PAJE is due from the month after the
                 // birth to the month before the third birthday (L531-3, D531-1).
-                count_if(
-                    enfant
-                        .clone()
-                        .and(col("mois_depuis_naissance").gt_eq(lit(1i32)))
-                        .and(col("mois_depuis_naissance").lt_eq(lit(35i32))),
-                )
-                .alias("nb_enfants_nes_m35_a_m1"),
+                born_months_ago(1, 35).alias("nb_enfants_nes_m35_a_m1"),
                 // The prime à la naissance may be claimed for two years (L553-1).
-                count_if(
-                    enfant
-                        .clone()
-                        .and(col("mois_depuis_naissance").gt_eq(lit(0i32)))
-                        .and(col("mois_depuis_naissance").lt_eq(lit(23i32))),
-                )
-                .alias("nb_enfants_nes_m23_a_m0"),
+                born_months_ago(0, 23).alias("nb_enfants_nes_m23_a_m0"),
                 child_aged(0.0, 240.0).alias("nb_enfants_moins_20ans"),
                 // The complément familial: children in charge up to 21 (R522-1), those
                 // of 3 or more who open it, and in the overseas regions those of 3 or 4
