@@ -559,9 +559,10 @@ KNOWN_DIFFERENCES = {
     "paje_prime_mois_du": (
         "paje_naissance,paje_adoption",
         "CSS D531-2 : la prime d'un enfant né (due deux mois avant la naissance) ou adopté (due à son arrivée) est "
-        "celle du mois où elle était due, avec la BMAF, les plafonds et les enfants à charge de ce mois ; reperage la "
-        "calcule avec ceux du mois évalué (simplification déclarée dans les règles), OpenFisca avec ceux du mois dû ; "
-        "une arrivée au cours du mois M n'a de prime OpenFisca qu'en M+1.",
+        "celle du mois où elle était due ; reperage en prend la BMAF, mais apprécie la condition de ressources au "
+        "plafond, avec les enfants et les revenus N-2 du mois évalué (les seuls de l'extrait ; simplification "
+        "déclarée dans les règles), OpenFisca avec ceux du mois dû ; une arrivée au cours du mois M n'a de prime "
+        "OpenFisca qu'en M+1, une arrivée un 1er du mois la sienne ce mois-là (reperage : le mois suivant, L552-1).",
     ),
     "paje_base_enfant_adopte": (
         "paje_base",
@@ -683,15 +684,20 @@ def prime_tags(ex, fid, mois):
     tags = set()
     enfants = [p for p in ex.members[fid] if p["role"] == "enfant"]
     ours = sum(1 for p in enfants if 0 <= age_months(p["date_naissance"], mois) < 20 * 12)
+    # The amount follows the BMAF of the month due on both sides; the ceiling, the
+    # children and the N-2 year are M's in reperage, the due month's in OpenFisca.
     for due in prime_due_months(ex, fid, mois):
         theirs = sum(1 for p in enfants if 0 <= openfisca_age(p["date_naissance"], due) < 20) + sum(
             1 for p in enfants if p["date_naissance"][:7] == month_add(due, 2))
-        if bmaf_year(due) != bmaf_year(mois) or due[:4] != mois[:4] or theirs != ours:
+        if due[:4] != mois[:4] or theirs != ours:
             tags.add("paje_prime_mois_du")
     due = adoption_due_month(ex, fid, mois)
     if due:
+        # reperage's due month: the one after the arrival (L552-1), M at the latest.
+        arrival = ex.adoption[fid][0][:7]
+        ours_due = min(month_add(arrival, 1), mois)
         theirs = sum(1 for p in enfants if 0 <= openfisca_age(p["date_naissance"], due) < 20)
-        if due > mois or bmaf_year(due) != bmaf_year(mois) or due[:4] != mois[:4] or theirs != ours:
+        if due > mois or bmaf_year(due) != bmaf_year(ours_due) or due[:4] != mois[:4] or theirs != ours:
             tags.add("paje_prime_mois_du")
     if fid in ex.adoption and 0 <= month_index(mois) - month_index(ex.adoption[fid][0][:7]) <= 12:
         tags.add("paje_base_enfant_adopte")

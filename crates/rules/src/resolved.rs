@@ -29,6 +29,10 @@ pub enum RKind {
     /// `au_1er_janvier(param.x)` (the SMIC "en vigueur au 1er janvier de l'année" of the
     /// ASPA) or `au_mois_precedent(param.x, k)` (the value of a reference month M-k).
     ParamLu(String, Lecture),
+    /// `au_mois_precedent(param.x, k)` with `k` computed for each foyer (the prime of a
+    /// birth at the BMAF of the month it was due): the value in force on the first day of
+    /// M-k, for k a whole number from 0 to [`MOIS_PRECEDENTS_MAX`]; unknown otherwise.
+    ParamAuMois(String, Box<RExpr>),
     /// The first day of the reference month.
     MoisReference,
     Neg(Box<RExpr>),
@@ -71,7 +75,7 @@ impl RExpr {
     pub fn walk<'a>(&'a self, f: &mut impl FnMut(&'a RExpr)) {
         f(self);
         match &self.kind {
-            RKind::Neg(e) | RKind::Not(e) | RKind::Bareme(_, e) => e.walk(f),
+            RKind::Neg(e) | RKind::Not(e) | RKind::Bareme(_, e) | RKind::ParamAuMois(_, e) => e.walk(f),
             RKind::Binary(_, a, b) => {
                 a.walk(f);
                 b.walk(f);
@@ -126,6 +130,7 @@ impl RExpr {
         self.walk(&mut |e| match &e.kind {
             RKind::Param(p) | RKind::Bareme(p, _) => out.push((p.as_str(), Lecture::Mois)),
             RKind::ParamLu(p, when) => out.push((p.as_str(), *when)),
+            RKind::ParamAuMois(p, _) => out.push((p.as_str(), Lecture::MoisPrecedents)),
             _ => {}
         });
         out
@@ -142,7 +147,13 @@ pub enum Lecture {
     PremierJanvier(u8),
     /// In force on the first day of the month M-k.
     MoisPrecedent(u8),
+    /// In force on the first day of one of the months M … M-[`MOIS_PRECEDENTS_MAX`],
+    /// which one depending on the foyer.
+    MoisPrecedents,
 }
+
+/// How far back `au_mois_precedent(param.x, k)` reads when `k` is computed per foyer.
+pub const MOIS_PRECEDENTS_MAX: u8 = 36;
 
 impl Lecture {
     /// The date the value is read at, for `mois`.
@@ -151,6 +162,8 @@ impl Lecture {
             Lecture::Mois => mois.first_day(),
             Lecture::PremierJanvier(n) => Date::new(mois.year - i32::from(n), 1, 1).unwrap_or(mois.first_day()),
             Lecture::MoisPrecedent(k) => mois.plus(-i32::from(k)).first_day(),
+            // Each value it may take is listed by the compiler at its own date.
+            Lecture::MoisPrecedents => mois.first_day(),
         }
     }
 }

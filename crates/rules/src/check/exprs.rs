@@ -763,7 +763,7 @@ impl Typer<'_, '_> {
                         ExprKind::Number(k) if k.fract() == 0.0 && (0.0..=24.0).contains(k) => {
                             Lecture::MoisPrecedent(*k as u8)
                         }
-                        _ => {
+                        ExprKind::Number(_) => {
                             self.mismatch(
                                 src,
                                 Some(&args[1]),
@@ -771,6 +771,13 @@ impl Typer<'_, '_> {
                                     .into(),
                             );
                             return None;
+                        }
+                        // Computed for each foyer (the month a prime was due): read among
+                        // the months M … M-36 when the rule is evaluated.
+                        _ => {
+                            let k = self.expr(src, &args[1])?;
+                            let k = self.expect(src, &args[1], k, Type::Nombre, "the months of `au_mois_precedent`")?;
+                            return Some(RExpr::new(RKind::ParamAuMois(id, Box::new(k)), ty));
                         }
                     }
                 };

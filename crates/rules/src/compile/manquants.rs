@@ -62,7 +62,9 @@ fn reads(
             reads(ec, a, cond.clone().and(undecided(cb)), out, hoisted)?;
             reads(ec, b, cond.and(undecided(ca)), out, hoisted)?;
         }
-        RKind::Neg(x) | RKind::Not(x) | RKind::Bareme(_, x) => reads(ec, x, cond, out, hoisted)?,
+        RKind::Neg(x) | RKind::Not(x) | RKind::Bareme(_, x) | RKind::ParamAuMois(_, x) => {
+            reads(ec, x, cond, out, hoisted)?
+        }
         RKind::Binary(_, a, b) => {
             reads(ec, a, cond.clone(), out, hoisted)?;
             reads(ec, b, cond, out, hoisted)?;

@@ -19,7 +19,7 @@ use polars::prelude::*;
 use crate::date::{Date, Mois};
 use crate::expr::BinOp;
 use crate::model::{DatedValue, DefBody, ParamValue, Parameter, RuleKind, RuleSet, Type, column};
-use crate::resolved::{Func, Lecture, RExpr, RKind};
+use crate::resolved::{Func, Lecture, MOIS_PRECEDENTS_MAX, RExpr, RKind};
 
 /// A parameter value used by the compiled rules, with its date in force and source.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -122,7 +122,7 @@ fn is_constant(e: &RExpr) -> bool {
         | RKind::MoisReference
         | RKind::Param(_)
         | RKind::ParamLu(..) => true,
-        RKind::Neg(x) | RKind::Not(x) | RKind::Bareme(_, x) => is_constant(x),
+        RKind::Neg(x) | RKind::Not(x) | RKind::Bareme(_, x) | RKind::ParamAuMois(_, x) => is_constant(x),
         RKind::Binary(_, a, b) => is_constant(a) && is_constant(b),
         RKind::In(x, items) => is_constant(x) && items.iter().all(is_constant),
         RKind::Call(_, args) => args.iter().all(is_constant),
@@ -185,6 +185,21 @@ impl ExprCompiler<'_> {
             .ok_or_else(|| CompileError::NoValueInForce(id.to_string(), self.mois))
     }
 
+    /// The values of a parameter over the months M-0 … M-[`MOIS_PRECEDENTS_MAX`], as runs
+    /// of whole months `(a, b, value)`: in force on the first day of M-a … M-b. Months
+    /// before its first value are left out.
+    fn param_runs(&self, id: &str) -> Vec<(u8, u8, &ParamValue)> {
+        let mut runs: Vec<(u8, u8, &ParamValue)> = Vec::new();
+        for k in 0..=MOIS_PRECEDENTS_MAX {
+            let Ok(v) = self.param_at(id, Lecture::MoisPrecedent(k)) else { break };
+            match runs.last_mut() {
+                Some((_, b, last)) if *last == v => *b = k,
+                _ => runs.push((k, k, v)),
+            }
+        }
+        runs
+    }
+
     /// An expression's Polars expression; one that reads no column, folded to its value
     /// ([`constant`]).
     fn compile(&self, e: &RExpr) -> Result<Expr, CompileError> {
@@ -218,6 +233,21 @@ impl ExprCompiler<'_> {
                 ParamValue::Booleen(b) => lit(*b),
                 ParamValue::Bareme(_) => return Err(CompileError::NoValueInForce(id.clone(), self.mois)),
             },
+            RKind::ParamAuMois(id, k) => {
+                let k = self.compile(k)?;
+                // The months M-a … M-b of one value, nearest first; unknown beyond.
+                let mut out = null_of(e.ty);
+                for (a, b, value) in self.param_runs(id).into_iter().rev() {
+                    let value = match value {
+                        ParamValue::Nombre(n) => lit(*n),
+                        ParamValue::Booleen(b) => lit(*b),
+                        ParamValue::Bareme(_) => return Err(CompileError::NoValueInForce(id.clone(), self.mois)),
+                    };
+                    let within = k.clone().gt_eq(lit(f64::from(a))).and(k.clone().lt_eq(lit(f64::from(b))));
+                    out = when(within).then(value).otherwise(out);
+                }
+                out
+            }
             RKind::Bareme(id, x) => {
                 let ParamValue::Bareme(scale) = self.param(id)? else {
                     return Err(CompileError::NoValueInForce(id.clone(), self.mois));
@@ -464,6 +494,19 @@ impl Compiled {
                 }
             }
         }
+        // A read whose month depends on the foyer lists each value it may take, at the
+        // first month it is in force.
+        let reads: BTreeSet<(String, Lecture)> = reads
+            .into_iter()
+            .flat_map(|(id, when)| match when {
+                Lecture::MoisPrecedents => ec
+                    .param_runs(&id)
+                    .into_iter()
+                    .map(|(a, _, _)| (id.clone(), if a == 0 { Lecture::Mois } else { Lecture::MoisPrecedent(a) }))
+                    .collect::<Vec<_>>(),
+                when => vec![(id, when)],
+            })
+            .collect();
         let params = reads
             .iter()
             .map(|(id, when)| {

@@ -437,3 +437,36 @@ fn a_parameter_read_on_1_january_of_an_earlier_year() {
     let c = reperage_rules::check(&with_file(files, "n.toml", &bad), mois("2026-05"));
     assert!(c.diagnostics.to_string().contains("whole number of years"), "{}", c.diagnostics);
 }
+
+/// `au_mois_precedent(param.x, k)` with `k` computed for each foyer reads the value in
+/// force on the first day of M-k, row by row (a prime at the BMAF of the month it was
+/// due); unknown when `k` is, beyond 36 months, or before the parameter's first value.
+/// The compiled rule lists each value it may read, at the first month it is in force.
+#[test]
+fn a_parameter_read_in_a_month_computed_per_foyer() {
+    let situation = inputs_of("nombre", &["x"]);
+    let rule = event_rule(
+        "n",
+        &format!(
+            "[variables.v]\ntitre = \"v\"\nexpr = \"au_mois_precedent(param.demo.plafond, x + 1)\"\n\
+             [conditions.c]\ntitre = \"c\"\nexpr = \"x >= 0\"\n{BASE}\n\
+             [eligibilite]\ntoutes = [\"c\"]\n"
+        ),
+    );
+    let files = with_file(with_file(base_files(), "situation.toml", &situation), "n.toml", &rule);
+    let files: Vec<_> = files.into_iter().filter(|f| f.path != "demo.toml").collect();
+    let rs = checked(&files, "2025-06");
+    // demo.plafond: 1 000 from 2024-04-01, 1 100 from 2025-04-01. In June 2025: k = 1
+    // (May) and k = 2 (April) read 1 100; k = 3 (March) and k = 14 (April 2024) 1 000;
+    // k = 15 (March 2024) has no value; k = 40 is beyond 36 months.
+    let compiled = Compiled::new(&rs, mois("2025-06"), None).expect("compiles");
+    let x = [Some(0.0), Some(1.0), Some(2.0), Some(13.0), Some(14.0), Some(39.0), None];
+    let out = compiled.evaluate(df!("x" => x).expect("frame"), true).expect("evaluates");
+    let v: Vec<Value> = (0..x.len()).map(|i| cell(&out, "n.v", i)).collect();
+    let (a, b) = (Value::Nombre(1100.0), Value::Nombre(1000.0));
+    assert_eq!(v, [a.clone(), a, b.clone(), b, Value::Inconnu, Value::Inconnu, Value::Inconnu]);
+    let mut reads: Vec<&str> =
+        compiled.params.iter().filter(|p| p.id == "demo.plafond").map(|p| p.lu_au.as_str()).collect();
+    reads.sort();
+    assert_eq!(reads, ["2025-03-01", "2025-06-01"]);
+}
