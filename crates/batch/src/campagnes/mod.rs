@@ -411,4 +411,32 @@ mod tests {
         });
         assert_eq!(done, [0, 1, 4, 9, 16, 25]);
     }
+
+    /// Agents read a monthly amount per month and a prime paid once as such.
+    #[test]
+    fn reasons_say_a_payment_made_once() {
+        let raison = |titre: &str, montant: f64, unique: bool| Raison {
+            regle: titre.into(),
+            titre: titre.into(),
+            montant: Some(montant),
+            evenement: false,
+            unique,
+            date: None,
+        };
+        let candidat = Candidat {
+            id_foyer: "F".into(),
+            agence: "A1".into(),
+            raisons: vec![raison("Prime d'activité", 389.44, false), raison("Prime à la naissance", 1089.87, true)],
+            dossier_clos: false,
+            allocataire_decede: false,
+            opposition_contact: Some(false),
+            suivi_social: Some(false),
+            canaux: [Some(true); 4],
+            dernier_contact: None,
+        };
+        assert_eq!(
+            motifs(&candidat),
+            "Prime d'activité : 389,44 €/mois ; Prime à la naissance : 1089,87 € (versement unique)"
+        );
+    }
 }
