@@ -403,9 +403,23 @@ fn an_event_carries_the_amount_at_stake_without_being_conditioned_by_it() {
 
     // An event's amount has no payment threshold.
     let with_threshold = event.replace("[montant]\n", "[montant]\nseuil_versement = \"15\"\n");
-    let c = reperage_rules::check(&with_file(files, "e.toml", &with_threshold), mois("2025-01"));
+    let c = reperage_rules::check(&with_file(files.clone(), "e.toml", &with_threshold), mois("2025-01"));
     assert!(c.ruleset.is_none(), "refused");
     assert!(c.diagnostics.to_string().contains("amount at stake"), "{}", c.diagnostics);
+
+    // Nor is it paid once; `versement` is `mensuel` or `unique`.
+    let once = event.replace("[montant]\n", "[montant]\nversement = \"unique\"\n");
+    let c = reperage_rules::check(&with_file(files.clone(), "e.toml", &once), mois("2025-01"));
+    assert!(c.diagnostics.to_string().contains("it is not paid once"), "{}", c.diagnostics);
+    let unknown = benefit.replace("[montant]\n", "[montant]\nversement = \"annuel\"\n");
+    let c = reperage_rules::check(&with_file(files.clone(), "b.toml", &unknown), mois("2025-01"));
+    assert!(c.diagnostics.to_string().contains("unknown `versement` `annuel`"), "{}", c.diagnostics);
+    // A benefit paid once says so, and its amount is not monthly.
+    let paid_once = benefit.replace("[montant]\n", "[montant]\nversement = \"unique\"\n");
+    let rs = checked(&with_file(files, "b.toml", &paid_once), "2025-01");
+    let rule = rs.rule("b").expect("rule b");
+    assert!(rule.versement_unique);
+    assert_eq!(rule.def("montant_calcule").and_then(|d| d.unite.as_deref()), Some("€"));
 }
 
 /// `au_1er_janvier(param.x, n)` reads the value in force on 1 January of the year `n`
