@@ -491,7 +491,7 @@ struct Screening<'o, 'p> {
 }
 
 /// Adds the per-table counts of a piece to those so far.
-fn add_counts(sums: &mut Vec<TableCount>, piece: &[TableCount]) {
+pub(crate) fn add_counts(sums: &mut Vec<TableCount>, piece: &[TableCount]) {
     if sums.is_empty() {
         sums.extend(piece.iter().cloned());
         return;
@@ -551,19 +551,85 @@ impl evaluation::Etapes for Screening<'_, '_> {
     }
 }
 
-/// The pieces this run loads one after the other: `--partitions`, or as the memory
-/// budget allows (with how it was chosen).
-fn pieces(opts: &Options, foyers: usize) -> (usize, Option<evaluation::Budget>) {
-    if let Some(n) = opts.partitions {
-        return (n, None);
-    }
-    let budget = opts.memoire_max.or_else(|| crate::memoire::machine_memory().map(|m| m / 4 * 3));
-    match (budget, crate::memoire::process_memory()) {
-        (Some(budget), Some(memory)) => {
-            let chosen = evaluation::Budget::new(foyers, budget, memory.resident);
-            (chosen.pieces(foyers), Some(chosen))
+/// Where and how an evaluating command reads its extracts (`screen`, `estimer`).
+pub(crate) struct Lecture<'a> {
+    pub extract: &'a Path,
+    pub precedent: Option<&'a Path>,
+    pub colonnes_autorisees: &'a [ColonneAutorisee],
+    pub partitions: Option<usize>,
+    pub memoire_max: Option<u64>,
+    pub partie: Option<Partie>,
+}
+
+/// This month's extract and last month's, read, dealt to their pieces and spilled.
+pub(crate) struct Lu {
+    pub current: extract::routage::Chargement,
+    pub previous: Option<extract::routage::Chargement>,
+    pub coupe: Coupe,
+    pub memoire: Option<evaluation::Budget>,
+}
+
+impl Lecture<'_> {
+    /// The pieces this run loads one after the other: `--partitions`, or as the memory
+    /// budget allows (with how it was chosen).
+    fn pieces(&self, foyers: usize) -> (usize, Option<evaluation::Budget>) {
+        if let Some(n) = self.partitions {
+            return (n, None);
         }
-        _ => (foyers.div_ceil(evaluation::FOYERS_PAR_PARTITION), None),
+        let budget = self.memoire_max.or_else(|| crate::memoire::machine_memory().map(|m| m / 4 * 3));
+        match (budget, crate::memoire::process_memory()) {
+            (Some(budget), Some(memory)) => {
+                let chosen = evaluation::Budget::new(foyers, budget, memory.resident);
+                (chosen.pieces(foyers), Some(chosen))
+            }
+            _ => (foyers.div_ceil(evaluation::FOYERS_PAR_PARTITION), None),
+        }
+    }
+
+    /// Reads both extracts, their rows spilled under `spill` (the caller removes it).
+    pub(crate) fn lire(&self, spill: &Path) -> Result<Lu, ScreenError> {
+        // The cut: this process's partition (all of it for a whole run), in as many pieces
+        // as the memory budget asks, from the foyer ids alone (crate::partitions).
+        let memoire;
+        let coupe = {
+            let ids = extract::routage::foyer_ids(self.extract)?;
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let (nombre, partie) = self.partie.map_or((1, 0), |p| (p.nombre, p.indice));
+            let foyers = Coupe::new(&ids, nombre, partie, 1).foyers(&ids);
+            let (n, chosen) = self.pieces(foyers);
+            memoire = chosen;
+            Coupe::new(&ids, nombre, partie, n)
+        };
+        // Last month's extract: only the tables the comparison reads, cut alike, validated
+        // like this month's; its refused rows are counted in the manifest (its own screen
+        // wrote them). Read at the same time as this month's: this month's `ressources` waits
+        // for its `personnes` and keeps one core alone, which last month's reading takes.
+        let (current, previous) = std::thread::scope(|s| {
+            let previous = self.precedent.map(|dir| {
+                let p = spill.join("precedent");
+                let (coupe, autorisees) = (&coupe, self.colonnes_autorisees);
+                s.spawn(move || {
+                    extract::routage::route_beside(dir, &extract::TABLES_PRECEDENT, autorisees, coupe, &p, 2)
+                })
+            });
+            let readings = if self.precedent.is_some() { 2 } else { 1 };
+            let current = extract::routage::route_beside(
+                self.extract,
+                &Table::ALL,
+                self.colonnes_autorisees,
+                &coupe,
+                &spill.join("mois"),
+                readings,
+            );
+            let previous = previous.map(|h| {
+                h.join().unwrap_or_else(|_| Err(extract::ExtractError::Internal("last month's reader panicked".into())))
+            });
+            (current, previous)
+        });
+        // This month's error first, as when the two were read one after the other.
+        let current = current?;
+        let previous = previous.transpose()?;
+        Ok(Lu { current, previous, coupe, memoire })
     }
 }
 
@@ -573,47 +639,17 @@ fn run(opts: &Options, phases: &mut Phases) -> Result<Report, ScreenError> {
     let out_dir = OutDir::prepare(opts.out, &inputs)?;
     let out = out_dir.path();
     phases.start(Phase::Lecture);
-    // The cut: this process's partition (all of it for a whole run), in as many pieces
-    // as the memory budget asks, from the foyer ids alone (crate::partitions).
-    let memoire;
-    let coupe = {
-        let ids = extract::routage::foyer_ids(opts.extract)?;
-        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-        let (nombre, partie) = opts.partie.map_or((1, 0), |p| (p.nombre, p.indice));
-        let foyers = Coupe::new(&ids, nombre, partie, 1).foyers(&ids);
-        let (n, chosen) = pieces(opts, foyers);
-        memoire = chosen;
-        Coupe::new(&ids, nombre, partie, n)
-    };
     // Rows are spilled beside the outputs (pieces loaded one at a time), and removed.
     let spill = out.join(".pieces");
-    // Last month's extract: only the tables the comparison reads, cut alike, validated
-    // like this month's; its refused rows are counted in the manifest (its own screen
-    // wrote them). Read at the same time as this month's: this month's `ressources` waits
-    // for its `personnes` and keeps one core alone, which last month's reading takes.
-    let (current, previous) = std::thread::scope(|s| {
-        let previous = opts.precedent.map(|dir| {
-            let p = spill.join("precedent");
-            let (coupe, autorisees) = (&coupe, opts.colonnes_autorisees);
-            s.spawn(move || extract::routage::route_beside(dir, &extract::TABLES_PRECEDENT, autorisees, coupe, &p, 2))
-        });
-        let readings = if opts.precedent.is_some() { 2 } else { 1 };
-        let current = extract::routage::route_beside(
-            opts.extract,
-            &Table::ALL,
-            opts.colonnes_autorisees,
-            &coupe,
-            &spill.join("mois"),
-            readings,
-        );
-        let previous = previous.map(|h| {
-            h.join().unwrap_or_else(|_| Err(extract::ExtractError::Internal("last month's reader panicked".into())))
-        });
-        (current, previous)
-    });
-    // This month's error first, as when the two were read one after the other.
-    let mut current = current?;
-    let mut previous = previous.transpose()?;
+    let lecture = Lecture {
+        extract: opts.extract,
+        precedent: opts.precedent,
+        colonnes_autorisees: opts.colonnes_autorisees,
+        partitions: opts.partitions,
+        memoire_max: opts.memoire_max,
+        partie: opts.partie,
+    };
+    let Lu { mut current, mut previous, coupe, memoire } = lecture.lire(&spill)?;
     let fichiers = current.fichiers.clone();
     let fichiers_precedent = previous.as_ref().map(|p| p.fichiers.clone());
     let mut screening = Screening {
@@ -799,7 +835,7 @@ fn manifest_head(statut: &str, opts: &Options, fichiers: &[extract::InputFile]) 
 }
 
 /// The extract's files, for the manifest.
-fn input_files(fichiers: &[extract::InputFile]) -> Vec<serde_json::Value> {
+pub(crate) fn input_files(fichiers: &[extract::InputFile]) -> Vec<serde_json::Value> {
     fichiers
         .iter()
         .map(|f| {

@@ -101,6 +101,44 @@ enum Command {
         #[arg(long, value_parser = parse_partie)]
         partition: Option<screen::Partie>,
     },
+    /// Estimate non-take-up per benefit and territory for observatories: evaluate the
+    /// rules like `screen` and write aggregates only (estimations, indetermination,
+    /// manifest.json), small cells and those that would reveal them suppressed. No
+    /// foyer or person id in any output.
+    Estimer {
+        /// The extract folder.
+        #[arg(long)]
+        extract: PathBuf,
+        /// Last month's extract of the same caisse (as for `screen`).
+        #[arg(long)]
+        precedent: Option<PathBuf>,
+        /// Reference month YYYY-MM.
+        #[arg(long)]
+        mois: String,
+        /// Output folder (replaced as a whole).
+        #[arg(long)]
+        out: PathBuf,
+        /// Rules folder (default: the catalog embedded in this binary).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// Dimensions to cut by, comma-separated, among caisse, departement, commune,
+        /// qpv, type_foyer, tranche_age (`commune` brings its département, `qpv` the
+        /// split "en QPV / hors QPV"). Every combination and its margins is published.
+        #[arg(long, default_value = reperage_batch::estimations::dimensions::PAR_DEFAUT)]
+        par: String,
+        /// No published figure rests on fewer foyers than this (statistical secrecy).
+        #[arg(long = "seuil-secret", default_value_t = reperage_batch::estimations::SEUIL_SECRET,
+              value_parser = clap::value_parser!(u64).range(1..))]
+        seuil_secret: u64,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: OutFormat,
+        /// As for `screen`.
+        #[arg(long = "colonne-autorisee", value_parser = parse_colonne)]
+        colonnes_autorisees: Vec<ColonneAutorisee>,
+        /// As for `screen`.
+        #[arg(long = "memoire-max", value_parser = parse_size)]
+        memoire_max: Option<u64>,
+    },
     /// Merge the --out folders of the N partitions of a run (`screen --partition K/N`)
     /// into the outputs one run writes: rows in id order, contact lists ranked and
     /// capped over the whole caisse, counts summed, every partition in the manifest.
@@ -341,11 +379,7 @@ fn run(cli: Cli) -> Result<u8> {
             let mois = parse_mois(&mois)?;
             log_autorisees(&colonnes_autorisees);
             let rs = rules_and_campaigns(&regles, mois)?;
-            let format = match format {
-                OutFormat::Csv => output::Format::Csv,
-                OutFormat::Parquet => output::Format::Parquet,
-                OutFormat::Both => output::Format::Both,
-            };
+            let format = out_format(format);
             eprintln!("screening {} for {mois}…", extract.display());
             // On a terminal, a spinner with the phase and the foyers per second; otherwise
             // (a scheduler's log) one timestamped line per phase and per partition.
@@ -407,6 +441,52 @@ fn run(cli: Cli) -> Result<u8> {
                     out.display()
                 );
                 return Ok(EXIT_STRICT);
+            }
+            Ok(0)
+        }
+        Command::Estimer {
+            extract,
+            precedent,
+            mois,
+            out,
+            rules,
+            par,
+            seuil_secret,
+            format,
+            colonnes_autorisees,
+            memoire_max,
+        } => {
+            let mois = parse_mois(&mois)?;
+            log_autorisees(&colonnes_autorisees);
+            let rs = load_rules(&rules, mois)?;
+            let dimensions = reperage_batch::estimations::dimensions::parse(&par).map_err(anyhow::Error::msg)?;
+            eprintln!("estimating non-take-up in {} for {mois} by {par}…", extract.display());
+            let started = std::time::Instant::now();
+            let opts = reperage_batch::estimations::Options {
+                extract: &extract,
+                precedent: precedent.as_deref(),
+                mois,
+                out: &out,
+                rules: &rs,
+                format: out_format(format),
+                dimensions,
+                seuil_secret,
+                colonnes_autorisees: &colonnes_autorisees,
+                memoire_max,
+            };
+            let r = reperage_batch::estimations::estimer(&opts)?;
+            print_stale(&r.parametres_perimes, mois);
+            eprintln!(
+                "done in {:.1} s: {} foyers evaluated, {} benefits, {} rows published; {} of {} cells suppressed (statistical secrecy, threshold {seuil_secret})",
+                started.elapsed().as_secs_f64(),
+                r.foyers_evalues,
+                r.prestations,
+                r.lignes_publiees,
+                r.cellules_masquees,
+                r.cellules
+            );
+            for f in &r.fichiers_ecrits {
+                eprintln!("  {f}");
             }
             Ok(0)
         }
@@ -508,6 +588,14 @@ fn run(cli: Cli) -> Result<u8> {
 }
 
 /// The parameters that may be out of date for the month, one line each, on stderr.
+fn out_format(f: OutFormat) -> output::Format {
+    match f {
+        OutFormat::Csv => output::Format::Csv,
+        OutFormat::Parquet => output::Format::Parquet,
+        OutFormat::Both => output::Format::Both,
+    }
+}
+
 fn print_stale(stale: &[reperage_rules::StaleParameter], mois: Mois) {
     if stale.is_empty() {
         return;

@@ -4,6 +4,7 @@ mod bad_extracts;
 mod campaigns;
 mod crash;
 mod end_to_end;
+mod observatoire;
 mod partitions;
 mod privacy;
 mod scheduler;

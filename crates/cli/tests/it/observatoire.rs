@@ -1,0 +1,250 @@
+//! `reperage estimer`: aggregates only, small cells and what reveals them suppressed.
+//!
+//! The adversary reads nothing but the published `estimations.csv`: it rebuilds the
+//! relations between the cells (a margin is the sum of the cells it covers) from the
+//! level columns alone, and tries to recover every suppressed count, by differences
+//! repeated until nothing new comes, then by the exact audit of reperage-secret.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+
+use super::{read_output, reperage, sample};
+
+/// The level columns of each dimension, coarsest first, as `estimer` writes them.
+const HIERARCHIES: &[&[&str]] =
+    &[&["caisse"], &["departement", "commune"], &["en_qpv", "qpv"], &["type_foyer"], &["tranche_age"]];
+const GROUPES: [&str; 5] = [
+    "allocataires_eligibles",
+    "allocataires_indetermines",
+    "allocataires_non_eligibles",
+    "eligibles_non_allocataires",
+    "indetermines_non_allocataires",
+];
+
+fn estimer(extract: &Path, out: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "estimer",
+        "--extract",
+        extract.to_str().expect("utf-8"),
+        "--mois",
+        "2025-03",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ];
+    args.extend_from_slice(extra);
+    let run = reperage(&args, &[]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+}
+
+/// The published file as rows of (column → value).
+fn rows(out: &Path) -> Vec<HashMap<String, String>> {
+    let lines = read_output(&out.join("estimations.csv"));
+    let header: Vec<String> = lines[0].split(';').map(str::to_string).collect();
+    lines[1..].iter().map(|l| header.iter().cloned().zip(l.split(';').map(str::to_string)).collect()).collect()
+}
+
+/// One system an adversary attacks: one benefit's cells of one group.
+struct Systeme {
+    /// Published value, or None where suppressed.
+    valeurs: Vec<Option<u64>>,
+    /// parent = Σ children, as (parent, children).
+    relations: Vec<(usize, Vec<usize>)>,
+}
+
+/// The systems of every (benefit, group), rebuilt from the published rows.
+fn systemes(rows: &[HashMap<String, String>]) -> BTreeMap<(String, String), Systeme> {
+    let levels: Vec<(usize, &str)> = HIERARCHIES
+        .iter()
+        .enumerate()
+        .flat_map(|(d, h)| h.iter().map(move |l| (d, *l)))
+        .filter(|(_, l)| rows.first().is_some_and(|r| r.contains_key(*l)))
+        .collect();
+    let mut out = BTreeMap::new();
+    let benefits: BTreeSet<&String> = rows.iter().map(|r| &r["prestation"]).collect();
+    for b in benefits {
+        let these: Vec<&HashMap<String, String>> = rows.iter().filter(|r| &r["prestation"] == b).collect();
+        let key = |r: &HashMap<String, String>| levels.iter().map(|(_, l)| r[*l].clone()).collect::<Vec<String>>();
+        let index: HashMap<Vec<String>, usize> = these.iter().enumerate().map(|(i, r)| (key(r), i)).collect();
+        // The parent of a row along dimension d: its finest detailed level summed away.
+        let mut children: BTreeMap<(usize, usize), Vec<usize>> = BTreeMap::new();
+        for (i, r) in these.iter().enumerate() {
+            let k = key(r);
+            for d in 0..HIERARCHIES.len() {
+                let positions: Vec<usize> =
+                    levels.iter().enumerate().filter(|(_, (dd, _))| *dd == d).map(|(p, _)| p).collect();
+                let Some(&finest) = positions.iter().rev().find(|&&p| k[p] != "Ensemble") else { continue };
+                let mut parent = k.clone();
+                parent[finest] = "Ensemble".into();
+                let p = index.get(&parent).unwrap_or_else(|| panic!("{b}: the margin of {k:?} is not published"));
+                children.entry((*p, d)).or_default().push(i);
+            }
+        }
+        for g in GROUPES {
+            let valeurs = these.iter().map(|r| r[g].parse::<u64>().ok()).collect();
+            let relations = children.iter().map(|((p, _), c)| (*p, c.clone())).collect();
+            out.insert((b.clone(), g.to_string()), Systeme { valeurs, relations });
+        }
+    }
+    out
+}
+
+/// Differences: a relation with one unknown gives it; repeated until nothing new comes.
+/// Returns the suppressed cells recovered.
+fn par_differences(s: &Systeme) -> Vec<usize> {
+    let mut known = s.valeurs.clone();
+    let mut recovered = Vec::new();
+    loop {
+        let mut progress = false;
+        for (p, c) in &s.relations {
+            let cells: Vec<usize> = std::iter::once(*p).chain(c.iter().copied()).collect();
+            let unknown: Vec<usize> = cells.iter().copied().filter(|&x| known[x].is_none()).collect();
+            if unknown.len() != 1 {
+                continue;
+            }
+            let u = unknown[0];
+            let sum_children: i64 = c.iter().filter_map(|&x| known[x]).map(|v| v as i64).sum();
+            let value = if u == *p { sum_children } else { known[*p].unwrap_or(0) as i64 - sum_children };
+            known[u] = Some(value.max(0) as u64);
+            recovered.push(u);
+            progress = true;
+        }
+        if !progress {
+            return recovered;
+        }
+    }
+}
+
+/// The exact audit on the rebuilt system.
+fn par_algebre(s: &Systeme) -> Vec<usize> {
+    let probleme = reperage_secret::Probleme {
+        valeurs: s.valeurs.iter().map(|v| v.unwrap_or(0)).collect(),
+        relations: s
+            .relations
+            .iter()
+            .map(|(p, c)| std::iter::once((*p, 1)).chain(c.iter().map(|&x| (x, -1))).collect())
+            .collect(),
+    };
+    let masque: Vec<bool> = s.valeurs.iter().map(Option::is_none).collect();
+    reperage_secret::recuperables(&probleme, &masque)
+}
+
+fn no_suppressed_count_is_recoverable(out: &Path) -> usize {
+    let rows = rows(out);
+    let systems = systemes(&rows);
+    let mut suppressed = 0;
+    for ((b, g), s) in &systems {
+        suppressed += s.valeurs.iter().filter(|v| v.is_none()).count();
+        let found = par_differences(s);
+        assert!(found.is_empty(), "{b} {g}: {} suppressed count(s) recovered by differences", found.len());
+        let found = par_algebre(s);
+        assert!(found.is_empty(), "{b} {g}: {} suppressed count(s) recovered by linear algebra", found.len());
+    }
+    suppressed
+}
+
+#[test]
+fn estimates_of_the_sample_publish_no_small_count_and_no_recoverable_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("estimations");
+    estimer(&sample("synthetique"), &out, &["--precedent", sample("synthetique-precedent").to_str().expect("utf-8")]);
+    let rows = rows(&out);
+    assert!(rows.len() > 1000, "{} rows", rows.len());
+    // Primary: no published count from 1 to 10.
+    for r in &rows {
+        for g in GROUPES {
+            if let Ok(v) = r[g].parse::<u64>() {
+                assert!(v == 0 || v >= 11, "{} {}: {g} = {v} published", r["prestation"], r["tableau"]);
+            }
+        }
+        // An amount is published only with its count.
+        if r["eligibles_non_allocataires"].is_empty() {
+            assert!(r["montant_en_jeu"].is_empty(), "{r:?}");
+        }
+    }
+    let suppressed = no_suppressed_count_is_recoverable(&out);
+    assert!(suppressed > 100, "{suppressed} suppressed: the sample's fine cells are small");
+}
+
+#[test]
+fn the_adversary_does_recover_a_count_left_alone() {
+    // Not a vacuous attack: reveal one of two suppressed cells of a relation (any value)
+    // and the other follows.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("estimations");
+    estimer(&sample("synthetique"), &out, &["--par", "departement,type_foyer"]);
+    let rows = rows(&out);
+    let mut systems = systemes(&rows);
+    let mut attacked = 0;
+    for s in systems.values_mut() {
+        let Some((p, c)) = s
+            .relations
+            .iter()
+            .find(|(p, c)| std::iter::once(p).chain(c).filter(|x| s.valeurs[**x].is_none()).count() == 2)
+            .cloned()
+        else {
+            continue;
+        };
+        let hidden: Vec<usize> = std::iter::once(p).chain(c).filter(|x| s.valeurs[*x].is_none()).collect();
+        s.valeurs[hidden[0]] = Some(3);
+        assert!(par_differences(s).contains(&hidden[1]));
+        assert!(par_algebre(s).contains(&hidden[1]));
+        attacked += 1;
+    }
+    assert!(attacked > 0, "some relation of the sample has two suppressed cells");
+}
+
+#[test]
+fn no_output_of_estimer_holds_an_id() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("estimations");
+    estimer(&sample("synthetique"), &out, &["--format", "both", "--par", "caisse,commune,qpv,type_foyer,tranche_age"]);
+    let ids: BTreeSet<String> = ["foyers.csv", "personnes.csv"]
+        .iter()
+        .flat_map(|t| {
+            read_output(&sample("synthetique").join(t))
+                .into_iter()
+                .skip(1)
+                .flat_map(|l| l.split(';').take(2).map(str::to_string).collect::<Vec<_>>())
+        })
+        .filter(|v| v.starts_with('F'))
+        .collect();
+    assert!(ids.len() > 2000, "{} ids", ids.len());
+    let files = super::files_of(&out);
+    assert!(files.keys().any(|f| f.ends_with(".parquet")) && files.contains_key("estimations.csv"));
+    for (name, bytes) in files {
+        let text = String::from_utf8_lossy(&bytes);
+        for token in text.split(|c: char| !c.is_ascii_alphanumeric() && c != '-') {
+            assert!(!ids.contains(token), "{name} holds the id {token}");
+        }
+        // The manifest lists the extract's columns read; no table has an id column.
+        if name != "manifest.json" {
+            assert!(!text.contains("id_foyer") && !text.contains("id_personne"), "{name} names an id column");
+        }
+    }
+}
+
+#[test]
+fn rates_come_from_the_published_counts_and_lie_within_their_bounds() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("estimations");
+    estimer(&sample("synthetique"), &out, &["--par", "type_foyer"]);
+    let num = |s: &str| s.replace(',', ".").parse::<f64>().ok();
+    let mut checked = 0;
+    for r in rows(&out) {
+        let (er, enr) = (num(&r["allocataires_eligibles"]), num(&r["eligibles_non_allocataires"]));
+        let (central, bas, haut) =
+            (num(&r["taux_non_recours"]), num(&r["taux_non_recours_bas"]), num(&r["taux_non_recours_haut"]));
+        match (er, enr) {
+            (Some(er), Some(enr)) if er + enr > 0.0 => {
+                let expected = (1000.0 * enr / (er + enr)).round() / 10.0;
+                assert_eq!(central, Some(expected), "{r:?}");
+                checked += 1;
+            }
+            _ => assert_eq!(central, None, "a rate without its published counts: {r:?}"),
+        }
+        if let (Some(c), Some(b), Some(h)) = (central, bas, haut) {
+            assert!(b <= c && c <= h, "{r:?}");
+        }
+    }
+    assert!(checked > 10, "{checked} rates checked");
+}
