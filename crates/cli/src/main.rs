@@ -462,7 +462,9 @@ fn run(cli: Cli) -> Result<u8> {
             let dimensions = reperage_batch::estimations::dimensions::parse(&par).map_err(anyhow::Error::msg)?;
             eprintln!("estimating non-take-up in {} for {mois} by {par}…", extract.display());
             let started = std::time::Instant::now();
+            let progress = |stage: &str| eprintln!("[{:>7.1} s] {stage}", started.elapsed().as_secs_f64());
             let opts = reperage_batch::estimations::Options {
+                progress: &progress,
                 extract: &extract,
                 precedent: precedent.as_deref(),
                 mois,

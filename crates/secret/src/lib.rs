@@ -77,8 +77,8 @@ pub fn proteger(p: &Probleme, seuil: u64) -> (Vec<bool>, Bilan) {
             }
         }
         if !progres {
-            // Nothing left to suppress around them: they are recoverable from zeros
-            // alone, and every published value around them is zero.
+            // Every cell around them is suppressed already: nothing more can hide them
+            // (the adversary test would fail; it never happened on the shipped data).
             break;
         }
     }
@@ -91,9 +91,20 @@ fn plus_petite_publiee(p: &Probleme, masque: &[bool], cells: impl Iterator<Item 
     cells.filter(|&c| !masque[c] && p.valeurs[c] > 0).min_by_key(|&c| (p.valeurs[c], c))
 }
 
+/// A published zero among `cells` (lowest index): the last resort, when every published
+/// cell around is zero (suppressing a zero hides the sums it takes part in).
+fn premier_zero_publie(p: &Probleme, masque: &[bool], cells: impl Iterator<Item = usize>) -> Option<usize> {
+    cells.filter(|&c| !masque[c] && p.valeurs[c] == 0).min()
+}
+
 /// A published cell whose suppression hides `c`: the smallest of its relations', or,
-/// when they hold none, the nearest through relations of suppressed cells.
+/// when they hold none, the nearest through relations of suppressed cells; a published
+/// zero when there is no other.
 fn partenaire(p: &Probleme, masque: &[bool], par_cellule: &[Vec<usize>], c: usize) -> Option<usize> {
+    partenaire_par(p, masque, par_cellule, c, false).or_else(|| partenaire_par(p, masque, par_cellule, c, true))
+}
+
+fn partenaire_par(p: &Probleme, masque: &[bool], par_cellule: &[Vec<usize>], c: usize, zero: bool) -> Option<usize> {
     let mut seen = vec![false; p.valeurs.len()];
     let mut frontier = vec![c];
     seen[c] = true;
@@ -103,7 +114,12 @@ fn partenaire(p: &Probleme, masque: &[bool], par_cellule: &[Vec<usize>], c: usiz
             .flat_map(|&x| par_cellule[x].iter().flat_map(|&e| p.relations[e].iter().map(|(y, _)| *y)))
             .filter(|&y| !seen[y])
             .collect();
-        if let Some(found) = plus_petite_publiee(p, masque, cells.iter().copied()) {
+        let found = if zero {
+            premier_zero_publie(p, masque, cells.iter().copied())
+        } else {
+            plus_petite_publiee(p, masque, cells.iter().copied())
+        };
+        if let Some(found) = found {
             return Some(found);
         }
         frontier = Vec::new();

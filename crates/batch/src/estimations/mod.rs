@@ -10,6 +10,7 @@
 pub mod cube;
 pub mod dimensions;
 pub mod publication;
+pub mod rapport;
 pub mod tables;
 
 use std::collections::BTreeMap;
@@ -31,6 +32,8 @@ use dimensions::Dimension;
 pub const SEUIL_SECRET: u64 = 11;
 
 pub struct Options<'a> {
+    /// Told each stage as it starts (for a progress display).
+    pub progress: &'a dyn Fn(&str),
     pub extract: &'a Path,
     pub precedent: Option<&'a Path>,
     pub mois: Mois,
@@ -58,6 +61,7 @@ pub struct Report {
 
 /// What the estimate keeps of each piece: counts, never a row.
 struct Estimation<'a> {
+    progress: &'a dyn Fn(&str),
     dims: &'a [Dimension],
     rules: &'a RuleSet,
     cube: Option<Cube>,
@@ -77,7 +81,8 @@ impl Etapes for Estimation<'_> {
         Ok(true)
     }
 
-    fn evaluee(&mut self, _: usize, compiled: &Compiled, _: &Extract, eval: DataFrame) -> Result<(), ScreenError> {
+    fn evaluee(&mut self, k: usize, compiled: &Compiled, _: &Extract, eval: DataFrame) -> Result<(), ScreenError> {
+        (self.progress)(&format!("piece {} evaluated ({} foyers)", k + 1, eval.height()));
         let (dims, rules) = (self.dims, self.rules);
         self.cube.get_or_insert_with(|| Cube::new(dims.to_vec(), compiled, rules)).add(compiled, &eval)?;
         Ok(())
@@ -102,7 +107,9 @@ pub fn estimer(opts: &Options) -> Result<Report, ScreenError> {
     };
     let Lu { mut current, mut previous, .. } = lecture.lire(&spill)?;
     let fichiers = current.fichiers.clone();
+    (opts.progress)("reading the extract");
     let mut etapes = Estimation {
+        progress: opts.progress,
         dims: &opts.dimensions,
         rules: opts.rules,
         cube: None,
@@ -114,7 +121,9 @@ pub fn estimer(opts: &Options) -> Result<Report, ScreenError> {
     drop((current, previous));
     let _ = std::fs::remove_dir_all(&spill);
     let cube = etapes.cube.take().unwrap_or_else(|| Cube::new(opts.dimensions.clone(), &compiled, opts.rules));
+    (opts.progress)("tables summed and protected (statistical secrecy)");
     let publie = publication::publier(&cube, opts.seuil_secret);
+    (opts.progress)("writing");
 
     let mut written: Vec<PathBuf> = Vec::new();
     let mut w = TableWriter::create(&out, "estimations", opts.format)?;
@@ -162,6 +171,22 @@ pub fn estimer(opts: &Options) -> Result<Report, ScreenError> {
             "tours_audit": p.bilan.tours_audit,
         })).collect::<Vec<_>>(),
     });
+    let page = rapport::html(
+        &publie,
+        &rapport::Contexte {
+            mois: opts.mois.to_string(),
+            seuil: opts.seuil_secret,
+            dims: &cube.dims,
+            manifest: &manifest,
+        },
+    );
+    let path = out.join("rapport.html");
+    crate::output::atomic_write(&path, |f| {
+        use std::io::Write;
+        f.write_all(page.as_bytes())
+            .map_err(|e| crate::output::OutputError::Io { path: path.display().to_string(), source: e })
+    })?;
+    written.push(path.clone());
     let fichiers_ecrits = screen::commit_files(out_dir, manifest, written)?;
     Ok(Report {
         mois: opts.mois.to_string(),

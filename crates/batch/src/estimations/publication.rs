@@ -104,7 +104,10 @@ fn publier_prestation(dims: &[Dimension], p: &Prestation, seuil: u64) -> Publie 
             let c = id((t, r));
             let valeurs: [Option<u64>; MESURES] =
                 std::array::from_fn(|g| (!protected[g].1[c]).then_some(protected[g].0[c]));
-            let montant = valeurs[ENR].and(atom.montant).map(|m| m.round());
+            // No eligible non-recipient: nothing at stake (a known zero, not a missing sum).
+            let montant = valeurs[ENR]
+                .filter(|_| p.has_montant)
+                .map(|n| if n == 0 { 0.0 } else { atom.montant.unwrap_or(0.0).round() });
             let manquant_principal = valeurs[UNR].filter(|n| *n > 0).and_then(|_| {
                 atom.manquants
                     .iter()

@@ -248,3 +248,73 @@ fn rates_come_from_the_published_counts_and_lie_within_their_bounds() {
     }
     assert!(checked > 10, "{checked} rates checked");
 }
+
+/// Debian's Chromium (installed by .ci/run), or `$CHROMIUM`.
+fn chromium() -> std::path::PathBuf {
+    let path = std::env::var_os("CHROMIUM").map_or_else(|| std::path::PathBuf::from("/usr/bin/chromium"), Into::into);
+    assert!(
+        path.exists(),
+        "{}: headless Chromium is needed to test rapport.html (`apt-get install chromium`, as .ci/run does)",
+        path.display()
+    );
+    path
+}
+
+fn headless(page: &Path, args: &[&str]) -> std::process::Output {
+    let url = format!("file://{}", page.canonicalize().expect("page").display());
+    let profile = tempfile::tempdir().expect("tempdir");
+    std::process::Command::new(chromium())
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0"])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .arg(url)
+        .output()
+        .expect("chromium runs")
+}
+
+#[test]
+fn the_report_renders_in_headless_chromium_with_its_charts_drawn() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("estimations");
+    estimer(&sample("synthetique"), &out, &["--par", "departement,qpv,type_foyer"]);
+    let page = out.join("rapport.html");
+    let html = std::fs::read_to_string(&page).expect("rapport.html");
+    // Self-contained: nothing fetched at view time.
+    for remote in ["http://", "https://", "<script", "<link"] {
+        assert!(!html.replace("http://www.w3.org/2000/svg", "").contains(remote), "rapport.html holds {remote}");
+    }
+    assert!(html.contains("<caption>") && html.contains("secret statistique"));
+
+    // The DOM as Chromium built it: charts with bars of non-zero width.
+    let dom = headless(&page, &["--dump-dom"]);
+    assert!(dom.status.success(), "{}", String::from_utf8_lossy(&dom.stderr));
+    let dom_text = String::from_utf8_lossy(&dom.stdout);
+    let charts = dom_text.matches("<svg class=\"chart\"").count();
+    assert!(charts >= 3, "{charts} charts");
+    let widths: Vec<f64> = dom_text
+        .split("<rect class=\"bar\"")
+        .skip(1)
+        .filter_map(|r| r.split("width=\"").nth(1)?.split('"').next()?.parse().ok())
+        .collect();
+    assert!(widths.iter().filter(|w| **w > 5.0).count() >= 5, "bars: {widths:?}");
+    let stderr = String::from_utf8_lossy(&dom.stderr);
+    assert!(!stderr.contains("CONSOLE"), "console messages: {stderr}");
+
+    // The screenshot is not blank.
+    let png = dir.path().join("rapport.png");
+    let shot =
+        headless(&page, &["--hide-scrollbars", "--window-size=1000,2000", &format!("--screenshot={}", png.display())]);
+    assert!(shot.status.success(), "{}", String::from_utf8_lossy(&shot.stderr));
+    assert!(!String::from_utf8_lossy(&shot.stderr).contains("CONSOLE"));
+    let decoder = png::Decoder::new(std::fs::File::open(&png).expect("png"));
+    let mut reader = decoder.read_info().expect("png header");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).expect("png frame");
+    let channels = info.color_type.samples();
+    let pixels = &buf[..info.buffer_size()];
+    let coloured = pixels.chunks(channels).filter(|p| p[..3].iter().any(|&c| c < 200)).count();
+    let share = coloured as f64 / (pixels.len() / channels) as f64;
+    assert!(share > 0.02, "{:.1} % of the screenshot is not white", 100.0 * share);
+    // The bars' blue is there.
+    assert!(pixels.chunks(channels).any(|p| p[0] == 0x2a && p[1] == 0x6f && p[2] == 0x97), "no bar drawn");
+}
