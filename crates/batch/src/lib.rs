@@ -12,6 +12,7 @@
 //!             ─► campagnes::Collecte::select (ranked, capped: campagnes/, contacts_prevus.csv)
 //!                (a partition of a scheduled run writes its candidates instead: fusion)
 //!             ─► quarantaine/, manifest.json
+//!   (`estimer` takes the same evaluated pieces to counts instead: estimations/)
 //!             ─► out_dir::OutDir::commit (the staging folder replaces --out at once)
 //! ```
 //! Data moves forward only; every output is a projection of the evaluation frame.
