@@ -198,7 +198,13 @@ impl Echelon {
 /// The suppressed cells whose value the published ones determine.
 pub fn recuperables(p: &Probleme, masque: &[bool]) -> Vec<usize> {
     let suppressed: Vec<usize> = (0..p.valeurs.len()).filter(|&c| masque[c]).collect();
-    let var: HashMap<usize, u32> = suppressed.iter().enumerate().map(|(i, &c)| (c, i as u32)).collect();
+    // Variables are numbered from the last cell to the first. The caller numbers cells
+    // coarsest table first (crates/batch/src/estimations), so a relation's leading
+    // (smallest) variable is one of the cells it sums, not its margin: a margin is shared
+    // by a relation per dimension, and eliminating it first filled the rows in. On the
+    // sample with five dimensions the whole protection went from 23 s to 1 s.
+    let n = suppressed.len();
+    let var: HashMap<usize, u32> = suppressed.iter().enumerate().map(|(i, &c)| (c, (n - 1 - i) as u32)).collect();
     let mut ech = Echelon::default();
     for rel in &p.relations {
         let row: BTreeMap<u32, u64> = rel
@@ -211,7 +217,7 @@ pub fn recuperables(p: &Probleme, masque: &[bool]) -> Vec<usize> {
             ech.insert(row);
         }
     }
-    suppressed.iter().enumerate().filter(|(i, _)| ech.spans_unit(*i as u32)).map(|(_, &c)| c).collect()
+    suppressed.iter().enumerate().filter(|(i, _)| ech.spans_unit((n - 1 - *i) as u32)).map(|(_, &c)| c).collect()
 }
 
 #[cfg(test)]

@@ -318,3 +318,20 @@ fn the_report_renders_in_headless_chromium_with_its_charts_drawn() {
     // The bars' blue is there.
     assert!(pixels.chunks(channels).any(|p| p[0] == 0x2a && p[1] == 0x6f && p[2] == 0x97), "no bar drawn");
 }
+
+#[test]
+fn no_suppressed_count_is_recoverable_on_200000_foyers() {
+    // Large enough that cells are of every size and the audit, not the lines rule
+    // alone, has recoverable cells to hide (docs/performance.md).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let extract = dir.path().join("extrait");
+    super::generate(&extract, "200000", &["--format", "parquet"]);
+    let out = dir.path().join("estimations");
+    estimer(&extract, &out, &[]);
+    let manifest = super::read_manifest(&out);
+    let secondaires: u64 =
+        manifest["secret"].as_array().expect("secret").iter().map(|s| s["secondaires"].as_u64().unwrap_or(0)).sum();
+    assert!(secondaires > 1000, "{secondaires} secondary suppressions");
+    let suppressed = no_suppressed_count_is_recoverable(&out);
+    assert!(suppressed > 10_000, "{suppressed} suppressed");
+}
