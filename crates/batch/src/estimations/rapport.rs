@@ -140,6 +140,22 @@ fn barres(titre: &str, items: &[Barre]) -> String {
     s
 }
 
+/// The cells every table of rates starts a row with: the rate, its bounds, the eligible
+/// non-recipients and the eligible recipients.
+fn cellules_taux(l: &Ligne) -> String {
+    let (c, b, h) = l.taux();
+    let fourchette = match (b, h) {
+        (Some(_), Some(_)) => format!("{} – {}", pct(b), pct(h)),
+        _ => secret(),
+    };
+    format!(
+        "<td>{}</td><td>{fourchette}</td><td>{}</td><td>{}</td>",
+        pct(c),
+        count(l.valeurs[ENR]),
+        count(l.valeurs[ER])
+    )
+}
+
 /// A table of rates and counts for rows of one level.
 fn tableau(caption: &str, first: &str, rows: &[(String, &Ligne)], versement_unique: bool) -> String {
     let mut s = format!(
@@ -149,19 +165,11 @@ fn tableau(caption: &str, first: &str, rows: &[(String, &Ligne)], versement_uniq
         if versement_unique { " (versement unique)" } else { " (par mois)" }
     );
     for (name, l) in rows {
-        let (c, b, h) = l.taux();
-        let fourchette = match (b, h) {
-            (Some(_), Some(_)) => format!("{} – {}", pct(b), pct(h)),
-            _ => secret(),
-        };
         let _ = write!(
             s,
-            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><th scope=\"row\">{}</th>{}<td>{}</td><td>{}</td></tr>",
             esc(name),
-            pct(c),
-            fourchette,
-            count(l.valeurs[ENR]),
-            count(l.valeurs[ER]),
+            cellules_taux(l),
             count(l.valeurs[UNR]),
             euros(l.montant)
         );
@@ -339,7 +347,6 @@ pub fn html(publie: &[Publie], ctx: &Contexte) -> String {
 fn tableau_prestations(rows: &[(String, &Ligne)], publie: &[Publie]) -> String {
     let mut s = "<table><caption>Non-recours estimé par prestation, ensemble des foyers</caption><thead><tr><th scope=\"col\">Prestation</th><th scope=\"col\">Taux de non-recours</th><th scope=\"col\">Fourchette</th><th scope=\"col\">Éligibles non allocataires</th><th scope=\"col\">Allocataires éligibles</th><th scope=\"col\">Montant en jeu</th></tr></thead><tbody>".to_string();
     for (name, l) in rows {
-        let (c, b, h) = l.taux();
         let unique = publie.iter().find(|p| &p.prestation.titre == name).is_some_and(|p| p.prestation.versement_unique);
         let has_montant = publie.iter().find(|p| &p.prestation.titre == name).is_some_and(|p| p.prestation.has_montant);
         let montant = if !has_montant {
@@ -349,20 +356,7 @@ fn tableau_prestations(rows: &[(String, &Ligne)], publie: &[Publie]) -> String {
         } else {
             format!("{} par mois", euros(l.montant))
         };
-        let fourchette = match (b, h) {
-            (Some(_), Some(_)) => format!("{} – {}", pct(b), pct(h)),
-            _ => secret(),
-        };
-        let _ = write!(
-            s,
-            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(name),
-            pct(c),
-            fourchette,
-            count(l.valeurs[ENR]),
-            count(l.valeurs[ER]),
-            montant
-        );
+        let _ = write!(s, "<tr><th scope=\"row\">{}</th>{}<td>{}</td></tr>", esc(name), cellules_taux(l), montant);
     }
     s.push_str("</tbody></table>");
     s
