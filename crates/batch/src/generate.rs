@@ -28,6 +28,39 @@ pub const TAUX_NON_RECOURS: &[(&str, f64)] = &[
     ("paje_naissance", 0.05),
 ];
 
+/// How much each département's planted non-take-up differs from the benefit's rate
+/// (points), and how much more a foyer in a QPV claims nothing: assumptions of the
+/// synthetic data, so that estimates by territory have something to find (no published
+/// territorial estimate is used; docs/synthetic.md).
+pub const ECARTS_DEPARTEMENT: &[(&str, f64)] = &[
+    ("93", 0.10),
+    ("75", -0.06),
+    ("92", -0.10),
+    ("69", 0.02),
+    ("13", 0.06),
+    ("59", 0.04),
+    ("31", -0.04),
+    ("33", -0.02),
+    ("35", -0.08),
+    ("63", 0.0),
+    ("23", 0.08),
+    ("48", 0.04),
+    ("2A", 0.02),
+    ("974", 0.12),
+    ("971", 0.14),
+    ("08", 0.05),
+];
+pub const ECART_QPV: f64 = 0.08;
+
+/// The planted non-take-up rate of a benefit for a foyer of this commune, in a QPV or
+/// not: the benefit's rate, plus the département's and the QPV's differences, kept
+/// between 2 % and 90 %.
+pub fn taux_plante(prestation: &str, commune: &str, en_qpv: bool) -> f64 {
+    let base = TAUX_NON_RECOURS.iter().find(|(c, _)| *c == prestation).map_or(0.0, |x| x.1);
+    let departement = ECARTS_DEPARTEMENT.iter().find(|(d, _)| commune.starts_with(d)).map_or(0.0, |x| x.1);
+    (base + departement + if en_qpv { ECART_QPV } else { 0.0 }).clamp(0.02, 0.90)
+}
+
 /// splitmix64: small, fast, and stable across platforms and versions.
 pub struct Rng(u64);
 
@@ -205,8 +238,8 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
         activite: Some(act),
         revenu: rev,
     });
-    if couple {
-        let a2 = (age + rng.range(-6, 6)).clamp(18, 99);
+    let age_conjoint = couple.then(|| (age + rng.range(-6, 6)).clamp(18, 99));
+    if let Some(a2) = age_conjoint {
         let (act, rev) = adult_profile(rng, a2);
         members.push(Member {
             id: format!("{id}-2"),
@@ -288,6 +321,8 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
     // Resources of the 14 months before M (the CSS reads M-13 … M-2, docs/extract.md).
     let window: Vec<Mois> = (1..=HISTORY_MONTHS).rev().map(|k| mois.plus(-k)).collect();
     let mut household_income = 0.0;
+    // The allocataire's and conjoint's (not an `autre` member's, who is not of the couple).
+    let mut couple_income = 0.0;
     for m in &members {
         let month_only = rng.chance(0.1);
         let naissance = if month_only { m.naissance.mois().to_string() } else { m.naissance.to_string() };
@@ -347,6 +382,9 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
                     let v = (amount * rng.amount(0.9, 1.1) * 100.0).round() / 100.0;
                     if k >= window.len() - 3 {
                         household_income += v;
+                        if m.role != "autre" {
+                            couple_income += v;
+                        }
                     }
                     let gross = with_gross.then(|| gross_of(nature, v)).flatten();
                     t.ressources.push((m.id.clone(), mm.to_string(), nature, v, gross));
@@ -356,46 +394,77 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
         }
     }
 
-    // Rights: put in payment for likely profiles, except a planted share (non-take-up).
+    // Rights: put in payment for every foyer a benefit's profile draws, except a planted
+    // share (non-take-up) that depends on the benefit, the département and the QPV. The
+    // profiles are wider than the law (docs/synthetic.md): every foyer the rules find
+    // eligible is drawn, so that the ground truth is the whole non-take-up among them.
     let monthly = household_income / 3.0;
+    let couple_monthly = couple_income / 3.0;
     let under_3 =
         members.iter().any(|m| m.role == "enfant" && (1..=35).contains(&(mois.index() - m.naissance.mois().index())));
-    let alloc_age = age;
+    let oldest = age_conjoint.map_or(age, |a2| age.max(a2));
     let persons = members.len() as f64;
+    let n = n_children as f64;
     let outre_mer = ["971", "972", "973", "974"].iter().any(|r| commune.starts_with(r));
+    let en_qpv = t.foyers.last().is_some_and(|f| !f[5].is_empty());
+    let enceinte = t.personnes.iter().rev().take(members.len()).any(|p| p[8] == "1");
+    let actif = members.iter().any(|m| {
+        matches!(m.role, "allocataire" | "conjoint")
+            && matches!(m.activite, Some("salarie" | "apprenti" | "independant"))
+    });
     // Children's ages in months at M (month of birth to M).
     let ages: Vec<i32> =
         members.iter().filter(|m| m.role == "enfant").map(|m| mois.index() - m.naissance.mois().index()).collect();
-    let cf_children = ages.iter().filter(|a| (37..252).contains(*a)).count();
-    // The ASF of a single parent (the sample has no pension alimentaire), the PAJE's
-    // allocation de base of a child born from M-35 to M-1 and the complément familial of
-    // three children of 3 to 20 in metropolitan France without a younger one (income not
-    // looked at) are drawn from the foyer's own stream (`true`): adding them left the
-    // rest of the sample as it was.
-    let likely: Vec<(&'static str, bool, f64, bool)> = vec![
-        ("aspa", alloc_age >= 65 && monthly < if couple { 1500.0 } else { 1000.0 }, (1034.0 - monthly).max(0.0), false),
+    let cf_children = ages.iter().filter(|a| (36..=252).contains(*a)).count();
+    // (benefit, drawn, estimated amount)
+    let drawn: Vec<(&'static str, bool, f64)> = vec![
+        // Earnings are partly disregarded for the ASPA (D815-2-1): an active couple is
+        // drawn further up.
+        (
+            "aspa",
+            oldest >= 62
+                && couple_monthly
+                    < if couple { 1900.0 } else { 1250.0 }
+                        + if actif { if couple { 1500.0 } else { 900.0 } } else { 0.0 },
+            (1034.0 - monthly).max(0.0),
+        ),
         (
             "rsa",
-            (alloc_age >= 25 || n_children > 0) && monthly < 600.0 * persons.min(3.0),
+            (oldest >= 25 || n_children > 0 || enceinte)
+                && couple_monthly
+                    < if couple {
+                        700.0 * (1.6 + 0.5 * n)
+                    } else {
+                        800.0 * (1.0 + 0.5 * n + f64::from(u8::from(enceinte)))
+                    },
             (650.0 * persons.min(3.0) - monthly).max(0.0),
-            false,
         ),
-        ("ppa", alloc_age >= 18 && monthly > 500.0 && monthly < 1900.0 * persons.min(2.0), 150.0, false),
-        ("css", monthly < 850.0 * persons, 0.0, false),
-        ("asf", !couple && n_children > 0, 200.0 * n_children as f64, true),
-        ("paje_base", under_3, 197.58, true),
-        ("cf", !outre_mer && cf_children >= 3 && !under_3, 197.58, true),
+        ("ppa", actif && couple_monthly < 2600.0 * (1.0 + 0.5 * f64::from(u8::from(couple)) + 0.3 * n), 150.0),
+        ("css", monthly < 1400.0 * persons, 0.0),
+        ("asf", !couple && n_children > 0, 200.0 * n),
+        ("paje_base", under_3, 197.58),
+        // Overseas, the complément familial goes to a family with a child of 3 or 4
+        // (L755-16; drawn from 3 to 6); in metropolitan France, to three of 3 to 21.
+        (
+            "cf",
+            !under_3 && if outre_mer { ages.iter().any(|a| (36..=72).contains(a)) } else { cf_children >= 3 },
+            197.58,
+        ),
     ];
     let start = mois.plus(-(rng.range(2, 60) as i32)).first_day().to_string();
-    let mut own =
-        Rng::new(id.bytes().fold(0xCBF2_9CE4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01B3)));
-    for (code, likely, amount, own_stream) in likely {
-        if !likely || closed {
+    // One draw of the foyer's stream seeds the planting of every benefit (its own stream
+    // each), so that widening a profile does not move the rest of the extract.
+    let graine = rng.next_u64();
+    let plante = |code: &str| {
+        let taux = taux_plante(code, commune, en_qpv);
+        let mut r = Rng::new(code.bytes().fold(graine, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01B3)));
+        r.chance(taux)
+    };
+    for (code, drawn, amount) in drawn {
+        if !drawn || closed {
             continue;
         }
-        let rate = TAUX_NON_RECOURS.iter().find(|(c, _)| *c == code).map_or(0.0, |x| x.1);
-        let draw = if own_stream { &mut own } else { &mut *rng };
-        if draw.chance(rate) {
+        if plante(code) {
             t.verite.push((id.clone(), code, "droit_non_demande".into()));
         } else {
             let person = if matches!(code, "aspa" | "css") { format!("{id}-1") } else { String::new() };
@@ -405,20 +474,19 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
     }
     // The prime à la naissance, paid once in the 7th month of the pregnancy: for the
     // youngest child born from M-23 to M, dated two months before its birth; for a
-    // declared pregnancy (no such child), paid in M-1 for half of them (those past the
-    // 7th month).
-    let enceinte = t.personnes.iter().rev().take(members.len()).any(|p| p[8] == "1");
+    // declared pregnancy (which comes first, as in the rule), paid in M-1 (a pregnancy
+    // is declared in the sample once its prime is due: the rule cannot tell the month
+    // of a pregnancy).
     let recent = ages.iter().copied().filter(|a| (0..=23).contains(a)).min();
     let prime_due = if closed {
         None
-    } else if enceinte && recent.is_none() {
-        own.chance(0.5).then(|| mois.plus(-1))
+    } else if enceinte {
+        Some(mois.plus(-1))
     } else {
         recent.map(|a| mois.plus(-a - 2))
     };
     if let Some(paid) = prime_due {
-        let rate = TAUX_NON_RECOURS.iter().find(|(c, _)| *c == "paje_naissance").map_or(0.0, |x| x.1);
-        if own.chance(rate) {
+        if plante("paje_naissance") {
             t.verite.push((id.clone(), "paje_naissance", "droit_non_demande".into()));
         } else {
             let (debut, fin) = (paid.first_day().to_string(), paid.last_day().to_string());
@@ -445,8 +513,10 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
         };
         t.droits.push((id.clone(), String::new(), "af", start.clone(), String::new(), Some(montant)));
     }
-    if rng.chance(0.04) {
-        // A right ending within five months (its renewal is asked 4 to 2 months before).
+    // A CSS ending within five months (its renewal is asked 4 to 2 months before), but
+    // not where the ground truth says the CSS was not claimed.
+    let css_non_demandee = t.verite.iter().rev().take_while(|v| v.0 == id).any(|v| v.1 == "css");
+    if rng.chance(0.04) && !css_non_demandee {
         let end = mois.plus(rng.range(0, 5) as i32).last_day().to_string();
         t.droits.push((id.clone(), String::new(), "css", start.clone(), end, None));
     }

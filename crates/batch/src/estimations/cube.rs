@@ -67,12 +67,19 @@ pub struct Prestation {
     pub atomes: BTreeMap<Vec<String>, Atome>,
 }
 
+/// The situation variable saying the dossier is closed at the end of the month
+/// (rules/situation.toml).
+const COLONNE_CLOS: &str = "dossier_clos";
+
 /// Every benefit's atoms.
 pub struct Cube {
     pub dims: Vec<Dimension>,
     pub prestations: Vec<Prestation>,
     /// Foyers evaluated (all pieces).
     pub foyers: u64,
+    /// Of which: foyers whose dossier was closed by the end of the month, left out of
+    /// every count (docs/observatory.md, "Who is counted").
+    pub foyers_clos: u64,
 }
 
 /// The group of each foyer for one rule (null: neither paid nor possibly eligible).
@@ -110,12 +117,18 @@ impl Cube {
                 }
             })
             .collect();
-        Cube { dims, prestations, foyers: 0 }
+        Cube { dims, prestations, foyers: 0, foyers_clos: 0 }
     }
 
     /// Adds one evaluated piece.
     pub fn add(&mut self, compiled: &Compiled, eval: &DataFrame) -> PolarsResult<()> {
         self.foyers += eval.height() as u64;
+        // A closed dossier is a household that left the caisse (moved, or no longer
+        // claims anything): it cannot be a recipient, so counting it would make every
+        // eligible one a non-recipient.
+        let clos = eval.column(COLONNE_CLOS)?.bool()?;
+        self.foyers_clos += clos.sum().unwrap_or(0) as u64;
+        let ouvert = col(COLONNE_CLOS).fill_null(lit(false)).not();
         let keys: Vec<Expr> = self.dims.iter().map(dimensions::finest_expr).collect();
         let names: Vec<&str> = self.dims.iter().map(|d| d.nom).collect();
         for p in &mut self.prestations {
@@ -127,7 +140,7 @@ impl Cube {
                 lit(NULL).cast(DataType::Float64)
             };
             let mut read: Vec<Expr> = keys.clone();
-            read.extend([groupe(&r.statut, en_paiement), col(r.manquants.as_str())]);
+            read.extend([groupe(&r.statut, en_paiement), col(r.manquants.as_str()), col(COLONNE_CLOS)]);
             if r.has_montant {
                 read.push(col(r.montant.as_str()));
             }
@@ -135,7 +148,7 @@ impl Cube {
                 .clone()
                 .lazy()
                 .select(read)
-                .filter(col("_groupe").is_not_null())
+                .filter(col("_groupe").is_not_null().and(ouvert.clone()))
                 .with_column(montant.alias("_montant"));
             let mut by: Vec<Expr> = names.iter().map(|n| col(*n)).collect();
             by.push(col("_groupe"));

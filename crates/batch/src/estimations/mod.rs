@@ -161,6 +161,7 @@ pub fn estimer(opts: &Options) -> Result<Report, ScreenError> {
         })).collect::<Vec<_>>(),
         "foyers": {
             "evalues": cube.foyers,
+            "dossiers_clos_hors_champ": cube.foyers_clos,
             "en_quarantaine": etapes.foyers_quarantaine,
         },
         "secret": publie.iter().map(|p| serde_json::json!({

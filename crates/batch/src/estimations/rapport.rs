@@ -193,12 +193,14 @@ pub fn html(publie: &[Publie], ctx: &Contexte) -> String {
         mois = esc(&ctx.mois)
     );
     let foyers = ctx.manifest["foyers"]["evalues"].as_u64().unwrap_or(0);
+    let clos = ctx.manifest["foyers"]["dossiers_clos_hors_champ"].as_u64().unwrap_or(0);
     let _ = write!(
         s,
-        "<h1>Non-recours aux prestations — {}</h1><p>{} foyers connus de la caisse évalués pour le mois de {}. Les chiffres ci-dessous portent sur les foyers présents dans le fichier de la caisse&nbsp;: ils sont une <strong>borne basse</strong> du non-recours dans la population (voir «&nbsp;Méthode et limites&nbsp;»). Aucune case ne repose sur moins de {} foyers&nbsp;; les cases masquées sont notées <abbr class=\"s\" title=\"secret statistique\">s</abbr>.</p>",
+        "<h1>Non-recours aux prestations — {}</h1><p>{} foyers connus de la caisse évalués pour le mois de {}&nbsp;; les {} dont le dossier était clos à la fin du mois sont laissés hors des comptes. Les chiffres ci-dessous portent sur les foyers présents dans le fichier de la caisse&nbsp;: ils sont une <strong>borne basse</strong> du non-recours dans la population (voir «&nbsp;Méthode et limites&nbsp;»). Aucune case ne repose sur moins de {} foyers&nbsp;; les cases masquées sont notées <abbr class=\"s\" title=\"secret statistique\">s</abbr>.</p>",
         esc(&ctx.mois),
         entier(foyers),
         esc(&ctx.mois),
+        entier(clos),
         ctx.seuil
     );
 
