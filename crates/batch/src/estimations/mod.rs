@@ -4,11 +4,13 @@
 //! (crate::evaluation): no second way of computing a status. Each evaluated piece is
 //! reduced to counts (cube.rs); once all are in, every table of every benefit is summed
 //! (tables.rs), its small cells and the cells that would give them away are suppressed
-//! (secret.rs), and only aggregates are written: no output of this command holds a
+//! (crates/secret, with hypercube.rs for the cells the lines rule leaves recoverable),
+//! and only aggregates are written: no output of this command holds a
 //! foyer or person id. Method and algorithm: docs/observatory.md.
 
 pub mod cube;
 pub mod dimensions;
+pub mod hypercube;
 pub mod publication;
 pub mod rapport;
 pub mod tables;

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 
 use super::cube::{Cube, ENR, ER, GROUPES, Prestation, UNR, UR};
 use super::dimensions::{self, Dimension};
+use super::hypercube::Hypercubes;
 use super::tables;
 use reperage_secret::{self as secret, Bilan, Probleme};
 
@@ -80,6 +81,7 @@ fn publier_prestation(dims: &[Dimension], p: &Prestation, seuil: u64) -> Publie 
         .into_iter()
         .map(|rel| rel.into_iter().map(|(c, k)| (id(c), k)).collect())
         .collect();
+    let hypercubes = Hypercubes::new(dims, &tables, &offsets);
     // Each group protected on its own (tables.rs), in parallel.
     let protected: Vec<(Vec<u64>, Vec<bool>, Bilan)> = (0..MESURES)
         .into_par_iter()
@@ -87,7 +89,8 @@ fn publier_prestation(dims: &[Dimension], p: &Prestation, seuil: u64) -> Publie 
             let valeurs: Vec<u64> =
                 tables.iter().flat_map(|t| t.lignes.iter().map(move |(_, a)| a.comptes[g])).collect();
             let probleme = Probleme { valeurs, relations: relations.clone() };
-            let (masque, bilan) = secret::proteger(&probleme, seuil);
+            let autour = |c: usize, masque: &[bool]| hypercubes.autour(c, &probleme.valeurs, masque);
+            let (masque, bilan) = secret::proteger_avec(&probleme, seuil, &autour);
             (probleme.valeurs, masque, bilan)
         })
         .collect();

@@ -125,7 +125,7 @@ fn par_algebre(s: &Systeme) -> Vec<usize> {
             .collect(),
     };
     let masque: Vec<bool> = s.valeurs.iter().map(Option::is_none).collect();
-    reperage_secret::recuperables(&probleme, &masque)
+    reperage_secret::recuperables_exact(&probleme, &masque)
 }
 
 fn no_suppressed_count_is_recoverable(out: &Path) -> usize {
