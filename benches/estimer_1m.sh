@@ -7,6 +7,9 @@
 #
 #   bash benches/estimer_1m.sh [N] [format csv|parquet] [estimer options…]
 #
+# screen and estimer run in turn RUNS times (default 3): on this machine one run's
+# wall time varies by a few seconds, as much as the difference measured.
+#
 # Needs GNU time (/usr/bin/time, Debian package `time`). Record the results in
 # docs/performance.md with the machine (lscpu, free -g).
 set -euo pipefail
@@ -23,11 +26,13 @@ measure() {
 }
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB"
 echo "generate $N foyers and last month's ($FORMAT): $(measure "$BIN" generate --foyers "$N" --mois 2025-03 --seed 1 --out "$DIR/extrait" --precedent "$DIR/precedent" --format "$FORMAT")"
-echo "screen: $(measure "$BIN" screen --extract "$DIR/extrait" --precedent "$DIR/precedent" --mois 2025-03 --out "$DIR/screen" --format "$FORMAT")"
-/usr/bin/time -f "%e s wall, %U s user, %S s system, %M KiB peak RSS" -o "$DIR/time.txt" \
-    "$BIN" estimer --extract "$DIR/extrait" --precedent "$DIR/precedent" --mois 2025-03 --out "$DIR/estimations" --format "$FORMAT" "${EXTRA[@]}" \
-    2>"$DIR/estimer.log" >/dev/null
-echo "estimer: $(tail -1 "$DIR/time.txt")"
+for run in $(seq "${RUNS:-3}"); do
+    echo "run $run, screen: $(measure "$BIN" screen --extract "$DIR/extrait" --precedent "$DIR/precedent" --mois 2025-03 --out "$DIR/screen" --format "$FORMAT")"
+    /usr/bin/time -f "%e s wall, %U s user, %S s system, %M KiB peak RSS" -o "$DIR/time.txt" \
+        "$BIN" estimer --extract "$DIR/extrait" --precedent "$DIR/precedent" --mois 2025-03 --out "$DIR/estimations" --format "$FORMAT" "${EXTRA[@]}" \
+        2>"$DIR/estimer.log" >/dev/null
+    echo "run $run, estimer: $(tail -1 "$DIR/time.txt")"
+done
 # The stages as the command reports them (with their times), and what was protected.
 grep -vE "^\s*$" "$DIR/estimer.log" | tail -20
 python3 -c "

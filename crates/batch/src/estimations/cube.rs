@@ -128,27 +128,41 @@ impl Cube {
         // eligible one a non-recipient.
         let clos = eval.column(COLONNE_CLOS)?.bool()?;
         self.foyers_clos += clos.sum().unwrap_or(0) as u64;
-        let ouvert = col(COLONNE_CLOS).fill_null(lit(false)).not();
-        let keys: Vec<Expr> = self.dims.iter().map(dimensions::finest_expr).collect();
         let names: Vec<&str> = self.dims.iter().map(|d| d.nom).collect();
-        for p in &mut self.prestations {
-            let Some(r) = compiled.rules.iter().find(|r| r.id == p.regle) else { continue };
+        // The open dossiers, their place in every dimension computed once (it was once
+        // per benefit, most of the counting's time), and the columns the benefits read.
+        let rules: Vec<_> = self
+            .prestations
+            .iter()
+            .map(|p| compiled.rules.iter().find(|r| r.id == p.regle && r.en_paiement.is_some()))
+            .collect();
+        let mut read: Vec<Expr> = self.dims.iter().map(dimensions::finest_expr).collect();
+        let mut lus: Vec<&str> = Vec::new();
+        for r in rules.iter().flatten() {
+            lus.extend([r.statut.as_str(), r.manquants.as_str()]);
+            lus.extend(r.en_paiement.as_deref());
+            if r.has_montant {
+                lus.push(r.montant.as_str());
+            }
+        }
+        lus.sort_unstable();
+        lus.dedup();
+        read.extend(lus.iter().map(|c| col(*c)));
+        let ouverts =
+            eval.clone().lazy().filter(col(COLONNE_CLOS).fill_null(lit(false)).not()).select(read).collect()?;
+        for (p, r) in self.prestations.iter_mut().zip(rules) {
+            let Some(r) = r else { continue };
             let Some(en_paiement) = &r.en_paiement else { continue };
             let montant = if r.has_montant {
                 when(col("_groupe").eq(lit(ENR as i32))).then(col(r.montant.as_str())).otherwise(lit(0.0))
             } else {
                 lit(NULL).cast(DataType::Float64)
             };
-            let mut read: Vec<Expr> = keys.clone();
-            read.extend([groupe(&r.statut, en_paiement), col(r.manquants.as_str()), col(COLONNE_CLOS)]);
-            if r.has_montant {
-                read.push(col(r.montant.as_str()));
-            }
-            let rows = eval
+            let rows = ouverts
                 .clone()
                 .lazy()
-                .select(read)
-                .filter(col("_groupe").is_not_null().and(ouvert.clone()))
+                .with_column(groupe(&r.statut, en_paiement))
+                .filter(col("_groupe").is_not_null())
                 .with_column(montant.alias("_montant"));
             let mut by: Vec<Expr> = names.iter().map(|n| col(*n)).collect();
             by.push(col("_groupe"));
@@ -157,36 +171,46 @@ impl Cube {
                 .group_by(by)
                 .agg([len().alias("_n"), col("_montant").sum().alias("_montant")])
                 .collect()?;
-            let key_cols: Vec<&StringChunked> =
-                names.iter().map(|n| counts.column(n).and_then(|c| c.str())).collect::<PolarsResult<_>>()?;
+            let key_cols = colonnes_cle(&counts, &names)?;
             let g = counts.column("_groupe")?.i32()?;
             let n = counts.column("_n")?.cast(&DataType::UInt64)?;
             let n = n.u64()?;
             let m = counts.column("_montant")?.f64()?;
             for i in 0..counts.height() {
-                let key: Vec<String> =
-                    key_cols.iter().map(|c| c.get(i).unwrap_or(dimensions::INCONNU).to_string()).collect();
-                let atom = p.atomes.entry(key).or_default();
+                let atom = p.atomes.entry(cle(&key_cols, i)).or_default();
                 let group = g.get(i).unwrap_or(0) as usize;
                 atom.comptes[group] += n.get(i).unwrap_or(0);
                 if r.has_montant && group == ENR {
                     *atom.montant.get_or_insert(0.0) += m.get(i).unwrap_or(0.0);
                 }
             }
-            // The inputs missing where the status is undetermined and no right is paid.
-            let missing = rows.filter(col("_groupe").eq(lit(UNR as i32))).collect()?;
-            let key_cols: Vec<&StringChunked> =
-                names.iter().map(|n| missing.column(n).and_then(|c| c.str())).collect::<PolarsResult<_>>()?;
+            // The inputs missing where the status is undetermined and no right is paid,
+            // counted by atom and list of inputs.
+            let mut by: Vec<Expr> = names.iter().map(|n| col(*n)).collect();
+            by.push(col(r.manquants.as_str()));
+            let missing =
+                rows.filter(col("_groupe").eq(lit(UNR as i32))).group_by(by).agg([len().alias("_n")]).collect()?;
+            let key_cols = colonnes_cle(&missing, &names)?;
             let list = missing.column(r.manquants.as_str())?.str()?;
+            let n = missing.column("_n")?.cast(&DataType::UInt64)?;
+            let n = n.u64()?;
             for i in 0..missing.height() {
-                let key: Vec<String> =
-                    key_cols.iter().map(|c| c.get(i).unwrap_or(dimensions::INCONNU).to_string()).collect();
-                let atom = p.atomes.entry(key).or_default();
+                let atom = p.atomes.entry(cle(&key_cols, i)).or_default();
                 for input in list.get(i).unwrap_or("").split(", ").filter(|s| !s.is_empty()) {
-                    *atom.manquants.entry(input.to_string()).or_default() += 1;
+                    *atom.manquants.entry(input.to_string()).or_default() += n.get(i).unwrap_or(0);
                 }
             }
         }
         Ok(())
     }
+}
+
+/// The columns of the dimensions in a counted frame.
+fn colonnes_cle<'a>(frame: &'a DataFrame, names: &[&str]) -> PolarsResult<Vec<&'a StringChunked>> {
+    names.iter().map(|n| frame.column(n).and_then(|c| c.str())).collect()
+}
+
+/// The atom's key of row `i`: its finest value in every dimension.
+fn cle(key_cols: &[&StringChunked], i: usize) -> Vec<String> {
+    key_cols.iter().map(|c| c.get(i).unwrap_or(dimensions::INCONNU).to_string()).collect()
 }
