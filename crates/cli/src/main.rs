@@ -220,6 +220,13 @@ enum Command {
         /// Also write the results as JUnit XML to this file.
         #[arg(long)]
         junit: Option<PathBuf>,
+        /// Also report, per rule, the conditions its test cases see true and false and
+        /// the branches of `si`/`si_inconnu` they take, with what none exercises.
+        #[arg(long)]
+        couverture: bool,
+        /// With `--couverture`: fail when a rule's coverage is below this percentage.
+        #[arg(long, value_name = "PERCENT", requires = "couverture")]
+        couverture_min: Option<f64>,
     },
 }
 
@@ -559,14 +566,15 @@ fn run(cli: Cli) -> Result<u8> {
             stdout(&reperage_rules::catalog::markdown(&rs))?;
             Ok(0)
         }
-        Command::Test { rules, junit } => {
+        Command::Test { rules, junit, couverture, couverture_min } => {
             let (files, origin) = rule_files(&rules)?;
             // Test cases carry their own months; the check runs at the latest of them so
             // every parameter they read must be in force then.
             let Some(rs) = checked_rules(&files, current_month()) else {
                 bail!("the rules in {origin} have errors: run `reperage check`");
             };
-            let outcomes = testing::run(&rs)?;
+            let evaluated = testing::evaluate_cases(&rs)?;
+            let outcomes = testing::outcomes(&rs, &evaluated);
             let failed: Vec<_> = outcomes.iter().filter(|o| !o.passed()).collect();
             for o in &failed {
                 eprintln!("FAIL {}:{} {} — {} ({})", o.file, o.line, o.rule, o.nom, o.mois);
@@ -584,7 +592,18 @@ fn run(cli: Cli) -> Result<u8> {
                     .with_context(|| format!("cannot write {}", path.display()))?;
             }
             stdout(&format!("{} passed, {} failed\n", outcomes.len() - failed.len(), failed.len()))?;
-            Ok(if failed.is_empty() { 0 } else { EXIT_FINDINGS })
+            let mut below = Vec::new();
+            if couverture {
+                let coverage = reperage_rules::test_coverage::coverage_of(&rs, &evaluated)?;
+                stdout(&reperage_rules::test_coverage::report(&coverage))?;
+                if let Some(min) = couverture_min {
+                    below = coverage.iter().filter(|c| c.pourcentage() < min).map(|c| c.regle.clone()).collect();
+                    if !below.is_empty() {
+                        eprintln!("coverage below {min}% for: {}", below.join(", "));
+                    }
+                }
+            }
+            Ok(if failed.is_empty() && below.is_empty() { 0 } else { EXIT_FINDINGS })
         }
     }
 }

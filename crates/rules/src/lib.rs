@@ -23,6 +23,7 @@ pub mod model;
 mod raw;
 pub mod resolved;
 pub mod source;
+pub mod test_coverage;
 pub mod testing;
 
 pub use check::{Checked, check};

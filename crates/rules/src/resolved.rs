@@ -167,3 +167,63 @@ impl Lecture {
         }
     }
 }
+
+impl RExpr {
+    /// The expression in the rule language's syntax, for reports: names of `rule`'s own
+    /// definitions unqualified, other rules' qualified, parameters as `param.x`. Function
+    /// calls are shown expanded (the checker inlines them); every compound operand of an
+    /// operator is parenthesised, so the text reads the same whatever the precedences.
+    pub fn texte(&self, rule: &str) -> String {
+        let sub = |e: &RExpr| {
+            let t = e.texte(rule);
+            if matches!(e.kind, RKind::Binary(..) | RKind::In(..) | RKind::Neg(_) | RKind::Not(_)) {
+                format!("({t})")
+            } else {
+                t
+            }
+        };
+        let list = |args: &[RExpr]| args.iter().map(|a| a.texte(rule)).collect::<Vec<_>>().join(", ");
+        match &self.kind {
+            RKind::Nombre(n) => {
+                if n.fract() == 0.0 && n.abs() < 1e15 {
+                    format!("{n:.0}")
+                } else {
+                    format!("{n}")
+                }
+            }
+            RKind::Booleen(b) => (if *b { "vrai" } else { "faux" }).to_string(),
+            RKind::Texte(t) => format!("\"{t}\""),
+            RKind::DateLit(d) => format!("date(\"{d}\")"),
+            RKind::Input(name) => name.clone(),
+            RKind::Def { rule: r, name } if r == rule => name.clone(),
+            RKind::Def { rule: r, name } => format!("{r}.{name}"),
+            RKind::Param(p) => format!("param.{p}"),
+            RKind::ParamLu(p, Lecture::PremierJanvier(0)) => format!("au_1er_janvier(param.{p})"),
+            RKind::ParamLu(p, Lecture::PremierJanvier(n)) => format!("au_1er_janvier(param.{p}, {n})"),
+            RKind::ParamLu(p, Lecture::MoisPrecedent(k)) => format!("au_mois_precedent(param.{p}, {k})"),
+            RKind::ParamLu(p, _) => format!("param.{p}"),
+            RKind::ParamAuMois(p, k) => format!("au_mois_precedent(param.{p}, {})", k.texte(rule)),
+            RKind::MoisReference => "mois_reference".to_string(),
+            RKind::Neg(x) => format!("-{}", sub(x)),
+            RKind::Not(x) => format!("non {}", sub(x)),
+            RKind::Binary(op, a, b) => format!("{} {} {}", sub(a), op.symbol(), sub(b)),
+            RKind::In(x, items) => format!("{} dans ({})", sub(x), list(items)),
+            RKind::Bareme(p, x) => format!("bareme(param.{p}, {})", x.texte(rule)),
+            RKind::Call(f, args) => {
+                let name = match f {
+                    Func::Min => "min",
+                    Func::Max => "max",
+                    Func::Si => "si",
+                    Func::Arrondi(d) => return format!("arrondi({}, {d})", list(args)),
+                    Func::ArrondiInf => "arrondi_inf",
+                    Func::ArrondiSup => "arrondi_sup",
+                    Func::MoisEcoules => "mois_ecoules",
+                    Func::MoisCivil => "mois_civil",
+                    Func::EstConnu => "est_connu",
+                    Func::SiInconnu => "si_inconnu",
+                };
+                format!("{name}({})", list(args))
+            }
+        }
+    }
+}

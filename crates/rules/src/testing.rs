@@ -140,25 +140,50 @@ fn check_case(compiled: &Compiled, df: &DataFrame, row: usize, rule: &str, case:
     failures
 }
 
-/// Runs every test case of every rule; outcomes in rule and file order.
-pub fn run(rs: &RuleSet) -> Result<Vec<Outcome>, TestError> {
+/// The test cases of one month, evaluated: one row of `df` per case, in `cases` order.
+pub struct EvaluatedCases<'a> {
+    pub mois: Mois,
+    pub compiled: Compiled,
+    pub df: DataFrame,
+    /// (rule id, case), one per row.
+    pub cases: Vec<(&'a str, &'a TestCase)>,
+}
+
+/// Every test case of every rule, evaluated month by month: one compilation and one
+/// frame per month.
+pub fn evaluate_cases(rs: &RuleSet) -> Result<Vec<EvaluatedCases<'_>>, TestError> {
     let mut by_month: BTreeMap<Mois, Vec<(&str, &TestCase)>> = BTreeMap::new();
     for rule in &rs.rules {
         for case in &rule.tests {
             by_month.entry(case.mois).or_default().push((&rule.id, case));
         }
     }
-    let mut outcomes = Vec::new();
+    let mut out = Vec::new();
     for (mois, cases) in by_month {
         let compiled = Compiled::new(rs, mois, None)?;
         let situations: Vec<&BTreeMap<String, Value>> = cases.iter().map(|(_, c)| &c.situation).collect();
         let polars_err = |source| TestError::Polars { mois, source };
         let frame = situation_frame(rs, &situations).map_err(polars_err)?;
         let df = compiled.evaluate(frame, true).map_err(polars_err)?;
+        out.push(EvaluatedCases { mois, compiled, df, cases });
+    }
+    Ok(out)
+}
+
+/// Runs every test case of every rule; outcomes in rule and file order.
+pub fn run(rs: &RuleSet) -> Result<Vec<Outcome>, TestError> {
+    Ok(outcomes(rs, &evaluate_cases(rs)?))
+}
+
+/// The outcome of every evaluated case, in rule and file order.
+pub fn outcomes(rs: &RuleSet, evaluated: &[EvaluatedCases]) -> Vec<Outcome> {
+    let mut outcomes = Vec::new();
+    for EvaluatedCases { mois, compiled, df, cases } in evaluated {
+        let mois = *mois;
         for (row, (rule, case)) in cases.iter().enumerate() {
-            let failures = check_case(&compiled, &df, row, rule, case);
+            let failures = check_case(compiled, df, row, rule, case);
             let explanation = (!failures.is_empty()).then(|| {
-                let e = explain::explain(rs, &compiled, &df, row);
+                let e = explain::explain(rs, compiled, df, row);
                 e.regles.iter().find(|r| r.id == *rule).map(|r| r.to_string()).unwrap_or_default()
             });
             outcomes.push(Outcome {
@@ -173,7 +198,7 @@ pub fn run(rs: &RuleSet) -> Result<Vec<Outcome>, TestError> {
         }
     }
     outcomes.sort_by(|a, b| (&a.rule, a.line).cmp(&(&b.rule, b.line)));
-    Ok(outcomes)
+    outcomes
 }
 
 fn xml_escape(s: &str) -> String {

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `reperage` binary on the committed sample data.
 
+mod audit;
 mod bad_extracts;
 mod campaigns;
 mod crash;

@@ -359,6 +359,13 @@ impl ExprCompiler<'_> {
     }
 }
 
+/// A checked expression compiled for `mois` as the rule columns are: it reads the
+/// situation inputs and the rule columns of an evaluated frame (the test coverage counts
+/// the branches of `si` with it).
+pub fn compile_expr(rs: &RuleSet, mois: Mois, e: &RExpr) -> Result<Expr, CompileError> {
+    ExprCompiler { mois, params: &rs.params }.compile(e)
+}
+
 /// Everything a definition or output column depends on: other columns of the frame.
 fn body_deps(rule: &str, body: &DefBody) -> Vec<String> {
     match body {

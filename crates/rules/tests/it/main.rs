@@ -4,6 +4,7 @@ mod checker_fixtures;
 mod evaluation;
 mod properties;
 mod shipped_rules;
+mod test_coverage;
 
 use std::path::PathBuf;
 
