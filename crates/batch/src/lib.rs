@@ -18,6 +18,7 @@
 //! Data moves forward only; every output is a projection of the evaluation frame.
 
 pub mod campagnes;
+pub mod couverture;
 pub mod estimations;
 pub mod evaluation;
 pub mod explain;

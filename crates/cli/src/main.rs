@@ -193,6 +193,35 @@ enum Command {
         #[arg(long = "colonne-autorisee", value_parser = parse_colonne)]
         colonnes_autorisees: Vec<ColonneAutorisee>,
     },
+    /// For auditors: what the rules decide on a population. Per rule and definition:
+    /// foyers where it is true, false, unknown; how many of each status each condition
+    /// decided; conditions never true or never false; the inputs most often missing and
+    /// the rules they leave undetermined; every parameter value with its text. Aggregates
+    /// only, small counts suppressed (docs/audit.md).
+    Couverture {
+        #[arg(long)]
+        extract: PathBuf,
+        /// Last month's extract, as for `screen`.
+        #[arg(long)]
+        precedent: Option<PathBuf>,
+        #[arg(long)]
+        mois: String,
+        #[arg(long)]
+        out: PathBuf,
+        /// Rules folder (default: the catalog embedded in this binary).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// Counts of 1 to N-1 foyers are not published, nor those that would give them away.
+        #[arg(long = "seuil-secret", default_value_t = reperage_batch::estimations::SEUIL_SECRET,
+              value_parser = clap::value_parser!(u64).range(1..))]
+        seuil_secret: u64,
+        /// As for `screen`.
+        #[arg(long = "colonne-autorisee", value_parser = parse_colonne)]
+        colonnes_autorisees: Vec<ColonneAutorisee>,
+        /// As for `screen`.
+        #[arg(long = "memoire-max", value_parser = parse_size)]
+        memoire_max: Option<u64>,
+    },
     /// Check the rule and parameter files: syntax, names, types, cycles, legal bases,
     /// parameter values in force at the month.
     Check {
@@ -558,6 +587,48 @@ fn run(cli: Cli) -> Result<u8> {
                     stdout(&format!("Foyer {foyer} : en quarantaine, non évalué ({motif})\n"))?;
                 }
                 Outcome::NotFound => bail!("foyer `{foyer}` is not in the extract"),
+            }
+            Ok(0)
+        }
+        Command::Couverture {
+            extract,
+            precedent,
+            mois,
+            out,
+            rules,
+            seuil_secret,
+            colonnes_autorisees,
+            memoire_max,
+        } => {
+            let mois = parse_mois(&mois)?;
+            log_autorisees(&colonnes_autorisees);
+            let rs = load_rules(&rules, mois)?;
+            eprintln!("measuring what the rules decide in {} for {mois}…", extract.display());
+            let started = std::time::Instant::now();
+            let progress = |stage: &str| eprintln!("[{:>7.1} s] {stage}", started.elapsed().as_secs_f64());
+            let opts = reperage_batch::couverture::Options {
+                progress: &progress,
+                extract: &extract,
+                precedent: precedent.as_deref(),
+                mois,
+                out: &out,
+                rules: &rs,
+                seuil_secret,
+                colonnes_autorisees: &colonnes_autorisees,
+                memoire_max,
+            };
+            let r = reperage_batch::couverture::couverture(&opts)?;
+            print_stale(&r.parametres_perimes, mois);
+            eprintln!(
+                "done in {:.1} s: {} foyers evaluated, {} rules; {} of {} counts suppressed (statistical secrecy, threshold {seuil_secret})",
+                started.elapsed().as_secs_f64(),
+                r.foyers_evalues,
+                r.regles,
+                r.cellules_masquees,
+                r.cellules
+            );
+            for f in &r.fichiers_ecrits {
+                eprintln!("  {f}");
             }
             Ok(0)
         }
