@@ -19,6 +19,7 @@
 
 pub mod campagnes;
 pub mod couverture;
+pub mod diff;
 pub mod estimations;
 pub mod evaluation;
 pub mod explain;

@@ -265,19 +265,24 @@ pub fn eligibilites(compiled: &Compiled, eval: &DataFrame) -> PolarsResult<DataF
     eval.clone().lazy().select(cols).collect()
 }
 
-/// One row per (foyer, rule) that fires: a benefit eligible (or undetermined) and not
-/// in payment — likely non-take-up —, or a life event detected.
+/// Whether a rule fires for a foyer (a signalement): a benefit eligible (or
+/// undetermined) and not in payment — likely non-take-up —, or a life event detected.
+/// Null when whether the benefit is in payment is unknown.
+pub fn fires(cr: &reperage_rules::CompiledRule) -> Expr {
+    let statut = col(cr.statut.as_str());
+    match (&cr.kind, &cr.en_paiement) {
+        (RuleKind::Prestation, Some(p)) => statut.neq(lit("non_eligible")).and(col(p.as_str()).eq(lit(false))),
+        _ => statut.eq(lit("eligible")),
+    }
+}
+
+/// One row per (foyer, rule) that fires ([`fires`]).
 pub fn signalements(compiled: &Compiled, rules: &RuleSet, eval: &DataFrame) -> PolarsResult<DataFrame> {
     let mut parts = Vec::new();
     for cr in &compiled.rules {
         let Some(rule) = rules.rule(&cr.id) else { continue };
         let statut = col(cr.statut.as_str());
-        let fires = match (&cr.kind, &cr.en_paiement) {
-            (RuleKind::Prestation, Some(p)) => {
-                statut.clone().neq(lit("non_eligible")).and(col(p.as_str()).eq(lit(false)))
-            }
-            _ => statut.clone().eq(lit("eligible")),
-        };
+        let fires = fires(cr);
         // Reasons: the leaf conditions that held, or the missing inputs.
         let held: Vec<Expr> = rule
             .defs

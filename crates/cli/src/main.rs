@@ -222,6 +222,41 @@ enum Command {
         #[arg(long = "memoire-max", value_parser = parse_size)]
         memoire_max: Option<u64>,
     },
+    /// For auditors: what changes for the same foyers between two rule folders
+    /// (`--rules-avant A --rules-apres B`) or between the parameters of two months
+    /// (`--mois-avant M1`, the rules of `--rules`): per rule, foyers gaining or losing
+    /// eligibility, signalements appearing and disappearing, the amount changes; the
+    /// parameters and definitions that differ; the ids of the foyers whose status
+    /// changed in a separate file (docs/audit.md).
+    Diff {
+        #[arg(long)]
+        extract: PathBuf,
+        /// Last month's extract, as for `screen`.
+        #[arg(long)]
+        precedent: Option<PathBuf>,
+        #[arg(long)]
+        mois: String,
+        #[arg(long)]
+        out: PathBuf,
+        /// The rules "before".
+        #[arg(long, requires = "rules_apres", conflicts_with_all = ["mois_avant", "rules"])]
+        rules_avant: Option<PathBuf>,
+        /// The rules "after".
+        #[arg(long, requires = "rules_avant")]
+        rules_apres: Option<PathBuf>,
+        /// Compare with the parameters in force at this month (same rules, same foyers).
+        #[arg(long, required_unless_present = "rules_avant")]
+        mois_avant: Option<String>,
+        /// With `--mois-avant`: the rules folder (default: the catalog embedded in this binary).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// As for `screen`.
+        #[arg(long = "colonne-autorisee", value_parser = parse_colonne)]
+        colonnes_autorisees: Vec<ColonneAutorisee>,
+        /// As for `screen`.
+        #[arg(long = "memoire-max", value_parser = parse_size)]
+        memoire_max: Option<u64>,
+    },
     /// Check the rule and parameter files: syntax, names, types, cycles, legal bases,
     /// parameter values in force at the month.
     Check {
@@ -626,6 +661,60 @@ fn run(cli: Cli) -> Result<u8> {
                 r.regles,
                 r.cellules_masquees,
                 r.cellules
+            );
+            for f in &r.fichiers_ecrits {
+                eprintln!("  {f}");
+            }
+            Ok(0)
+        }
+        Command::Diff {
+            extract,
+            precedent,
+            mois,
+            out,
+            rules_avant,
+            rules_apres,
+            mois_avant,
+            rules,
+            colonnes_autorisees,
+            memoire_max,
+        } => {
+            let mois = parse_mois(&mois)?;
+            log_autorisees(&colonnes_autorisees);
+            let (apres, avant_rules, mois_avant) = match (&rules_avant, &mois_avant) {
+                (Some(a), _) => (load_rules(&rules_apres, mois)?, Some(load_rules(&Some(a.clone()), mois)?), None),
+                (None, Some(m)) => (load_rules(&rules, mois)?, None, Some(parse_mois(m)?)),
+                (None, None) => bail!("give --rules-avant and --rules-apres, or --mois-avant"),
+            };
+            let avant = match (&avant_rules, mois_avant) {
+                (Some(r), _) => reperage_batch::diff::Avant::Regles(r),
+                (None, Some(m)) => reperage_batch::diff::Avant::Mois(m),
+                (None, None) => bail!("give --rules-avant and --rules-apres, or --mois-avant"),
+            };
+            eprintln!("comparing two evaluations of {} for {mois}…", extract.display());
+            let started = std::time::Instant::now();
+            let progress = |stage: &str| eprintln!("[{:>7.1} s] {stage}", started.elapsed().as_secs_f64());
+            let opts = reperage_batch::diff::Options {
+                progress: &progress,
+                extract: &extract,
+                precedent: precedent.as_deref(),
+                mois,
+                out: &out,
+                rules: &apres,
+                avant,
+                colonnes_autorisees: &colonnes_autorisees,
+                memoire_max,
+            };
+            let r = reperage_batch::diff::diff(&opts)?;
+            print_stale(&r.parametres_perimes, mois);
+            eprintln!(
+                "done in {:.1} s: {} foyers compared over {} rules; {} foyers change status or signalement; {} parameters and {} definitions differ",
+                started.elapsed().as_secs_f64(),
+                r.foyers_evalues,
+                r.regles_comparees,
+                r.foyers_modifies,
+                r.parametres_modifies,
+                r.definitions_modifiees
             );
             for f in &r.fichiers_ecrits {
                 eprintln!("  {f}");

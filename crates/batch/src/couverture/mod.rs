@@ -347,7 +347,8 @@ fn entrees_frame(rs: &RuleSet, c: &Comptes, regles: &[RegleMasquee], seuil: u64)
 
 /// The value of a parameter, as the rule files write it.
 pub fn valeur_texte(v: &ParamValue) -> String {
-    let n = reperage_rules::explain::format_number;
+    // Exactly as written: a rate of 0,5985 must not read 0,6.
+    let n = reperage_rules::explain::format_exact;
     match v {
         ParamValue::Nombre(x) => n(*x),
         ParamValue::Booleen(b) => (if *b { "vrai" } else { "faux" }).to_string(),

@@ -155,3 +155,137 @@ fn couverture_publishes_no_small_count_and_no_lone_suppressed_cell() {
     let page = std::fs::read_to_string(out.join("couverture.html")).expect("page written");
     assert!(page.contains("id=\"regle-rsa-ressources_sous_montant_forfaitaire\""));
 }
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("readable") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// The rows of a CSV output as maps from column to value.
+fn rows(path: &std::path::Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let lines = crate::read_output(path);
+    let header: Vec<String> = lines[0].split(';').map(str::to_string).collect();
+    lines[1..]
+        .iter()
+        .map(|l| header.iter().cloned().zip(l.split(';').map(|v| v.trim_matches('"').to_string())).collect())
+        .collect()
+}
+
+#[test]
+fn diff_between_two_months_reports_the_april_revaluations() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let extract = dir.path().join("extrait");
+    let run = reperage(
+        &["generate", "--foyers", "600", "--mois", "2025-04", "--seed", "5", "--out", extract.to_str().expect("utf-8")],
+        &[],
+    );
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let out = dir.path().join("diff");
+    let args = [
+        "diff",
+        "--extract",
+        extract.to_str().expect("utf-8"),
+        "--mois",
+        "2025-04",
+        "--mois-avant",
+        "2025-03",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ];
+    let run = reperage(&args, &[]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let params = rows(&out.join("diff_parametres.csv"));
+    let changed: Vec<&str> = params.iter().map(|r| r["parametre"].as_str()).collect();
+    // Décret n° 2025-293 (RSA), décret n° 2025-294 (prime d'activité), CSS ceilings of 1 April.
+    for p in ["rsa.montant_forfaitaire", "ppa.montant_de_base", "css.plafond_base"] {
+        assert!(changed.contains(&p), "{p} not reported: {changed:?}");
+    }
+    let rsa = params.iter().find(|r| r["parametre"] == "rsa.montant_forfaitaire").expect("rsa");
+    assert!(rsa["avant"].starts_with("635,71") && rsa["apres"].starts_with("646,52"), "{rsa:?}");
+    // The same rules: no definition differs.
+    assert!(rows(&out.join("diff_definitions.csv")).is_empty());
+    // Every foyer eligible to the RSA both months gets more (the amount is the
+    // montant forfaitaire minus resources that did not change).
+    let regles = rows(&out.join("diff_regles.csv"));
+    let r = regles.iter().find(|r| r["regle"] == "rsa").expect("rsa compared");
+    let min: f64 = r["ecart_min"].replace(',', ".").parse().expect("an eligible foyer both months");
+    assert!(min > 0.0, "{r:?}");
+    let page = std::fs::read_to_string(out.join("diff.html")).expect("page");
+    assert!(!page.contains("F00"), "no foyer id on the page");
+}
+
+#[test]
+fn diff_of_two_rule_folders_reports_the_one_parameter_and_the_foyers_it_moves() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let extract = dir.path().join("extrait");
+    let run = reperage(
+        &["generate", "--foyers", "600", "--mois", "2025-04", "--seed", "5", "--out", extract.to_str().expect("utf-8")],
+        &[],
+    );
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let (a, b) = (dir.path().join("regles-a"), dir.path().join("regles-b"));
+    copy_dir(&root().join("rules"), &a);
+    copy_dir(&root().join("rules"), &b);
+    let path = b.join("parametres/rsa.toml");
+    let text = std::fs::read_to_string(&path).expect("readable");
+    assert_eq!(text.matches("valeur = 646.52").count(), 1);
+    std::fs::write(&path, text.replace("valeur = 646.52", "valeur = 800")).expect("written");
+
+    let out = dir.path().join("diff");
+    let (e, a_s, b_s) = (extract.to_str().expect("utf-8"), a.to_str().expect("utf-8"), b.to_str().expect("utf-8"));
+    let args = [
+        "diff",
+        "--extract",
+        e,
+        "--mois",
+        "2025-04",
+        "--rules-avant",
+        a_s,
+        "--rules-apres",
+        b_s,
+        "--out",
+        out.to_str().expect("utf-8"),
+    ];
+    let run = reperage(&args, &[]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let params = rows(&out.join("diff_parametres.csv"));
+    assert_eq!(params.len(), 1, "{params:?}");
+    assert_eq!(params[0]["parametre"], "rsa.montant_forfaitaire");
+    assert!(rows(&out.join("diff_definitions.csv")).is_empty());
+
+    // The foyers it moves, seen independently: the RSA status of each foyer in two
+    // screens, one per folder.
+    let statuts = |rules: &str, name: &str| {
+        let o = dir.path().join(name);
+        let run = crate::screen(&extract, "2025-04", &o, &["--rules", rules], &[]);
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        rows(&o.join("eligibilites.csv"))
+            .into_iter()
+            .map(|r| (r["id_foyer"].clone(), r["rsa_statut"].clone()))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let (before, after) = (statuts(a_s, "screen-a"), statuts(b_s, "screen-b"));
+    let moved: std::collections::BTreeSet<String> =
+        before.iter().filter(|(id, s)| after.get(*id) != Some(*s)).map(|(id, _)| id.clone()).collect();
+    let listed: std::collections::BTreeSet<String> = rows(&out.join("foyers_modifies.csv"))
+        .into_iter()
+        .filter(|r| r["regle"] == "rsa" && r["statut_avant"] != r["statut_apres"])
+        .map(|r| r["id_foyer"].clone())
+        .collect();
+    assert!(!moved.is_empty(), "a montant forfaitaire of 800 € moves some foyers");
+    assert_eq!(listed, moved);
+    let regles = rows(&out.join("diff_regles.csv"));
+    let rsa = regles.iter().find(|r| r["regle"] == "rsa").expect("rsa");
+    assert_eq!(
+        rsa["gagnent"].parse::<usize>().expect("count") + rsa["perdent"].parse::<usize>().expect("count"),
+        moved.len()
+    );
+}

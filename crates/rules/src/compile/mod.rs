@@ -168,7 +168,11 @@ fn kleene_or(items: Vec<Expr>) -> Expr {
 }
 
 struct ExprCompiler<'a> {
+    /// The reference month: `mois_reference`, `mois_ecoules`.
     mois: Mois,
+    /// The month whose parameter values are read: the reference month, except for
+    /// `diff --mois-avant` (the same foyers with another month's parameters).
+    mois_parametres: Mois,
     params: &'a BTreeMap<String, Parameter>,
 }
 
@@ -180,9 +184,9 @@ impl ExprCompiler<'_> {
     fn param_at(&self, id: &str, when: Lecture) -> Result<&ParamValue, CompileError> {
         self.params
             .get(id)
-            .and_then(|p| p.at(when.date(self.mois)))
+            .and_then(|p| p.at(when.date(self.mois_parametres)))
             .map(|v| &v.valeur)
-            .ok_or_else(|| CompileError::NoValueInForce(id.to_string(), self.mois))
+            .ok_or_else(|| CompileError::NoValueInForce(id.to_string(), self.mois_parametres))
     }
 
     /// The values of a parameter over the months M-0 … M-[`MOIS_PRECEDENTS_MAX`], as runs
@@ -363,7 +367,7 @@ impl ExprCompiler<'_> {
 /// situation inputs and the rule columns of an evaluated frame (the test coverage counts
 /// the branches of `si` with it).
 pub fn compile_expr(rs: &RuleSet, mois: Mois, e: &RExpr) -> Result<Expr, CompileError> {
-    ExprCompiler { mois, params: &rs.params }.compile(e)
+    ExprCompiler { mois, mois_parametres: mois, params: &rs.params }.compile(e)
 }
 
 /// Everything a definition or output column depends on: other columns of the frame.
@@ -378,8 +382,19 @@ fn body_deps(rule: &str, body: &DefBody) -> Vec<String> {
 impl Compiled {
     /// Compiles every rule of the set (or only `only` and what they depend on) for `mois`.
     pub fn new(rs: &RuleSet, mois: Mois, only: Option<&[String]>) -> Result<Compiled, CompileError> {
+        Compiled::with_parameters_of(rs, mois, mois, only)
+    }
+
+    /// The same, with the parameter values in force at `parametres` instead of `mois`
+    /// (dates and ages still count from `mois`): what a revaluation changes, alone.
+    pub fn with_parameters_of(
+        rs: &RuleSet,
+        mois: Mois,
+        parametres: Mois,
+        only: Option<&[String]>,
+    ) -> Result<Compiled, CompileError> {
         let selected = select_rules(rs, only)?;
-        let ec = ExprCompiler { mois, params: &rs.params };
+        let ec = ExprCompiler { mois, mois_parametres: parametres, params: &rs.params };
 
         // Column → (expression, dependencies).
         let mut nodes: BTreeMap<String, (Expr, Vec<String>)> = BTreeMap::new();
@@ -518,8 +533,8 @@ impl Compiled {
             .iter()
             .map(|(id, when)| {
                 let p = &rs.params[id];
-                let date = when.date(mois);
-                let value = p.at(date).cloned().ok_or_else(|| CompileError::NoValueInForce(id.clone(), mois))?;
+                let date = when.date(parametres);
+                let value = p.at(date).cloned().ok_or_else(|| CompileError::NoValueInForce(id.clone(), parametres))?;
                 Ok(UsedParam {
                     id: id.clone(),
                     titre: p.titre.clone(),
