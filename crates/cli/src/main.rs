@@ -257,6 +257,21 @@ enum Command {
         #[arg(long = "memoire-max", value_parser = parse_size)]
         memoire_max: Option<u64>,
     },
+    /// The rules catalog as a static site (no server, no network): an index by kind with
+    /// a search box, a page per rule (condition tree with legal texts, formulas with
+    /// linked names, dated parameter values with sources, simplifications, test cases),
+    /// the parameters and the situation's inputs. With `--couverture`, the population
+    /// coverage beside each condition.
+    Doc {
+        #[arg(long)]
+        out: PathBuf,
+        /// Rules folder (default: the catalog embedded in this binary).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// `couverture.csv` written by `reperage couverture`.
+        #[arg(long)]
+        couverture: Option<PathBuf>,
+    },
     /// Check the rule and parameter files: syntax, names, types, cycles, legal bases,
     /// parameter values in force at the month.
     Check {
@@ -719,6 +734,20 @@ fn run(cli: Cli) -> Result<u8> {
             for f in &r.fichiers_ecrits {
                 eprintln!("  {f}");
             }
+            Ok(0)
+        }
+        Command::Doc { out, rules, couverture } => {
+            let rs = load_rules(&rules, current_month())?;
+            let couverture = couverture.map(|p| reperage_batch::couverture::lire_pour_le_site(&p)).transpose()?;
+            let pages = reperage_rules::site::site(&rs, couverture.as_ref());
+            for p in &pages {
+                let path = out.join(&p.chemin);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+                }
+                std::fs::write(&path, &p.html).with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            eprintln!("{} pages written under {}", pages.len(), out.display());
             Ok(0)
         }
         Command::Catalog { rules } => {

@@ -4,7 +4,21 @@
 
 use std::fmt::Write as _;
 
-use crate::model::{DefBody, DefRole, RuleKind, RuleSet};
+use crate::model::{Def, DefBody, DefRole, RuleKind, RuleSet};
+
+/// How a condition combines others (`None` for an expression): the form and the
+/// conditions, for the Markdown catalog (in English) and the site (site.rs, in French).
+pub fn forme(d: &Def) -> Option<(&'static str, Vec<&str>)> {
+    fn names(c: &[String]) -> Vec<&str> {
+        c.iter().map(String::as_str).collect()
+    }
+    match &d.body {
+        DefBody::Toutes(c) => Some(("toutes", names(c))),
+        DefBody::UneDe(c) => Some(("une_de", names(c))),
+        DefBody::Non(c) => Some(("non", vec![c.as_str()])),
+        DefBody::Expr(..) => None,
+    }
+}
 
 /// Renders the catalog of every rule of `rs`.
 pub fn markdown(rs: &RuleSet) -> String {
@@ -41,11 +55,11 @@ pub fn markdown(rs: &RuleSet) -> String {
             }
             out.push_str("\nConditions:\n\n| condition | meaning | basis |\n|---|---|---|\n");
             for d in r.defs.iter().filter(|d| d.role == DefRole::Condition) {
-                let form = match &d.body {
-                    DefBody::Toutes(c) => format!(" (all of: {})", c.join(", ")),
-                    DefBody::UneDe(c) => format!(" (one of: {})", c.join(", ")),
-                    DefBody::Non(c) => format!(" (not {c})"),
-                    DefBody::Expr(..) => String::new(),
+                let form = match forme(d) {
+                    Some(("toutes", c)) => format!(" (all of: {})", c.join(", ")),
+                    Some(("une_de", c)) => format!(" (one of: {})", c.join(", ")),
+                    Some((_, c)) => format!(" (not {})", c.join(", ")),
+                    None => String::new(),
                 };
                 let bases: Vec<String> = d
                     .base_legale

@@ -22,6 +22,7 @@ pub mod expr;
 pub mod model;
 mod raw;
 pub mod resolved;
+pub mod site;
 pub mod source;
 pub mod test_coverage;
 pub mod testing;

@@ -509,3 +509,47 @@ pub fn entrees_triees(c: &Comptes) -> Vec<Entree<'_>> {
     });
     v
 }
+
+/// `couverture.csv` as the catalog site shows it beside each condition: (rule,
+/// definition) → "vraie 1 234 · fausse 56 · inconnue 0 · décisive pour 40 non éligibles".
+pub fn lire_pour_le_site(path: &Path) -> Result<reperage_rules::site::Couverture, ScreenError> {
+    let read = || -> PolarsResult<DataFrame> {
+        let bytes = std::fs::read(path).map_err(|e| PolarsError::IO { error: e.into(), msg: None })?;
+        let text = String::from_utf8_lossy(&bytes);
+        let text = text.trim_start_matches('\u{feff}').to_string();
+        CsvReadOptions::default()
+            .with_infer_schema_length(Some(0))
+            .with_parse_options(CsvParseOptions::default().with_separator(b';'))
+            .into_reader_with_file_handle(std::io::Cursor::new(text.into_bytes()))
+            .finish()
+    };
+    let df = read().map_err(|e| ScreenError::Polars(e.context(format!("{}", path.display()).into())))?;
+    let get = |name: &str| df.column(name).and_then(|c| c.str().cloned());
+    let (regle, def, role) = (get("regle")?, get("definition")?, get("role")?);
+    let cols: Vec<(&str, &str)> = vec![
+        ("vrai", "vraie"),
+        ("faux", "fausse"),
+        ("inconnu", "inconnue"),
+        ("decisive_eligible", "décisive pour des éligibles"),
+        ("decisive_non_eligible", "pour des non éligibles"),
+        ("decisive_indetermine", "pour des indéterminés"),
+    ];
+    let values: Vec<StringChunked> = cols.iter().map(|(c, _)| get(c)).collect::<PolarsResult<_>>()?;
+    let mut out = reperage_rules::site::Couverture::new();
+    for i in 0..df.height() {
+        if role.get(i) != Some("condition") {
+            continue;
+        }
+        let (Some(r), Some(d)) = (regle.get(i), def.get(i)) else { continue };
+        let parts: Vec<String> = cols
+            .iter()
+            .zip(&values)
+            .map(|((_, label), v)| match v.get(i) {
+                Some(n) if !n.is_empty() => format!("{label} {n}"),
+                _ => format!("{label} s (secret)"),
+            })
+            .collect();
+        out.insert((r.to_string(), d.to_string()), parts.join(" · "));
+    }
+    Ok(out)
+}

@@ -289,3 +289,81 @@ fn diff_of_two_rule_folders_reports_the_one_parameter_and_the_foyers_it_moves() 
         moved.len()
     );
 }
+
+/// Every `href` of a page, and every `id`.
+fn hrefs_and_ids(html: &str) -> (Vec<String>, std::collections::BTreeSet<String>) {
+    let attr = |name: &str| -> Vec<String> {
+        html.split(&format!(" {name}=\"")).skip(1).filter_map(|s| s.split('"').next()).map(str::to_string).collect()
+    };
+    (attr("href"), attr("id").into_iter().collect())
+}
+
+#[test]
+fn the_catalog_site_has_no_broken_link_and_renders_in_headless_chromium() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cov = dir.path().join("couverture");
+    let extract = crate::sample("synthetique");
+    let run = reperage(
+        &[
+            "couverture",
+            "--extract",
+            extract.to_str().expect("utf-8"),
+            "--mois",
+            "2025-03",
+            "--out",
+            cov.to_str().expect("utf-8"),
+        ],
+        &[],
+    );
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let site = dir.path().join("site");
+    let csv = cov.join("couverture.csv");
+    let run =
+        reperage(&["doc", "--out", site.to_str().expect("utf-8"), "--couverture", csv.to_str().expect("utf-8")], &[]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+
+    // Every internal link resolves to a page and, when it names one, an anchor of it.
+    let mut pages = vec![site.join("index.html"), site.join("parametres.html"), site.join("situation.html")];
+    pages.extend(std::fs::read_dir(site.join("regles")).expect("rule pages").map(|e| e.expect("entry").path()));
+    assert_eq!(pages.len(), 3 + 29, "one page per shipped rule");
+    let (mut checked, mut broken) = (0, Vec::new());
+    for page in &pages {
+        let html = std::fs::read_to_string(page).expect("page");
+        let (hrefs, own_ids) = hrefs_and_ids(&html);
+        for href in hrefs.iter().filter(|h| !h.starts_with("http://") && !h.starts_with("https://")) {
+            checked += 1;
+            let (file, anchor) = href.split_once('#').unwrap_or((href, ""));
+            let (target, ids) = if file.is_empty() {
+                (page.clone(), own_ids.clone())
+            } else {
+                let target = page.parent().expect("in the site").join(file);
+                let Ok(text) = std::fs::read_to_string(&target) else {
+                    broken.push(format!("{}: {href}", page.display()));
+                    continue;
+                };
+                (target, hrefs_and_ids(&text).1)
+            };
+            if !anchor.is_empty() && !ids.contains(anchor) {
+                broken.push(format!("{}: {href} (no id `{anchor}` in {})", page.display(), target.display()));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{} broken links of {checked}:\n{}", broken.len(), broken.join("\n"));
+    assert!(checked > 1000, "only {checked} internal links");
+
+    // The RSA's page: its tree, a linked parameter, the population beside a condition.
+    let rsa = std::fs::read_to_string(site.join("regles/rsa.html")).expect("rsa page");
+    assert!(rsa.contains("id=\"def-ressources_sous_montant_forfaitaire\""));
+    assert!(rsa.contains("href=\"../parametres.html#p-rsa.montant_forfaitaire\""));
+    assert!(rsa.contains("Sur la population : vraie"));
+    assert!(rsa.contains("Décret n° 2025-293"));
+
+    for page in [site.join("index.html"), site.join("regles/rsa.html")] {
+        let dom = crate::headless(&page, &["--dump-dom"]);
+        assert!(dom.status.success(), "{}", String::from_utf8_lossy(&dom.stderr));
+        let stderr = String::from_utf8_lossy(&dom.stderr);
+        assert!(!stderr.contains("CONSOLE"), "console messages on {}: {stderr}", page.display());
+        let dom = String::from_utf8_lossy(&dom.stdout);
+        assert!(dom.contains("</table>") || dom.contains("id=\"recherche\""), "{}", page.display());
+    }
+}

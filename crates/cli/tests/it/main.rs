@@ -120,3 +120,26 @@ pub fn spoil(extract: &Path) {
     let text = std::fs::read_to_string(&droits).expect("droits");
     std::fs::write(&droits, format!("{text}F-TRONQUE;rsa\n")).expect("write");
 }
+
+/// Debian's Chromium (installed by .ci/run), or `$CHROMIUM`.
+pub fn chromium() -> std::path::PathBuf {
+    let path = std::env::var_os("CHROMIUM").map_or_else(|| std::path::PathBuf::from("/usr/bin/chromium"), Into::into);
+    assert!(
+        path.exists(),
+        "{}: headless Chromium is needed to test the HTML pages (`apt-get install chromium`, as .ci/run does)",
+        path.display()
+    );
+    path
+}
+
+pub fn headless(page: &Path, args: &[&str]) -> std::process::Output {
+    let url = format!("file://{}", page.canonicalize().expect("page").display());
+    let profile = tempfile::tempdir().expect("tempdir");
+    std::process::Command::new(chromium())
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0"])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .arg(url)
+        .output()
+        .expect("chromium runs")
+}

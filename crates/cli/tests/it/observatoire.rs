@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
-use super::{read_output, reperage, sample};
+use super::{headless, read_output, reperage, sample};
 
 /// The level columns of each dimension, coarsest first, as `estimer` writes them.
 const HIERARCHIES: &[&[&str]] =
@@ -247,29 +247,6 @@ fn rates_come_from_the_published_counts_and_lie_within_their_bounds() {
         }
     }
     assert!(checked > 10, "{checked} rates checked");
-}
-
-/// Debian's Chromium (installed by .ci/run), or `$CHROMIUM`.
-fn chromium() -> std::path::PathBuf {
-    let path = std::env::var_os("CHROMIUM").map_or_else(|| std::path::PathBuf::from("/usr/bin/chromium"), Into::into);
-    assert!(
-        path.exists(),
-        "{}: headless Chromium is needed to test rapport.html (`apt-get install chromium`, as .ci/run does)",
-        path.display()
-    );
-    path
-}
-
-fn headless(page: &Path, args: &[&str]) -> std::process::Output {
-    let url = format!("file://{}", page.canonicalize().expect("page").display());
-    let profile = tempfile::tempdir().expect("tempdir");
-    std::process::Command::new(chromium())
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0"])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(args)
-        .arg(url)
-        .output()
-        .expect("chromium runs")
 }
 
 #[test]
