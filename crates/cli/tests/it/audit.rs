@@ -41,11 +41,49 @@ fn decisive_from_explain(node: &serde_json::Value) -> String {
     next.map_or(name, decisive_from_explain)
 }
 
+/// The foyers of the committed sample whose rank is a multiple of `every`, with their
+/// persons, resources, rights, events and contacts: an extract of a sample of foyers.
+fn sample_of_the_sample(to: &std::path::Path, every: usize) {
+    use std::collections::BTreeSet;
+    let from = crate::sample("synthetique");
+    std::fs::create_dir_all(to).expect("mkdir");
+    let read = |name: &str| std::fs::read_to_string(from.join(name)).expect("sample file");
+    // Keeps the header and the lines whose `key` is in `keep`; returns them.
+    let filter = |name: &str, key: &str, keep: &BTreeSet<String>| -> Vec<Vec<String>> {
+        let text = read(name);
+        let mut lines = text.lines();
+        let header = lines.next().expect("header");
+        let k = header.trim_start_matches('\u{feff}').split(';').position(|h| h == key).expect("key column");
+        let kept: Vec<&str> = lines.filter(|l| l.split(';').nth(k).is_some_and(|v| keep.contains(v))).collect();
+        let mut out = String::from(header);
+        out.push('\n');
+        for l in &kept {
+            out.push_str(l);
+            out.push('\n');
+        }
+        std::fs::write(to.join(name), out).expect("written");
+        let h: Vec<&str> = header.trim_start_matches('\u{feff}').split(';').collect();
+        kept.iter().map(|l| l.split(';').zip(&h).map(|(v, _)| v.to_string()).collect()).collect()
+    };
+    let all: BTreeSet<String> =
+        read("foyers.csv").lines().skip(1).filter_map(|l| l.split(';').next().map(str::to_string)).collect();
+    let foyers: BTreeSet<String> =
+        all.into_iter().enumerate().filter(|(i, _)| i % every == 0).map(|(_, id)| id).collect();
+    filter("foyers.csv", "id_foyer", &foyers);
+    let personnes = filter("personnes.csv", "id_foyer", &foyers);
+    let ids: BTreeSet<String> = personnes.iter().map(|p| p[0].clone()).collect();
+    filter("ressources.csv", "id_personne", &ids);
+    for name in ["droits.csv", "evenements.csv", "contacts.csv"] {
+        filter(name, "id_foyer", &foyers);
+    }
+}
+
 #[test]
 fn couverture_counts_the_decisive_conditions_that_explain_shows() {
     let dir = tempfile::tempdir().expect("tempdir");
     let extract = dir.path().join("extrait");
-    crate::generate(&extract, "60", &[]);
+    // 67 foyers of the committed sample (every 30th).
+    sample_of_the_sample(&extract, 30);
     let out = dir.path().join("couverture");
     let extract_s = extract.to_str().expect("utf-8");
     let run = reperage(
