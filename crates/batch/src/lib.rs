@@ -18,6 +18,7 @@
 //! Data moves forward only; every output is a projection of the evaluation frame.
 
 pub mod campagnes;
+mod commande;
 pub mod couverture;
 pub mod diff;
 pub mod estimations;

@@ -50,6 +50,29 @@ struct ReglesArgs {
     campagnes: Option<PathBuf>,
 }
 
+/// What `estimer`, `couverture` and `diff` read and where they write.
+#[derive(clap::Args)]
+struct LectureArgs {
+    /// The extract folder.
+    #[arg(long)]
+    extract: PathBuf,
+    /// Last month's extract of the same caisse (as for `screen`).
+    #[arg(long)]
+    precedent: Option<PathBuf>,
+    /// Reference month YYYY-MM.
+    #[arg(long)]
+    mois: String,
+    /// Output folder (replaced as a whole).
+    #[arg(long)]
+    out: PathBuf,
+    /// As for `screen`.
+    #[arg(long = "colonne-autorisee", value_parser = parse_colonne)]
+    colonnes_autorisees: Vec<ColonneAutorisee>,
+    /// As for `screen`.
+    #[arg(long = "memoire-max", value_parser = parse_size)]
+    memoire_max: Option<u64>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Screen an extract for a month: evaluate every rule on every foyer and write
@@ -106,18 +129,8 @@ enum Command {
     /// manifest.json), small cells and those that would reveal them suppressed. No
     /// foyer or person id in any output.
     Estimer {
-        /// The extract folder.
-        #[arg(long)]
-        extract: PathBuf,
-        /// Last month's extract of the same caisse (as for `screen`).
-        #[arg(long)]
-        precedent: Option<PathBuf>,
-        /// Reference month YYYY-MM.
-        #[arg(long)]
-        mois: String,
-        /// Output folder (replaced as a whole).
-        #[arg(long)]
-        out: PathBuf,
+        #[command(flatten)]
+        lecture: LectureArgs,
         /// Rules folder (default: the catalog embedded in this binary).
         #[arg(long)]
         rules: Option<PathBuf>,
@@ -132,12 +145,6 @@ enum Command {
         seuil_secret: u64,
         #[arg(long, value_enum, default_value = "csv")]
         format: OutFormat,
-        /// As for `screen`.
-        #[arg(long = "colonne-autorisee", value_parser = parse_colonne)]
-        colonnes_autorisees: Vec<ColonneAutorisee>,
-        /// As for `screen`.
-        #[arg(long = "memoire-max", value_parser = parse_size)]
-        memoire_max: Option<u64>,
     },
     /// Merge the --out folders of the N partitions of a run (`screen --partition K/N`)
     /// into the outputs one run writes: rows in id order, contact lists ranked and
@@ -199,15 +206,8 @@ enum Command {
     /// the rules they leave undetermined; every parameter value with its text. Aggregates
     /// only, small counts suppressed (docs/audit.md).
     Couverture {
-        #[arg(long)]
-        extract: PathBuf,
-        /// Last month's extract, as for `screen`.
-        #[arg(long)]
-        precedent: Option<PathBuf>,
-        #[arg(long)]
-        mois: String,
-        #[arg(long)]
-        out: PathBuf,
+        #[command(flatten)]
+        lecture: LectureArgs,
         /// Rules folder (default: the catalog embedded in this binary).
         #[arg(long)]
         rules: Option<PathBuf>,
@@ -215,12 +215,6 @@ enum Command {
         #[arg(long = "seuil-secret", default_value_t = reperage_batch::estimations::SEUIL_SECRET,
               value_parser = clap::value_parser!(u64).range(1..))]
         seuil_secret: u64,
-        /// As for `screen`.
-        #[arg(long = "colonne-autorisee", value_parser = parse_colonne)]
-        colonnes_autorisees: Vec<ColonneAutorisee>,
-        /// As for `screen`.
-        #[arg(long = "memoire-max", value_parser = parse_size)]
-        memoire_max: Option<u64>,
     },
     /// For auditors: what changes for the same foyers between two rule folders
     /// (`--rules-avant A --rules-apres B`) or between the parameters of two months
@@ -229,15 +223,8 @@ enum Command {
     /// parameters and definitions that differ; the ids of the foyers whose status
     /// changed in a separate file (docs/audit.md).
     Diff {
-        #[arg(long)]
-        extract: PathBuf,
-        /// Last month's extract, as for `screen`.
-        #[arg(long)]
-        precedent: Option<PathBuf>,
-        #[arg(long)]
-        mois: String,
-        #[arg(long)]
-        out: PathBuf,
+        #[command(flatten)]
+        lecture: LectureArgs,
         /// The rules "before".
         #[arg(long, requires = "rules_apres", conflicts_with_all = ["mois_avant", "rules"])]
         rules_avant: Option<PathBuf>,
@@ -250,12 +237,6 @@ enum Command {
         /// With `--mois-avant`: the rules folder (default: the catalog embedded in this binary).
         #[arg(long)]
         rules: Option<PathBuf>,
-        /// As for `screen`.
-        #[arg(long = "colonne-autorisee", value_parser = parse_colonne)]
-        colonnes_autorisees: Vec<ColonneAutorisee>,
-        /// As for `screen`.
-        #[arg(long = "memoire-max", value_parser = parse_size)]
-        memoire_max: Option<u64>,
     },
     /// The rules catalog as a static site (no server, no network): an index by kind with
     /// a search box, a page per rule (condition tree with legal texts, formulas with
@@ -531,16 +512,11 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Estimer {
-            extract,
-            precedent,
-            mois,
-            out,
+            lecture: LectureArgs { extract, precedent, mois, out, colonnes_autorisees, memoire_max },
             rules,
             par,
             seuil_secret,
             format,
-            colonnes_autorisees,
-            memoire_max,
         } => {
             let mois = parse_mois(&mois)?;
             log_autorisees(&colonnes_autorisees);
@@ -641,14 +617,9 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Couverture {
-            extract,
-            precedent,
-            mois,
-            out,
+            lecture: LectureArgs { extract, precedent, mois, out, colonnes_autorisees, memoire_max },
             rules,
             seuil_secret,
-            colonnes_autorisees,
-            memoire_max,
         } => {
             let mois = parse_mois(&mois)?;
             log_autorisees(&colonnes_autorisees);
@@ -683,16 +654,11 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Diff {
-            extract,
-            precedent,
-            mois,
-            out,
+            lecture: LectureArgs { extract, precedent, mois, out, colonnes_autorisees, memoire_max },
             rules_avant,
             rules_apres,
             mois_avant,
             rules,
-            colonnes_autorisees,
-            memoire_max,
         } => {
             let mois = parse_mois(&mois)?;
             log_autorisees(&colonnes_autorisees);

@@ -30,7 +30,8 @@ table{border-collapse:collapse;margin:.5rem 0 1.5rem;font-size:.9rem}th,td{borde
 .arbre li{margin:.3rem 0}.forme{color:#555;font-size:.85rem}.base{font-size:.85rem}.couv{font-size:.85rem;color:#0b5394}\
 nav a{margin-right:.75rem}#recherche{font-size:1rem;padding:.3rem;width:20rem}";
 
-fn esc(s: &str) -> String {
+/// Text escaped for HTML (every page of the project: the site, the reports).
+pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
@@ -108,7 +109,8 @@ fn expression(rs: &RuleSet, rule: &Rule, text: &str, racine: &str) -> String {
     out
 }
 
-fn valeur(v: &ParamValue) -> String {
+/// A parameter's value exactly as its file writes it (a rate of 0,5985 must not read 0,6).
+pub fn valeur(v: &ParamValue) -> String {
     match v {
         ParamValue::Nombre(x) => format_exact(*x),
         ParamValue::Booleen(b) => (if *b { "vrai" } else { "faux" }).to_string(),

@@ -14,15 +14,15 @@ pub mod page;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
-use reperage_rules::model::{DefBody, DefRole, ParamValue, Type};
+use reperage_rules::model::{DefBody, DefRole, Type};
 use reperage_rules::resolved::RKind;
 use reperage_rules::{Compiled, Mois, RuleSet, StaleParameter};
 
+use crate::commande::{self, Ouverture};
 use crate::evaluation::{self, Etapes};
 use crate::extract::{ColonneAutorisee, Extract, TableCount};
-use crate::out_dir::OutDir;
 use crate::output::{Format, TableWriter};
-use crate::screen::{self, Lecture, Lu, ScreenError};
+use crate::screen::{self, Lu, ScreenError};
 use comptes::{Comptes, STATUTS};
 
 pub struct Options<'a> {
@@ -345,23 +345,7 @@ fn entrees_frame(rs: &RuleSet, c: &Comptes, regles: &[RegleMasquee], seuil: u64)
     ])
 }
 
-/// The value of a parameter, as the rule files write it.
-pub fn valeur_texte(v: &ParamValue) -> String {
-    // Exactly as written: a rate of 0,5985 must not read 0,6.
-    let n = reperage_rules::explain::format_exact;
-    match v {
-        ParamValue::Nombre(x) => n(*x),
-        ParamValue::Booleen(b) => (if *b { "vrai" } else { "faux" }).to_string(),
-        ParamValue::Bareme(s) => {
-            let mut parts: Vec<String> =
-                s.tranches.iter().map(|(de, v)| format!("dès {} : {}", n(*de), n(*v))).collect();
-            if let Some(u) = s.par_unite_au_dela {
-                parts.push(format!("+ {} par unité au-delà", n(u)));
-            }
-            parts.join(" ; ")
-        }
-    }
-}
+pub use reperage_rules::site::valeur as valeur_texte;
 
 /// `parametres.csv`: every parameter value the rules read for the month, with its text.
 fn parametres_frame(compiled: &Compiled) -> PolarsResult<DataFrame> {
@@ -386,20 +370,16 @@ fn parametres_frame(compiled: &Compiled) -> PolarsResult<DataFrame> {
 /// Evaluates the extract and writes the coverage under `opts.out` (replaced as a whole,
 /// as `screen` does).
 pub fn couverture(opts: &Options) -> Result<Report, ScreenError> {
-    let stale = screen::stale_parameters(opts.rules, opts.mois, false)?;
-    let inputs: Vec<&Path> = std::iter::once(opts.extract).chain(opts.precedent).collect();
-    let out_dir = OutDir::prepare(opts.out, &inputs)?;
-    let out = out_dir.path().to_path_buf();
-    let spill = out.join(".pieces");
-    let lecture = Lecture {
-        extract: opts.extract,
-        precedent: opts.precedent,
-        colonnes_autorisees: opts.colonnes_autorisees,
-        partitions: None,
-        memoire_max: opts.memoire_max,
-        partie: None,
-    };
-    let Lu { mut current, mut previous, .. } = lecture.lire(&spill)?;
+    let Ouverture { out_dir, out, spill, lu: Lu { mut current, mut previous, .. }, stale } =
+        commande::ouvrir(&commande::Entrees {
+            rules: opts.rules,
+            mois: opts.mois,
+            extract: opts.extract,
+            precedent: opts.precedent,
+            out: opts.out,
+            colonnes_autorisees: opts.colonnes_autorisees,
+            memoire_max: opts.memoire_max,
+        })?;
     let fichiers = current.fichiers.clone();
     (opts.progress)("reading the extract");
     let mut etapes = Couverture {
@@ -436,10 +416,7 @@ pub fn couverture(opts: &Options) -> Result<Report, ScreenError> {
         "extrait": screen::input_files(&fichiers),
         "colonnes_autorisees": opts.colonnes_autorisees,
         "options": { "precedent": opts.precedent.is_some(), "seuil_secret": opts.seuil_secret },
-        "regles": opts.rules.files.iter().map(|f| serde_json::json!({
-            "fichier": f.path,
-            "sha256": screen::sha256_text(&f.text),
-        })).collect::<Vec<_>>(),
+        "regles": commande::fichiers_regles(opts.rules),
         "parametres": compiled.params,
         "parametres_perimes": stale,
         "lignes": etapes.lignes,
@@ -456,13 +433,7 @@ pub fn couverture(opts: &Options) -> Result<Report, ScreenError> {
         comptes,
         foyers: primaire(comptes.foyers, opts.seuil_secret),
     });
-    let path = out.join("couverture.html");
-    crate::output::atomic_write(&path, |f| {
-        use std::io::Write;
-        f.write_all(html.as_bytes())
-            .map_err(|e| crate::output::OutputError::Io { path: path.display().to_string(), source: e })
-    })?;
-    written.push(path);
+    written.push(commande::ecrire_page(&out, "couverture.html", &html)?);
     let fichiers_ecrits = screen::commit_files(out_dir, manifest, written)?;
     Ok(Report {
         mois: opts.mois.to_string(),

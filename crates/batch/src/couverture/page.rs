@@ -5,9 +5,11 @@
 use std::fmt::Write as _;
 
 use reperage_rules::model::DefRole;
+use reperage_rules::site::esc;
 use reperage_rules::{Compiled, Mois, RuleSet, StaleParameter};
 
 use super::{Compte, RegleMasquee, entrees_triees, valeur_texte};
+use crate::estimations::rapport::entier;
 
 pub struct Contexte<'a> {
     pub rules: &'a RuleSet,
@@ -25,22 +27,6 @@ table{border-collapse:collapse;margin:.5rem 0 1.5rem;font-size:.9rem}th,td{borde
 td.n{text-align:right;font-variant-numeric:tabular-nums}caption{text-align:left;font-weight:600;padding:.25rem 0}\
 .s{color:#777;text-decoration:none}.alerte{background:#fff4e5;border-left:4px solid #e67e00;padding:.5rem 1rem}\
 .constat{color:#b00020}nav a{margin-right:.75rem}";
-
-pub(crate) fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-fn entier(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push('\u{202f}');
-        }
-        out.push(c);
-    }
-    out
-}
 
 fn compte(c: Compte) -> String {
     c.map_or_else(|| "<abbr class=\"s\" title=\"secret statistique\">s</abbr>".to_string(), entier)

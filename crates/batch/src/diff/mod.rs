@@ -18,12 +18,12 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use reperage_rules::{Compiled, CompiledRule, Mois, RuleSet, StaleParameter};
 
+use crate::commande::{self, Ouverture};
 use crate::couverture::comptes::STATUTS;
 use crate::evaluation::{self, Etapes};
 use crate::extract::{ColonneAutorisee, Extract};
-use crate::out_dir::OutDir;
 use crate::output::{Format, TableWriter};
-use crate::screen::{self, Lecture, Lu, ScreenError};
+use crate::screen::{self, Lu, ScreenError};
 
 /// What the evaluation "before" uses.
 pub enum Avant<'a> {
@@ -226,24 +226,20 @@ impl Etapes for Comparaison<'_> {
 /// Evaluates the extract twice and writes what changed under `opts.out` (replaced as a
 /// whole, as `screen` does).
 pub fn diff(opts: &Options) -> Result<Report, ScreenError> {
-    let stale = screen::stale_parameters(opts.rules, opts.mois, false)?;
     let (avant_rules, mois_avant) = match opts.avant {
         Avant::Regles(r) => (r, opts.mois),
         Avant::Mois(m) => (opts.rules, m),
     };
-    let inputs: Vec<&Path> = std::iter::once(opts.extract).chain(opts.precedent).collect();
-    let out_dir = OutDir::prepare(opts.out, &inputs)?;
-    let out = out_dir.path().to_path_buf();
-    let spill = out.join(".pieces");
-    let lecture = Lecture {
-        extract: opts.extract,
-        precedent: opts.precedent,
-        colonnes_autorisees: opts.colonnes_autorisees,
-        partitions: None,
-        memoire_max: opts.memoire_max,
-        partie: None,
-    };
-    let Lu { mut current, mut previous, .. } = lecture.lire(&spill)?;
+    let Ouverture { out_dir, out, spill, lu: Lu { mut current, mut previous, .. }, stale } =
+        commande::ouvrir(&commande::Entrees {
+            rules: opts.rules,
+            mois: opts.mois,
+            extract: opts.extract,
+            precedent: opts.precedent,
+            out: opts.out,
+            colonnes_autorisees: opts.colonnes_autorisees,
+            memoire_max: opts.memoire_max,
+        })?;
     let fichiers = current.fichiers.clone();
     (opts.progress)("reading the extract");
     let regles: Vec<RegleDiff> = opts
@@ -298,12 +294,8 @@ pub fn diff(opts: &Options) -> Result<Report, ScreenError> {
         "avant": comparaison,
         "extrait": screen::input_files(&fichiers),
         "colonnes_autorisees": opts.colonnes_autorisees,
-        "regles_avant": avant_rules.files.iter().map(|f| serde_json::json!({
-            "fichier": f.path, "sha256": screen::sha256_text(&f.text),
-        })).collect::<Vec<_>>(),
-        "regles_apres": opts.rules.files.iter().map(|f| serde_json::json!({
-            "fichier": f.path, "sha256": screen::sha256_text(&f.text),
-        })).collect::<Vec<_>>(),
+        "regles_avant": commande::fichiers_regles(avant_rules),
+        "regles_apres": commande::fichiers_regles(opts.rules),
         "parametres_perimes": stale,
         "foyers": { "compares": etapes.foyers, "modifies": etapes.foyers_modifies },
         "regles_sans_equivalent_avant": ajoutees,
@@ -318,13 +310,7 @@ pub fn diff(opts: &Options) -> Result<Report, ScreenError> {
         parametres: &parametres,
         definitions: &definitions,
     });
-    let path = out.join("diff.html");
-    crate::output::atomic_write(&path, |f| {
-        use std::io::Write;
-        f.write_all(html.as_bytes())
-            .map_err(|e| crate::output::OutputError::Io { path: path.display().to_string(), source: e })
-    })?;
-    written.push(path);
+    written.push(commande::ecrire_page(&out, "diff.html", &html)?);
     let fichiers_ecrits = screen::commit_files(out_dir, manifest, written)?;
     Ok(Report {
         foyers_evalues: etapes.foyers,

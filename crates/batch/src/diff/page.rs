@@ -7,7 +7,7 @@ use reperage_rules::{Mois, RuleSet};
 
 use super::textes::{DefChange, ParamChange};
 use super::{RegleDiff, distribution};
-use crate::couverture::page::esc;
+use reperage_rules::site::esc;
 
 pub struct Contexte<'a> {
     pub mois: Mois,

@@ -21,11 +21,11 @@ use std::path::{Path, PathBuf};
 use polars::prelude::DataFrame;
 use reperage_rules::{Compiled, Mois, RuleSet, StaleParameter};
 
+use crate::commande::{self, Ouverture};
 use crate::evaluation::{self, Etapes};
 use crate::extract::{ColonneAutorisee, Extract, TableCount};
-use crate::out_dir::OutDir;
 use crate::output::{Format, TableWriter};
-use crate::screen::{self, Lecture, Lu, ScreenError};
+use crate::screen::{self, Lu, ScreenError};
 use cube::Cube;
 use dimensions::Dimension;
 
@@ -94,20 +94,16 @@ impl Etapes for Estimation<'_> {
 /// Evaluates the extract and writes the estimates under `opts.out` (replaced as a whole,
 /// as `screen` does).
 pub fn estimer(opts: &Options) -> Result<Report, ScreenError> {
-    let stale = screen::stale_parameters(opts.rules, opts.mois, false)?;
-    let inputs: Vec<&Path> = std::iter::once(opts.extract).chain(opts.precedent).collect();
-    let out_dir = OutDir::prepare(opts.out, &inputs)?;
-    let out = out_dir.path().to_path_buf();
-    let spill = out.join(".pieces");
-    let lecture = Lecture {
-        extract: opts.extract,
-        precedent: opts.precedent,
-        colonnes_autorisees: opts.colonnes_autorisees,
-        partitions: None,
-        memoire_max: opts.memoire_max,
-        partie: None,
-    };
-    let Lu { mut current, mut previous, .. } = lecture.lire(&spill)?;
+    let Ouverture { out_dir, out, spill, lu: Lu { mut current, mut previous, .. }, stale } =
+        commande::ouvrir(&commande::Entrees {
+            rules: opts.rules,
+            mois: opts.mois,
+            extract: opts.extract,
+            precedent: opts.precedent,
+            out: opts.out,
+            colonnes_autorisees: opts.colonnes_autorisees,
+            memoire_max: opts.memoire_max,
+        })?;
     let fichiers = current.fichiers.clone();
     (opts.progress)("reading the extract");
     let mut etapes = Estimation {
@@ -151,10 +147,7 @@ pub fn estimer(opts: &Options) -> Result<Report, ScreenError> {
             "par": opts.dimensions.iter().map(|d| d.nom).collect::<Vec<_>>(),
             "seuil_secret": opts.seuil_secret,
         },
-        "regles": opts.rules.files.iter().map(|f| serde_json::json!({
-            "fichier": f.path,
-            "sha256": screen::sha256_text(&f.text),
-        })).collect::<Vec<_>>(),
+        "regles": commande::fichiers_regles(opts.rules),
         "parametres": compiled.params,
         "parametres_perimes": stale,
         "lignes": etapes.comptes,
@@ -183,13 +176,7 @@ pub fn estimer(opts: &Options) -> Result<Report, ScreenError> {
             manifest: &manifest,
         },
     );
-    let path = out.join("rapport.html");
-    crate::output::atomic_write(&path, |f| {
-        use std::io::Write;
-        f.write_all(page.as_bytes())
-            .map_err(|e| crate::output::OutputError::Io { path: path.display().to_string(), source: e })
-    })?;
-    written.push(path.clone());
+    written.push(commande::ecrire_page(&out, "rapport.html", &page)?);
     let fichiers_ecrits = screen::commit_files(out_dir, manifest, written)?;
     Ok(Report {
         mois: opts.mois.to_string(),

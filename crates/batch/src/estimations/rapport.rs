@@ -6,6 +6,8 @@
 
 use std::fmt::Write as _;
 
+use reperage_rules::site::esc;
+
 use super::cube::{ENR, ER, IR, UNR};
 use super::dimensions::Dimension;
 use super::publication::{Ligne, Publie};
@@ -19,12 +21,8 @@ pub struct Contexte<'a> {
     pub manifest: &'a serde_json::Value,
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
 /// A count in French style (narrow no-break space between thousands).
-fn entier(n: u64) -> String {
+pub(crate) fn entier(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
