@@ -549,9 +549,7 @@ fn run(cli: Cli) -> Result<u8> {
                 r.cellules_masquees,
                 r.cellules
             );
-            for f in &r.fichiers_ecrits {
-                eprintln!("  {f}");
-            }
+            print_written(&r.fichiers_ecrits);
             Ok(0)
         }
         Command::Fusionner { parts, out, regles } => {
@@ -648,9 +646,7 @@ fn run(cli: Cli) -> Result<u8> {
                 r.cellules_masquees,
                 r.cellules
             );
-            for f in &r.fichiers_ecrits {
-                eprintln!("  {f}");
-            }
+            print_written(&r.fichiers_ecrits);
             Ok(0)
         }
         Command::Diff {
@@ -662,14 +658,13 @@ fn run(cli: Cli) -> Result<u8> {
         } => {
             let mois = parse_mois(&mois)?;
             log_autorisees(&colonnes_autorisees);
-            let (apres, avant_rules, mois_avant) = match (&rules_avant, &mois_avant) {
-                (Some(a), _) => (load_rules(&rules_apres, mois)?, Some(load_rules(&Some(a.clone()), mois)?), None),
-                (None, Some(m)) => (load_rules(&rules, mois)?, None, Some(parse_mois(m)?)),
-                (None, None) => bail!("give --rules-avant and --rules-apres, or --mois-avant"),
+            let (apres, avant_rules) = match &rules_avant {
+                Some(a) => (load_rules(&rules_apres, mois)?, Some(load_rules(&Some(a.clone()), mois)?)),
+                None => (load_rules(&rules, mois)?, None),
             };
-            let avant = match (&avant_rules, mois_avant) {
+            let avant = match (&avant_rules, &mois_avant) {
                 (Some(r), _) => reperage_batch::diff::Avant::Regles(r),
-                (None, Some(m)) => reperage_batch::diff::Avant::Mois(m),
+                (None, Some(m)) => reperage_batch::diff::Avant::Mois(parse_mois(m)?),
                 (None, None) => bail!("give --rules-avant and --rules-apres, or --mois-avant"),
             };
             eprintln!("comparing two evaluations of {} for {mois}…", extract.display());
@@ -697,9 +692,7 @@ fn run(cli: Cli) -> Result<u8> {
                 r.parametres_modifies,
                 r.definitions_modifiees
             );
-            for f in &r.fichiers_ecrits {
-                eprintln!("  {f}");
-            }
+            print_written(&r.fichiers_ecrits);
             Ok(0)
         }
         Command::Doc { out, rules, couverture } => {
@@ -769,6 +762,13 @@ fn out_format(f: OutFormat) -> output::Format {
         OutFormat::Csv => output::Format::Csv,
         OutFormat::Parquet => output::Format::Parquet,
         OutFormat::Both => output::Format::Both,
+    }
+}
+
+/// The files a command wrote, one per line, on stderr.
+fn print_written(files: &[String]) {
+    for f in files {
+        eprintln!("  {f}");
     }
 }
 
