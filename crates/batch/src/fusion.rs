@@ -387,7 +387,7 @@ pub fn fusionner(dirs: &[PathBuf], out: &Path, rules: &RuleSet) -> Result<Fusion
         for key in ["regles", "parametres", "parametres_perimes", "historique_ressources", "extrait_precedent"] {
             m.remove(key);
         }
-        for key in ["partitions", "foyers", "sorties", "campagnes"] {
+        for key in ["partitions", "foyers", "sorties", "campagnes", "reglages_campagnes"] {
             m.remove(key);
         }
     } else {
@@ -406,6 +406,7 @@ pub fn fusionner(dirs: &[PathBuf], out: &Path, rules: &RuleSet) -> Result<Fusion
         let lists = collecte.select(rules, mois);
         written.extend(campagnes::write(&lists, mois, &staging)?);
         m.insert("campagnes".into(), screen::campaigns_manifest(&lists));
+        m.insert("reglages_campagnes".into(), serde_json::json!(rules.reglages_campagnes));
         m.insert("partitions".into(), Value::from(parts.len()));
         let foyers = serde_json::json!({
             "lus": sum_number(&parts, |m| &m["foyers"]["lus"]),

@@ -792,6 +792,7 @@ fn run(opts: &Options, phases: &mut Phases) -> Result<Report, ScreenError> {
             "signalements_par_regle": report.signalements,
         },
         "campagnes": campagnes_manifest,
+        "reglages_campagnes": opts.rules.reglages_campagnes,
     });
     if let (Some(m), serde_json::Value::Object(rest)) = (manifest.as_object_mut(), rest) {
         m.extend(rest);
@@ -808,9 +809,13 @@ pub fn campaigns_manifest(lists: &[(reperage_rules::model::Campagne, campagnes::
             .map(|(c, sel)| serde_json::json!({
                 "id": c.id,
                 "fichier": c.file,
+                "priorite": c.priorite,
+                "groupe_temoin": c.groupe_temoin,
                 "foyers_signales": sel.signales(),
                 "exclus": campagnes::EXCLUSIONS.iter().map(|e| (*e, sel.count(e))).collect::<BTreeMap<_, _>>(),
+                "pris_par_autre_campagne": sel.count(campagnes::AUTRE_CAMPAGNE),
                 "coupes_capacite": sel.count(campagnes::COUPE_CAPACITE),
+                "temoins": sel.temoins.len(),
                 "retenus": sel.retenus.len(),
             }))
             .collect::<Vec<_>>()

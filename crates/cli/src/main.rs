@@ -335,7 +335,10 @@ fn rules_and_campaigns(regles: &ReglesArgs, mois: Mois) -> Result<RuleSet> {
     let rs = load_rules(&regles.rules, mois)?;
     let Some(dir) = &regles.campagnes else { return Ok(rs) };
     match reperage_rules::check::with_campaigns(&rs, &source::load_dir(dir)?) {
-        Ok(rs) => Ok(rs),
+        Ok((rs, warnings)) => {
+            eprint!("{warnings}");
+            Ok(rs)
+        }
         Err(diags) => {
             eprint!("{diags}");
             bail!("the campaigns in {} have errors", dir.display());

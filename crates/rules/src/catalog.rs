@@ -102,22 +102,31 @@ pub fn markdown(rs: &RuleSet) -> String {
     if !rs.campagnes.is_empty() {
         out.push_str(
             "\n## Campaigns\n\nOutbound contact lists built from the rules' results (docs/campaigns.md).\n\n\
-             | campaign | rules | channels (in order) | social worker | cooldown | capacity per agency |\n\
-             |---|---|---|---|---|---|\n",
+             | priority | campaign | rules | channels (in order) | social worker | cooldown | capacity per agency | control group |\n\
+             |---|---|---|---|---|---|---|---|\n",
         );
-        for c in &rs.campagnes {
+        for c in rs.campagnes_par_priorite() {
             let _ = writeln!(
                 out,
-                "| `{}` — {} | {} | {} | {} | {} months | {} |",
+                "| {} | `{}` — {} | {} | {} | {} | {} months | {} | {} |",
+                c.priorite.map_or("—".to_string(), |p| p.to_string()),
                 c.id,
                 c.titre,
                 c.regles.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", "),
                 c.canaux.join(", "),
                 if c.exclure_suivi_social { "excluded" } else { "kept" },
                 c.delai_entre_contacts_mois,
-                c.capacite_par_agence
+                c.capacite_par_agence,
+                if c.groupe_temoin > 0.0 { format!("{} %", c.groupe_temoin * 100.0) } else { "none".to_string() }
             );
         }
+        let _ = writeln!(
+            out,
+            "\nA household is on one list at most each month: the campaign of highest priority that can reach \
+             it takes it, with the other campaigns' reasons. A household contacted by any campaign is not \
+             contacted again within {} month(s) (`campagnes/_reglages.toml`).",
+            rs.reglages_campagnes.delai_minimum_entre_contacts_mois
+        );
     }
     out
 }

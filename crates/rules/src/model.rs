@@ -404,7 +404,23 @@ pub struct Campagne {
     pub capacite_par_agence: u32,
     /// Per-agency capacities overriding `capacite_par_agence`.
     pub capacites: BTreeMap<String, u32>,
+    /// Rank in the arbitration between campaigns: 1 takes a household first; `None`
+    /// after every campaign with a rank ([`RuleSet::campagnes_par_priorite`]).
+    pub priorite: Option<u32>,
+    /// Share (0 to 0.5) of the households the campaign would list that form its control
+    /// group: drawn before capacity, not contacted, compared with by `reperage suivi`.
+    pub groupe_temoin: f64,
     pub file: String,
+}
+
+/// Settings shared by every campaign (`rules/campagnes/_reglages.toml`).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ReglagesCampagnes {
+    /// A household contacted by any campaign (control rows aside) less than this many
+    /// months before the month screened is not contacted again; 0: no such delay.
+    pub delai_minimum_entre_contacts_mois: u32,
+    /// The file they come from; `None` when there is none (every setting at 0).
+    pub file: Option<String>,
 }
 
 impl Campagne {
@@ -430,10 +446,19 @@ pub struct RuleSet {
     pub rules: Vec<Rule>,
     /// The campaigns of `campagnes/`, sorted by id.
     pub campagnes: Vec<Campagne>,
+    pub reglages_campagnes: ReglagesCampagnes,
     pub files: Vec<SourceFile>,
 }
 
 impl RuleSet {
+    /// The campaigns in the order they take a household: by `priorite`, those without
+    /// one last, then by id.
+    pub fn campagnes_par_priorite(&self) -> Vec<&Campagne> {
+        let mut out: Vec<&Campagne> = self.campagnes.iter().collect();
+        out.sort_by(|a, b| (a.priorite.is_none(), a.priorite, &a.id).cmp(&(b.priorite.is_none(), b.priorite, &b.id)));
+        out
+    }
+
     pub fn rule(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
     }

@@ -237,4 +237,19 @@ pub struct CampagneRaw {
     /// Capacity of named agencies, overriding `capacite_par_agence`.
     #[serde(default)]
     pub capacites: BTreeMap<SString, Spanned<i64>>,
+    /// Rank in the arbitration between campaigns (1 takes a household first); absent:
+    /// after every campaign that has one.
+    pub priorite: Option<Spanned<i64>>,
+    /// Share of the households the campaign would list that are drawn into a control
+    /// group instead (not contacted).
+    pub groupe_temoin: Option<Spanned<f64>>,
+}
+
+/// `rules/campagnes/_reglages.toml`: settings shared by every campaign.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReglagesCampagnesRaw {
+    /// No household is contacted, whatever the campaign, within this many months of its
+    /// last contact by any campaign.
+    pub delai_minimum_entre_contacts_mois: Spanned<i64>,
 }

@@ -12,7 +12,10 @@ use polars::prelude::*;
 use reperage_rules::model::{CANAUX, Campagne, RuleKind, column};
 use reperage_rules::{Compiled, Date, Mois, RuleSet};
 
-pub use select::{COUPE_CAPACITE, Candidat, EXCLUSIONS, Raison, Retenu, Selection, select};
+use select::on_threads;
+pub use select::{
+    AUTRE_CAMPAGNE, COUPE_CAPACITE, Candidat, EXCLUSIONS, NonRetenu, Raison, Retenu, Selection, TEMOIN, select,
+};
 
 use crate::output::{self, OutputError};
 
@@ -89,24 +92,41 @@ fn rule_reasons(compiled: &Compiled, rules: &RuleSet, needed: &BTreeSet<&str>) -
     (out, exprs)
 }
 
-/// The latest contact month per (foyer, campaign) of the `contacts` history.
-fn last_contacts(contacts: &DataFrame) -> PolarsResult<HashMap<(String, String), Mois>> {
-    let df = contacts
-        .clone()
-        .lazy()
-        .group_by([col("id_foyer"), col("campagne")])
-        .agg([col("date").max().cast(DataType::Int32).alias("date")])
-        .collect()?;
+/// The `contacts` history as the cooldowns read it.
+struct DerniersContacts {
+    /// Latest contact month per (foyer, campaign), control rows included.
+    par_campagne: HashMap<(String, String), Mois>,
+    /// Latest contact month per foyer by any campaign, control rows aside.
+    toutes_campagnes: HashMap<String, Mois>,
+}
+
+fn last_contacts(contacts: &DataFrame) -> PolarsResult<DerniersContacts> {
+    let latest = |keys: Vec<Expr>, rows: Expr| -> PolarsResult<DataFrame> {
+        contacts
+            .clone()
+            .lazy()
+            .filter(rows)
+            .group_by(keys)
+            .agg([col("date").max().cast(DataType::Int32).alias("date")])
+            .collect()
+    };
+    let df = latest(vec![col("id_foyer"), col("campagne")], lit(true))?;
     let ids = df.column("id_foyer")?.str()?;
     let camps = df.column("campagne")?.str()?;
     let dates = df.column("date")?.i32()?;
-    let mut out = HashMap::new();
+    let mut par_campagne = HashMap::new();
     for i in 0..df.height() {
         if let (Some(f), Some(c), Some(d)) = (ids.get(i), camps.get(i), dates.get(i)) {
-            out.insert((f.to_string(), c.to_string()), Date::from_days(d).mois());
+            par_campagne.insert((f.to_string(), c.to_string()), Date::from_days(d).mois());
         }
     }
-    Ok(out)
+    let df = latest(vec![col("id_foyer")], col("canal").cast(DataType::String).neq(lit(TEMOIN)))?;
+    let ids = df.column("id_foyer")?.str()?;
+    let dates = df.column("date")?.i32()?;
+    let toutes_campagnes = (0..df.height())
+        .filter_map(|i| Some((ids.get(i)?.to_string(), Date::from_days(dates.get(i)?).mois())))
+        .collect();
+    Ok(DerniersContacts { par_campagne, toutes_campagnes })
 }
 
 /// The candidates of every campaign, gathered piece after piece of the evaluation
@@ -137,7 +157,17 @@ impl Collecte {
             return Ok(());
         }
         let last = last_contacts(contacts)?;
-        let needed: BTreeSet<&str> = rules.campagnes.iter().flat_map(|c| c.regles.iter().map(String::as_str)).collect();
+        // The rules of every campaign, in priority order, each once: a foyer's row carries
+        // all its reasons, whichever campaign lists it (the agent raises them in one call).
+        let mut order: Vec<&str> = Vec::new();
+        for c in rules.campagnes_par_priorite() {
+            for r in &c.regles {
+                if !order.contains(&r.as_str()) {
+                    order.push(r);
+                }
+            }
+        }
+        let needed: BTreeSet<&str> = order.iter().copied().collect();
         let (reasons, reason_exprs) = rule_reasons(compiled, rules, &needed);
         let mut cols = vec![
             col("id_foyer"),
@@ -162,48 +192,62 @@ impl Collecte {
             .iter()
             .map(|c| df.column(&format!("canal_{c}")).and_then(|s| s.bool()))
             .collect::<PolarsResult<_>>()?;
+        type RuleCols<'a> = (&'a RuleReason, &'a BooleanChunked, Option<&'a Float64Chunked>, Option<&'a Int32Chunked>);
+        let rule_cols: Vec<RuleCols> = order
+            .iter()
+            .filter_map(|id| by_rule.get(id).copied())
+            .map(|r| -> PolarsResult<_> {
+                let fires = df.column(&r.fires)?.bool()?;
+                let montant = r.montant.as_ref().map(|m| df.column(m).and_then(|s| s.f64())).transpose()?;
+                let date = r.date.as_ref().map(|d| df.column(d).and_then(|s| s.i32())).transpose()?;
+                Ok((r, fires, montant, date))
+            })
+            .collect::<PolarsResult<_>>()?;
+        // Per campaign, in the rule set's order: the positions of its rules in `rule_cols`.
+        let members: Vec<Vec<usize>> = rules
+            .campagnes
+            .iter()
+            .map(|c| c.regles.iter().filter_map(|id| rule_cols.iter().position(|(r, ..)| *r.id == **id)).collect())
+            .collect();
 
-        for (campagne, candidats) in rules.campagnes.iter().zip(&mut self.candidats) {
-            let rule_cols: Vec<(&RuleReason, &BooleanChunked, Option<&Float64Chunked>, Option<&Int32Chunked>)> =
-                campagne
-                    .regles
-                    .iter()
-                    .filter_map(|id| by_rule.get(id.as_str()).copied())
-                    .map(|r| -> PolarsResult<_> {
-                        let fires = df.column(&r.fires)?.bool()?;
-                        let montant = r.montant.as_ref().map(|m| df.column(m).and_then(|s| s.f64())).transpose()?;
-                        let date = r.date.as_ref().map(|d| df.column(d).and_then(|s| s.i32())).transpose()?;
-                        Ok((r, fires, montant, date))
-                    })
-                    .collect::<PolarsResult<_>>()?;
-            for i in 0..df.height() {
-                let raisons: Vec<Raison> = rule_cols
-                    .iter()
-                    .filter(|(_, fires, _, _)| fires.get(i) == Some(true))
-                    .map(|(r, _, m, d)| Raison {
-                        regle: r.id.clone(),
-                        titre: r.titre.clone(),
-                        montant: m.and_then(|m| m.get(i)),
-                        evenement: r.evenement,
-                        unique: r.unique,
-                        date: d.and_then(|d| d.get(i)),
-                    })
-                    .collect();
-                if raisons.is_empty() {
+        let mut fired = vec![false; rule_cols.len()];
+        for i in 0..df.height() {
+            for (f, (_, fires, _, _)) in fired.iter_mut().zip(&rule_cols) {
+                *f = fires.get(i) == Some(true);
+            }
+            if !fired.contains(&true) {
+                continue;
+            }
+            let raisons: Vec<Raison> = rule_cols
+                .iter()
+                .zip(&fired)
+                .filter(|(_, f)| **f)
+                .map(|((r, _, m, d), _)| Raison {
+                    regle: r.id.clone(),
+                    titre: r.titre.clone(),
+                    montant: m.and_then(|m| m.get(i)),
+                    evenement: r.evenement,
+                    unique: r.unique,
+                    date: d.and_then(|d| d.get(i)),
+                })
+                .collect();
+            let id = ids.get(i).unwrap_or_default().to_string();
+            let toutes_campagnes = last.toutes_campagnes.get(&id).copied();
+            for ((campagne, candidats), rules_of) in rules.campagnes.iter().zip(&mut self.candidats).zip(&members) {
+                if !rules_of.iter().any(|&k| fired[k]) {
                     continue;
                 }
-                let id = ids.get(i).unwrap_or_default().to_string();
-                let dernier_contact = last.get(&(id.clone(), campagne.id.clone())).copied();
                 candidats.push(Candidat {
                     agence: agences.get(i).unwrap_or_default().to_string(),
-                    raisons,
+                    raisons: raisons.clone(),
                     dossier_clos: clos.get(i).unwrap_or(false),
                     allocataire_decede: deces.get(i).unwrap_or(false),
                     opposition_contact: opposition.get(i),
                     suivi_social: suivi.get(i),
                     canaux: [canaux[0].get(i), canaux[1].get(i), canaux[2].get(i), canaux[3].get(i)],
-                    dernier_contact,
-                    id_foyer: id,
+                    dernier_contact: last.par_campagne.get(&(id.clone(), campagne.id.clone())).copied(),
+                    dernier_contact_toutes_campagnes: toutes_campagnes,
+                    id_foyer: id.clone(),
                 });
             }
         }
@@ -256,13 +300,16 @@ impl Collecte {
         Ok(())
     }
 
-    /// Ranks and caps every campaign's candidates: its contact lists. Campaigns are
-    /// independent, so they are selected at once, each on a thread of its own (at 14 M
-    /// foyers the lists took 38 s on one core: docs/performance.md).
+    /// Every campaign's contact list and control group, in priority order ([`select`]:
+    /// each campaign is ranked on a thread of its own — at 14 M foyers the lists took
+    /// 38 s on one core, docs/performance.md — then they take households in turn).
     pub fn select(self, rules: &RuleSet, mois: Mois) -> Vec<(Campagne, Selection)> {
-        on_threads(rules.campagnes.iter().zip(self.candidats), |(campagne, candidats)| {
-            (campagne.clone(), select(campagne, mois, candidats))
-        })
+        let ordre = rules.campagnes_par_priorite();
+        let mut par_id: HashMap<&str, Vec<Candidat>> =
+            rules.campagnes.iter().map(|c| c.id.as_str()).zip(self.candidats).collect();
+        let candidats = ordre.iter().map(|c| par_id.remove(c.id.as_str()).unwrap_or_default()).collect();
+        let selections = select(&ordre, &rules.reglages_campagnes, mois, candidats);
+        ordre.into_iter().cloned().zip(selections).collect()
     }
 }
 
@@ -296,17 +343,31 @@ fn list_frame(retenus: &[&Retenu]) -> PolarsResult<DataFrame> {
     )
 }
 
-/// The foyers with a reason that are not listed, with why, sorted by id.
-fn left_out_frame(non_retenus: &[(Candidat, &'static str)]) -> PolarsResult<DataFrame> {
-    let mut rows: Vec<&(Candidat, &'static str)> = non_retenus.iter().collect();
-    rows.sort_by(|a, b| a.0.id_foyer.cmp(&b.0.id_foyer));
+/// The foyers with a reason that are not listed, with why (and, when another campaign
+/// took them, which one and how), sorted by id.
+fn left_out_frame(non_retenus: &[NonRetenu]) -> PolarsResult<DataFrame> {
+    let mut rows: Vec<&NonRetenu> = non_retenus.iter().collect();
+    rows.sort_by(|a, b| a.candidat.id_foyer.cmp(&b.candidat.id_foyer));
     df!(
-        "id_foyer" => rows.iter().map(|(c, _)| c.id_foyer.as_str()).collect::<Vec<_>>(),
-        "agence" => rows.iter().map(|(c, _)| c.agence.as_str()).collect::<Vec<_>>(),
-        "motif_non_retenu" => rows.iter().map(|(_, why)| *why).collect::<Vec<_>>(),
-        "motifs" => rows.iter().map(|(c, _)| motifs(c)).collect::<Vec<_>>(),
-        "montant_en_jeu" => rows.iter().map(|(c, _)| montant_en_jeu(c)).collect::<Vec<_>>(),
-        "regles" => rows.iter().map(|(c, _)| regles(c)).collect::<Vec<_>>(),
+        "id_foyer" => rows.iter().map(|n| n.candidat.id_foyer.as_str()).collect::<Vec<_>>(),
+        "agence" => rows.iter().map(|n| n.candidat.agence.as_str()).collect::<Vec<_>>(),
+        "motif_non_retenu" => rows.iter().map(|n| n.motif).collect::<Vec<_>>(),
+        "campagne_retenue" => rows.iter().map(|n| n.vers.as_ref().map(|v| v.0.as_str())).collect::<Vec<_>>(),
+        "canal_retenu" => rows.iter().map(|n| n.vers.as_ref().map(|v| v.1)).collect::<Vec<_>>(),
+        "motifs" => rows.iter().map(|n| motifs(&n.candidat)).collect::<Vec<_>>(),
+        "montant_en_jeu" => rows.iter().map(|n| montant_en_jeu(&n.candidat)).collect::<Vec<_>>(),
+        "regles" => rows.iter().map(|n| regles(&n.candidat)).collect::<Vec<_>>(),
+    )
+}
+
+/// The control group, by id: who would have been listed and is not contacted.
+fn control_frame(temoins: &[Candidat]) -> PolarsResult<DataFrame> {
+    df!(
+        "id_foyer" => temoins.iter().map(|c| c.id_foyer.as_str()).collect::<Vec<_>>(),
+        "agence" => temoins.iter().map(|c| c.agence.as_str()).collect::<Vec<_>>(),
+        "motifs" => temoins.iter().map(motifs).collect::<Vec<_>>(),
+        "montant_en_jeu" => temoins.iter().map(montant_en_jeu).collect::<Vec<_>>(),
+        "regles" => temoins.iter().map(regles).collect::<Vec<_>>(),
     )
 }
 
@@ -319,18 +380,8 @@ fn regles(c: &Candidat) -> String {
     c.raisons.iter().map(|x| &*x.regle).collect::<Vec<_>>().join(", ")
 }
 
-/// `work` of each item, each on a thread of its own (campaigns are independent), the
-/// results in the items' order; a panic in one is raised again here, as if `work` had
-/// run on this thread.
-fn on_threads<T: Send, R: Send>(items: impl IntoIterator<Item = T>, work: impl Fn(T) -> R + Sync) -> Vec<R> {
-    std::thread::scope(|s| {
-        let work = &work;
-        let running: Vec<_> = items.into_iter().map(|item| s.spawn(move || work(item))).collect();
-        running.into_iter().map(|r| r.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
-    })
-}
-
-/// Writes one campaign's `<canal>.csv` and `non_retenus.csv` under `dir/<id>/`.
+/// Writes one campaign's `<canal>.csv`, `non_retenus.csv` and, when it draws one,
+/// `temoins.csv` under `dir/<id>/`.
 fn write_lists(campagne: &Campagne, sel: &Selection, dir: &Path) -> Result<Vec<PathBuf>, CampaignError> {
     let mut written = Vec::new();
     for canal in &campagne.canaux {
@@ -342,11 +393,17 @@ fn write_lists(campagne: &Campagne, sel: &Selection, dir: &Path) -> Result<Vec<P
     let p = dir.join(&campagne.id).join("non_retenus.csv");
     output::write_csv(&mut left_out_frame(&sel.non_retenus)?, &p)?;
     written.push(p);
+    if campagne.groupe_temoin > 0.0 {
+        let p = dir.join(&campagne.id).join("temoins.csv");
+        output::write_csv(&mut control_frame(&sel.temoins)?, &p)?;
+        written.push(p);
+    }
     Ok(written)
 }
 
 /// Writes `campagnes/<id>/<canal>.csv`, `campagnes/<id>/non_retenus.csv`,
-/// `campagnes/resume.csv` and `contacts_prevus.csv` under `out`; returns the paths written.
+/// `campagnes/<id>/temoins.csv`, `campagnes/resume.csv` and `contacts_prevus.csv` under
+/// `out`; returns the paths written. `selections` come in priority order.
 pub fn write(selections: &[(Campagne, Selection)], mois: Mois, out: &Path) -> Result<Vec<PathBuf>, CampaignError> {
     let mut written = Vec::new();
     if selections.is_empty() {
@@ -358,38 +415,38 @@ pub fn write(selections: &[(Campagne, Selection)], mois: Mois, out: &Path) -> Re
         written.extend(paths?);
     }
 
+    let per = |f: &dyn Fn(&Selection) -> u64| selections.iter().map(|(_, s)| f(s)).collect::<Vec<_>>();
     let mut resume_cols = vec![
         Column::new("campagne".into(), selections.iter().map(|(c, _)| c.id.as_str()).collect::<Vec<_>>()),
-        Column::new("foyers_signales".into(), selections.iter().map(|(_, s)| s.signales()).collect::<Vec<_>>()),
+        Column::new("priorite".into(), selections.iter().map(|(c, _)| c.priorite).collect::<Vec<_>>()),
+        Column::new("foyers_signales".into(), per(&|s| s.signales())),
     ];
     for e in EXCLUSIONS {
-        resume_cols.push(Column::new(
-            format!("exclus_{e}").into(),
-            selections.iter().map(|(_, s)| s.count(e)).collect::<Vec<_>>(),
-        ));
+        resume_cols.push(Column::new(format!("exclus_{e}").into(), per(&|s| s.count(e))));
     }
-    resume_cols.push(Column::new(
-        "coupes_capacite".into(),
-        selections.iter().map(|(_, s)| s.count(COUPE_CAPACITE)).collect::<Vec<_>>(),
-    ));
-    resume_cols.push(Column::new(
-        "retenus".into(),
-        selections.iter().map(|(_, s)| s.retenus.len() as u64).collect::<Vec<_>>(),
-    ));
+    resume_cols.push(Column::new("pris_par_autre_campagne".into(), per(&|s| s.count(AUTRE_CAMPAGNE))));
+    resume_cols.push(Column::new("coupes_capacite".into(), per(&|s| s.count(COUPE_CAPACITE))));
+    resume_cols.push(Column::new("temoins".into(), per(&|s| s.temoins.len() as u64)));
+    resume_cols.push(Column::new("retenus".into(), per(&|s| s.retenus.len() as u64)));
     let p = dir.join("resume.csv");
     output::write_csv(&mut DataFrame::new_infer_height(resume_cols)?, &p)?;
     written.push(p);
 
-    // Planned for the month after M: next month's run reads them as history.
-    let planned = Date::from_days(mois.plus(1).first_day().to_days());
-    let all: Vec<(&str, &Retenu)> =
-        selections.iter().flat_map(|(c, s)| s.retenus.iter().map(move |r| (c.id.as_str(), r))).collect();
+    // Planned for the month after M: next month's run reads them as history. Control
+    // households are there too (canal `temoin`), for the cooldown and `reperage suivi`.
+    let planned = Date::from_days(mois.plus(1).first_day().to_days()).to_string();
+    let mut rows: Vec<(&str, &Candidat, &str)> = Vec::new();
+    for (c, s) in selections {
+        rows.extend(s.retenus.iter().map(|r| (c.id.as_str(), &r.candidat, r.canal)));
+        rows.extend(s.temoins.iter().map(|t| (c.id.as_str(), t, TEMOIN)));
+    }
     let mut prevus = df!(
-        "id_foyer" => all.iter().map(|(_, r)| r.candidat.id_foyer.as_str()).collect::<Vec<_>>(),
-        "campagne" => all.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
-        "date" => all.iter().map(|_| planned.to_string()).collect::<Vec<_>>(),
-        "canal" => all.iter().map(|(_, r)| r.canal).collect::<Vec<_>>(),
-        "resultat" => all.iter().map(|_| None::<&str>).collect::<Vec<_>>(),
+        "id_foyer" => rows.iter().map(|(_, c, _)| c.id_foyer.as_str()).collect::<Vec<_>>(),
+        "campagne" => rows.iter().map(|(id, _, _)| *id).collect::<Vec<_>>(),
+        "date" => rows.iter().map(|_| planned.as_str()).collect::<Vec<_>>(),
+        "canal" => rows.iter().map(|(_, _, canal)| *canal).collect::<Vec<_>>(),
+        "resultat" => rows.iter().map(|_| None::<&str>).collect::<Vec<_>>(),
+        "regles" => rows.iter().map(|(_, c, _)| regles(c)).collect::<Vec<_>>(),
     )?;
     let p = out.join("contacts_prevus.csv");
     output::write_csv(&mut prevus, &p)?;
@@ -433,6 +490,7 @@ mod tests {
             suivi_social: Some(false),
             canaux: [Some(true); 4],
             dernier_contact: None,
+            dernier_contact_toutes_campagnes: None,
         };
         assert_eq!(
             motifs(&candidat),

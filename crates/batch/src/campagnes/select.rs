@@ -1,23 +1,35 @@
-//! Who a campaign contacts, and through which channel: exclusions, cooldown, channel,
-//! ranking and capacity (docs/campaigns.md). Pure: the same candidates give the same
-//! selection in the same order.
+//! Who each campaign contacts, and through which channel: exclusions, cooldowns,
+//! control group, channel, ranking, capacity, and the arbitration that puts a household
+//! on one list at most (docs/campaigns.md). Pure: the same candidates give the same
+//! selections in the same order.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use reperage_rules::Mois;
-use reperage_rules::model::{CANAUX, Campagne};
+use reperage_rules::model::{CANAUX, Campagne, ReglagesCampagnes};
 
 /// Why a foyer with a reason for the campaign is not listed, in the order they are
 /// tested (a foyer is counted under the first that applies).
-pub const EXCLUSIONS: [&str; 7] = [
+pub const EXCLUSIONS: [&str; 8] = [
     "dossier_clos",
     "allocataire_decede",
     "opposition_contact",
     "opposition_inconnue",
     "suivi_social",
     "delai_entre_contacts",
+    "delai_entre_campagnes",
     "aucun_canal",
 ];
+
+/// Why a foyer that passed every exclusion is not listed: ranked below its agency's capacity.
+pub const COUPE_CAPACITE: &str = "coupe_capacite";
+
+/// Why a foyer that passed every exclusion is not listed: a campaign of higher priority
+/// took it, in its list or its control group.
+pub const AUTRE_CAMPAGNE: &str = "autre_campagne";
+
+/// The `canal` of a control household in `contacts_prevus.csv` and the `contacts` table.
+pub const TEMOIN: &str = "temoin";
 
 /// One reason a foyer is in the campaign: a rule that fired for it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -53,8 +65,13 @@ pub struct Candidat {
     pub suivi_social: Option<bool>,
     /// Usable channels, in the order of [`CANAUX`]; unknown is not usable.
     pub canaux: [Option<bool>; 4],
-    /// Month of the latest contact (or planned contact) for this campaign.
+    /// Month of the latest contact (or planned contact) for this campaign, control
+    /// rows included: a control household is not drawn again before the cooldown ends.
     pub dernier_contact: Option<Mois>,
+    /// Month of the latest contact (or planned contact) by any campaign, control rows
+    /// aside (they were not contacted).
+    #[serde(default)]
+    pub dernier_contact_toutes_campagnes: Option<Mois>,
 }
 
 impl Candidat {
@@ -87,32 +104,46 @@ pub struct Retenu {
     pub rang: u32,
 }
 
-/// Why a foyer that passed every exclusion is not listed: ranked below its agency's capacity.
-pub const COUPE_CAPACITE: &str = "coupe_capacite";
+/// A foyer with a reason for the campaign that it does not contact.
+#[derive(Debug, Clone)]
+pub struct NonRetenu {
+    pub candidat: Candidat,
+    /// An entry of [`EXCLUSIONS`], [`COUPE_CAPACITE`] or [`AUTRE_CAMPAGNE`].
+    pub motif: &'static str,
+    /// For [`AUTRE_CAMPAGNE`]: the campaign that took it, and its channel there
+    /// ([`TEMOIN`] for its control group).
+    pub vers: Option<(String, &'static str)>,
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
     /// Sorted by agency, then rank.
     pub retenus: Vec<Retenu>,
-    /// Every other foyer with a reason, with why it is not listed (an entry of
-    /// [`EXCLUSIONS`] or [`COUPE_CAPACITE`]).
-    pub non_retenus: Vec<(Candidat, &'static str)>,
+    /// The control group: would have been listed, drawn not to be contacted; by id.
+    pub temoins: Vec<Candidat>,
+    /// Every other foyer with a reason, with why it is not listed.
+    pub non_retenus: Vec<NonRetenu>,
 }
 
 impl Selection {
     /// Foyers with at least one reason for the campaign.
     pub fn signales(&self) -> u64 {
-        (self.retenus.len() + self.non_retenus.len()) as u64
+        (self.retenus.len() + self.temoins.len() + self.non_retenus.len()) as u64
     }
 
     /// Foyers not listed for `why`.
     pub fn count(&self, why: &str) -> u64 {
-        self.non_retenus.iter().filter(|(_, w)| *w == why).count() as u64
+        self.non_retenus.iter().filter(|n| n.motif == why).count() as u64
     }
 }
 
 /// The first exclusion that applies, or the channel to use.
-fn exclusion_or_channel(c: &Candidat, campagne: &Campagne, mois: Mois) -> Result<&'static str, &'static str> {
+fn exclusion_or_channel(
+    c: &Candidat,
+    campagne: &Campagne,
+    reglages: &ReglagesCampagnes,
+    mois: Mois,
+) -> Result<&'static str, &'static str> {
     if c.dossier_clos {
         return Err("dossier_clos");
     }
@@ -127,10 +158,12 @@ fn exclusion_or_channel(c: &Candidat, campagne: &Campagne, mois: Mois) -> Result
     if campagne.exclure_suivi_social && c.suivi_social == Some(true) {
         return Err("suivi_social");
     }
-    if let Some(last) = c.dernier_contact
-        && mois.index() - last.index() < campagne.delai_entre_contacts_mois as i32
-    {
+    let too_recent = |last: Option<Mois>, delai: u32| last.is_some_and(|l| mois.index() - l.index() < delai as i32);
+    if too_recent(c.dernier_contact, campagne.delai_entre_contacts_mois) {
         return Err("delai_entre_contacts");
+    }
+    if too_recent(c.dernier_contact_toutes_campagnes, reglages.delai_minimum_entre_contacts_mois) {
+        return Err("delai_entre_campagnes");
     }
     campagne
         .canaux
@@ -141,46 +174,69 @@ fn exclusion_or_channel(c: &Candidat, campagne: &Campagne, mois: Mois) -> Result
         .ok_or("aucun_canal")
 }
 
-/// FNV-1a of `campagne|mois|id`: a tie-break that is stable across runs, platforms and
-/// library versions, and changes with the campaign and the month, so the same foyers
-/// are not always last. Made once per campaign and month, then continued with each id.
+/// FNV-1a of `<purpose>|campagne|mois|id`: stable across runs, platforms and library
+/// versions, and changing with the campaign and the month, so the same foyers are not
+/// always last, nor always in the control group. Made once per campaign and month,
+/// then continued with each id.
 #[derive(Clone, Copy)]
-struct TieBreak(u64);
+struct Hache(u64);
 
-impl TieBreak {
-    fn new(campagne: &str, mois: Mois) -> TieBreak {
-        TieBreak(0xcbf2_9ce4_8422_2325).then(format!("{campagne}|{mois}|").as_bytes())
+impl Hache {
+    fn new(purpose: &str, campagne: &str, mois: Mois) -> Hache {
+        Hache(0xcbf2_9ce4_8422_2325).then(format!("{purpose}|{campagne}|{mois}|").as_bytes())
     }
 
-    fn then(self, bytes: &[u8]) -> TieBreak {
-        TieBreak(bytes.iter().fold(self.0, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)))
+    fn then(self, bytes: &[u8]) -> Hache {
+        Hache(bytes.iter().fold(self.0, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)))
     }
 
     fn of(self, id: &str) -> u64 {
         self.then(id.as_bytes()).0
     }
+
+    /// A number in [0, 1) drawn from the id: FNV's last bytes barely move its high
+    /// bits, so they are mixed first (the SplitMix64 finaliser).
+    fn unit(self, id: &str) -> f64 {
+        let mut z = self.of(id);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        (z >> 11) as f64 / (1u64 << 53) as f64
+    }
 }
 
-/// Selects the foyers a campaign contacts in `mois`: exclusions, then per agency the
-/// highest amount at stake, then the most recent event, then the tie-break, up to the
-/// agency's capacity.
-pub fn select(campagne: &Campagne, mois: Mois, candidats: Vec<Candidat>) -> Selection {
-    let mut sel = Selection::default();
-    let mut by_agency: BTreeMap<String, Vec<(Candidat, &'static str)>> = BTreeMap::new();
+/// One campaign's candidates sorted out before the arbitration: those excluded, those
+/// drawn into its control group, and the others ranked per agency.
+struct Prepared {
+    exclus: Vec<NonRetenu>,
+    /// By id.
+    temoins: Vec<Candidat>,
+    /// Per agency, best ranked first, with the channel to use.
+    classes: BTreeMap<String, Vec<(Candidat, &'static str)>>,
+}
+
+/// Exclusions, then the control draw among the foyers the campaign would list (before
+/// capacity), then per agency the highest amount at stake, the most recent event, the
+/// tie-break and the id.
+fn prepare(campagne: &Campagne, reglages: &ReglagesCampagnes, mois: Mois, candidats: Vec<Candidat>) -> Prepared {
+    let mut prep = Prepared { exclus: Vec::new(), temoins: Vec::new(), classes: BTreeMap::new() };
+    let tirage = Hache::new("temoin", &campagne.id, mois);
     for c in candidats.into_iter().filter(|c| !c.raisons.is_empty()) {
-        match exclusion_or_channel(&c, campagne, mois) {
-            Err(why) => sel.non_retenus.push((c, why)),
-            Ok(canal) => by_agency.entry(c.agence.clone()).or_default().push((c, canal)),
+        match exclusion_or_channel(&c, campagne, reglages, mois) {
+            Err(motif) => prep.exclus.push(NonRetenu { candidat: c, motif, vers: None }),
+            Ok(_) if tirage.unit(&c.id_foyer) < campagne.groupe_temoin => prep.temoins.push(c),
+            Ok(canal) => prep.classes.entry(c.agence.clone()).or_default().push((c, canal)),
         }
     }
-    let tie_break = TieBreak::new(&campagne.id, mois);
-    for (agence, list) in by_agency {
+    prep.temoins.sort_by(|a, b| a.id_foyer.cmp(&b.id_foyer));
+    let tie_break = Hache::new("rang", &campagne.id, mois);
+    for list in prep.classes.values_mut() {
         // The keys computed once per foyer, not at each comparison.
-        let mut list: Vec<_> = list
+        let mut keyed: Vec<_> = std::mem::take(list)
             .into_iter()
             .map(|(c, canal)| ((c.montant_en_jeu(), c.date_recente(), tie_break.of(&c.id_foyer)), c, canal))
             .collect();
-        list.sort_by(|((montant_a, date_a, tie_a), a, _), ((montant_b, date_b, tie_b), b, _)| {
+        keyed.sort_by(|((montant_a, date_a, tie_a), a, _), ((montant_b, date_b, tie_b), b, _)| {
             montant_b
                 .total_cmp(montant_a)
                 // Most recent first; a foyer without a dated event after those with one.
@@ -188,16 +244,75 @@ pub fn select(campagne: &Campagne, mois: Mois, candidats: Vec<Candidat>) -> Sele
                 .then_with(|| tie_a.cmp(tie_b))
                 .then_with(|| a.id_foyer.cmp(&b.id_foyer))
         });
-        let capacite = campagne.capacite(&agence) as usize;
-        for (i, (_, candidat, canal)) in list.into_iter().enumerate() {
-            if i < capacite {
-                sel.retenus.push(Retenu { candidat, canal, rang: i as u32 + 1 });
+        *list = keyed.into_iter().map(|(_, c, canal)| (c, canal)).collect();
+    }
+    prep
+}
+
+/// Selects who each campaign contacts in `mois`. `campagnes` come in priority order
+/// ([`reperage_rules::RuleSet::campagnes_par_priorite`]), `candidats[i]` are those of
+/// `campagnes[i]`. Each campaign is prepared on its own thread (exclusions, control
+/// draw, ranking); then, in priority order, a campaign takes the foyers of its control
+/// group and of its ranked lists up to each agency's capacity, but none a campaign
+/// before it took: a household is on one list (or one control group) at most.
+pub fn select(
+    campagnes: &[&Campagne],
+    reglages: &ReglagesCampagnes,
+    mois: Mois,
+    candidats: Vec<Vec<Candidat>>,
+) -> Vec<Selection> {
+    let prepared = on_threads(campagnes.iter().zip(candidats), |(campagne, candidats)| {
+        prepare(campagne, reglages, mois, candidats)
+    });
+    // Foyer → (campaign index, channel or TEMOIN) of the campaign that took it.
+    let mut pris: HashMap<String, (usize, &'static str)> = HashMap::new();
+    let mut out = Vec::with_capacity(campagnes.len());
+    for (i, (campagne, prep)) in campagnes.iter().zip(prepared).enumerate() {
+        let mut sel = Selection { non_retenus: prep.exclus, ..Selection::default() };
+        let moved = |c: Candidat, pris: &HashMap<String, (usize, &'static str)>| {
+            pris.get(&c.id_foyer).map(|&(j, canal)| NonRetenu {
+                vers: Some((campagnes[j].id.clone(), canal)),
+                candidat: c,
+                motif: AUTRE_CAMPAGNE,
+            })
+        };
+        for c in prep.temoins {
+            if pris.contains_key(&c.id_foyer) {
+                sel.non_retenus.extend(moved(c, &pris));
             } else {
-                sel.non_retenus.push((candidat, COUPE_CAPACITE));
+                pris.insert(c.id_foyer.clone(), (i, TEMOIN));
+                sel.temoins.push(c);
             }
         }
+        for (agence, list) in prep.classes {
+            let capacite = campagne.capacite(&agence);
+            let mut rang = 0;
+            for (candidat, canal) in list {
+                if pris.contains_key(&candidat.id_foyer) {
+                    sel.non_retenus.extend(moved(candidat, &pris));
+                } else if rang < capacite {
+                    rang += 1;
+                    pris.insert(candidat.id_foyer.clone(), (i, canal));
+                    sel.retenus.push(Retenu { candidat, canal, rang });
+                } else {
+                    sel.non_retenus.push(NonRetenu { candidat, motif: COUPE_CAPACITE, vers: None });
+                }
+            }
+        }
+        out.push(sel);
     }
-    sel
+    out
+}
+
+/// `work` of each item, each on a thread of its own (campaigns are independent), the
+/// results in the items' order; a panic in one is raised again here, as if `work` had
+/// run on this thread.
+pub(crate) fn on_threads<T: Send, R: Send>(items: impl IntoIterator<Item = T>, work: impl Fn(T) -> R + Sync) -> Vec<R> {
+    std::thread::scope(|s| {
+        let work = &work;
+        let running: Vec<_> = items.into_iter().map(|item| s.spawn(move || work(item))).collect();
+        running.into_iter().map(|r| r.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    })
 }
 
 #[cfg(test)]
@@ -215,12 +330,19 @@ mod tests {
             delai_entre_contacts_mois: 6,
             capacite_par_agence: 3,
             capacites: BTreeMap::from([("PETITE".to_string(), 1)]),
+            priorite: None,
+            groupe_temoin: 0.0,
             file: "campagnes/test.toml".into(),
         }
     }
 
     fn mois() -> Mois {
         Mois::parse("2025-06").expect("month")
+    }
+
+    /// One campaign alone, no shared settings.
+    fn select_one(campagne: &Campagne, candidats: Vec<Candidat>) -> Selection {
+        select(&[campagne], &ReglagesCampagnes::default(), mois(), vec![candidats]).remove(0)
     }
 
     /// A contactable foyer of agency A1 with `montant` at stake, reachable by SMS.
@@ -242,6 +364,7 @@ mod tests {
             suivi_social: Some(false),
             canaux: [Some(true), Some(true), Some(true), Some(true)],
             dernier_contact: None,
+            dernier_contact_toutes_campagnes: None,
         }
     }
 
@@ -296,7 +419,7 @@ mod tests {
         closed.dossier_clos = true;
         let mut dead = candidat("DEC", 900.0);
         dead.allocataire_decede = true;
-        let sel = select(&campagne(), mois(), vec![opposed, unknown, closed, dead, candidat("OK", 10.0)]);
+        let sel = select_one(&campagne(), vec![opposed, unknown, closed, dead, candidat("OK", 10.0)]);
         assert_eq!(ids(&sel), ["OK"]);
         assert_eq!(sel.count("opposition_contact"), 1);
         assert_eq!(sel.count("opposition_inconnue"), 1);
@@ -314,7 +437,7 @@ mod tests {
         };
         // Cooldown of 6 months in June 2025: a contact in December 2024 (6 months ago)
         // allows a new one; January 2025 (5 months) does not; a planned July contact neither.
-        let sel = select(&campagne(), mois(), vec![at("2024-12"), at("2025-01"), at("2025-07")]);
+        let sel = select_one(&campagne(), vec![at("2024-12"), at("2025-01"), at("2025-07")]);
         assert_eq!(ids(&sel), ["2024-12"]);
         assert_eq!(sel.count("delai_entre_contacts"), 2);
     }
@@ -323,11 +446,11 @@ mod tests {
     fn social_work_exclusion_follows_the_campaign() {
         let mut followed = candidat("SUIVI", 100.0);
         followed.suivi_social = Some(true);
-        let sel = select(&campagne(), mois(), vec![followed.clone()]);
+        let sel = select_one(&campagne(), vec![followed.clone()]);
         assert_eq!(sel.count("suivi_social"), 1);
         let mut open = campagne();
         open.exclure_suivi_social = false;
-        assert_eq!(ids(&select(&open, mois(), vec![followed])), ["SUIVI"]);
+        assert_eq!(ids(&select_one(&open, vec![followed])), ["SUIVI"]);
     }
 
     #[test]
@@ -338,7 +461,7 @@ mod tests {
         unknown_sms.canaux = [Some(true), None, Some(true), Some(true)];
         let mut phone_only = candidat("TEL", 80.0);
         phone_only.canaux = [Some(true), Some(false), Some(false), Some(false)];
-        let sel = select(&campagne(), mois(), vec![no_sms, unknown_sms, phone_only, candidat("SMS", 70.0)]);
+        let sel = select_one(&campagne(), vec![no_sms, unknown_sms, phone_only, candidat("SMS", 70.0)]);
         let canal = |id: &str| sel.retenus.iter().find(|r| r.candidat.id_foyer == id).map(|r| r.canal);
         assert_eq!(canal("SMS"), Some("sms"), "first preference when usable");
         assert_eq!(canal("NOSMS"), Some("courrier"), "next preference when the first is not usable");
@@ -355,12 +478,12 @@ mod tests {
         let mut small2 = candidat("P2", 6.0);
         small2.agence = "PETITE".into();
         others.extend([small, small2]);
-        let sel = select(&campagne(), mois(), others);
+        let sel = select_one(&campagne(), others);
         // A1: capacity 3, ranked by amount at stake; PETITE: capacity 1.
         assert_eq!(ids(&sel), ["B", "D", "A", "P2"]);
         assert_eq!(sel.retenus.iter().map(|r| r.rang).collect::<Vec<_>>(), [1, 2, 3, 1]);
         assert_eq!(sel.count(COUPE_CAPACITE), 2);
-        let cut: Vec<&str> = sel.non_retenus.iter().map(|(c, _)| c.id_foyer.as_str()).collect();
+        let cut: Vec<&str> = sel.non_retenus.iter().map(|n| n.candidat.id_foyer.as_str()).collect();
         assert_eq!(cut, ["C", "P1"], "the lowest-ranked of each agency");
     }
 
@@ -375,15 +498,134 @@ mod tests {
         let mut undated = candidat("U", 0.0);
         undated.raisons[0].montant = None;
         let input = vec![undated, dated("OLD", 20_000), dated("NEW", 20_100)];
-        let first = select(&campagne(), mois(), input.clone());
+        let first = select_one(&campagne(), input.clone());
         assert_eq!(ids(&first), ["NEW", "OLD", "U"]);
         // Same inputs in another order: the same list in the same order.
         let mut reversed = input;
         reversed.reverse();
-        assert_eq!(ids(&select(&campagne(), mois(), reversed)), ["NEW", "OLD", "U"]);
+        assert_eq!(ids(&select_one(&campagne(), reversed)), ["NEW", "OLD", "U"]);
         let ties: Vec<Candidat> = (0..20).map(|i| candidat(&format!("T{i:02}"), 1.0)).collect();
-        let a = select(&campagne(), mois(), ties.clone());
-        let b = select(&campagne(), mois(), ties.into_iter().rev().collect());
+        let a = select_one(&campagne(), ties.clone());
+        let b = select_one(&campagne(), ties.into_iter().rev().collect());
         assert_eq!(ids(&a), ids(&b));
+    }
+
+    /// Two campaigns with the given ids and priorities order, capacity 2 each.
+    fn pair() -> (Campagne, Campagne) {
+        let mut first = campagne();
+        first.id = "premiere".into();
+        first.capacite_par_agence = 2;
+        let mut second = campagne();
+        second.id = "seconde".into();
+        second.capacite_par_agence = 2;
+        (first, second)
+    }
+
+    fn run(campagnes: &[&Campagne], candidats: Vec<Vec<Candidat>>) -> Vec<Selection> {
+        select(campagnes, &ReglagesCampagnes::default(), mois(), candidats)
+    }
+
+    /// A foyer both campaigns flag goes to the first that can take it; the second counts
+    /// it as taken by the other, with where it went. A foyer the first cuts for capacity
+    /// remains free for the second.
+    #[test]
+    fn a_household_goes_to_the_first_campaign_that_can_take_it() {
+        let (first, second) = pair();
+        let both = |id: &str, m: f64| candidat(id, m);
+        let sels = run(
+            &[&first, &second],
+            vec![
+                vec![both("A", 300.0), both("B", 200.0), both("C", 100.0)],
+                vec![both("A", 300.0), both("C", 100.0), both("D", 50.0)],
+            ],
+        );
+        assert_eq!(ids(&sels[0]), ["A", "B"]);
+        assert_eq!(sels[0].count(COUPE_CAPACITE), 1, "C is cut by the first campaign's capacity");
+        assert_eq!(ids(&sels[1]), ["C", "D"], "C, cut by the first, and D are free for the second");
+        let moved: Vec<_> = sels[1].non_retenus.iter().filter(|n| n.motif == AUTRE_CAMPAGNE).collect();
+        assert_eq!(moved.len(), 1);
+        assert_eq!(moved[0].candidat.id_foyer, "A");
+        assert_eq!(moved[0].vers, Some(("premiere".to_string(), "sms")));
+        // Ranks count the listed foyers only: C is first in the second campaign.
+        assert_eq!(sels[1].retenus.iter().map(|r| r.rang).collect::<Vec<_>>(), [1, 2]);
+        // In the other priority order, the second campaign takes A and C.
+        let sels = run(&[&second, &first], vec![vec![both("A", 300.0), both("C", 100.0)], vec![both("A", 300.0)]]);
+        assert_eq!(ids(&sels[0]), ["A", "C"]);
+        assert_eq!(sels[1].count(AUTRE_CAMPAGNE), 1);
+    }
+
+    /// A campaign that cannot reach the foyer (no channel of its own) leaves it to the next.
+    #[test]
+    fn a_campaign_without_a_channel_for_the_foyer_leaves_it_to_the_next() {
+        let (mut first, second) = pair();
+        first.canaux = vec!["telephone".into()];
+        let mut c = candidat("F", 100.0);
+        c.canaux = [Some(false), Some(true), Some(false), Some(false)];
+        let sels = run(&[&first, &second], vec![vec![c.clone()], vec![c]]);
+        assert_eq!(sels[0].count("aucun_canal"), 1);
+        assert_eq!(ids(&sels[1]), ["F"]);
+    }
+
+    /// The shared delay counts contacts of every campaign, but not control rows.
+    #[test]
+    fn the_shared_delay_counts_every_campaigns_contacts() {
+        let reglages = ReglagesCampagnes { delai_minimum_entre_contacts_mois: 2, file: None };
+        let at = |id: &str, m: Option<&str>| {
+            let mut c = candidat(id, 100.0);
+            c.dernier_contact_toutes_campagnes = m.map(|m| Mois::parse(m).expect("month"));
+            c
+        };
+        let cands = vec![at("M-1", Some("2025-05")), at("M-2", Some("2025-04")), at("JAMAIS", None)];
+        let sel = select(&[&campagne()], &reglages, mois(), vec![cands]).remove(0);
+        let mut listed = ids(&sel);
+        listed.sort();
+        assert_eq!(listed, ["JAMAIS", "M-2"]);
+        assert_eq!(sel.count("delai_entre_campagnes"), 1);
+    }
+
+    fn share(sel: &Selection) -> f64 {
+        sel.temoins.len() as f64 / (sel.temoins.len() + sel.retenus.len() + sel.count(COUPE_CAPACITE) as usize) as f64
+    }
+
+    /// The control group is drawn among those the campaign would list, before capacity:
+    /// its share holds however small the capacity, the draw is the same in any input
+    /// order, and it changes with the month.
+    #[test]
+    fn the_control_group_is_drawn_before_capacity_and_reproducibly() {
+        let mut c = campagne();
+        c.groupe_temoin = 0.2;
+        c.capacite_par_agence = 10;
+        let many: Vec<Candidat> = (0..5000).map(|i| candidat(&format!("F{i:05}"), f64::from(i % 97))).collect();
+        let sel = select_one(&c, many.clone());
+        assert!((share(&sel) - 0.2).abs() < 0.02, "{}", share(&sel));
+        assert_eq!(sel.retenus.len(), 10, "capacity applies to the contacted only");
+        assert_eq!(sel.signales(), 5000);
+        let again = select_one(&c, many.iter().rev().cloned().collect());
+        let temoins = |s: &Selection| s.temoins.iter().map(|c| c.id_foyer.clone()).collect::<Vec<_>>();
+        assert_eq!(temoins(&sel), temoins(&again));
+        let next_month = select(&[&c], &ReglagesCampagnes::default(), mois().plus(1), vec![many]).remove(0);
+        assert_ne!(temoins(&sel), temoins(&next_month));
+        // Consecutive ids are not drawn in runs: the draw does not follow the id order.
+        let drawn: std::collections::BTreeSet<&str> = sel.temoins.iter().map(|c| c.id_foyer.as_str()).collect();
+        let runs = (1..5000).filter(|i| {
+            drawn.contains(format!("F{:05}", i - 1).as_str()) && drawn.contains(format!("F{i:05}").as_str())
+        });
+        assert!(runs.count() < 5000 / 5 / 5 * 2, "about a fifth of a fifth of pairs are both drawn");
+    }
+
+    /// A household in a campaign's control group is not listed by another that month.
+    #[test]
+    fn a_control_household_is_not_listed_by_another_campaign() {
+        let (mut first, second) = pair();
+        first.groupe_temoin = 0.5;
+        first.capacite_par_agence = 1000;
+        let many: Vec<Candidat> = (0..200).map(|i| candidat(&format!("F{i:03}"), 1.0)).collect();
+        let mut second = second;
+        second.capacite_par_agence = 1000;
+        let sels = run(&[&first, &second], vec![many.clone(), many]);
+        assert!(!sels[0].temoins.is_empty());
+        assert!(sels[1].retenus.is_empty(), "every foyer is listed or a control of the first");
+        let to_control = sels[1].non_retenus.iter().filter(|n| n.vers.as_ref().is_some_and(|v| v.1 == TEMOIN));
+        assert_eq!(to_control.count(), sels[0].temoins.len());
     }
 }

@@ -103,7 +103,8 @@ pub const TYPES_EVENEMENT: &[&str] = &[
     "perte_emploi",
     "debut_ajpp",
 ];
-pub const CANAUX_CONTACT: &[&str] = &["telephone", "sms", "email", "courrier", "rdv"];
+/// `temoin` (extension): a household drawn into a campaign's control group, not contacted.
+pub const CANAUX_CONTACT: &[&str] = &["telephone", "sms", "email", "courrier", "rdv", "temoin"];
 
 const FOYERS: &[ColumnDef] = &[
     col("id_foyer", ColType::Texte, true),
@@ -184,6 +185,9 @@ const CONTACTS: &[ColumnDef] = &[
     col("date", ColType::Date, true),
     col("canal", ColType::Enum(CANAUX_CONTACT), true),
     col("resultat", ColType::Texte, false),
+    // Extension: the rules that selected the household (`contacts_prevus.csv` writes
+    // them), which `reperage suivi` reads to know what the contact was about.
+    col("regles", ColType::Texte, false),
 ];
 
 impl Table {

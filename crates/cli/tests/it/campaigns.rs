@@ -1,7 +1,7 @@
 //! Contact lists on the synthetic sample, checked against the input files themselves:
 //! who may never be listed, cooldown, capacity, channels, determinism.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use crate::{read_output, sample, screen};
@@ -46,6 +46,21 @@ fn split_csv(line: &str) -> Vec<String> {
 
 const CHANNELS: [&str; 4] = ["telephone", "sms", "email", "courrier"];
 
+/// The rules of each shipped campaign, read from their files (`regles = [ … ]`).
+fn shipped_campaign_rules() -> BTreeMap<String, BTreeSet<String>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/campagnes");
+    let mut out = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).expect("campaigns") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("read");
+        let Some(start) = text.find("\nregles = [") else { continue };
+        let list = &text[start..start + text[start..].find(']').expect("]")];
+        let id = path.file_stem().expect("stem").to_string_lossy().to_string();
+        out.insert(id, list.split('"').skip(1).step_by(2).map(str::to_string).collect());
+    }
+    out
+}
+
 #[test]
 fn default_campaigns_on_the_sample_respect_exclusions_cooldown_and_channels() {
     let out = tempfile::tempdir().expect("tmp");
@@ -63,6 +78,14 @@ fn default_campaigns_on_the_sample_respect_exclusions_cooldown_and_channels() {
         }
     }
     let month_index = |m: &str| m[..4].parse::<i32>().expect("y") * 12 + m[5..7].parse::<i32>().expect("m");
+    // Last contact month per foyer, any campaign (the shipped _reglages.toml: 2 months).
+    let mut last_any: HashMap<String, String> = HashMap::new();
+    for ((id, _), m) in &last {
+        let e = last_any.entry(id.clone()).or_default();
+        if m > e {
+            *e = m.clone();
+        }
+    }
 
     let resume = list(&out.path().join("campagnes/resume.csv"));
     assert_eq!(resume.len(), 5, "the five shipped campaigns");
@@ -70,7 +93,8 @@ fn default_campaigns_on_the_sample_respect_exclusions_cooldown_and_channels() {
     for r in &resume {
         let n = |c: &str| r[c].parse::<u64>().expect(c);
         let excluded: u64 = r.keys().filter(|k| k.starts_with("exclus_")).map(|k| n(k)).sum();
-        assert_eq!(n("foyers_signales"), excluded + n("coupes_capacite") + n("retenus"), "{r:?}");
+        let not_listed = excluded + n("pris_par_autre_campagne") + n("coupes_capacite") + n("temoins");
+        assert_eq!(n("foyers_signales"), not_listed + n("retenus"), "{r:?}");
         listed_total += n("retenus");
     }
     assert!(listed_total > 100, "the sample gives lists to work with");
@@ -82,6 +106,27 @@ fn default_campaigns_on_the_sample_respect_exclusions_cooldown_and_channels() {
         ("appel_fragilite", vec!["telephone", "courrier"], 3),
         ("cpam_acces_aux_soins", vec!["sms", "email", "courrier"], 6),
     ];
+    // Each foyer's reasons: the rules of the campaigns that it is eligible for (a
+    // benefit eligible and not in payment, an event that holds), from signalements.csv.
+    let per_campaign = shipped_campaign_rules();
+    let campaign_rules: BTreeSet<String> = per_campaign.values().flatten().cloned().collect();
+    assert!(campaign_rules.len() > 20 && campaign_rules.contains("rsa") && campaign_rules.contains("separation"));
+    let mut reasons_of: HashMap<String, BTreeSet<&str>> = HashMap::new();
+    for l in &read_output(&out.path().join("signalements.csv"))[1..] {
+        let f: Vec<&str> = l.split(';').collect();
+        if let Some(r) = campaign_rules.get(f[1])
+            && f[3] == "eligible"
+        {
+            reasons_of.entry(f[0].to_string()).or_default().insert(r.as_str());
+        }
+    }
+    // Every foyer with a reason of a campaign is accounted for in its summary.
+    for r in &resume {
+        let rules = &per_campaign[&r["campagne"]];
+        let flagged = reasons_of.values().filter(|set| set.iter().any(|x| rules.contains(*x))).count();
+        assert_eq!(r["foyers_signales"].parse::<usize>().expect("n"), flagged, "{r:?}");
+    }
+    let mut listed_anywhere = std::collections::HashSet::new();
     let mut planned = 0;
     for (campagne, preference, delai) in campaigns {
         let mut seen = std::collections::HashSet::new();
@@ -96,6 +141,14 @@ fn default_campaigns_on_the_sample_respect_exclusions_cooldown_and_channels() {
                 if let Some(m) = last.get(&(id.clone(), campagne.to_string())) {
                     assert!(month_index("2025-03") - month_index(m) >= delai, "{id}: contacted in {m}, {campagne}");
                 }
+                if let Some(m) = last_any.get(id) {
+                    assert!(month_index("2025-03") - month_index(m) >= 2, "{id}: contacted in {m} by a campaign");
+                }
+                assert!(listed_anywhere.insert(id.clone()), "{id} is on two lists this month");
+                // The row names every rule of any campaign that gives the foyer a reason.
+                let named: BTreeSet<&str> = row["regles"].split(", ").collect();
+                let reasons = &reasons_of[id];
+                assert_eq!(&named, reasons, "{id} in {campagne}");
                 // The channel is the first usable one in the campaign's order.
                 let usable: Vec<&str> = preference.iter().copied().filter(|c| yes(&f[&format!("canal_{c}")])).collect();
                 assert_eq!(usable.first(), Some(canal), "{id} in {campagne}");
@@ -126,7 +179,7 @@ fn default_campaigns_on_the_sample_respect_exclusions_cooldown_and_channels() {
         }
     }
     let prevus = read_output(&out.path().join("contacts_prevus.csv"));
-    assert_eq!(prevus[0], "id_foyer;campagne;date;canal;resultat");
+    assert_eq!(prevus[0], "id_foyer;campagne;date;canal;resultat;regles");
     assert_eq!(prevus.len() - 1, planned, "one planned contact per listed foyer and campaign");
     assert!(prevus[1..].iter().all(|l| l.split(';').nth(2) == Some("2025-04-01")));
 }
@@ -248,8 +301,14 @@ fn life_events_carry_the_family_benefits_at_stake_and_rank_the_events_list() {
         &["CL101;;separation;2025-02-15;allocataire".into(), "CL102;;naissance;2025-02-08;allocataire".into()],
     );
 
+    // The events campaign alone: with the shipped ones, the rendez-vous des droits (of
+    // higher priority) takes these foyers for their CSS.
+    let campaigns = tempfile::tempdir().expect("tmp");
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/campagnes/evenements_de_vie.toml");
+    std::fs::copy(shipped, campaigns.path().join("evenements_de_vie.toml")).expect("copy");
     let out = tempfile::tempdir().expect("tmp");
-    let run = screen(extract.path(), "2025-03", out.path(), &[], &[]);
+    let extra = ["--campagnes", campaigns.path().to_str().expect("utf-8")];
+    let run = screen(extract.path(), "2025-03", out.path(), &extra, &[]);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let sig = read_output(&out.path().join("signalements.csv"));
     let row = |prefix: &str| sig.iter().find(|r| r.starts_with(prefix)).cloned();

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::situation::is_identifier;
 use super::{Ctx, suggest};
 use crate::diag::{Diagnostics, Kind};
-use crate::model::{CANAUX, Campagne, Rule};
-use crate::raw::CampagneRaw;
+use crate::model::{CANAUX, Campagne, ReglagesCampagnes, Rule};
+use crate::raw::{CampagneRaw, ReglagesCampagnesRaw};
 
 /// Reads one campaign file; `None` when it has errors (reported in `diags`).
 pub(crate) fn read_campaign(ctx: Ctx<'_>, rules: &[Rule], diags: &mut Diagnostics) -> Option<Campagne> {
@@ -79,6 +79,33 @@ pub(crate) fn read_campaign(ctx: Ctx<'_>, rules: &[Rule], diags: &mut Diagnostic
         capacites.insert(agence.get_ref().clone(), count(n, 0, "an agency's capacity", diags));
     }
 
+    let priorite = raw.priorite.as_ref().map(|p| count(p, 1, "`priorite`", diags));
+    let groupe_temoin = match &raw.groupe_temoin {
+        None => 0.0,
+        Some(share) => {
+            let v = *share.get_ref();
+            if !(0.0..=0.5).contains(&v) {
+                diags.push(ctx.error(
+                    Kind::InvalidValue,
+                    share.span(),
+                    "`groupe_temoin` is a share between 0 and 0.5 (0.1: one household in ten is not contacted)",
+                ));
+            } else if v > 0.0 && delai < SUIVI_MOIS {
+                // `reperage suivi` compares up to the third month: a control household the
+                // campaign may contact again before then is no longer a control.
+                diags.push(ctx.warning(
+                    Kind::InvalidValue,
+                    share.span(),
+                    format!(
+                        "with `delai_entre_contacts_mois` = {delai}, the control group may be contacted by this \
+                         campaign before the follow-up's month {SUIVI_MOIS}: its comparison would not hold"
+                    ),
+                ));
+            }
+            v
+        }
+    };
+
     (diags.errors().count() == errors_before).then(|| Campagne {
         id,
         titre: raw.titre.get_ref().clone(),
@@ -89,6 +116,51 @@ pub(crate) fn read_campaign(ctx: Ctx<'_>, rules: &[Rule], diags: &mut Diagnostic
         delai_entre_contacts_mois: delai,
         capacite_par_agence: capacite,
         capacites,
+        priorite,
+        groupe_temoin,
         file: ctx.path.to_string(),
     })
+}
+
+/// The months after a contact `reperage suivi` follows (M+1..M+3).
+pub const SUIVI_MOIS: u32 = 3;
+
+/// Reads `campagnes/_reglages.toml`; `None` when it has errors (reported in `diags`).
+pub(crate) fn read_settings(ctx: Ctx<'_>, diags: &mut Diagnostics) -> Option<ReglagesCampagnes> {
+    let raw: ReglagesCampagnesRaw = ctx.parse_toml(diags)?;
+    let delai = raw.delai_minimum_entre_contacts_mois;
+    match u32::try_from(*delai.get_ref()) {
+        Ok(n) => Some(ReglagesCampagnes { delai_minimum_entre_contacts_mois: n, file: Some(ctx.path.to_string()) }),
+        Err(_) => {
+            diags.push(ctx.error(
+                Kind::InvalidValue,
+                delai.span(),
+                "`delai_minimum_entre_contacts_mois` is a whole number ≥ 0",
+            ));
+            None
+        }
+    }
+}
+
+/// Two campaigns with the same `priorite` would take a household in an order their
+/// names decide: an error, at the second one.
+pub(crate) fn check_priorities(campagnes: &[Campagne], files: &[crate::model::SourceFile], diags: &mut Diagnostics) {
+    let mut seen: BTreeMap<u32, &str> = BTreeMap::new();
+    for c in campagnes {
+        let Some(p) = c.priorite else { continue };
+        if let Some(first) = seen.insert(p, &c.id) {
+            let Some(f) = files.iter().find(|f| f.path == c.file) else { continue };
+            // The key at the start of a line, not a mention in a comment.
+            let at = f.text.match_indices("priorite").map(|(i, _)| i).find(|&i| i == 0 || f.text[..i].ends_with('\n'));
+            let at = at.unwrap_or(0);
+            let ctx = Ctx { path: &f.path, src: &f.text };
+            diags.push(ctx.error(
+                Kind::DuplicateId,
+                at..at + "priorite".len(),
+                format!(
+                    "`priorite = {p}` is also the priority of campaign `{first}`: which one takes a household first?"
+                ),
+            ));
+        }
+    }
 }

@@ -24,7 +24,7 @@ use std::ops::Range;
 
 use crate::date::Mois;
 use crate::diag::{Diagnostic, Diagnostics, Kind};
-use crate::model::{Campagne, RuleSet, SourceFile};
+use crate::model::{Campagne, ReglagesCampagnes, RuleSet, SourceFile};
 
 /// The role of a file in the rules folder, from its path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +34,8 @@ pub enum FileRole {
     Regle,
     /// `campagnes/<id>.toml`: an outbound contact campaign.
     Campagne,
+    /// `campagnes/_reglages.toml`: settings shared by every campaign.
+    ReglagesCampagnes,
     /// Not a rule-language file (e.g. `campagnes/…`, `README.md`).
     Autre,
 }
@@ -45,6 +47,7 @@ pub fn file_role(path: &str) -> FileRole {
     match path.split('/').collect::<Vec<_>>().as_slice() {
         ["situation.toml"] => FileRole::Situation,
         ["parametres", _] => FileRole::Parametres,
+        ["campagnes", "_reglages.toml"] => FileRole::ReglagesCampagnes,
         ["campagnes", _] => FileRole::Campagne,
         [_] => FileRole::Regle,
         _ => FileRole::Autre,
@@ -179,27 +182,41 @@ pub fn check(files: &[SourceFile], mois: Mois) -> Checked {
 
     let rules = exprs::resolve_and_type(&files, &inputs, &params, &drafts, &mut diags);
     let rules = testcases::check_tests_of(&files, &inputs, &drafts, rules, &mut diags);
-    let campagnes = read_campaigns(&files, &rules, &mut diags);
+    let (campagnes, reglages_campagnes) = read_campaigns(&files, &rules, &mut diags);
 
     diags.sort();
-    let ruleset = (!diags.has_errors()).then_some(RuleSet { inputs, params, rules, campagnes, files });
+    let ruleset =
+        (!diags.has_errors()).then_some(RuleSet { inputs, params, rules, campagnes, reglages_campagnes, files });
     Checked { ruleset, diagnostics: diags }
 }
 
-fn read_campaigns(files: &[SourceFile], rules: &[crate::model::Rule], diags: &mut Diagnostics) -> Vec<Campagne> {
+/// The campaigns of `files`, sorted by id, and their shared settings (all at 0 without
+/// a `_reglages.toml`).
+fn read_campaigns(
+    files: &[SourceFile],
+    rules: &[crate::model::Rule],
+    diags: &mut Diagnostics,
+) -> (Vec<Campagne>, ReglagesCampagnes) {
     let mut out: Vec<Campagne> = files
         .iter()
         .filter(|f| file_role(&f.path) == FileRole::Campagne)
         .filter_map(|f| campaigns::read_campaign(Ctx { path: &f.path, src: &f.text }, rules, diags))
         .collect();
     out.sort_by(|a, b| a.id.cmp(&b.id));
-    out
+    campaigns::check_priorities(&out, files, diags);
+    let reglages = files
+        .iter()
+        .find(|f| file_role(&f.path) == FileRole::ReglagesCampagnes)
+        .and_then(|f| campaigns::read_settings(Ctx { path: &f.path, src: &f.text }, diags))
+        .unwrap_or_default();
+    (out, reglages)
 }
 
 /// Replaces the campaigns of a checked rule set by those of another folder (`screen
 /// --campagnes DIR`: its `*.toml` files, at the top of the folder or under
-/// `campagnes/`), checked against the set's rules. On errors, returns the diagnostics.
-pub fn with_campaigns(rs: &RuleSet, files: &[SourceFile]) -> Result<RuleSet, Diagnostics> {
+/// `campagnes/`), checked against the set's rules, with the warnings found. On errors,
+/// returns the diagnostics.
+pub fn with_campaigns(rs: &RuleSet, files: &[SourceFile]) -> Result<(RuleSet, Diagnostics), Diagnostics> {
     let files: Vec<SourceFile> = files
         .iter()
         .map(|f| {
@@ -208,16 +225,17 @@ pub fn with_campaigns(rs: &RuleSet, files: &[SourceFile]) -> Result<RuleSet, Dia
         })
         .collect();
     let mut diags = Diagnostics::default();
-    let campagnes = read_campaigns(&files, &rs.rules, &mut diags);
+    let (campagnes, reglages) = read_campaigns(&files, &rs.rules, &mut diags);
     diags.sort();
     if diags.has_errors() {
         return Err(diags);
     }
     let mut out = rs.clone();
-    out.files.retain(|f| file_role(&f.path) != FileRole::Campagne);
+    out.files.retain(|f| !matches!(file_role(&f.path), FileRole::Campagne | FileRole::ReglagesCampagnes));
     out.files.extend(files);
     out.campagnes = campagnes;
-    Ok(out)
+    out.reglages_campagnes = reglages;
+    Ok((out, diags))
 }
 
 #[cfg(test)]
@@ -230,6 +248,7 @@ mod tests {
         assert_eq!(file_role("parametres/rsa.toml"), FileRole::Parametres);
         assert_eq!(file_role("rsa.toml"), FileRole::Regle);
         assert_eq!(file_role("campagnes/rdv.toml"), FileRole::Campagne);
+        assert_eq!(file_role("campagnes/_reglages.toml"), FileRole::ReglagesCampagnes);
         assert_eq!(file_role("campagnes/README.md"), FileRole::Autre);
         assert_eq!(file_role("README.md"), FileRole::Autre);
     }

@@ -1,5 +1,6 @@
 //! Integration tests of the rule language: one binary, one module per concern.
 
+mod campaigns;
 mod checker_fixtures;
 mod evaluation;
 mod properties;
