@@ -33,3 +33,4 @@ pub mod output;
 pub mod partitions;
 pub mod screen;
 pub mod situation;
+pub mod suivi;

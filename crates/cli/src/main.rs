@@ -177,6 +177,47 @@ enum Command {
         precedent: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "csv")]
         format: OutFormat,
+        /// Also write the follow-up extracts of the K months after `--mois` beside the
+        /// extract (`<out>.suivi/<YYYY-MM>/`, for `reperage suivi`): the extract is
+        /// screened with the campaigns, a planted share of the contacted households and
+        /// of the control groups open a right, agents' outcomes are filled in `contacts`.
+        #[arg(long, value_name = "K")]
+        suivi: Option<u32>,
+        /// With `--suivi`: the campaigns folder the extract is screened with (as for
+        /// `screen --campagnes`; give campaigns with a `groupe_temoin` to get control groups).
+        #[arg(long, requires = "suivi")]
+        campagnes: Option<PathBuf>,
+        /// With `--suivi`: the share of contacted households that open a right.
+        #[arg(long, requires = "suivi", default_value_t = 0.25)]
+        taux_contactes: f64,
+        /// With `--suivi`: the share of control households that open a right.
+        #[arg(long, requires = "suivi", default_value_t = 0.08)]
+        taux_temoins: f64,
+    },
+    /// Follow the campaigns up: for each campaign, month of contact, rule and channel,
+    /// the share of contacted and of control households whose right opened at M+1, M+2
+    /// and M+3, the difference with its 95 % interval (Newcombe), the amounts now in
+    /// payment and the agents' outcomes (docs/campaigns.md).
+    Suivi {
+        /// A later extract (its `droits`); repeat for several months. The last one given
+        /// is the latest: its `contacts` table is the history unless `--contacts` is given.
+        #[arg(long = "extract", required = true)]
+        extraits: Vec<PathBuf>,
+        /// The contacts history (a `contacts` table, CSV or Parquet, with the control rows).
+        #[arg(long)]
+        contacts: Option<PathBuf>,
+        /// The month of the latest extract YYYY-MM: rights are known up to its end.
+        #[arg(long)]
+        mois: String,
+        /// Output folder (replaced as a whole).
+        #[arg(long)]
+        out: PathBuf,
+        /// Rules folder (default: the catalog embedded in this binary).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// As for `screen`.
+        #[arg(long = "colonne-autorisee", value_parser = parse_colonne)]
+        colonnes_autorisees: Vec<ColonneAutorisee>,
     },
     /// Explain the result of every rule for one foyer.
     Explain {
@@ -578,17 +619,74 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
-        Command::Generate { foyers, mois, seed, out, precedent, format } => {
+        Command::Generate {
+            foyers,
+            mois,
+            seed,
+            out,
+            precedent,
+            format,
+            suivi,
+            campagnes,
+            taux_contactes,
+            taux_temoins,
+        } => {
             let mois = parse_mois(&mois)?;
             let parquet = match format {
                 OutFormat::Csv => false,
                 OutFormat::Parquet => true,
                 OutFormat::Both => bail!("generate writes one format: csv or parquet"),
             };
-            let written = reperage_batch::generate::generate(foyers, mois, seed, &out, precedent.as_deref(), parquet)?;
+            if suivi.is_some() && parquet {
+                bail!("--suivi writes CSV follow-up extracts: generate the extract as csv");
+            }
+            for (name, share) in [("--taux-contactes", taux_contactes), ("--taux-temoins", taux_temoins)] {
+                if !(0.0..=1.0).contains(&share) {
+                    bail!("{name} is a share between 0 and 1, not {share}");
+                }
+            }
+            let mut written =
+                reperage_batch::generate::generate(foyers, mois, seed, &out, precedent.as_deref(), parquet)?;
+            if let Some(k) = suivi {
+                let rs = rules_and_campaigns(&ReglesArgs { rules: None, campagnes }, mois)?;
+                let plantation = reperage_batch::generate::suivi::Plantation {
+                    mois_suivis: k,
+                    rules: &rs,
+                    taux_contactes,
+                    taux_temoins,
+                    seed,
+                };
+                written.extend(reperage_batch::generate::suivi::generate_suivi(&out, mois, &plantation)?);
+            }
             for p in written {
                 eprintln!("wrote {}", p.display());
             }
+            Ok(0)
+        }
+        Command::Suivi { extraits, contacts, mois, out, rules, colonnes_autorisees } => {
+            let mois = parse_mois(&mois)?;
+            log_autorisees(&colonnes_autorisees);
+            let rs = load_rules(&rules, mois)?;
+            let opts = reperage_batch::suivi::Options {
+                extraits: &extraits,
+                contacts: contacts.as_deref(),
+                mois,
+                out: &out,
+                rules: &rs,
+                colonnes_autorisees: &colonnes_autorisees,
+            };
+            let r = reperage_batch::suivi::run(&opts)?;
+            eprintln!(
+                "{} contact rows read: {} contacts and control draws followed; {} rows left out (foyer absent from the latest extract or in quarantine: contacts_ecartes.csv); {} without rules (outcomes only); {} groups, {} not interpretable (fewer than {} households or no control group)",
+                r.contacts_lus,
+                r.contacts_suivis,
+                r.contacts_ecartes,
+                r.contacts_sans_regles,
+                r.groupes,
+                r.non_interpretables,
+                reperage_batch::suivi::EFFECTIF_MIN
+            );
+            print_written(&r.fichiers_ecrits);
             Ok(0)
         }
         Command::Explain { extract, precedent, mois, foyer, rules, format, parametres_a_jour, colonnes_autorisees } => {

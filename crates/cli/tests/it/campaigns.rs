@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
-use crate::{read_output, sample, screen};
+use crate::{generate, read_output, sample, screen};
 
 /// `foyers.csv` of an extract: id → column → value.
 fn foyers(dir: &Path) -> HashMap<String, HashMap<String, String>> {
@@ -337,4 +337,69 @@ fn life_events_carry_the_family_benefits_at_stake_and_rank_the_events_list() {
         .map(|r| (r["id_foyer"].as_str(), r["rang"].as_str(), r["montant_en_jeu"].as_str()))
         .collect();
     assert_eq!(ranked, [("CL101", "1", "393,68"), ("CL102", "2", "194,27")], "{list:?}");
+}
+
+/// The shipped campaigns, each with `groupe_temoin = share`, in a folder of their own.
+pub fn campaigns_with_control_groups(share: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tmp");
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/campagnes");
+    for entry in std::fs::read_dir(shipped).expect("campaigns") {
+        let path = entry.expect("entry").path();
+        let mut text = std::fs::read_to_string(&path).expect("read");
+        let name = path.file_name().expect("name").to_string_lossy().to_string();
+        if !name.starts_with('_') {
+            text = text.replace("\n# groupe_temoin = 0.10\n", "\n");
+            text.push_str(&format!("groupe_temoin = {share}\n"));
+        }
+        std::fs::write(dir.path().join(name), text).expect("write");
+    }
+    dir
+}
+
+/// With `groupe_temoin = 0.1`, a tenth of the households each campaign would list (its
+/// exclusions passed, not taken by a campaign of higher priority) form its control group,
+/// ±2 points, on 100,000 generated foyers; the draw is the same in another run with one
+/// thread; no control household is on a list, and each is in `contacts_prevus.csv` as
+/// `temoin`.
+#[test]
+fn control_groups_hold_a_tenth_of_each_campaign_whatever_the_threads() {
+    let extract = tempfile::tempdir().expect("tmp");
+    generate(extract.path(), "100000", &[]);
+    let campaigns = campaigns_with_control_groups("0.1");
+    let extra = ["--campagnes", campaigns.path().to_str().expect("utf-8")];
+    let run = |envs: &[(&str, &str)]| {
+        let out = tempfile::tempdir().expect("tmp");
+        let run = screen(extract.path(), "2025-03", out.path(), &extra, envs);
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        out
+    };
+    let out = run(&[]);
+    let resume = list(&out.path().join("campagnes/resume.csv"));
+    assert_eq!(resume.len(), 5);
+    let prevus = list(&out.path().join("contacts_prevus.csv"));
+    let mut seen = std::collections::HashSet::new();
+    for row in &prevus {
+        assert!(seen.insert(row["id_foyer"].clone()), "{} planned twice", row["id_foyer"]);
+    }
+    for r in &resume {
+        let n = |c: &str| r[c].parse::<f64>().expect(c);
+        let campagne = &r["campagne"];
+        let would_list = n("temoins") + n("coupes_capacite") + n("retenus");
+        let share = n("temoins") / would_list;
+        assert!(would_list > 500.0, "{campagne}: {would_list} households to draw from");
+        assert!((share - 0.1).abs() <= 0.02, "{campagne}: control share {share:.4}");
+        let temoins = list(&out.path().join(format!("campagnes/{campagne}/temoins.csv")));
+        assert_eq!(temoins.len() as f64, n("temoins"));
+        let planned_as_control = prevus.iter().filter(|p| &p["campagne"] == campagne && p["canal"] == "temoin");
+        assert_eq!(planned_as_control.count(), temoins.len(), "{campagne}");
+        for t in &temoins {
+            assert!(t["regles"].split(", ").count() >= 1 && !t["motifs"].is_empty());
+        }
+    }
+    let one_thread = run(&[("RAYON_NUM_THREADS", "1"), ("POLARS_MAX_THREADS", "1")]);
+    for file in ["contacts_prevus.csv", "campagnes/resume.csv", "campagnes/rendez_vous_des_droits/temoins.csv"] {
+        let a = std::fs::read(out.path().join(file)).expect("read");
+        let b = std::fs::read(one_thread.path().join(file)).expect("read");
+        assert!(a == b, "{file} differs with one thread");
+    }
 }

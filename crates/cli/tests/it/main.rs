@@ -9,6 +9,7 @@ mod observatoire;
 mod partitions;
 mod privacy;
 mod scheduler;
+mod suivi;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -12,6 +12,7 @@
 //! returns a rule set when there is no error.
 
 mod campaigns;
+pub use campaigns::SUIVI_MOIS;
 mod exprs;
 mod functions;
 mod params;

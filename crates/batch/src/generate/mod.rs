@@ -15,6 +15,8 @@ use reperage_rules::{Date, Mois};
 
 use crate::output::{OutputError, TableWriter};
 
+pub mod suivi;
+
 /// Non-take-up rates planted by default, from published estimates (docs/synthetic.md).
 /// The ASF's and the PAJE's are assumptions of this sample, not published estimates.
 pub const TAUX_NON_RECOURS: &[(&str, f64)] = &[
@@ -628,6 +630,8 @@ fn previous_month(t: &Tables, mois: Mois, rng: &mut Rng) -> Tables {
 pub enum GenerateError {
     #[error(transparent)]
     Output(#[from] OutputError),
+    #[error("screening the generated extract for its follow-up: {0}")]
+    Ecran(Box<crate::screen::ScreenError>),
     #[error(transparent)]
     Polars(#[from] PolarsError),
 }
