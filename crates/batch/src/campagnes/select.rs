@@ -205,56 +205,64 @@ impl Hache {
     }
 }
 
-/// One campaign's candidates sorted out before the arbitration: those excluded, those
-/// drawn into its control group, and the others ranked per agency.
+/// One campaign's candidates sorted out before the arbitration: those excluded, and
+/// the others ranked per agency, each with its channel and whether the control draw
+/// picked it.
 struct Prepared {
     exclus: Vec<NonRetenu>,
-    /// By id.
-    temoins: Vec<Candidat>,
-    /// Per agency, best ranked first, with the channel to use.
-    classes: BTreeMap<String, Vec<(Candidat, &'static str)>>,
+    /// Per agency, best ranked first.
+    classes: BTreeMap<String, Vec<Classe>>,
 }
 
-/// Exclusions, then the control draw among the foyers the campaign would list (before
-/// capacity), then per agency the highest amount at stake, the most recent event, the
-/// tie-break and the id.
+struct Classe {
+    candidat: Candidat,
+    canal: &'static str,
+    tire: bool,
+}
+
+/// Exclusions; then per agency the highest amount at stake, the most recent event, the
+/// tie-break and the id; and the control draw of each foyer, from the campaign, the
+/// month and its id (independent of its rank and of the id order).
 fn prepare(campagne: &Campagne, reglages: &ReglagesCampagnes, mois: Mois, candidats: Vec<Candidat>) -> Prepared {
-    let mut prep = Prepared { exclus: Vec::new(), temoins: Vec::new(), classes: BTreeMap::new() };
+    let mut prep = Prepared { exclus: Vec::new(), classes: BTreeMap::new() };
     let tirage = Hache::new("temoin", &campagne.id, mois);
+    let tie_break = Hache::new("rang", &campagne.id, mois);
+    let mut keyed: BTreeMap<String, Vec<_>> = BTreeMap::new();
     for c in candidats.into_iter().filter(|c| !c.raisons.is_empty()) {
         match exclusion_or_channel(&c, campagne, reglages, mois) {
             Err(motif) => prep.exclus.push(NonRetenu { candidat: c, motif, vers: None }),
-            Ok(_) if tirage.unit(&c.id_foyer) < campagne.groupe_temoin => prep.temoins.push(c),
-            Ok(canal) => prep.classes.entry(c.agence.clone()).or_default().push((c, canal)),
+            Ok(canal) => {
+                let tire = tirage.unit(&c.id_foyer) < campagne.groupe_temoin;
+                // The keys computed once per foyer, not at each comparison.
+                let key = (c.montant_en_jeu(), c.date_recente(), tie_break.of(&c.id_foyer));
+                keyed.entry(c.agence.clone()).or_default().push((key, Classe { candidat: c, canal, tire }));
+            }
         }
     }
-    prep.temoins.sort_by(|a, b| a.id_foyer.cmp(&b.id_foyer));
-    let tie_break = Hache::new("rang", &campagne.id, mois);
-    for list in prep.classes.values_mut() {
-        // The keys computed once per foyer, not at each comparison.
-        let mut keyed: Vec<_> = std::mem::take(list)
-            .into_iter()
-            .map(|(c, canal)| ((c.montant_en_jeu(), c.date_recente(), tie_break.of(&c.id_foyer)), c, canal))
-            .collect();
-        keyed.sort_by(|((montant_a, date_a, tie_a), a, _), ((montant_b, date_b, tie_b), b, _)| {
+    for (agence, mut list) in keyed {
+        list.sort_by(|((montant_a, date_a, tie_a), a), ((montant_b, date_b, tie_b), b)| {
             montant_b
                 .total_cmp(montant_a)
                 // Most recent first; a foyer without a dated event after those with one.
                 .then_with(|| date_b.cmp(date_a))
                 .then_with(|| tie_a.cmp(tie_b))
-                .then_with(|| a.id_foyer.cmp(&b.id_foyer))
+                .then_with(|| a.candidat.id_foyer.cmp(&b.candidat.id_foyer))
         });
-        *list = keyed.into_iter().map(|(_, c, canal)| (c, canal)).collect();
+        prep.classes.insert(agence, list.into_iter().map(|(_, c)| c).collect());
     }
     prep
 }
 
 /// Selects who each campaign contacts in `mois`. `campagnes` come in priority order
 /// ([`reperage_rules::RuleSet::campagnes_par_priorite`]), `candidats[i]` are those of
-/// `campagnes[i]`. Each campaign is prepared on its own thread (exclusions, control
-/// draw, ranking); then, in priority order, a campaign takes the foyers of its control
-/// group and of its ranked lists up to each agency's capacity, but none a campaign
-/// before it took: a household is on one list (or one control group) at most.
+/// `campagnes[i]`. Each campaign is prepared on its own thread (exclusions, ranking,
+/// draw); then, in priority order, each campaign walks its agencies' ranked foyers,
+/// skipping those a campaign before it took (a household is on one list, or in one
+/// control group, at most): a foyer the draw picked goes to the control group, any other
+/// to the list, until the agency's capacity of *contacted* foyers is reached; the rest
+/// are cut. So the control group is drawn among the very foyers the campaign would have
+/// contacted — the comparison `reperage suivi` makes holds — and capacity is spent on
+/// contacted foyers only.
 pub fn select(
     campagnes: &[&Campagne],
     reglages: &ReglagesCampagnes,
@@ -269,36 +277,26 @@ pub fn select(
     let mut out = Vec::with_capacity(campagnes.len());
     for (i, (campagne, prep)) in campagnes.iter().zip(prepared).enumerate() {
         let mut sel = Selection { non_retenus: prep.exclus, ..Selection::default() };
-        let moved = |c: Candidat, pris: &HashMap<String, (usize, &'static str)>| {
-            pris.get(&c.id_foyer).map(|&(j, canal)| NonRetenu {
-                vers: Some((campagnes[j].id.clone(), canal)),
-                candidat: c,
-                motif: AUTRE_CAMPAGNE,
-            })
-        };
-        for c in prep.temoins {
-            if pris.contains_key(&c.id_foyer) {
-                sel.non_retenus.extend(moved(c, &pris));
-            } else {
-                pris.insert(c.id_foyer.clone(), (i, TEMOIN));
-                sel.temoins.push(c);
-            }
-        }
         for (agence, list) in prep.classes {
             let capacite = campagne.capacite(&agence);
             let mut rang = 0;
-            for (candidat, canal) in list {
-                if pris.contains_key(&candidat.id_foyer) {
-                    sel.non_retenus.extend(moved(candidat, &pris));
-                } else if rang < capacite {
+            for Classe { candidat, canal, tire } in list {
+                if let Some(&(j, pris_par)) = pris.get(&candidat.id_foyer) {
+                    let vers = Some((campagnes[j].id.clone(), pris_par));
+                    sel.non_retenus.push(NonRetenu { candidat, motif: AUTRE_CAMPAGNE, vers });
+                } else if rang >= capacite {
+                    sel.non_retenus.push(NonRetenu { candidat, motif: COUPE_CAPACITE, vers: None });
+                } else if tire {
+                    pris.insert(candidat.id_foyer.clone(), (i, TEMOIN));
+                    sel.temoins.push(candidat);
+                } else {
                     rang += 1;
                     pris.insert(candidat.id_foyer.clone(), (i, canal));
                     sel.retenus.push(Retenu { candidat, canal, rang });
-                } else {
-                    sel.non_retenus.push(NonRetenu { candidat, motif: COUPE_CAPACITE, vers: None });
                 }
             }
         }
+        sel.temoins.sort_by(|a, b| a.id_foyer.cmp(&b.id_foyer));
         out.push(sel);
     }
     out
@@ -584,21 +582,29 @@ mod tests {
     }
 
     fn share(sel: &Selection) -> f64 {
-        sel.temoins.len() as f64 / (sel.temoins.len() + sel.retenus.len() + sel.count(COUPE_CAPACITE) as usize) as f64
+        sel.temoins.len() as f64 / (sel.temoins.len() + sel.retenus.len()) as f64
     }
 
-    /// The control group is drawn among those the campaign would list, before capacity:
-    /// its share holds however small the capacity, the draw is the same in any input
-    /// order, and it changes with the month.
+    /// The control group is drawn among the foyers the campaign would contact: its share
+    /// of them holds whatever the capacity, which counts contacted foyers only; no control
+    /// foyer ranks below a cut one; the draw is the same in any input order, and changes
+    /// with the month.
     #[test]
-    fn the_control_group_is_drawn_before_capacity_and_reproducibly() {
+    fn the_control_group_is_drawn_among_those_the_campaign_would_contact() {
         let mut c = campagne();
         c.groupe_temoin = 0.2;
-        c.capacite_par_agence = 10;
-        let many: Vec<Candidat> = (0..5000).map(|i| candidat(&format!("F{i:05}"), f64::from(i % 97))).collect();
+        c.capacite_par_agence = 100_000;
+        let many: Vec<Candidat> = (0..5000).map(|i| candidat(&format!("F{i:05}"), f64::from(i % 997))).collect();
         let sel = select_one(&c, many.clone());
         assert!((share(&sel) - 0.2).abs() < 0.02, "{}", share(&sel));
-        assert_eq!(sel.retenus.len(), 10, "capacity applies to the contacted only");
+        c.capacite_par_agence = 1000;
+        let sel = select_one(&c, many.clone());
+        assert_eq!(sel.retenus.len(), 1000, "capacity applies to the contacted only");
+        assert!((share(&sel) - 0.2).abs() < 0.03, "{}", share(&sel));
+        let lowest_listed = sel.retenus.iter().map(|r| r.candidat.montant_en_jeu()).fold(f64::MAX, f64::min);
+        assert!(sel.temoins.iter().all(|t| t.montant_en_jeu() >= lowest_listed), "controls rank with the listed");
+        let best_cut = sel.non_retenus.iter().map(|n| n.candidat.montant_en_jeu()).fold(0.0, f64::max);
+        assert!(best_cut <= lowest_listed);
         assert_eq!(sel.signales(), 5000);
         let again = select_one(&c, many.iter().rev().cloned().collect());
         let temoins = |s: &Selection| s.temoins.iter().map(|c| c.id_foyer.clone()).collect::<Vec<_>>();
@@ -624,6 +630,7 @@ mod tests {
         second.capacite_par_agence = 1000;
         let sels = run(&[&first, &second], vec![many.clone(), many]);
         assert!(!sels[0].temoins.is_empty());
+        assert_eq!(sels[0].temoins.len() + sels[0].retenus.len(), 200);
         assert!(sels[1].retenus.is_empty(), "every foyer is listed or a control of the first");
         let to_control = sels[1].non_retenus.iter().filter(|n| n.vers.as_ref().is_some_and(|v| v.1 == TEMOIN));
         assert_eq!(to_control.count(), sels[0].temoins.len());

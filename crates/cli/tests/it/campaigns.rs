@@ -356,9 +356,9 @@ pub fn campaigns_with_control_groups(share: &str) -> tempfile::TempDir {
     dir
 }
 
-/// With `groupe_temoin = 0.1`, a tenth of the households each campaign would list (its
-/// exclusions passed, not taken by a campaign of higher priority) form its control group,
-/// ±2 points, on 100,000 generated foyers; the draw is the same in another run with one
+/// With `groupe_temoin = 0.1`, a tenth of the households each campaign would contact
+/// (its exclusions passed, not taken by a campaign of higher priority, within its
+/// capacity) form its control group, ±2 points, on 100,000 generated foyers; the draw is the same in another run with one
 /// thread; no control household is on a list, and each is in `contacts_prevus.csv` as
 /// `temoin`.
 #[test]
@@ -384,7 +384,7 @@ fn control_groups_hold_a_tenth_of_each_campaign_whatever_the_threads() {
     for r in &resume {
         let n = |c: &str| r[c].parse::<f64>().expect(c);
         let campagne = &r["campagne"];
-        let would_list = n("temoins") + n("coupes_capacite") + n("retenus");
+        let would_list = n("temoins") + n("retenus");
         let share = n("temoins") / would_list;
         assert!(would_list > 500.0, "{campagne}: {would_list} households to draw from");
         assert!((share - 0.1).abs() <= 0.02, "{campagne}: control share {share:.4}");
