@@ -62,8 +62,9 @@ pub struct Report {
     pub foyers_quarantaine: u64,
     /// Signalements per rule id.
     pub signalements: BTreeMap<String, u64>,
-    /// Foyers listed per campaign id.
-    pub campagnes: BTreeMap<String, u64>,
+    /// Per campaign, in priority order: its id, the foyers listed and those in its
+    /// control group.
+    pub campagnes: Vec<(String, u64, u64)>,
     /// The `--strict` run stopped at the quarantine: only `quarantaine/` was written.
     pub strict_stop: bool,
     /// Parameters whose value for the month may be out of date.
@@ -712,7 +713,7 @@ fn run(opts: &Options, phases: &mut Phases) -> Result<Report, ScreenError> {
         foyers_evalues,
         foyers_quarantaine: foyers_quarantaine.len() as u64,
         signalements: signalements_par_regle,
-        campagnes: BTreeMap::new(),
+        campagnes: Vec::new(),
         strict_stop,
         parametres_perimes: stale,
         historique_ressources: None,
@@ -756,7 +757,7 @@ fn run(opts: &Options, phases: &mut Phases) -> Result<Report, ScreenError> {
         let lists = collecte.select(opts.rules, opts.mois);
         written.extend(campagnes::write(&lists, opts.mois, out)?);
         for (c, sel) in &lists {
-            report.campagnes.insert(c.id.clone(), sel.retenus.len() as u64);
+            report.campagnes.push((c.id.clone(), sel.retenus.len() as u64, sel.temoins.len() as u64));
         }
         campaigns_manifest(&lists)
     };

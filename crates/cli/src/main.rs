@@ -961,9 +961,16 @@ fn print_summary(r: &screen::Report) {
             eprintln!("  (none)");
         }
         if !r.campagnes.is_empty() {
-            eprintln!("foyers listed per campaign (campagnes/resume.csv says who was left out and why):");
-            for (c, n) in &r.campagnes {
-                eprintln!("  {c:<24} {n:>9}");
+            eprintln!(
+                "foyers listed per campaign, in priority order, each on one list at most (campagnes/resume.csv says who was left out and why):"
+            );
+            for (c, n, temoins) in &r.campagnes {
+                let control = if *temoins > 0 {
+                    format!(" (+ {temoins} in its control group, not contacted)")
+                } else {
+                    String::new()
+                };
+                eprintln!("  {c:<24} {n:>9}{control}");
             }
         }
     }
