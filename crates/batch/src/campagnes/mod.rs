@@ -16,6 +16,7 @@ use select::on_threads;
 pub use select::{
     AUTRE_CAMPAGNE, COUPE_CAPACITE, Candidat, EXCLUSIONS, NonRetenu, Raison, Retenu, Selection, TEMOIN, select,
 };
+pub(crate) use select::{fnv1a, unite};
 
 use crate::output::{self, OutputError};
 

@@ -194,15 +194,25 @@ impl Hache {
         self.then(id.as_bytes()).0
     }
 
-    /// A number in [0, 1) drawn from the id: FNV's last bytes barely move its high
-    /// bits, so they are mixed first (the SplitMix64 finaliser).
+    /// A number in [0, 1) drawn from the id ([`unite`]).
     fn unit(self, id: &str) -> f64 {
-        let mut z = self.of(id);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 53) as f64
+        unite(self.of(id))
     }
+}
+
+/// FNV-1a of `bytes`.
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+    Hache(0xcbf2_9ce4_8422_2325).then(bytes).0
+}
+
+/// A number in [0, 1) from a hash: FNV's last bytes barely move its high bits, so they
+/// are mixed first (the SplitMix64 finaliser), then the top 53 bits are kept.
+pub(crate) fn unite(hash: u64) -> f64 {
+    let mut z = hash;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// One campaign's candidates sorted out before the arbitration: those excluded, and

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use reperage_rules::{Mois, RuleSet};
 
 use super::GenerateError;
-use crate::campagnes::TEMOIN;
+use crate::campagnes::{TEMOIN, fnv1a, unite};
 use crate::output::OutputError;
 use crate::screen;
 use crate::suivi::prestations_en_jeu;
@@ -43,15 +43,9 @@ fn lignes(path: &Path) -> Result<Vec<Vec<String>>, GenerateError> {
     Ok(text.trim_start_matches('\u{feff}').lines().map(|l| l.split(';').map(str::to_string).collect()).collect())
 }
 
-/// A number in [0, 1) from the seed, a purpose and an id (SplitMix64 of FNV-1a).
+/// A number in [0, 1) from the seed, a purpose and an id.
 fn tirage(seed: u64, purpose: &str, id: &str) -> f64 {
-    let mut z = format!("{seed}|{purpose}|{id}")
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3));
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^= z >> 31;
-    (z >> 11) as f64 / (1u64 << 53) as f64
+    unite(fnv1a(format!("{seed}|{purpose}|{id}").as_bytes()))
 }
 
 /// A planned contact of the screen of M, and what the follow-up plants for it.

@@ -98,6 +98,12 @@ fn suivi_recovers_the_planted_take_up_of_contacted_and_control_households() {
     assert!(rdv_outcomes >= number(&rdv["contactes"]), "every contact has its outcome");
     let html = std::fs::read_to_string(full.join("suivi.html")).expect("page");
     assert!(html.contains("non interprétable") && html.contains("Rendez-vous des droits"));
+    assert!(!html.contains("F0000"), "no foyer id on the page");
+    // The page as a browser renders it (Debian's headless Chromium).
+    let dom = crate::headless(&full.join("suivi.html"), &["--dump-dom"]);
+    assert!(dom.status.success(), "{}", String::from_utf8_lossy(&dom.stderr));
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(dom.contains("Suivi des campagnes") && dom.contains("IC 95 %"), "{dom}");
 
     // With the first month only, M+2 and M+3 are not observed yet, and M+1 is the same.
     let first = tmp.path().join("suivi-m1");
