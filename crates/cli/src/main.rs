@@ -677,7 +677,7 @@ fn run(cli: Cli) -> Result<u8> {
             };
             let r = reperage_batch::suivi::run(&opts)?;
             eprintln!(
-                "{} contact rows read: {} contacts and control draws followed; {} rows left out (foyer absent from the latest extract or in quarantine: contacts_ecartes.csv); {} without rules (outcomes only); {} groups, {} not interpretable (fewer than {} households or no control group)",
+                "{} contact rows read: {} contacts and control draws followed; {} rows left out (a foyer absent from the latest extract or in quarantine there, a date after --mois: contacts_ecartes.csv says which); {} without rules (outcomes only); {} groups, {} not interpretable (fewer than {} households or no control group)",
                 r.contacts_lus,
                 r.contacts_suivis,
                 r.contacts_ecartes,

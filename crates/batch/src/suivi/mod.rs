@@ -58,7 +58,8 @@ pub struct Options<'a> {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Report {
     /// Rows of the contacts history read, and refused by the validation (a foyer absent
-    /// from the latest extract, or in quarantine there: its outcome is unknown).
+    /// from the latest extract, or in quarantine there, a date after the month observed:
+    /// the outcome is unknown).
     pub contacts_lus: u64,
     pub contacts_ecartes: u64,
     /// Rows without `regles` (contacts made outside reperage): in the outcomes only.
@@ -123,6 +124,9 @@ pub struct Groupe {
     /// Monthly amounts, in the latest extract's month, of the rights opened since the
     /// contact that are in payment then; `None` when one of them has no amount.
     pub montant: Option<f64>,
+    /// Control households contacted all the same (by any campaign, any channel) in the
+    /// months followed: the comparison is diluted by as many.
+    pub recontactes: u64,
 }
 
 impl Groupe {
@@ -333,10 +337,21 @@ pub fn run(opts: &Options) -> Result<Report, ScreenError> {
     finish(opts, out_dir, &out, historique, &droits, fichiers)
 }
 
-/// The contacts of the history, one per (foyer, campaign, month): the first row with
-/// `regles` (an agent's later row of the same contact only adds an outcome). Also the
-/// outcomes, per (campaign, month, channel, outcome), control rows aside.
-fn contacts_et_resultats(df: &DataFrame) -> PolarsResult<(Vec<Contact>, Resultats, u64)> {
+/// The contacts history as the follow-up reads it.
+struct Historique {
+    /// One per (foyer, campaign, month): the first row with `regles` (an agent's later
+    /// row of the same contact only adds an outcome).
+    contacts: Vec<Contact>,
+    /// The outcomes, per (campaign, month, channel, outcome), control rows aside.
+    issues: Resultats,
+    /// Rows without `regles`.
+    sans_regles: u64,
+    /// The months of every actual contact (control rows aside) of each foyer.
+    mois_contactes: HashMap<String, Vec<i32>>,
+}
+
+/// Reads the contacts history ([`Historique`]).
+fn contacts_et_resultats(df: &DataFrame) -> PolarsResult<Historique> {
     let ids = textes(df, "id_foyer")?;
     let campagnes = textes(df, "campagne")?;
     let jours = dates(df, "date")?;
@@ -350,6 +365,7 @@ fn contacts_et_resultats(df: &DataFrame) -> PolarsResult<(Vec<Contact>, Resultat
     let mut contacts = Vec::new();
     let mut issues = Resultats::new();
     let mut sans_regles = 0;
+    let mut mois_contactes: HashMap<String, Vec<i32>> = HashMap::new();
     for i in order {
         let (Some(id), Some(campagne), Some(jour), Some(canal)) = (&ids[i], &campagnes[i], jours[i], &canaux[i]) else {
             continue;
@@ -358,6 +374,7 @@ fn contacts_et_resultats(df: &DataFrame) -> PolarsResult<(Vec<Contact>, Resultat
         if canal != TEMOIN {
             let resultat = resultats[i].clone().unwrap_or_else(|| "non_renseigne".to_string());
             *issues.entry((campagne.clone(), mois, canal.clone(), resultat)).or_default() += 1;
+            mois_contactes.entry(id.clone()).or_default().push(mois.index());
         }
         let liste: Vec<String> = regles[i]
             .as_deref()
@@ -381,18 +398,19 @@ fn contacts_et_resultats(df: &DataFrame) -> PolarsResult<(Vec<Contact>, Resultat
             });
         }
     }
-    Ok((contacts, issues, sans_regles))
+    Ok(Historique { contacts, issues, sans_regles, mois_contactes })
 }
 
 /// The rows of `suivi.csv`, sorted by campaign, month, rule (`toutes` first) and channel
 /// (`tous` first).
-fn lignes(rs: &RuleSet, contacts: &[Contact], droits: &HashMap<String, Vec<Droit>>, mois: Mois) -> Vec<Ligne> {
+fn lignes(rs: &RuleSet, h: &Historique, droits: &HashMap<String, Vec<Droit>>, mois: Mois) -> Vec<Ligne> {
     type Cle = (String, Mois, String);
     let mut en_jeu: HashMap<String, BTreeSet<String>> = HashMap::new();
     let mut contactes: BTreeMap<Cle, BTreeMap<String, Groupe>> = BTreeMap::new();
     let mut temoins: BTreeMap<Cle, Groupe> = BTreeMap::new();
     let aucun = Vec::new();
-    for c in contacts {
+    let jamais = Vec::new();
+    for c in &h.contacts {
         let mut toutes = BTreeSet::new();
         let mut par_regle = Vec::new();
         for r in &c.regles {
@@ -407,12 +425,16 @@ fn lignes(rs: &RuleSet, contacts: &[Contact], droits: &HashMap<String, Vec<Droit
         }
         par_regle.insert(0, (TOUTES.to_string(), toutes));
         let siens = droits.get(&c.id_foyer).unwrap_or(&aucun);
+        let suivis = c.mois.index()..c.mois.index() + HORIZONS as i32;
+        let recontacte = h.mois_contactes.get(&c.id_foyer).unwrap_or(&jamais).iter().any(|m| suivis.contains(m));
         for (regle, prestations) in par_regle {
             let (ouvert, montant) = ouverture(siens, &prestations, c.mois, mois);
             en_jeu.entry(regle.clone()).or_insert(prestations);
             let cle = (c.campagne.clone(), c.mois, regle);
             if c.canal == TEMOIN {
-                temoins.entry(cle).or_default().add(ouvert, c.mois, montant);
+                let groupe = temoins.entry(cle).or_default();
+                groupe.add(ouvert, c.mois, montant);
+                groupe.recontactes += u64::from(recontacte);
             } else {
                 let groupes = contactes.entry(cle).or_default();
                 groupes.entry(TOUS.to_string()).or_default().add(ouvert, c.mois, montant);
@@ -499,6 +521,10 @@ fn suivi_frame(lignes: &[Ligne]) -> PolarsResult<DataFrame> {
         "montant_mensuel_temoins".into(),
         lignes.iter().map(|l| l.temoins.montant).collect::<Vec<_>>(),
     ));
+    cols.push(Column::new(
+        "temoins_contactes_depuis".into(),
+        lignes.iter().map(|l| l.temoins.recontactes).collect::<Vec<_>>(),
+    ));
     cols.push(Column::new("lecture".into(), lignes.iter().map(|l| l.lecture()).collect::<Vec<_>>()));
     DataFrame::new_infer_height(cols)
 }
@@ -513,9 +539,10 @@ fn finish(
 ) -> Result<Report, ScreenError> {
     let compte = historique.comptes.iter().find(|c| c.table == Table::Contacts.name());
     let (contacts_lus, contacts_ecartes) = compte.map_or((0, 0), |c| (c.lus, c.quarantaines));
-    let (contacts, issues, contacts_sans_regles) = contacts_et_resultats(historique.table(Table::Contacts))?;
+    let h = contacts_et_resultats(historique.table(Table::Contacts))?;
     let droits = droits_par_foyer(droits)?;
-    let lignes = lignes(opts.rules, &contacts, &droits, opts.mois);
+    let lignes = lignes(opts.rules, &h, &droits, opts.mois);
+    let Historique { contacts, issues, sans_regles: contacts_sans_regles, .. } = h;
 
     let mut written = Vec::new();
     let p = out.join("suivi.csv");

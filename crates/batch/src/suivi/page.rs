@@ -53,7 +53,9 @@ fn table(h: &mut String, rules: &RuleSet, lignes: &[&Ligne], par_canal: bool) {
     for k in 1..=HORIZONS {
         let _ = write!(h, "<th>M+{k} contactés</th><th>M+{k} témoins</th><th>M+{k} écart (points) [IC 95 %]</th>");
     }
-    h.push_str("<th>Montants mensuels en paiement (contactés / témoins)</th><th>Lecture</th></tr></thead><tbody>");
+    h.push_str(
+        "<th>Montants mensuels en paiement (contactés / témoins)</th><th>Témoins contactés depuis</th><th>Lecture</th></tr></thead><tbody>",
+    );
     for l in lignes {
         let faible = if l.lecture() == "interpretable" { "" } else { " class=\"faible\"" };
         let _ = write!(h, "<tr{faible}><td>{}</td><td>{}</td>", l.mois, esc(&titre_regle(rules, &l.regle)));
@@ -80,9 +82,10 @@ fn table(h: &mut String, rules: &RuleSet, lignes: &[&Ligne], par_canal: bool) {
         let montant = |m: Option<f64>| m.map_or("inconnu".to_string(), |m| format!("{m:.2} €").replace('.', ","));
         let _ = write!(
             h,
-            "<td class=\"n\">{} / {}</td><td>{}</td></tr>",
+            "<td class=\"n\">{} / {}</td><td class=\"n\">{}</td><td>{}</td></tr>",
             montant(l.contactes.montant),
             montant(l.temoins.montant),
+            l.temoins.recontactes,
             lecture(l)
         );
     }
@@ -110,7 +113,8 @@ pub fn html(ctx: &Contexte) -> String {
         let _ = write!(
             h,
             "<p class=\"note\">{} ligne(s) de contacts écartée(s) (foyer absent de l'extrait le plus récent ou en \
-             quarantaine) : leur devenir est inconnu, elles ne comptent dans aucune part (<code>contacts_ecartes.csv</code>).</p>",
+             quarantaine, contact daté après le mois observé) : leur devenir est inconnu, elles ne comptent dans \
+             aucune part (<code>contacts_ecartes.csv</code> donne le motif de chacune).</p>",
             ctx.contacts_ecartes
         );
     }

@@ -116,15 +116,39 @@ fn suivi_recovers_the_planted_take_up_of_contacted_and_control_households() {
     assert_eq!(early_rdv["pct_contactes_m1"], rdv["pct_contactes_m1"]);
     assert!(early_rdv["pct_contactes_m2"].is_empty() && early_rdv["ouverts_temoins_m3"].is_empty());
 
-    // The history given apart, with a row of a foyer the extract does not have: the same
-    // results, and the row is accounted for as left out.
+    // The history given apart, with a row of a foyer the extract does not have, and a
+    // control household of the rendez-vous des droits sent an SMS in May by another
+    // campaign: the same results, but for that control household counted as contacted
+    // since; the unknown foyer's row is accounted for as left out.
     let history = tmp.path().join("contacts.csv");
     let mut text = std::fs::read_to_string(suivi_dir.join("2025-06/contacts.csv")).expect("contacts");
+    let control = text
+        .lines()
+        .find(|l| l.contains(";rendez_vous_des_droits;2025-04-01;temoin;"))
+        .and_then(|l| l.split(';').next())
+        .expect("a control household")
+        .to_string();
     text.push_str("INCONNU;rendez_vous_des_droits;2025-04-01;telephone;joint;rsa\n");
+    text.push_str(&format!("{control};rupture_de_droits;2025-05-01;sms;joint;\n"));
     std::fs::write(&history, text).expect("write");
     let apart = tmp.path().join("suivi-apart");
     suivi(&["--extract", &m3, "--contacts", history.to_str().expect("utf-8"), "--mois", "2025-06"], &apart);
-    assert_eq!(read_output(&apart.join("suivi.csv")), read_output(&full.join("suivi.csv")));
+    let apart_table = rows(&apart.join("suivi.csv"));
+    assert_eq!(apart_table.len(), table.len());
+    for (a, b) in apart_table.iter().zip(&table) {
+        for (k, v) in b {
+            if k != "temoins_contactes_depuis" {
+                assert_eq!(&a[k], v, "{k}");
+            }
+        }
+        assert_eq!(b["temoins_contactes_depuis"], "0", "the generated controls are never contacted");
+    }
+    let recontacted = |t: &[HashMap<String, String>]| {
+        t.iter()
+            .find(|r| r["campagne"] == "rendez_vous_des_droits" && r["regle"] == "toutes" && r["canal"] == "tous")
+            .map(|r| r["temoins_contactes_depuis"].clone())
+    };
+    assert_eq!(recontacted(&apart_table).as_deref(), Some("1"));
     let left_out = rows(&apart.join("contacts_ecartes.csv"));
     assert_eq!(left_out.len(), 1);
     assert_eq!(left_out[0]["id_foyer"], "INCONNU");
