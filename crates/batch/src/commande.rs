@@ -23,13 +23,19 @@ pub(crate) struct Ouverture {
     pub stale: Vec<StaleParameter>,
 }
 
-pub(crate) struct Entrees<'a> {
+/// What `estimer`, `couverture` and `diff` read, and where they write.
+pub struct Entrees<'a> {
     pub rules: &'a RuleSet,
+    /// The reference month.
     pub mois: Mois,
     pub extract: &'a Path,
+    /// Last month's extract of the same caisse, as for `screen`.
     pub precedent: Option<&'a Path>,
+    /// Replaced as a whole when the run completes.
     pub out: &'a Path,
+    /// Columns the caisse vouches for, left out of the privacy guard's examination.
     pub colonnes_autorisees: &'a [ColonneAutorisee],
+    /// The memory budget in bytes; `None`: three quarters of the machine's memory.
     pub memoire_max: Option<u64>,
 }
 

@@ -19,6 +19,7 @@
 
 pub mod campagnes;
 mod commande;
+pub use commande::Entrees;
 pub mod couverture;
 pub mod diff;
 pub mod estimations;

@@ -73,6 +73,22 @@ struct LectureArgs {
     memoire_max: Option<u64>,
 }
 
+impl LectureArgs {
+    /// What the batch reads and where it writes, for `rules` at `mois` (parsed from
+    /// `self.mois`).
+    fn entrees<'a>(&'a self, rules: &'a RuleSet, mois: Mois) -> reperage_batch::Entrees<'a> {
+        reperage_batch::Entrees {
+            rules,
+            mois,
+            extract: &self.extract,
+            precedent: self.precedent.as_deref(),
+            out: &self.out,
+            colonnes_autorisees: &self.colonnes_autorisees,
+            memoire_max: self.memoire_max,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Screen an extract for a month: evaluate every rule on every foyer and write
@@ -555,32 +571,20 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
-        Command::Estimer {
-            lecture: LectureArgs { extract, precedent, mois, out, colonnes_autorisees, memoire_max },
-            rules,
-            par,
-            seuil_secret,
-            format,
-        } => {
-            let mois = parse_mois(&mois)?;
-            log_autorisees(&colonnes_autorisees);
+        Command::Estimer { lecture, rules, par, seuil_secret, format } => {
+            let mois = parse_mois(&lecture.mois)?;
+            log_autorisees(&lecture.colonnes_autorisees);
             let rs = load_rules(&rules, mois)?;
             let dimensions = reperage_batch::estimations::dimensions::parse(&par).map_err(anyhow::Error::msg)?;
-            eprintln!("estimating non-take-up in {} for {mois} by {par}…", extract.display());
+            eprintln!("estimating non-take-up in {} for {mois} by {par}…", lecture.extract.display());
             let started = std::time::Instant::now();
             let progress = |stage: &str| eprintln!("[{:>7.1} s] {stage}", started.elapsed().as_secs_f64());
             let opts = reperage_batch::estimations::Options {
                 progress: &progress,
-                extract: &extract,
-                precedent: precedent.as_deref(),
-                mois,
-                out: &out,
-                rules: &rs,
+                entrees: lecture.entrees(&rs, mois),
                 format: out_format(format),
                 dimensions,
                 seuil_secret,
-                colonnes_autorisees: &colonnes_autorisees,
-                memoire_max,
             };
             let r = reperage_batch::estimations::estimer(&opts)?;
             print_stale(&r.parametres_perimes, mois);
@@ -715,27 +719,17 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
-        Command::Couverture {
-            lecture: LectureArgs { extract, precedent, mois, out, colonnes_autorisees, memoire_max },
-            rules,
-            seuil_secret,
-        } => {
-            let mois = parse_mois(&mois)?;
-            log_autorisees(&colonnes_autorisees);
+        Command::Couverture { lecture, rules, seuil_secret } => {
+            let mois = parse_mois(&lecture.mois)?;
+            log_autorisees(&lecture.colonnes_autorisees);
             let rs = load_rules(&rules, mois)?;
-            eprintln!("measuring what the rules decide in {} for {mois}…", extract.display());
+            eprintln!("measuring what the rules decide in {} for {mois}…", lecture.extract.display());
             let started = std::time::Instant::now();
             let progress = |stage: &str| eprintln!("[{:>7.1} s] {stage}", started.elapsed().as_secs_f64());
             let opts = reperage_batch::couverture::Options {
                 progress: &progress,
-                extract: &extract,
-                precedent: precedent.as_deref(),
-                mois,
-                out: &out,
-                rules: &rs,
+                entrees: lecture.entrees(&rs, mois),
                 seuil_secret,
-                colonnes_autorisees: &colonnes_autorisees,
-                memoire_max,
             };
             let r = reperage_batch::couverture::couverture(&opts)?;
             print_stale(&r.parametres_perimes, mois);
@@ -750,15 +744,9 @@ fn run(cli: Cli) -> Result<u8> {
             print_written(&r.fichiers_ecrits);
             Ok(0)
         }
-        Command::Diff {
-            lecture: LectureArgs { extract, precedent, mois, out, colonnes_autorisees, memoire_max },
-            rules_avant,
-            rules_apres,
-            mois_avant,
-            rules,
-        } => {
-            let mois = parse_mois(&mois)?;
-            log_autorisees(&colonnes_autorisees);
+        Command::Diff { lecture, rules_avant, rules_apres, mois_avant, rules } => {
+            let mois = parse_mois(&lecture.mois)?;
+            log_autorisees(&lecture.colonnes_autorisees);
             let (apres, avant_rules) = match &rules_avant {
                 Some(a) => (load_rules(&rules_apres, mois)?, Some(load_rules(&Some(a.clone()), mois)?)),
                 None => (load_rules(&rules, mois)?, None),
@@ -768,20 +756,11 @@ fn run(cli: Cli) -> Result<u8> {
                 (None, Some(m)) => reperage_batch::diff::Avant::Mois(parse_mois(m)?),
                 (None, None) => bail!("give --rules-avant and --rules-apres, or --mois-avant"),
             };
-            eprintln!("comparing two evaluations of {} for {mois}…", extract.display());
+            eprintln!("comparing two evaluations of {} for {mois}…", lecture.extract.display());
             let started = std::time::Instant::now();
             let progress = |stage: &str| eprintln!("[{:>7.1} s] {stage}", started.elapsed().as_secs_f64());
-            let opts = reperage_batch::diff::Options {
-                progress: &progress,
-                extract: &extract,
-                precedent: precedent.as_deref(),
-                mois,
-                out: &out,
-                rules: &apres,
-                avant,
-                colonnes_autorisees: &colonnes_autorisees,
-                memoire_max,
-            };
+            let opts =
+                reperage_batch::diff::Options { progress: &progress, entrees: lecture.entrees(&apres, mois), avant };
             let r = reperage_batch::diff::diff(&opts)?;
             print_stale(&r.parametres_perimes, mois);
             eprintln!(

@@ -16,11 +16,11 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use reperage_rules::model::{DefBody, DefRole, Type};
 use reperage_rules::resolved::RKind;
-use reperage_rules::{Compiled, Mois, RuleSet, StaleParameter};
+use reperage_rules::{Compiled, RuleSet, StaleParameter};
 
-use crate::commande::{self, Ouverture};
+use crate::commande::{self, Entrees, Ouverture};
 use crate::evaluation::{self, Etapes};
-use crate::extract::{ColonneAutorisee, Extract, TableCount};
+use crate::extract::{Extract, TableCount};
 use crate::output::{Format, TableWriter};
 use crate::screen::{self, Lu, ScreenError};
 use comptes::{Comptes, STATUTS};
@@ -28,14 +28,9 @@ use comptes::{Comptes, STATUTS};
 pub struct Options<'a> {
     /// Told each stage as it starts (for a progress display).
     pub progress: &'a dyn Fn(&str),
-    pub extract: &'a Path,
-    pub precedent: Option<&'a Path>,
-    pub mois: Mois,
-    pub out: &'a Path,
-    pub rules: &'a RuleSet,
+    /// The extract, the month, the rules, `--out` and the reading options.
+    pub entrees: Entrees<'a>,
     pub seuil_secret: u64,
-    pub colonnes_autorisees: &'a [ColonneAutorisee],
-    pub memoire_max: Option<u64>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -367,41 +362,34 @@ fn parametres_frame(compiled: &Compiled) -> PolarsResult<DataFrame> {
     ])
 }
 
-/// Evaluates the extract and writes the coverage under `opts.out` (replaced as a whole,
+/// Evaluates the extract and writes the coverage under `opts.entrees.out` (replaced as a whole,
 /// as `screen` does).
 pub fn couverture(opts: &Options) -> Result<Report, ScreenError> {
     let Ouverture { out_dir, out, spill, lu: Lu { mut current, mut previous, .. }, stale } =
-        commande::ouvrir(&commande::Entrees {
-            rules: opts.rules,
-            mois: opts.mois,
-            extract: opts.extract,
-            precedent: opts.precedent,
-            out: opts.out,
-            colonnes_autorisees: opts.colonnes_autorisees,
-            memoire_max: opts.memoire_max,
-        })?;
+        commande::ouvrir(&opts.entrees)?;
     let fichiers = current.fichiers.clone();
     (opts.progress)("reading the extract");
     let mut etapes = Couverture {
         progress: opts.progress,
-        rules: opts.rules,
-        comptes: Comptes::new(opts.rules),
+        rules: opts.entrees.rules,
+        comptes: Comptes::new(opts.entrees.rules),
         lignes: Vec::new(),
         foyers_quarantaine: 0,
     };
-    let compiled = evaluation::evaluate(&mut current, previous.as_mut(), opts.rules, opts.mois, &mut etapes)?;
+    let compiled =
+        evaluation::evaluate(&mut current, previous.as_mut(), opts.entrees.rules, opts.entrees.mois, &mut etapes)?;
     drop((current, previous));
     let _ = std::fs::remove_dir_all(&spill);
     (opts.progress)("counts protected (statistical secrecy)");
     let comptes = &etapes.comptes;
-    let (regles, cellules, masquees) = proteger(opts.rules, comptes, opts.seuil_secret);
+    let (regles, cellules, masquees) = proteger(opts.entrees.rules, comptes, opts.seuil_secret);
 
     (opts.progress)("writing");
     let mut written: Vec<PathBuf> = Vec::new();
     for (name, mut df) in [
-        ("statuts", statuts_frame(opts.rules, &regles)?),
-        ("couverture", definitions_frame(opts.rules, &regles)?),
-        ("entrees_manquantes", entrees_frame(opts.rules, comptes, &regles, opts.seuil_secret)?),
+        ("statuts", statuts_frame(opts.entrees.rules, &regles)?),
+        ("couverture", definitions_frame(opts.entrees.rules, &regles)?),
+        ("entrees_manquantes", entrees_frame(opts.entrees.rules, comptes, &regles, opts.seuil_secret)?),
         ("parametres", parametres_frame(&compiled)?),
     ] {
         let mut w = TableWriter::create(&out, name, Format::Csv)?;
@@ -412,11 +400,11 @@ pub fn couverture(opts: &Options) -> Result<Report, ScreenError> {
         "statut": "complet",
         "commande": "couverture",
         "moteur": { "nom": "reperage", "version": env!("CARGO_PKG_VERSION") },
-        "mois": opts.mois.to_string(),
+        "mois": opts.entrees.mois.to_string(),
         "extrait": screen::input_files(&fichiers),
-        "colonnes_autorisees": opts.colonnes_autorisees,
-        "options": { "precedent": opts.precedent.is_some(), "seuil_secret": opts.seuil_secret },
-        "regles": commande::fichiers_regles(opts.rules),
+        "colonnes_autorisees": opts.entrees.colonnes_autorisees,
+        "options": { "precedent": opts.entrees.precedent.is_some(), "seuil_secret": opts.seuil_secret },
+        "regles": commande::fichiers_regles(opts.entrees.rules),
         "parametres": compiled.params,
         "parametres_perimes": stale,
         "lignes": etapes.lignes,
@@ -424,8 +412,8 @@ pub fn couverture(opts: &Options) -> Result<Report, ScreenError> {
         "secret": { "seuil": opts.seuil_secret, "cellules": cellules, "masquees": masquees },
     });
     let html = page::html(&page::Contexte {
-        rules: opts.rules,
-        mois: opts.mois,
+        rules: opts.entrees.rules,
+        mois: opts.entrees.mois,
         seuil: opts.seuil_secret,
         regles: &regles,
         compiled: &compiled,
@@ -436,7 +424,7 @@ pub fn couverture(opts: &Options) -> Result<Report, ScreenError> {
     written.push(commande::ecrire_page(&out, "couverture.html", &html)?);
     let fichiers_ecrits = screen::commit_files(out_dir, manifest, written)?;
     Ok(Report {
-        mois: opts.mois.to_string(),
+        mois: opts.entrees.mois.to_string(),
         foyers_evalues: comptes.foyers,
         regles: regles.len(),
         cellules,

@@ -13,15 +13,15 @@
 pub mod page;
 pub mod textes;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use polars::prelude::*;
 use reperage_rules::{Compiled, CompiledRule, Mois, RuleSet, StaleParameter};
 
-use crate::commande::{self, Ouverture};
+use crate::commande::{self, Entrees, Ouverture};
 use crate::couverture::comptes::STATUTS;
 use crate::evaluation::{self, Etapes};
-use crate::extract::{ColonneAutorisee, Extract};
+use crate::extract::Extract;
 use crate::output::{Format, TableWriter};
 use crate::screen::{self, Lu, ScreenError};
 
@@ -35,15 +35,9 @@ pub enum Avant<'a> {
 
 pub struct Options<'a> {
     pub progress: &'a dyn Fn(&str),
-    pub extract: &'a Path,
-    pub precedent: Option<&'a Path>,
-    pub mois: Mois,
-    pub out: &'a Path,
-    /// The rules "after".
-    pub rules: &'a RuleSet,
+    /// The extract, the month, the rules "after", `--out` and the reading options.
+    pub entrees: Entrees<'a>,
     pub avant: Avant<'a>,
-    pub colonnes_autorisees: &'a [ColonneAutorisee],
-    pub memoire_max: Option<u64>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -223,26 +217,19 @@ impl Etapes for Comparaison<'_> {
     }
 }
 
-/// Evaluates the extract twice and writes what changed under `opts.out` (replaced as a
+/// Evaluates the extract twice and writes what changed under `opts.entrees.out` (replaced as a
 /// whole, as `screen` does).
 pub fn diff(opts: &Options) -> Result<Report, ScreenError> {
     let (avant_rules, mois_avant) = match opts.avant {
-        Avant::Regles(r) => (r, opts.mois),
-        Avant::Mois(m) => (opts.rules, m),
+        Avant::Regles(r) => (r, opts.entrees.mois),
+        Avant::Mois(m) => (opts.entrees.rules, m),
     };
     let Ouverture { out_dir, out, spill, lu: Lu { mut current, mut previous, .. }, stale } =
-        commande::ouvrir(&commande::Entrees {
-            rules: opts.rules,
-            mois: opts.mois,
-            extract: opts.extract,
-            precedent: opts.precedent,
-            out: opts.out,
-            colonnes_autorisees: opts.colonnes_autorisees,
-            memoire_max: opts.memoire_max,
-        })?;
+        commande::ouvrir(&opts.entrees)?;
     let fichiers = current.fichiers.clone();
     (opts.progress)("reading the extract");
     let regles: Vec<RegleDiff> = opts
+        .entrees
         .rules
         .rules
         .iter()
@@ -259,19 +246,20 @@ pub fn diff(opts: &Options) -> Result<Report, ScreenError> {
         foyers_modifies: 0,
         modifies: TableWriter::create(&out, "foyers_modifies", Format::Csv)?,
     };
-    let compiled = evaluation::evaluate(&mut current, previous.as_mut(), opts.rules, opts.mois, &mut etapes)?;
+    let compiled =
+        evaluation::evaluate(&mut current, previous.as_mut(), opts.entrees.rules, opts.entrees.mois, &mut etapes)?;
     drop((current, previous));
     let _ = std::fs::remove_dir_all(&spill);
     let avant = match etapes.avant.take() {
         Some(a) => a,
-        None => Compiled::with_parameters_of(avant_rules, opts.mois, mois_avant, None)?,
+        None => Compiled::with_parameters_of(avant_rules, opts.entrees.mois, mois_avant, None)?,
     };
     (opts.progress)("writing");
     let mut written: Vec<PathBuf> = etapes.modifies.finish()?;
     let parametres = textes::parametres(&avant, &compiled);
-    let definitions = textes::definitions(avant_rules, opts.rules);
+    let definitions = textes::definitions(avant_rules, opts.entrees.rules);
     let ajoutees: Vec<&str> =
-        opts.rules.rules.iter().filter(|r| avant_rules.rule(&r.id).is_none()).map(|r| r.id.as_str()).collect();
+        opts.entrees.rules.rules.iter().filter(|r| avant_rules.rule(&r.id).is_none()).map(|r| r.id.as_str()).collect();
     for (name, mut df) in [
         ("diff_regles", regles_frame(&etapes.regles)?),
         ("diff_parametres", textes::parametres_frame(&parametres)?),
@@ -289,24 +277,24 @@ pub fn diff(opts: &Options) -> Result<Report, ScreenError> {
         "statut": "complet",
         "commande": "diff",
         "moteur": { "nom": "reperage", "version": env!("CARGO_PKG_VERSION") },
-        "mois": opts.mois.to_string(),
+        "mois": opts.entrees.mois.to_string(),
         "mois_avant": mois_avant.to_string(),
         "avant": comparaison,
         "extrait": screen::input_files(&fichiers),
-        "colonnes_autorisees": opts.colonnes_autorisees,
+        "colonnes_autorisees": opts.entrees.colonnes_autorisees,
         "regles_avant": commande::fichiers_regles(avant_rules),
-        "regles_apres": commande::fichiers_regles(opts.rules),
+        "regles_apres": commande::fichiers_regles(opts.entrees.rules),
         "parametres_perimes": stale,
         "foyers": { "compares": etapes.foyers, "modifies": etapes.foyers_modifies },
         "regles_sans_equivalent_avant": ajoutees,
     });
     let html = page::html(&page::Contexte {
-        mois: opts.mois,
+        mois: opts.entrees.mois,
         mois_avant,
         par_regles: matches!(opts.avant, Avant::Regles(_)),
         foyers: etapes.foyers,
         regles: &etapes.regles,
-        rules: opts.rules,
+        rules: opts.entrees.rules,
         parametres: &parametres,
         definitions: &definitions,
     });

@@ -16,14 +16,14 @@ pub mod rapport;
 pub mod tables;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use polars::prelude::DataFrame;
-use reperage_rules::{Compiled, Mois, RuleSet, StaleParameter};
+use reperage_rules::{Compiled, RuleSet, StaleParameter};
 
-use crate::commande::{self, Ouverture};
+use crate::commande::{self, Entrees, Ouverture};
 use crate::evaluation::{self, Etapes};
-use crate::extract::{ColonneAutorisee, Extract, TableCount};
+use crate::extract::{Extract, TableCount};
 use crate::output::{Format, TableWriter};
 use crate::screen::{self, Lu, ScreenError};
 use cube::Cube;
@@ -36,16 +36,11 @@ pub const SEUIL_SECRET: u64 = 11;
 pub struct Options<'a> {
     /// Told each stage as it starts (for a progress display).
     pub progress: &'a dyn Fn(&str),
-    pub extract: &'a Path,
-    pub precedent: Option<&'a Path>,
-    pub mois: Mois,
-    pub out: &'a Path,
-    pub rules: &'a RuleSet,
+    /// The extract, the month, the rules, `--out` and the reading options.
+    pub entrees: Entrees<'a>,
     pub format: Format,
     pub dimensions: Vec<Dimension>,
     pub seuil_secret: u64,
-    pub colonnes_autorisees: &'a [ColonneAutorisee],
-    pub memoire_max: Option<u64>,
 }
 
 /// What an estimate did, for the terminal summary.
@@ -91,34 +86,27 @@ impl Etapes for Estimation<'_> {
     }
 }
 
-/// Evaluates the extract and writes the estimates under `opts.out` (replaced as a whole,
+/// Evaluates the extract and writes the estimates under `opts.entrees.out` (replaced as a whole,
 /// as `screen` does).
 pub fn estimer(opts: &Options) -> Result<Report, ScreenError> {
     let Ouverture { out_dir, out, spill, lu: Lu { mut current, mut previous, .. }, stale } =
-        commande::ouvrir(&commande::Entrees {
-            rules: opts.rules,
-            mois: opts.mois,
-            extract: opts.extract,
-            precedent: opts.precedent,
-            out: opts.out,
-            colonnes_autorisees: opts.colonnes_autorisees,
-            memoire_max: opts.memoire_max,
-        })?;
+        commande::ouvrir(&opts.entrees)?;
     let fichiers = current.fichiers.clone();
     (opts.progress)("reading the extract");
     let mut etapes = Estimation {
         progress: opts.progress,
         dims: &opts.dimensions,
-        rules: opts.rules,
+        rules: opts.entrees.rules,
         cube: None,
         comptes: Vec::new(),
         refus: BTreeMap::new(),
         foyers_quarantaine: 0,
     };
-    let compiled = evaluation::evaluate(&mut current, previous.as_mut(), opts.rules, opts.mois, &mut etapes)?;
+    let compiled =
+        evaluation::evaluate(&mut current, previous.as_mut(), opts.entrees.rules, opts.entrees.mois, &mut etapes)?;
     drop((current, previous));
     let _ = std::fs::remove_dir_all(&spill);
-    let cube = etapes.cube.take().unwrap_or_else(|| Cube::new(opts.dimensions.clone(), &compiled, opts.rules));
+    let cube = etapes.cube.take().unwrap_or_else(|| Cube::new(opts.dimensions.clone(), &compiled, opts.entrees.rules));
     (opts.progress)("tables summed and protected (statistical secrecy)");
     let publie = publication::publier(&cube, opts.seuil_secret);
     (opts.progress)("writing");
@@ -138,16 +126,16 @@ pub fn estimer(opts: &Options) -> Result<Report, ScreenError> {
         "statut": "complet",
         "commande": "estimer",
         "moteur": { "nom": "reperage", "version": env!("CARGO_PKG_VERSION") },
-        "mois": opts.mois.to_string(),
+        "mois": opts.entrees.mois.to_string(),
         "extrait": screen::input_files(&fichiers),
-        "colonnes_autorisees": opts.colonnes_autorisees,
+        "colonnes_autorisees": opts.entrees.colonnes_autorisees,
         "options": {
             "format": opts.format.name(),
-            "precedent": opts.precedent.is_some(),
+            "precedent": opts.entrees.precedent.is_some(),
             "par": opts.dimensions.iter().map(|d| d.nom).collect::<Vec<_>>(),
             "seuil_secret": opts.seuil_secret,
         },
-        "regles": commande::fichiers_regles(opts.rules),
+        "regles": commande::fichiers_regles(opts.entrees.rules),
         "parametres": compiled.params,
         "parametres_perimes": stale,
         "lignes": etapes.comptes,
@@ -170,7 +158,7 @@ pub fn estimer(opts: &Options) -> Result<Report, ScreenError> {
     let page = rapport::html(
         &publie,
         &rapport::Contexte {
-            mois: opts.mois.to_string(),
+            mois: opts.entrees.mois.to_string(),
             seuil: opts.seuil_secret,
             dims: &cube.dims,
             manifest: &manifest,
@@ -179,7 +167,7 @@ pub fn estimer(opts: &Options) -> Result<Report, ScreenError> {
     written.push(commande::ecrire_page(&out, "rapport.html", &page)?);
     let fichiers_ecrits = screen::commit_files(out_dir, manifest, written)?;
     Ok(Report {
-        mois: opts.mois.to_string(),
+        mois: opts.entrees.mois.to_string(),
         foyers_evalues: cube.foyers,
         prestations: publie.len(),
         lignes_publiees: lignes,
