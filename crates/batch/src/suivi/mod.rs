@@ -405,7 +405,10 @@ fn contacts_et_resultats(df: &DataFrame) -> PolarsResult<Historique> {
 /// (`tous` first).
 fn lignes(rs: &RuleSet, h: &Historique, droits: &HashMap<String, Vec<Droit>>, mois: Mois) -> Vec<Ligne> {
     type Cle = (String, Mois, String);
+    // The benefits each rule is about, computed once per rule; those each row counts
+    // (for `toutes`, the union over its contacts).
     let mut en_jeu: HashMap<String, BTreeSet<String>> = HashMap::new();
+    let mut prestations_de: BTreeMap<Cle, BTreeSet<String>> = BTreeMap::new();
     let mut contactes: BTreeMap<Cle, BTreeMap<String, Groupe>> = BTreeMap::new();
     let mut temoins: BTreeMap<Cle, Groupe> = BTreeMap::new();
     let aucun = Vec::new();
@@ -429,8 +432,8 @@ fn lignes(rs: &RuleSet, h: &Historique, droits: &HashMap<String, Vec<Droit>>, mo
         let recontacte = h.mois_contactes.get(&c.id_foyer).unwrap_or(&jamais).iter().any(|m| suivis.contains(m));
         for (regle, prestations) in par_regle {
             let (ouvert, montant) = ouverture(siens, &prestations, c.mois, mois);
-            en_jeu.entry(regle.clone()).or_insert(prestations);
             let cle = (c.campagne.clone(), c.mois, regle);
+            prestations_de.entry(cle.clone()).or_default().extend(prestations);
             if c.canal == TEMOIN {
                 let groupe = temoins.entry(cle).or_default();
                 groupe.add(ouvert, c.mois, montant);
@@ -457,7 +460,7 @@ fn lignes(rs: &RuleSet, h: &Historique, droits: &HashMap<String, Vec<Droit>>, mo
                 campagne: cle.0.clone(),
                 mois: cle.1,
                 regle: cle.2.clone(),
-                prestations: en_jeu.get(&cle.2).map(|p| p.iter().cloned().collect()).unwrap_or_default(),
+                prestations: prestations_de.get(&cle).map(|p| p.iter().cloned().collect()).unwrap_or_default(),
                 canal,
                 contactes: groupe,
                 temoins: temoin.clone(),

@@ -74,6 +74,15 @@ fn suivi_recovers_the_planted_take_up_of_contacted_and_control_households() {
     let (bas, haut) = (number(&rdv["ic95_bas_points_m3"]), number(&rdv["ic95_haut_points_m3"]));
     assert!(bas < 17.0 && 17.0 < haut, "[{bas}, {haut}]");
     assert!(bas > 0.0, "an effect this size on these groups is significant: [{bas}, {haut}]");
+    // A `toutes` row names every benefit its rule rows name.
+    for t in table.iter().filter(|r| r["regle"] == "toutes") {
+        let named: std::collections::BTreeSet<&str> = t["prestations"].split(", ").collect();
+        for r in table.iter().filter(|r| r["campagne"] == t["campagne"] && r["mois_contact"] == t["mois_contact"]) {
+            for p in r["prestations"].split(", ") {
+                assert!(named.contains(p), "{} toutes lacks {p}: {}", t["campagne"], t["prestations"]);
+            }
+        }
+    }
     // Openings accumulate over the months.
     for r in &table {
         for who in ["contactes", "temoins"] {
