@@ -299,17 +299,31 @@ pub fn signalements(compiled: &Compiled, rules: &RuleSet, eval: &DataFrame) -> P
             })
             .collect();
         let held = if held.is_empty() { lit("") } else { concat_str(held, ", ", true) };
+        // Without a missing input, an undetermined result comes from a case the rule says
+        // it does not model (the literal `inconnu`): the conditions left unknown say which.
+        let unknown: Vec<Expr> = rule
+            .defs
+            .iter()
+            .filter(|d| {
+                d.role == reperage_rules::model::DefRole::Condition
+                    && matches!(d.body, reperage_rules::model::DefBody::Expr(..))
+            })
+            .map(|d| {
+                when(col(column(&cr.id, &d.name)).is_null())
+                    .then(lit(d.name.as_str()))
+                    .otherwise(lit(NULL).cast(DataType::String))
+            })
+            .collect();
+        let unknown = if unknown.is_empty() { lit("?") } else { concat_str(unknown, ", ", true) };
         // An undetermined result names its missing inputs, and the months of resources
         // the extract lacks for the foyer, if any (often the reason).
         let months = when(col("mois_ressources_inconnus").is_not_null())
             .then(concat_str([lit(" — mois de ressources inconnus : "), col("mois_ressources_inconnus")], "", true))
             .otherwise(lit(""));
-        let motifs = when(statut.clone().eq(lit("indetermine")))
-            .then(concat_str(
-                [lit("données manquantes : "), col(cr.manquants.as_str()).fill_null(lit("?")), months],
-                "",
-                true,
-            ))
+        let motifs = when(statut.clone().eq(lit("indetermine")).and(col(cr.manquants.as_str()).is_not_null()))
+            .then(concat_str([lit("données manquantes : "), col(cr.manquants.as_str()), months], "", true))
+            .when(statut.clone().eq(lit("indetermine")))
+            .then(concat_str([lit("cas non modélisé : "), unknown], "", true))
             .otherwise(held);
         let (montant, estimation) = match cr.kind {
             RuleKind::Prestation => {

@@ -393,6 +393,14 @@ fn zero_rows_children_over_25_and_ages_by_month() {
     // Her pension alimentaire of June 2024 is in the CSS window (M-13 … M-2), that of
     // February 2025 (M-1) is not.
     assert_eq!(get("CL003", "pensions_alimentaires_m13_m2_couple"), Value::Nombre(150.0));
+    // The housing aid's groups over the same window, for the allocataire only: her
+    // salary of 1 450 each month, her pension alimentaire among the pensions; her
+    // daughter's salary and grant are not hers. She has no conjoint: theirs are unknown.
+    assert_eq!(get("CL003", "salaires_m13_m2_allocataire"), Value::Nombre(12.0 * 1450.0));
+    assert_eq!(get("CL003", "pensions_m13_m2_allocataire"), Value::Nombre(150.0));
+    assert_eq!(get("CL003", "bourses_m13_m2_allocataire"), Value::Nombre(0.0));
+    assert_eq!(get("CL003", "chomage_m1_allocataire"), Value::Nombre(0.0));
+    assert_eq!(get("CL003", "salaires_m13_m2_conjoint"), Value::Inconnu);
     // The allocataire's pension alimentaire of February (M-1) is the members' of M-1
     // (what the allocation de soutien familial compares with its amount); January (M-2),
     // a known month without a pension row, has none.

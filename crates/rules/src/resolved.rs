@@ -14,6 +14,8 @@ pub struct RExpr {
 pub enum RKind {
     Nombre(f64),
     Booleen(bool),
+    /// `inconnu`: a boolean stated unknown by the rule.
+    Inconnu,
     Texte(String),
     DateLit(Date),
     /// A column of the situation.
@@ -87,6 +89,7 @@ impl RExpr {
             RKind::Call(_, args) => args.iter().for_each(|a| a.walk(f)),
             RKind::Nombre(_)
             | RKind::Booleen(_)
+            | RKind::Inconnu
             | RKind::Texte(_)
             | RKind::DateLit(_)
             | RKind::Input(_)
@@ -192,6 +195,7 @@ impl RExpr {
                 }
             }
             RKind::Booleen(b) => (if *b { "vrai" } else { "faux" }).to_string(),
+            RKind::Inconnu => "inconnu".to_string(),
             RKind::Texte(t) => format!("\"{t}\""),
             RKind::DateLit(d) => format!("date(\"{d}\")"),
             RKind::Input(name) => name.clone(),

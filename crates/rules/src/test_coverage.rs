@@ -184,6 +184,7 @@ impl SiteFinder<'_> {
             }
             RKind::Nombre(_)
             | RKind::Booleen(_)
+            | RKind::Inconnu
             | RKind::Texte(_)
             | RKind::DateLit(_)
             | RKind::Input(_)

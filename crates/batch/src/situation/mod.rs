@@ -495,6 +495,7 @@ fn query(frames: Vec<LazyFrame>, mois: Mois) -> LazyFrame {
 
     // Resources (crate::situation::ressources).
     inputs.extend(RESSOURCES_INPUTS.iter().map(|c| col(*c)));
+    inputs.extend(ressources::logement_inputs().into_iter().map(col));
     for k in 1..=ressources::MONTHS_BY_MONTH {
         for c in [
             "ressources_m{k}_foyer",

@@ -11,6 +11,8 @@
 //! | `ressources_m{k}_*`, `revenus_activite_m{k}_*` | M-k, k = 1 … 4 | RSA, prime d'activité (M-4 … M-2 since 2025-03, M-3 … M-1 before) |
 //! | `ressources_3m_*`, `revenus_activite_3m_*` | M-3 … M-1 | ASPA |
 //! | `ressources_m13_m2_*`, `pensions_alimentaires_m13_m2_couple` | M-13 … M-2 | CSS (décret n° 2021-1642) |
+//! | `{salaires,revenus_independants,chomage,pensions,bourses,autres_ressources}_m13_m2_{allocataire,conjoint}` | M-13 … M-2 | aides au logement (R822-3 CCH) |
+//! | `chomage_m1_{allocataire,conjoint}` | M-1 | aides au logement (abattement, neutralisation) |
 
 use polars::prelude::*;
 use reperage_rules::{Date, Mois};
@@ -38,6 +40,26 @@ const ENFANT_A_CHARGE_MOIS: i32 = 300;
 const PENSIONS: [&str; 2] = ["retraite", "invalidite"];
 const ACTIVITE: [&str; 2] = ["salaire", "independant"];
 
+/// The groups of natures the housing aid tells apart for each member of the couple, over
+/// M-13 … M-2, by the tax category each falls in (R822-4 CCH: revenus nets catégoriels):
+/// wages and sick-pay (indemnités journalières, taxed as wages), self-employed profits,
+/// unemployment benefit, pensions (retirement, invalidity, alimony received), bourses,
+/// anything else. The names of the inputs, in the order of the groups.
+const GROUPES_LOGEMENT: [&str; 6] =
+    ["salaires", "revenus_independants", "chomage", "pensions", "bourses", "autres_ressources"];
+const CHOMAGE: usize = 2;
+
+fn groupe_logement(nature: &str) -> usize {
+    match nature {
+        "salaire" | "indemnites_journalieres" => 0,
+        "independant" => 1,
+        "chomage" => CHOMAGE,
+        "retraite" | "invalidite" | "pension_alimentaire" => 3,
+        "bourse" => 4,
+        _ => 5,
+    }
+}
+
 /// What the sums need to know of a nature, told once per nature rather than by
 /// comparing its name on every row.
 #[derive(Clone, Copy)]
@@ -50,6 +72,8 @@ struct Nature {
     brut: Option<usize>,
     pension_alimentaire: bool,
     bourse: bool,
+    /// Its group for the housing aid (an index of `GROUPES_LOGEMENT`).
+    groupe_logement: usize,
 }
 
 impl Nature {
@@ -57,7 +81,14 @@ impl Nature {
         let name = NATURES[index];
         let activite = ACTIVITE.contains(&name);
         let brut = if PENSIONS.contains(&name) { Some(0) } else { activite.then_some(1) };
-        Nature { index, activite, brut, pension_alimentaire: name == "pension_alimentaire", bourse: name == "bourse" }
+        Nature {
+            index,
+            activite,
+            brut,
+            pension_alimentaire: name == "pension_alimentaire",
+            bourse: name == "bourse",
+            groupe_logement: groupe_logement(name),
+        }
     }
 }
 
@@ -89,6 +120,10 @@ struct Sommes {
     s_m13_m2: f64,
     s_m13_m2_autres: f64,
     s_m13_m2_couple_pensions_alimentaires: f64,
+    /// The allocataire's and the conjoint's resources, M-13 … M-2, by housing-aid group;
+    /// their unemployment benefit of M-1.
+    m13_m2_logement: [[f64; GROUPES_LOGEMENT.len()]; 2],
+    chomage_m1: [f64; 2],
     /// The members' resources by nature, M-3 … M-1 (in the order of `NATURES`).
     s3_nature: [f64; NATURES.len()],
     /// Earned income of the allocataire and of the conjoint, M-3 … M-1.
@@ -150,6 +185,15 @@ impl Sommes {
             if membre.couple.is_some() && nature.pension_alimentaire {
                 self.s_m13_m2_couple_pensions_alimentaires += montant;
             }
+            if let Some(who) = membre.couple {
+                self.m13_m2_logement[who][nature.groupe_logement] += montant;
+            }
+        }
+        if j == 1
+            && let Some(who) = membre.couple
+            && nature.groupe_logement == CHOMAGE
+        {
+            self.chomage_m1[who] += montant;
         }
         if j <= BY_MONTH {
             let k = j - 1;
@@ -168,6 +212,16 @@ impl Sommes {
             }
         }
     }
+}
+
+/// The names of the housing-aid resource inputs of the couple (docs/situation.md).
+pub(super) fn logement_inputs() -> Vec<String> {
+    let mut names: Vec<String> = GROUPES_LOGEMENT
+        .iter()
+        .flat_map(|g| [format!("{g}_m13_m2_allocataire"), format!("{g}_m13_m2_conjoint")])
+        .collect();
+    names.extend(["chomage_m1_allocataire".to_string(), "chomage_m1_conjoint".to_string()]);
+    names
 }
 
 /// One foyer's months: which are known (the allocataire and, in a couple, the conjoint
@@ -348,6 +402,12 @@ fn frame(sommes: &[Sommes], en_couple: &[bool], mois: Mois) -> PolarsResult<Data
     for (n, nature) in NATURES.iter().enumerate() {
         push(format!("ressources_3m_{nature}"), &|f| f.w3(f.sommes.s3_nature[n]));
     }
+    for (g, groupe) in GROUPES_LOGEMENT.iter().enumerate() {
+        push(format!("{groupe}_m13_m2_allocataire"), &|f| f.wcss(f.sommes.m13_m2_logement[ALLOCATAIRE][g]));
+        push(format!("{groupe}_m13_m2_conjoint"), &|f| f.conjoint(f.wcss(f.sommes.m13_m2_logement[CONJOINT][g])));
+    }
+    push("chomage_m1_allocataire".into(), &|f| f.wk(1, f.sommes.chomage_m1[ALLOCATAIRE]));
+    push("chomage_m1_conjoint".into(), &|f| f.conjoint(f.wk(1, f.sommes.chomage_m1[CONJOINT])));
     for (kind, input) in ["ressources_3m_couple_pensions", "revenus_activite_3m_couple"].iter().enumerate() {
         push(input.to_string(), &|f| f.w3(f.sommes.couple_net[kind]));
         push(format!("{input}_brut"), &|f| {

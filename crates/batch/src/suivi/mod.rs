@@ -92,12 +92,22 @@ struct Droit {
     montant: Option<f64>,
 }
 
+/// Benefit codes of a rule that stand for several codes of `droits`: the housing aid is
+/// computed once and paid as APL, ALF (`al`) or ALS.
+const CODES_DROITS: &[(&str, &[&str])] = &[("aide_logement", &["al", "apl", "als"])];
+
+/// The `droits.prestation` codes of a rule's benefit code.
+fn codes_droits(code: &str) -> impl Iterator<Item = String> + '_ {
+    let codes = CODES_DROITS.iter().find(|(c, _)| *c == code).map(|(_, codes)| *codes);
+    codes.into_iter().flatten().map(|c| c.to_string()).chain(codes.is_none().then(|| code.to_string()))
+}
+
 /// The benefits (`droits.prestation` codes) a contact about `rule` is about: a benefit
 /// rule's own; for an event, those of the benefit rules its definitions read.
 pub fn prestations_en_jeu(rs: &RuleSet, rule: &str) -> BTreeSet<String> {
     let Some(r) = rs.rule(rule) else { return BTreeSet::new() };
     if r.kind == RuleKind::Prestation {
-        return r.prestation.iter().cloned().collect();
+        return r.prestation.iter().flat_map(|c| codes_droits(c)).collect();
     }
     let mut out = BTreeSet::new();
     for d in &r.defs {
@@ -107,7 +117,7 @@ pub fn prestations_en_jeu(rs: &RuleSet, rule: &str) -> BTreeSet<String> {
                     && let Some(o) = rs.rule(other)
                     && o.kind == RuleKind::Prestation
                 {
-                    out.extend(o.prestation.iter().cloned());
+                    out.extend(o.prestation.iter().flat_map(|c| codes_droits(c)));
                 }
             }
         }
@@ -662,6 +672,8 @@ mod tests {
         assert_eq!(codes("premiere_naissance"), ["af", "paje_base", "paje_naissance"]);
         assert_eq!(codes("separation"), ["asf", "rsa"]);
         assert_eq!(codes("rsa"), ["rsa"]);
+        // The housing aid is paid under three codes of `droits`.
+        assert_eq!(codes("aide_logement"), ["al", "apl", "als"]);
         assert!(codes("declaration_annuelle_manquante").is_empty(), "a reminder opens no benefit");
         assert!(codes("inconnue").is_empty());
     }

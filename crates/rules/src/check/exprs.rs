@@ -478,6 +478,7 @@ impl Typer<'_, '_> {
         match &e.kind {
             ExprKind::Number(n) => Some(RExpr::new(RKind::Nombre(*n), Type::Nombre)),
             ExprKind::Bool(b) => Some(RExpr::new(RKind::Booleen(*b), Type::Booleen)),
+            ExprKind::Unknown => Some(RExpr::new(RKind::Inconnu, Type::Booleen)),
             ExprKind::Text(t) => Some(RExpr::new(RKind::Texte(t.clone()), Type::Texte)),
             ExprKind::Name(path) => match self.scope.resolve(&rule, path).ok()? {
                 Ref::Input(name) => {

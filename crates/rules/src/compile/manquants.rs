@@ -82,6 +82,7 @@ fn reads(
         }
         RKind::Nombre(_)
         | RKind::Booleen(_)
+        | RKind::Inconnu
         | RKind::Texte(_)
         | RKind::DateLit(_)
         | RKind::Param(_)

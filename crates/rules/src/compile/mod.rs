@@ -117,6 +117,7 @@ fn is_constant(e: &RExpr) -> bool {
         RKind::Input(_) | RKind::Def { .. } => false,
         RKind::Nombre(_)
         | RKind::Booleen(_)
+        | RKind::Inconnu
         | RKind::Texte(_)
         | RKind::DateLit(_)
         | RKind::MoisReference
@@ -222,6 +223,7 @@ impl ExprCompiler<'_> {
         Ok(match &e.kind {
             RKind::Nombre(n) => lit(*n),
             RKind::Booleen(b) => lit(*b),
+            RKind::Inconnu => lit(NULL).cast(DataType::Boolean),
             RKind::Texte(t) => lit(t.as_str()),
             RKind::DateLit(d) => date_lit(*d),
             RKind::MoisReference => date_lit(self.mois.first_day()),

@@ -13,6 +13,9 @@ pub struct Expr {
 pub enum ExprKind {
     Number(f64),
     Bool(bool),
+    /// `inconnu`: a boolean the rule author states is unknown (a case the rule does not
+    /// model), so that the result is undetermined rather than a silent `faux`.
+    Unknown,
     Text(String),
     /// A dotted name (`age_allocataire_mois`, `rsa.forfait_logement`,
     /// `param.rsa.montant_forfaitaire`), resolved by the checker.
@@ -100,7 +103,7 @@ impl Expr {
                 items.iter().for_each(|i| i.walk(f));
             }
             ExprKind::Call(_, _, args) => args.iter().for_each(|a| a.walk(f)),
-            ExprKind::Name(_) | ExprKind::Number(_) | ExprKind::Bool(_) | ExprKind::Text(_) => {}
+            ExprKind::Name(_) | ExprKind::Number(_) | ExprKind::Bool(_) | ExprKind::Unknown | ExprKind::Text(_) => {}
         }
     }
 }

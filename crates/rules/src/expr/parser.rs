@@ -131,8 +131,8 @@ fn keyword(tok: &Tok, words: &[&str]) -> bool {
     matches!(tok, Tok::Ident(w) if words.contains(&w.as_str()))
 }
 
-const KEYWORDS: [&str; 14] =
-    ["et", "and", "ou", "or", "non", "not", "dans", "in", "vrai", "faux", "true", "false", "si", "param"];
+const KEYWORDS: [&str; 15] =
+    ["et", "and", "ou", "or", "non", "not", "dans", "in", "vrai", "faux", "true", "false", "inconnu", "si", "param"];
 
 impl<'a> Parser<'a> {
     fn bump(&mut self) -> Result<(Tok, Span), ParseError> {
@@ -298,6 +298,7 @@ impl<'a> Parser<'a> {
                 match word.as_str() {
                     "vrai" | "true" => return Ok(Expr { kind: ExprKind::Bool(true), span }),
                     "faux" | "false" => return Ok(Expr { kind: ExprKind::Bool(false), span }),
+                    "inconnu" => return Ok(Expr { kind: ExprKind::Unknown, span }),
                     _ => {}
                 }
                 if self.tok == Tok::LParen {
@@ -351,6 +352,7 @@ mod tests {
         match &e.kind {
             ExprKind::Number(n) => format!("{n}"),
             ExprKind::Bool(b) => format!("{b}"),
+            ExprKind::Unknown => "inconnu".to_string(),
             ExprKind::Text(t) => format!("{t:?}"),
             ExprKind::Name(p) => p.join("."),
             ExprKind::Unary(UnOp::Neg, e) => format!("(-{})", show(e)),
@@ -382,6 +384,10 @@ mod tests {
         let e = parse("statut_logement dans (\"proprietaire\", 'accedant')").unwrap();
         assert_eq!(show(&e), "(statut_logement dans \"proprietaire\",\"accedant\")");
         assert_eq!(show(&parse("1_000.50").unwrap()), "1000.5");
+        // `inconnu` is a literal, not a name: it reads no input.
+        let e = parse("si(x, inconnu, vrai)").unwrap();
+        assert_eq!(show(&e), "si(x,inconnu,true)");
+        assert_eq!(e.names().len(), 1);
     }
 
     #[test]
