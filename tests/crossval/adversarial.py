@@ -9,7 +9,10 @@ resources that change inside the reference months, benefits that start or stop i
 them, incomes in a ±5 % band around every ceiling and kink of the four benefits, N-2
 incomes around the ceilings of the family benefits (AF, PAJE, complément familial with
 its increased amount and differential, allocation de rentrée scolaire), children in
-school or not (or unknown) from 16, partial resource histories, overseas communes.
+school or not (or unknown) from 16, partial resource histories, overseas communes; for
+the housing aid, tenants of every zone, furnished or not, in colocation or not, with
+rents around their loyer plafond and its degressivity and suppression thresholds, and
+incomes around R0.
 
 Nothing here reads reperage's rules or code: the thresholds the incomes are drawn around
 are the published values (to land near them, not to compute anything), and the family
@@ -62,6 +65,62 @@ CF_PLAFONDS = {
 # (the others are within 10 % of it).
 ARS_PLAFONDS = {"2025": 21880, "2026": 22274}
 ARS_MONTANT = {"2025": 425.60, "2026": 429.01}
+
+# Housing aid (arrêté du 27 septembre 2019, revalued each 1 October; R0 each 1 January):
+# the loyers plafonds by zone (personne seule, couple, one person à charge, each further
+# one) and the R0 (seul, couple, one to six persons à charge), to draw rents around the
+# ceilings and the degressivity thresholds (3,4 / 2,5 / 2,5 times the ceiling; 4 / 3,1 /
+# 3,1 for the suppression) and incomes around R0.
+LOYERS_PLAFONDS = {
+    "2024-10": {1: (329.71, 397.64, 449.43, 65.21), 2: (287.35, 351.72, 395.77, 57.61), 3: (269.32, 326.48, 366.07, 52.47)},
+    "2025-10": {1: (333.14, 401.78, 454.10, 65.89), 2: (290.34, 355.38, 399.89, 58.21), 3: (272.12, 329.88, 369.88, 53.01)},
+    "2026-10": {1: (336.97, 406.40, 459.32, 66.65), 2: (293.68, 359.47, 404.49, 58.88), 3: (275.25, 333.67, 374.13, 53.62)},
+}
+R0 = {"2024": (5186, 7430, 8862, 9061, 9408, 9758, 10105, 10454), "2025": (5235, 7501, 8947, 9148, 9498, 9851, 10202, 10554)}
+DEGRESSIVITE = {1: (3.4, 4.0), 2: (2.5, 3.1), 3: (2.5, 3.1)}
+
+
+def loyer_plafond(mois, zone, couple, pac):
+    period = max(p for p in LOYERS_PLAFONDS if p <= mois)
+    seul, deux, un, plus = LOYERS_PLAFONDS[period][zone]
+    return un + (pac - 1) * plus if pac else (deux if couple else seul)
+
+
+def r0(mois, couple, pac):
+    values = R0[min(mois[:4], max(R0))]
+    return values[min(pac, 6) + 1] if pac else values[1 if couple else 0]
+
+
+def housing(draw, mois, zone, members, statut):
+    """The rent and colocation of a tenant foyer: often around its loyer plafond (its
+    zone, its composition), its degressivity or suppression threshold; a furnished rent is
+    retained for two thirds. Some foyers get the allocataire's income set around R0."""
+    couple = any(m["role"] == "conjoint" for m in members)
+    pac = sum(1 for m in members if m["role"] == "enfant" and m["age_m"] < 21 * 12)
+    colocation = draw.chance(0.15)
+    plafond = loyer_plafond(mois, zone, couple, pac) * (0.75 if colocation else 1.0)
+    u = draw.r.random()
+    if u < 0.35:
+        retained = draw.near(plafond, 0.05)
+    elif u < 0.5:
+        retained = draw.near(plafond * DEGRESSIVITE[zone][0], 0.05)
+    elif u < 0.6:
+        retained = draw.near(plafond * DEGRESSIVITE[zone][1], 0.05)
+    else:
+        retained = draw.uniform(150, 900)
+    loyer = round(retained * (1.5 if statut == "locataire_meuble" else 1.0), 2)
+    if draw.chance(0.2):
+        # Annual resources around R0, as a salary over the 14 months (after the 10 %
+        # deduction the rules apply, whichever side of R0 it lands).
+        alloc = next(m for m in members if m["role"] == "allocataire")
+        level = draw.near(r0(mois, couple, pac), 0.12) / 0.9 / 12
+        alloc["activite"] = "salarie"
+        alloc["history"] = {m: [("salaire", round(level * draw.uniform(0.99, 1.01), 2), None)] for m in alloc["history"]}
+        for m in members:
+            if m["role"] == "conjoint":
+                m["history"] = {k: [("autre", 0.0, None)] for k in m["history"]}
+    return loyer, colocation
+
 
 # Benefits paid once (a row dated the month paid), drawn in payment from OpenFisca's first
 # pass like the monthly ones.
@@ -431,11 +490,15 @@ def generate(n, mois, seed, family_benefits):
         fid, kind, members = household(draw, mois, i, seuils, commune.startswith("97"))
         statut = draw.pick(["locataire", "locataire", "locataire", "locataire_meuble", "proprietaire", "accedant",
                             "heberge_gratuit", "foyer"])
-        loyer = round(draw.uniform(200, 900), 2) if statut in ("locataire", "locataire_meuble", "foyer") else None
+        loyer, colocation = None, False
+        if statut in ("locataire", "locataire_meuble"):
+            loyer, colocation = housing(draw, mois, zone, members, statut)
+        elif statut == "foyer":
+            loyer = round(draw.uniform(200, 900), 2)
         foyers.append({
             "id_foyer": fid, "caisse": caisse, "agence": f"{caisse}-A1", "commune": commune, "iris": "", "qpv": "",
             "zone_logement": str(zone), "statut_logement": statut, "loyer": money(loyer) if loyer is not None else "",
-            "logement_conventionne": flag(draw.chance(0.5)) if loyer is not None else "", "colocation": flag(False),
+            "logement_conventionne": flag(draw.chance(0.5)) if loyer is not None else "", "colocation": flag(colocation),
             "suivi_social": flag(draw.chance(0.1)), "declaration_annuelle": "recue", "dtr_derniere": "",
             "opposition_contact": flag(False), "canal_telephone": flag(True), "canal_sms": flag(True),
             "canal_email": flag(False), "canal_courrier": flag(True), "date_ouverture": "2015-01-01", "date_cloture": "",

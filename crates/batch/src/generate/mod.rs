@@ -28,6 +28,7 @@ pub const TAUX_NON_RECOURS: &[(&str, f64)] = &[
     ("paje_base", 0.05),
     ("cf", 0.10),
     ("paje_naissance", 0.05),
+    ("aide_logement", 0.10),
 ];
 
 /// How much each département's planted non-take-up differs from the benefit's rate
@@ -495,15 +496,41 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
             t.droits.push((id.clone(), String::new(), "paje_naissance", debut, fin, Some(1089.87)));
         }
     }
-    if loyer.is_some() && monthly < 1500.0 {
-        let code = if statut == "foyer" {
-            "als"
-        } else if rng.chance(0.5) {
-            "apl"
+    // The housing aid: for a tenant (vide or meublé) whose income is under 2,000 € plus
+    // 1,000 € per further person, planted like the others; paid as the APL in a
+    // conventionné dwelling, as the ALF with a child, the ALS otherwise. A resident of a
+    // logement-foyer under 1,500 € gets the ALS (the rule does not compute it). The two
+    // draws of the foyer's stream are made as before, for foyers under 1,500 €, so that the
+    // rest of the extract does not move; the band above draws from its own stream.
+    let conventionne = t.foyers.last().is_some_and(|f| f[9] == "1");
+    let locataire = matches!(statut, "locataire" | "locataire_meuble");
+    let draws = (loyer.is_some() && monthly < 1500.0).then(|| {
+        // The draw of the code (APL or AL) an earlier version made outside logements-foyers:
+        // kept, unused.
+        if statut != "foyer" {
+            let _ = rng.chance(0.5);
+        }
+        rng.amount(80.0, 350.0)
+    });
+    if locataire && !closed && monthly < 2000.0 + 1000.0 * (persons - 1.0) {
+        let amount = draws.unwrap_or_else(|| {
+            let mut r = Rng::new(graine ^ 0x6C6F_6765_6D65_6E74);
+            r.amount(80.0, 350.0)
+        });
+        if plante("aide_logement") {
+            t.verite.push((id.clone(), "aide_logement", "droit_non_demande".into()));
         } else {
-            "al"
-        };
-        t.droits.push((id.clone(), String::new(), code, start.clone(), String::new(), Some(rng.amount(80.0, 350.0))));
+            let code = if conventionne {
+                "apl"
+            } else if n_children > 0 {
+                "al"
+            } else {
+                "als"
+            };
+            t.droits.push((id.clone(), String::new(), code, start.clone(), String::new(), Some(amount)));
+        }
+    } else if let Some(amount) = draws.filter(|_| statut == "foyer") {
+        t.droits.push((id.clone(), String::new(), "als", start.clone(), String::new(), Some(amount)));
     }
     // The allocations familiales from the second child, from the first in an overseas
     // region (L755-11: rules/af.toml).

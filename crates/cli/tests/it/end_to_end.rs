@@ -34,6 +34,7 @@ fn screen_of_the_synthetic_sample_has_the_documented_schemas_and_counts() {
     assert_eq!(
         elig[0],
         "id_foyer;af_statut;af_montant;af_montant_estime;af_en_paiement;\
+         aide_logement_statut;aide_logement_montant;aide_logement_montant_estime;aide_logement_en_paiement;\
          ars_statut;ars_montant;ars_montant_estime;ars_en_paiement;\
          asf_statut;asf_montant;asf_montant_estime;asf_en_paiement;\
          aspa_statut;aspa_montant;aspa_montant_estime;aspa_en_paiement;\
@@ -68,6 +69,24 @@ fn hand_written_cases_give_the_amounts_computed_by_hand() {
     let sig = read_output(&out.path().join("signalements.csv"));
     // CL001: (12 411,44 − 250 × 3 × 4) / 12 = 784,29 €.
     assert!(sig.iter().any(|r| r.starts_with("CL001;aspa;prestation;eligible;784,29;")), "{sig:?}");
+    // CL001, 70, tenant of a conventionné dwelling in zone 1, 450 € of rent, 250 € of
+    // pension a month: her housing aid (APL) is not in payment. Barème of October 2024:
+    // ceiling 329,71, charges 59,97, P0 39,15; resources 3 000 − 454 (the minimum 10 %
+    // deduction in force) = 2 546 → 2 600 < R0 5 235, so PP = P0: 329,71 + 59,97 − 39,15 = 350,53;
+    // − 5 = 345,53; CRDS 1,72; 343,81 → 343 €.
+    assert!(sig.iter().any(|r| r.starts_with("CL001;aide_logement;prestation;eligible;343,00;")), "{sig:?}");
+    // CL003, single parent (non-EU, five years of regular stay) of a 9-year-old, zone 2,
+    // 612,50 € of rent in a conventionné dwelling, 1 450 € of salary each month: ceiling
+    // 395,77, charges 59,97 + 13,60, P0 = 8,5 % × 469,34 = 39,89; resources 17 400 − 1 740
+    // = 15 660 → 15 700; PP = 39,89 + (2,70 % + 0,305 %) × (15 700 − 8 947) = 242,82;
+    // 469,34 − 242,82 = 226,52; − 5 = 221,52; CRDS 1,10; 220,42 → 220 €.
+    assert!(sig.iter().any(|r| r.starts_with("CL003;aide_logement;prestation;eligible;220,00;")), "{sig:?}");
+    // CL005 lives in La Réunion (97411): the overseas barèmes are not modelled.
+    assert!(
+        sig.iter()
+            .any(|r| r.starts_with("CL005;aide_logement;prestation;indetermine;;;cas non modélisé : cas_modelise")),
+        "{sig:?}"
+    );
     // CL004: February 2025 resources missing: undetermined, the missing inputs and the
     // missing month named.
     assert!(
@@ -92,10 +111,10 @@ fn hand_written_cases_give_the_amounts_computed_by_hand() {
     // 12 × 635,71 × 1,5 × 14 % = 1 601,99 € gives 21 652,43 €, above the ceiling with
     // contribution 10 166 × 1,5 × 1,35 = 20 586 €: eligible only by the ASPA presumption.
     // No PPA (no earnings), no RSA (the ASPA comes first), no family benefit (no child;
-    // nor ARS in March).
+    // nor ARS in March). Owners: no housing aid of a tenant.
     assert!(
         elig.contains(
-            &"CL002;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;eligible;35,23;false;true;non_eligible;0,00;false;false;eligible;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false"
+            &"CL002;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;eligible;35,23;false;true;non_eligible;0,00;false;false;eligible;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false"
                 .to_string()
         ),
         "{elig:?}"
@@ -105,7 +124,7 @@ fn hand_written_cases_give_the_amounts_computed_by_hand() {
     // = 302,83 €, marked as an estimate.
     assert!(
         elig.iter().any(|r| r
-            .starts_with("CL005;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;eligible;302,83;true;")),
+            .starts_with("CL005;non_eligible;0,00;false;false;indetermine;;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;eligible;302,83;true;")),
         "{elig:?}"
     );
     assert!(sig.iter().any(|r| r.starts_with("CL005;aspa;prestation;eligible;302,83;Montant estimé")), "{sig:?}");
