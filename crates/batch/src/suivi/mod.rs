@@ -673,7 +673,9 @@ mod tests {
         assert_eq!(codes("separation"), ["asf", "rsa"]);
         assert_eq!(codes("rsa"), ["rsa"]);
         // The housing aid is paid under three codes of `droits`.
-        assert_eq!(codes("aide_logement"), ["al", "apl", "als"]);
+        assert_eq!(codes("aide_logement"), ["al", "als", "apl"]);
+        // An unpaid rent is about the housing aid it reads.
+        assert_eq!(codes("impaye_loyer"), ["al", "als", "apl"]);
         assert!(codes("declaration_annuelle_manquante").is_empty(), "a reminder opens no benefit");
         assert!(codes("inconnue").is_empty());
     }
