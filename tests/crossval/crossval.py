@@ -458,6 +458,12 @@ def family_benefits(tbs, mois, tables):
 # --- Known differences ---------------------------------------------------------------------
 
 KNOWN_DIFFERENCES = {
+    "rsa_aide_logement_a_demander": (
+        "rsa",
+        "CASF L262-10 et R262-10 : le forfait logement compte l'aide au logement que le foyer doit demander ; là où "
+        "reperage et OpenFisca calculent cette aide différemment (un écart connu de l'aide au logement), le RSA "
+        "diffère aussi.",
+    ),
     "logement_etudiant_forfait": (
         "aide_logement",
         "CCH R822-20 : les ressources d'un étudiant de moins de 28 ans ne peuvent être inférieures au forfait ; "
@@ -1053,8 +1059,12 @@ def tags_of(ex, fid, theirs, mois):
     # A child born in M, or whose third birthday falls in M.
     if any(month_index(mois) - month_index(p["date_naissance"][:7]) in (0, 36) for p in enfants):
         tags.add("paje_mois_de_naissance_ou_des_3_ans")
-    return (tags | af_tags(ex, fid, mois) | cf_tags(ex, fid, mois) | ars_tags(ex, fid, mois) | prime_tags(ex, fid, mois)
-            | logement_tags(ex, fid, mois))
+    housing = logement_tags(ex, fid, mois)
+    if housing and not outside_scope(ex, fid, "aide_logement") and not any(
+        ex.in_payment(fid, c, mois) for c in ("al", "apl", "als")
+    ):
+        tags.add("rsa_aide_logement_a_demander")
+    return tags | af_tags(ex, fid, mois) | cf_tags(ex, fid, mois) | ars_tags(ex, fid, mois) | prime_tags(ex, fid, mois) | housing
 
 
 def logement_tags(ex, fid, mois):
@@ -1100,6 +1110,21 @@ def logement_tags(ex, fid, mois):
     return tags
 
 
+def housing_known(ex, fid, mois):
+    """The extract tells everything the housing aid needs (by its facts, not reperage's
+    result): each of the months M-13 … M-2 has resource rows for the allocataire and the
+    conjoint, and the allocataire's residence condition is known."""
+    parents = [p for p in ex.members[fid] if p["role"] in ("allocataire", "conjoint")]
+    window = [month_add(mois, -k) for k in range(2, 14)]
+    if not all(ex.resources[p["id_personne"]].get(m) for p in parents for m in window):
+        return False
+    alloc = next(p for p in parents if p["role"] == "allocataire")
+    if alloc["nationalite"] in ("francaise", "ue"):
+        return True
+    five, valid = truth(alloc["sejour_regulier_5ans"]), truth(alloc.get("sejour_regulier"))
+    return five is True or valid is True or (five is False and valid is False)
+
+
 def outside_scope(ex, fid, benefit):
     """A foyer whose result the rule leaves undetermined by design: the housing aid of an
     accédant, of a logement-foyer resident, or overseas (rules/aide_logement.toml)."""
@@ -1118,6 +1143,11 @@ def applies(tag, benefit):
 def openfisca_results(ex, mois):
     """Per foyer and benefit: (eligible, monthly amount or None)."""
     tbs = tax_benefit_system(mois)
+    # The housing aid of tenants: its own simulation (`housing_inputs`), the amount after
+    # CRDS and the 10 € threshold (APL, ALF and ALS together). Computed first: the RSA
+    # counts it in its forfait logement where none is in payment.
+    housing = situations(ex, mois, housing=True)
+    housing_amounts = dict(zip(housing["familles"], build_simulation(tbs, housing).calculate("aide_logement_montant", mois)))
     situation = situations(ex, mois)
     famille_ids = list(situation["familles"])
     sim = build_simulation(tbs, situation)
@@ -1141,9 +1171,21 @@ def openfisca_results(ex, mois):
             # forfait's ceiling of M (the montant forfaitaire the RSA of M is computed on).
             al_at_m = sim.calculate("aide_logement", mois).copy()
             forfaits = []
+            # A foyer without housing aid in payment in M counts the aid it is entitled to
+            # in each reference month without one (CASF L262-10, rules/rsa.toml): OpenFisca's
+            # own housing aid, within the housing rule's scope (a metropolitan tenant).
+            # Where the extract leaves the housing aid unknown (a month of resources
+            # missing, residence unknown), the rule counts none: so does the harness.
+            to_claim = numpy.array([
+                float(housing_amounts.get(fid, 0.0)) if fid in ex.foyers and not outside_scope(ex, fid, "aide_logement")
+                and housing_known(ex, fid, mois)
+                and not any(ex.in_payment(fid, c, mois) for c in ("al", "apl", "als")) else 0.0
+                for fid in famille_ids
+            ])
             for m in reference:
                 sim.delete_arrays("aide_logement", mois)
-                sim.set_input("aide_logement", mois, sim.calculate("aide_logement", m))
+                paid = sim.calculate("aide_logement", m)
+                sim.set_input("aide_logement", mois, numpy.where(paid > 0, paid, to_claim))
                 sim.delete_arrays("rsa_forfait_logement", mois)
                 forfaits.append(sim.calculate("rsa_forfait_logement", mois).copy())
             sim.delete_arrays("aide_logement", mois)
@@ -1216,12 +1258,7 @@ def openfisca_results(ex, mois):
         for fid, v in zip(situation["familles"], values):
             if fid in ex.foyers:
                 out[fid]["paje_naissance"] = (float(v) > 0, float(v))
-    # The housing aid of tenants: its own simulation (`housing_inputs`), the amount after
-    # CRDS and the 10 € threshold (APL, ALF and ALS together).
-    housing = situations(ex, mois, housing=True)
-    hsim = build_simulation(tbs, housing)
-    values = hsim.calculate("aide_logement_montant", mois)
-    for fid, v in zip(housing["familles"], values):
+    for fid, v in housing_amounts.items():
         out[fid]["aide_logement"] = (float(v) > 0, float(v))
     # The CSS, on the history shifted by one month (décret n° 2021-1642: M-13 … M-2).
     shifted = situations(ex, mois, shift=1)
