@@ -1118,6 +1118,17 @@ def housing_known(ex, fid, mois):
     window = [month_add(mois, -k) for k in range(2, 14)]
     if not all(ex.resources[p["id_personne"]].get(m) for p in parents for m in window):
         return False
+    # M-1 decides the 30 % abatement and the neutralisation of an unemployed person, and
+    # of a retiree with earnings in the window.
+    last = month_add(mois, -1)
+    earned = ("salaire", "indemnites_journalieres", "chomage", "independant")
+    for p in parents:
+        if ex.resources[p["id_personne"]].get(last):
+            continue
+        with_earnings = any(n in earned and v > 0 for m in window for n, v, _ in ex.resources[p["id_personne"]].get(m, []))
+        aah = any(ex.paid(fid, "aah", month_add(mois, -k), person=p["id_personne"]) > 0 for k in (1, 2, 3))
+        if p["activite"] == "chomeur" or (with_earnings and (p["activite"] == "retraite" or aah)):
+            return False
     alloc = next(p for p in parents if p["role"] == "allocataire")
     if alloc["nationalite"] in ("francaise", "ue"):
         return True

@@ -284,37 +284,29 @@ pub fn signalements(compiled: &Compiled, rules: &RuleSet, eval: &DataFrame) -> P
         let Some(rule) = rules.rule(&cr.id) else { continue };
         let statut = col(cr.statut.as_str());
         let fires = fires(cr);
+        // The names of the leaf conditions whose value passes `test`, joined; `empty`
+        // for a rule without leaf conditions.
+        let leaves = |test: &dyn Fn(Expr) -> Expr, empty: &str| -> Expr {
+            let names: Vec<Expr> = rule
+                .defs
+                .iter()
+                .filter(|d| {
+                    d.role == reperage_rules::model::DefRole::Condition
+                        && matches!(d.body, reperage_rules::model::DefBody::Expr(..))
+                })
+                .map(|d| {
+                    when(test(col(column(&cr.id, &d.name))))
+                        .then(lit(d.name.as_str()))
+                        .otherwise(lit(NULL).cast(DataType::String))
+                })
+                .collect();
+            if names.is_empty() { lit(empty.to_string()) } else { concat_str(names, ", ", true) }
+        };
         // Reasons: the leaf conditions that held, or the missing inputs.
-        let held: Vec<Expr> = rule
-            .defs
-            .iter()
-            .filter(|d| {
-                d.role == reperage_rules::model::DefRole::Condition
-                    && matches!(d.body, reperage_rules::model::DefBody::Expr(..))
-            })
-            .map(|d| {
-                when(col(column(&cr.id, &d.name)).eq(lit(true)))
-                    .then(lit(d.name.as_str()))
-                    .otherwise(lit(NULL).cast(DataType::String))
-            })
-            .collect();
-        let held = if held.is_empty() { lit("") } else { concat_str(held, ", ", true) };
+        let held = leaves(&|c| c.eq(lit(true)), "");
         // Without a missing input, an undetermined result comes from a case the rule says
         // it does not model (the literal `inconnu`): the conditions left unknown say which.
-        let unknown: Vec<Expr> = rule
-            .defs
-            .iter()
-            .filter(|d| {
-                d.role == reperage_rules::model::DefRole::Condition
-                    && matches!(d.body, reperage_rules::model::DefBody::Expr(..))
-            })
-            .map(|d| {
-                when(col(column(&cr.id, &d.name)).is_null())
-                    .then(lit(d.name.as_str()))
-                    .otherwise(lit(NULL).cast(DataType::String))
-            })
-            .collect();
-        let unknown = if unknown.is_empty() { lit("?") } else { concat_str(unknown, ", ", true) };
+        let unknown = leaves(&|c| c.is_null(), "?");
         // An undetermined result names its missing inputs, and the months of resources
         // the extract lacks for the foyer, if any (often the reason).
         let months = when(col("mois_ressources_inconnus").is_not_null())
