@@ -196,6 +196,20 @@ fn inputs_follow_the_documented_definitions() {
     assert_eq!(get("CL003", "date_derniere_demenagement"), Value::Date("2025-01-15".into()));
     assert_eq!(get("CL003", "date_derniere_naissance"), Value::Inconnu);
     assert_eq!(get("CL003", "mois_depuis_derniere_dtr"), Value::Nombre(2.0));
+    // The AAH's inputs, per member: CL003's wages of the quarter by group, the earned part
+    // of her N-2 income; CL005's invalidity pension of M-1, a replacement income too.
+    assert_eq!(get("CL003", "salaires_3m_allocataire"), Value::Nombre(4350.0));
+    assert_eq!(get("CL003", "pensions_3m_allocataire"), Value::Nombre(0.0));
+    assert_eq!(get("CL003", "revenus_activite_n2_allocataire"), Value::Nombre(16000.0));
+    assert_eq!(get("CL003", "salaires_3m_conjoint"), Value::Inconnu, "no conjoint");
+    assert_eq!(get("CL005", "pensions_3m_allocataire"), Value::Nombre(2100.0));
+    assert_eq!(get("CL005", "salaires_3m_allocataire"), Value::Nombre(0.0));
+    assert_eq!(get("CL005", "pensions_invalidite_m1_allocataire"), Value::Nombre(700.0));
+    assert_eq!(get("CL005", "revenus_remplacement_m1_allocataire"), Value::Nombre(700.0));
+    assert_eq!(get("CL003", "revenus_remplacement_m1_allocataire"), Value::Nombre(0.0));
+    assert_eq!(get("CL005", "asi_montant_m1_allocataire"), Value::Nombre(0.0));
+    assert_eq!(get("CL004", "revenus_activite_n2_allocataire"), Value::Inconnu, "empty cell");
+    assert_eq!(get("CL004", "pensions_3m_allocataire"), Value::Inconnu, "February unknown");
     // CL004: no row for February 2025: two of the last three months known, sums unknown.
     assert_eq!(get("CL004", "mois_connus_3m"), Value::Nombre(2.0));
     assert_eq!(get("CL004", "ressources_3m_foyer"), Value::Inconnu);
@@ -358,10 +372,10 @@ fn zero_rows_children_over_25_and_ages_by_month() {
     append(
         "personnes.csv",
         &[
-            "CL003-P3;CL003;enfant;1999-05-10;F;francaise;;salarie;;;;;;;oui;privee",
-            "CL003-P4;CL003;enfant;2010-12-15;M;francaise;;;;;;oui;;;oui;privee",
-            "CL003-P5;CL003;enfant;2025-02-10;F;francaise;;;;;;;;;oui;privee",
-            "CL003-P6;CL003;enfant;2005-01-20;M;francaise;;;;;;;;;oui;privee",
+            "CL003-P3;CL003;enfant;1999-05-10;F;francaise;;salarie;;;;;;;oui;privee;",
+            "CL003-P4;CL003;enfant;2010-12-15;M;francaise;;;;;;oui;;;oui;privee;",
+            "CL003-P5;CL003;enfant;2025-02-10;F;francaise;;;;;;;;;oui;privee;",
+            "CL003-P6;CL003;enfant;2005-01-20;M;francaise;;;;;;;;;oui;privee;",
         ],
     );
     append(
@@ -494,9 +508,9 @@ fn primes_paid_once_and_births_of_the_last_two_years() {
     let path = tmp.path().join("personnes.csv");
     let mut text = std::fs::read_to_string(&path).expect("read");
     // Born in M, in M-23 (April 2023) and in M-24 (March 2023).
-    text.push_str("CL003-P3;CL003;enfant;2025-03-20;F;francaise;;;;;;;;;oui;privee\n");
-    text.push_str("CL003-P4;CL003;enfant;2023-04-30;F;francaise;;;;;;;;;oui;privee\n");
-    text.push_str("CL003-P5;CL003;enfant;2023-03-01;F;francaise;;;;;;;;;oui;privee\n");
+    text.push_str("CL003-P3;CL003;enfant;2025-03-20;F;francaise;;;;;;;;;oui;privee;\n");
+    text.push_str("CL003-P4;CL003;enfant;2023-04-30;F;francaise;;;;;;;;;oui;privee;\n");
+    text.push_str("CL003-P5;CL003;enfant;2023-03-01;F;francaise;;;;;;;;;oui;privee;\n");
     std::fs::write(&path, text).expect("write");
     let mois = Mois::parse("2025-03").expect("month");
     let extract = extract::load(tmp.path(), mois).expect("loads");
@@ -523,7 +537,7 @@ fn children_of_the_school_year_and_of_the_complement_familial() {
     let path = tmp.path().join("personnes.csv");
     let mut text = std::fs::read_to_string(&path).expect("read");
     let child = |id: &str, foyer: &str, naissance: &str, scolarise: &str| {
-        format!("{id};{foyer};enfant;{naissance};F;francaise;;;;;;{scolarise};;;oui;privee\n")
+        format!("{id};{foyer};enfant;{naissance};F;francaise;;;;;;{scolarise};;;oui;privee;\n")
     };
     for (id, foyer, naissance, scolarise) in [
         // 6 on 31 January 2025 + 1 year: 6 in 2025.

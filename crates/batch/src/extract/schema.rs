@@ -149,6 +149,9 @@ const PERSONNES: &[ColumnDef] = &[
     col("rsdae", ColType::Booleen, false),
     col("scolarise", ColType::Booleen, false),
     amount("revenu_n2", false),
+    // Extension: the part of revenu_n2 that is earned income (wages, self-employed
+    // profits), on which the AAH applies its abatements (D821-9 CSS).
+    amount("revenus_activite_n2", false),
     col("date_deces", ColType::Date, false),
     col("medecin_traitant", ColType::Booleen, false),
     col("complementaire_sante", ColType::Enum(&["aucune", "css", "privee"]), false),

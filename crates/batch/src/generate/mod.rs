@@ -29,6 +29,7 @@ pub const TAUX_NON_RECOURS: &[(&str, f64)] = &[
     ("cf", 0.10),
     ("paje_naissance", 0.05),
     ("aide_logement", 0.10),
+    ("aah", 0.25),
 ];
 
 /// How much each département's planted non-take-up differs from the benefit's rate
@@ -131,7 +132,7 @@ type DroitRow = (String, String, &'static str, String, String, Option<f64>);
 #[derive(Default)]
 struct Tables {
     foyers: Vec<[String; 21]>,
-    personnes: Vec<[String; 18]>,
+    personnes: Vec<[String; 19]>,
     /// (id_personne, mois, nature, montant, montant_brut)
     ressources: Vec<(String, String, &'static str, f64, Option<f64>)>,
     droits: Vec<DroitRow>,
@@ -326,6 +327,12 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
     let mut household_income = 0.0;
     // The allocataire's and conjoint's (not an `autre` member's, who is not of the couple).
     let mut couple_income = 0.0;
+    let enfants_moins_20 = u8::try_from(
+        members.iter().filter(|m| m.role == "enfant" && mois.index() - m.naissance.mois().index() < 240).count(),
+    )
+    .unwrap_or(u8::MAX);
+    // The members of the couple the AAH's profile draws: (id, estimated amount).
+    let mut aah_drawn: Vec<(String, f64)> = Vec::new();
     for m in &members {
         let month_only = rng.chance(0.1);
         let naissance = if month_only { m.naissance.mois().to_string() } else { m.naissance.to_string() };
@@ -337,6 +344,7 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
         // Residence permits of non-EU adults (10 years for the ASPA, a valid one for the
         // RSA and prime d'activité majorés): optional columns, given here.
         let hors_ue_adult = adult && nationalite == "hors_ue";
+        let n2: Option<String>;
         let sejour_10ans = b(hors_ue_adult.then(|| rng.chance(0.6)));
         let sejour = b(hors_ue_adult.then(|| rng.chance(0.95)));
         t.personnes.push([
@@ -358,19 +366,39 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
             taux.map(|x| x.to_string()).unwrap_or_default(),
             b(taux.map(|_| rng.chance(0.5))),
             b((m.role == "enfant").then(|| rng.chance(0.9))),
-            if adult && rng.chance(0.95) {
-                money(m.revenu.map_or(0.0, |r| r.1) * 12.0 * rng.amount(0.85, 1.1))
-            } else {
-                String::new()
+            {
+                n2 = (adult && rng.chance(0.95))
+                    .then(|| money(m.revenu.map_or(0.0, |r| r.1) * 12.0 * rng.amount(0.85, 1.1)));
+                n2.clone().unwrap_or_default()
             },
             String::new(),
             b(Some(rng.chance(0.88))),
             rng.pick(&["privee", "privee", "privee", "aucune", "css"]).to_string(),
             sejour_10ans,
             sejour,
+            // Its part of earned income (the AAH's abatements): all of it for a wage
+            // earner or a self-employed person, none otherwise. No draw of its own.
+            match (&n2, m.revenu) {
+                (None, _) => String::new(),
+                (Some(v), Some(("salaire" | "independant", _))) => v.clone(),
+                (Some(_), _) => money(0.0),
+            },
         ]);
         if !adult {
             continue;
+        }
+        // The AAH's profile, wider than the law (docs/synthetic.md): a member of the couple
+        // with a rate of 80 %, or of 50 % with the RSDAE before 62, whose income (earnings
+        // after the abatements, roughly) is under 1.2 times the ceiling (raised by half per
+        // child under 20) plus 50 €.
+        let years = (mois.index() - m.naissance.mois().index()) / 12;
+        let rsdae = t.personnes.last().is_some_and(|p| p[10] == "1");
+        let handicap = taux.is_some_and(|x| x >= 80 || (rsdae && years < 62));
+        let (nature, mensuel) = m.revenu.unwrap_or(("autre", 0.0));
+        let ressources = if matches!(nature, "salaire" | "independant") { 0.6 * mensuel - 216.0 } else { mensuel };
+        let plafond = 1033.32 * (1.0 + 0.5 * f64::from(enfants_moins_20));
+        if matches!(m.role, "allocataire" | "conjoint") && handicap && ressources < 1.2 * plafond + 50.0 {
+            aah_drawn.push((m.id.clone(), (plafond - ressources.max(0.0)).clamp(0.0, 1033.32)));
         }
         // 3 % of adults have one unknown month (no row at all that month).
         let missing = rng.chance(0.03).then(|| rng.range(0, HISTORY_MONTHS as i64 - 1) as usize);
@@ -473,6 +501,18 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
             let person = if matches!(code, "aspa" | "css") { format!("{id}-1") } else { String::new() };
             let amount = (code != "css").then(|| (amount * 100.0).round() / 100.0);
             t.droits.push((id.clone(), person, code, start.clone(), String::new(), amount));
+        }
+    }
+    // The AAH of each member of the couple the profile draws, paid to that person; planted
+    // for the foyer (the rule tells a foyer's AAH in payment, not a person's).
+    if !aah_drawn.is_empty() && !closed {
+        if plante("aah") {
+            t.verite.push((id.clone(), "aah", "droit_non_demande".into()));
+        } else {
+            for (person, amount) in aah_drawn {
+                let amount = Some((amount * 100.0).round() / 100.0);
+                t.droits.push((id.clone(), person, "aah", start.clone(), String::new(), amount));
+            }
         }
     }
     // The prime à la naissance, paid once in the 7th month of the pregnancy: for the
@@ -784,6 +824,7 @@ fn frames(t: Tables) -> PolarsResult<Vec<(&'static str, DataFrame)>> {
         "complementaire_sante",
         "sejour_regulier_10ans",
         "sejour_regulier",
+        "revenus_activite_n2",
     ];
     tables.push(("personnes", frame(&personne_cols, t.personnes.into_iter().map(Vec::from).collect())?));
     tables.push((

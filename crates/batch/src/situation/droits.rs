@@ -80,6 +80,10 @@ struct Droits {
     /// allocataire and of the conjoint; rows that say not whose it is.
     aah_3m: [Montant; 2],
     aah_sans_role: u32,
+    /// The ASI in payment in M-1 of the allocataire and of the conjoint (the AAH is paid
+    /// only above it, L821-1 CSS); rows that say not whose it is.
+    asi_m1: [Montant; 2],
+    asi_sans_role: u32,
     /// The earliest end of a right in payment in M.
     fin_prochaine: Option<i32>,
 }
@@ -125,6 +129,7 @@ pub(super) fn inputs(extract: &Extract, mois: Mois, rangs: &Rangs) -> PolarsResu
     let monthly: Vec<bool> = PRESTATIONS.iter().map(|c| MONTHLY.contains(c)).collect();
     let css: Vec<bool> = PRESTATIONS.iter().map(|c| OVER_CSS_WINDOW.contains(c)).collect();
     let aah = PRESTATIONS.iter().position(|c| *c == "aah");
+    let asi = PRESTATIONS.iter().position(|c| *c == "asi");
 
     let droits = extract.table(Table::Droits);
     let (debut, fin) = (days(droits, "date_debut")?, days(droits, "date_fin")?);
@@ -187,6 +192,14 @@ pub(super) fn inputs(extract: &Extract, mois: Mois, rangs: &Rangs) -> PolarsResu
                 }
             }
         }
+        if Some(c) == asi && paye(m - 1) {
+            match personne.and_then(|p| roles.get(p)) {
+                None => droits.asi_sans_role += 1,
+                Some(&"allocataire") => droits.asi_m1[0].add(montant, 1.0),
+                Some(&"conjoint") => droits.asi_m1[1].add(montant, 1.0),
+                Some(_) => {}
+            }
+        }
     }
     frame(&foyers)
 }
@@ -231,6 +244,8 @@ fn frame(foyers: &[Droits]) -> PolarsResult<DataFrame> {
     for (who, role) in ["allocataire", "conjoint"].iter().enumerate() {
         let aah = |d: &Droits| if d.aah_sans_role > 0 { None } else { d.aah_3m[who].value() };
         columns.push(number_column(format!("aah_montant_3m_{role}"), foyers, aah));
+        let asi = |d: &Droits| if d.asi_sans_role > 0 { None } else { d.asi_m1[who].value() };
+        columns.push(number_column(format!("asi_montant_m1_{role}"), foyers, asi));
     }
     columns.push(date_column("date_fin_droit_prochaine".into(), foyers, |d| d.fin_prochaine)?);
     DataFrame::new_infer_height(columns)

@@ -60,7 +60,7 @@ fn any_kleene(c: &str) -> Expr {
 }
 
 /// Attributes of a member read from the `personnes` row, suffixed with the role.
-const MEMBER_ATTRIBUTES: [&str; 7] = [
+const MEMBER_ATTRIBUTES: [&str; 8] = [
     "activite",
     "rsdae",
     "nationalite",
@@ -68,6 +68,7 @@ const MEMBER_ATTRIBUTES: [&str; 7] = [
     "sejour_regulier_10ans",
     "sejour_regulier",
     "revenu_n2",
+    "revenus_activite_n2",
 ];
 
 /// The attributes of the member with `role` (allocataire or conjoint), suffixed.
@@ -495,7 +496,7 @@ fn query(frames: Vec<LazyFrame>, mois: Mois) -> LazyFrame {
 
     // Resources (crate::situation::ressources).
     inputs.extend(RESSOURCES_INPUTS.iter().map(|c| col(*c)));
-    inputs.extend(ressources::logement_inputs().into_iter().map(col));
+    inputs.extend(ressources::inputs_par_membre().into_iter().map(col));
     for k in 1..=ressources::MONTHS_BY_MONTH {
         for c in [
             "ressources_m{k}_foyer",
@@ -530,6 +531,7 @@ fn query(frames: Vec<LazyFrame>, mois: Mois) -> LazyFrame {
     }
     for role in ["allocataire", "conjoint"] {
         inputs.push(col(format!("aah_montant_3m_{role}")));
+        inputs.push(col(format!("asi_montant_m1_{role}")));
     }
     inputs.push(col("date_fin_droit_prochaine"));
     for t in TYPES_EVENEMENT {

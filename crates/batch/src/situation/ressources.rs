@@ -13,6 +13,8 @@
 //! | `ressources_m13_m2_*`, `pensions_alimentaires_m13_m2_couple` | M-13 … M-2 | CSS (décret n° 2021-1642) |
 //! | `{salaires,revenus_independants,chomage,pensions,bourses,autres_ressources}_m13_m2_{allocataire,conjoint}` | M-13 … M-2 | aides au logement (R822-3 CCH) |
 //! | `chomage_m1_{allocataire,conjoint}` | M-1 | aides au logement (abattement, neutralisation) |
+//! | `{salaires,revenus_independants,chomage,pensions,bourses,autres_ressources}_3m_{allocataire,conjoint}` | M-3 … M-1 | AAH (évaluation trimestrielle) |
+//! | `revenus_remplacement_m1_*`, `pensions_invalidite_m1_*` | M-1 | AAH (abattement, neutralisation, pension non cumulable) |
 
 use polars::prelude::*;
 use reperage_rules::{Date, Mois};
@@ -40,16 +42,16 @@ const ENFANT_A_CHARGE_MOIS: i32 = 300;
 const PENSIONS: [&str; 2] = ["retraite", "invalidite"];
 const ACTIVITE: [&str; 2] = ["salaire", "independant"];
 
-/// The groups of natures the housing aid tells apart for each member of the couple, over
-/// M-13 … M-2, by the tax category each falls in (R822-4 CCH: revenus nets catégoriels):
-/// wages and sick-pay (indemnités journalières, taxed as wages), self-employed profits,
-/// unemployment benefit, pensions (retirement, invalidity, alimony received), bourses,
-/// anything else. The names of the inputs, in the order of the groups.
-const GROUPES_LOGEMENT: [&str; 6] =
-    ["salaires", "revenus_independants", "chomage", "pensions", "bourses", "autres_ressources"];
+/// The groups of natures the housing aid (over M-13 … M-2) and the AAH (over M-3 … M-1)
+/// tell apart for each member of the couple, by the tax category each falls in (R822-4
+/// CCH, R821-4 CSS: revenus nets catégoriels): wages and sick-pay (indemnités
+/// journalières, taxed as wages), self-employed profits, unemployment benefit, pensions
+/// (retirement, invalidity, alimony received), bourses, anything else. The names of the
+/// inputs, in the order of the groups.
+const GROUPES: [&str; 6] = ["salaires", "revenus_independants", "chomage", "pensions", "bourses", "autres_ressources"];
 const CHOMAGE: usize = 2;
 
-fn groupe_logement(nature: &str) -> usize {
+fn groupe(nature: &str) -> usize {
     match nature {
         "salaire" | "indemnites_journalieres" => 0,
         "independant" => 1,
@@ -72,8 +74,12 @@ struct Nature {
     brut: Option<usize>,
     pension_alimentaire: bool,
     bourse: bool,
-    /// Its group for the housing aid (an index of `GROUPES_LOGEMENT`).
-    groupe_logement: usize,
+    /// Its group (an index of `GROUPES`).
+    groupe: usize,
+    /// A replacement income (unemployment benefit, retirement or invalidity pension),
+    /// which the AAH's abatement and neutralisation look for in M-1.
+    remplacement: bool,
+    invalidite: bool,
 }
 
 impl Nature {
@@ -87,7 +93,9 @@ impl Nature {
             brut,
             pension_alimentaire: name == "pension_alimentaire",
             bourse: name == "bourse",
-            groupe_logement: groupe_logement(name),
+            groupe: groupe(name),
+            remplacement: matches!(name, "chomage" | "retraite" | "invalidite"),
+            invalidite: name == "invalidite",
         }
     }
 }
@@ -122,8 +130,13 @@ struct Sommes {
     s_m13_m2_couple_pensions_alimentaires: f64,
     /// The allocataire's and the conjoint's resources, M-13 … M-2, by housing-aid group;
     /// their unemployment benefit of M-1.
-    m13_m2_logement: [[f64; GROUPES_LOGEMENT.len()]; 2],
+    m13_m2_logement: [[f64; GROUPES.len()]; 2],
     chomage_m1: [f64; 2],
+    /// The allocataire's and the conjoint's resources, M-3 … M-1, by group; their
+    /// replacement income and invalidity pension of M-1.
+    groupes_3m: [[f64; GROUPES.len()]; 2],
+    remplacement_m1: [f64; 2],
+    invalidite_m1: [f64; 2],
     /// The members' resources by nature, M-3 … M-1 (in the order of `NATURES`).
     s3_nature: [f64; NATURES.len()],
     /// Earned income of the allocataire and of the conjoint, M-3 … M-1.
@@ -163,6 +176,7 @@ impl Sommes {
             }
             if let Some(who) = membre.couple {
                 self.s3_couple += montant;
+                self.groupes_3m[who][nature.groupe] += montant;
                 if nature.activite {
                     self.act3[who] += montant;
                 }
@@ -186,14 +200,21 @@ impl Sommes {
                 self.s_m13_m2_couple_pensions_alimentaires += montant;
             }
             if let Some(who) = membre.couple {
-                self.m13_m2_logement[who][nature.groupe_logement] += montant;
+                self.m13_m2_logement[who][nature.groupe] += montant;
             }
         }
         if j == 1
             && let Some(who) = membre.couple
-            && nature.groupe_logement == CHOMAGE
         {
-            self.chomage_m1[who] += montant;
+            if nature.groupe == CHOMAGE {
+                self.chomage_m1[who] += montant;
+            }
+            if nature.remplacement {
+                self.remplacement_m1[who] += montant;
+            }
+            if nature.invalidite {
+                self.invalidite_m1[who] += montant;
+            }
         }
         if j <= BY_MONTH {
             let k = j - 1;
@@ -214,14 +235,12 @@ impl Sommes {
     }
 }
 
-/// The names of the housing-aid resource inputs of the couple (docs/situation.md).
-pub(super) fn logement_inputs() -> Vec<String> {
-    let mut names: Vec<String> = GROUPES_LOGEMENT
-        .iter()
-        .flat_map(|g| [format!("{g}_m13_m2_allocataire"), format!("{g}_m13_m2_conjoint")])
-        .collect();
-    names.extend(["chomage_m1_allocataire".to_string(), "chomage_m1_conjoint".to_string()]);
-    names
+/// The names of the resource inputs of each member of the couple: by group over the
+/// housing aid's and the AAH's windows, and of M-1 (docs/situation.md).
+pub(super) fn inputs_par_membre() -> Vec<String> {
+    let by_group = GROUPES.iter().flat_map(|g| [format!("{g}_m13_m2"), format!("{g}_3m")]);
+    let m1 = ["chomage_m1", "revenus_remplacement_m1", "pensions_invalidite_m1"].map(String::from);
+    by_group.chain(m1).flat_map(|name| [format!("{name}_allocataire"), format!("{name}_conjoint")]).collect()
 }
 
 /// One foyer's months: which are known (the allocataire and, in a couple, the conjoint
@@ -402,12 +421,24 @@ fn frame(sommes: &[Sommes], en_couple: &[bool], mois: Mois) -> PolarsResult<Data
     for (n, nature) in NATURES.iter().enumerate() {
         push(format!("ressources_3m_{nature}"), &|f| f.w3(f.sommes.s3_nature[n]));
     }
-    for (g, groupe) in GROUPES_LOGEMENT.iter().enumerate() {
+    for (g, groupe) in GROUPES.iter().enumerate() {
         push(format!("{groupe}_m13_m2_allocataire"), &|f| f.wcss(f.sommes.m13_m2_logement[ALLOCATAIRE][g]));
         push(format!("{groupe}_m13_m2_conjoint"), &|f| f.conjoint(f.wcss(f.sommes.m13_m2_logement[CONJOINT][g])));
     }
-    push("chomage_m1_allocataire".into(), &|f| f.wk(1, f.sommes.chomage_m1[ALLOCATAIRE]));
-    push("chomage_m1_conjoint".into(), &|f| f.conjoint(f.wk(1, f.sommes.chomage_m1[CONJOINT])));
+    for (g, groupe) in GROUPES.iter().enumerate() {
+        push(format!("{groupe}_3m_allocataire"), &|f| f.w3(f.sommes.groupes_3m[ALLOCATAIRE][g]));
+        push(format!("{groupe}_3m_conjoint"), &|f| f.conjoint(f.w3(f.sommes.groupes_3m[CONJOINT][g])));
+    }
+    type DuCouple = fn(&Sommes) -> &[f64; 2];
+    let m1: [(&str, DuCouple); 3] = [
+        ("chomage_m1", |s| &s.chomage_m1),
+        ("revenus_remplacement_m1", |s| &s.remplacement_m1),
+        ("pensions_invalidite_m1", |s| &s.invalidite_m1),
+    ];
+    for (name, of) in m1 {
+        push(format!("{name}_allocataire"), &|f| f.wk(1, of(f.sommes)[ALLOCATAIRE]));
+        push(format!("{name}_conjoint"), &|f| f.conjoint(f.wk(1, of(f.sommes)[CONJOINT])));
+    }
     for (kind, input) in ["ressources_3m_couple_pensions", "revenus_activite_3m_couple"].iter().enumerate() {
         push(input.to_string(), &|f| f.w3(f.sommes.couple_net[kind]));
         push(format!("{input}_brut"), &|f| {

@@ -279,13 +279,13 @@ fn life_events_carry_the_family_benefits_at_stake_and_rank_the_events_list() {
         "personnes.csv",
         &[
             // A mother alone since 15 February with two children, 24 000 € N-2.
-            "CL101-P1;CL101;allocataire;1988-04-10;F;francaise;;salarie;non;;;;24000;;oui;privee".into(),
-            "CL101-P2;CL101;enfant;2016-05-03;M;francaise;;;;;;oui;;;oui;privee".into(),
-            "CL101-P3;CL101;enfant;2019-09-12;F;francaise;;;;;;oui;;;oui;privee".into(),
+            "CL101-P1;CL101;allocataire;1988-04-10;F;francaise;;salarie;non;;;;24000;;oui;privee;24000".into(),
+            "CL101-P2;CL101;enfant;2016-05-03;M;francaise;;;;;;oui;;;oui;privee;".into(),
+            "CL101-P3;CL101;enfant;2019-09-12;F;francaise;;;;;;oui;;;oui;privee;".into(),
             // A couple whose first child was born on 8 February; 21 000 € and 4 000 € N-2.
-            "CL102-P1;CL102;allocataire;1992-02-02;F;francaise;;salarie;non;;;;21000;;oui;privee".into(),
-            "CL102-P2;CL102;conjoint;1990-07-07;M;francaise;;salarie;non;;;;4000;;oui;privee".into(),
-            "CL102-P3;CL102;enfant;2025-02-08;F;francaise;;;;;;;;;oui;privee".into(),
+            "CL102-P1;CL102;allocataire;1992-02-02;F;francaise;;salarie;non;;;;21000;;oui;privee;21000".into(),
+            "CL102-P2;CL102;conjoint;1990-07-07;M;francaise;;salarie;non;;;;4000;;oui;privee;4000".into(),
+            "CL102-P3;CL102;enfant;2025-02-08;F;francaise;;;;;;;;;oui;privee;".into(),
         ],
     );
     let mut rows = Vec::new();

@@ -33,7 +33,8 @@ fn screen_of_the_synthetic_sample_has_the_documented_schemas_and_counts() {
     let elig = read_output(&out.path().join("eligibilites.csv"));
     assert_eq!(
         elig[0],
-        "id_foyer;af_statut;af_montant;af_montant_estime;af_en_paiement;\
+        "id_foyer;aah_statut;aah_montant;aah_montant_estime;aah_en_paiement;\
+         af_statut;af_montant;af_montant_estime;af_en_paiement;\
          aide_logement_statut;aide_logement_montant;aide_logement_montant_estime;aide_logement_en_paiement;\
          ars_statut;ars_montant;ars_montant_estime;ars_en_paiement;\
          asf_statut;asf_montant;asf_montant_estime;asf_en_paiement;\
@@ -114,17 +115,19 @@ fn hand_written_cases_give_the_amounts_computed_by_hand() {
     // nor ARS in March). Owners: no housing aid of a tenant.
     assert!(
         elig.contains(
-            &"CL002;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;eligible;35,23;false;true;non_eligible;0,00;false;false;eligible;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false"
+            &"CL002;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;eligible;35,23;false;true;non_eligible;0,00;false;false;eligible;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false"
                 .to_string()
         ),
         "{elig:?}"
     );
     // CL005, 65, disability pension of 700 € net without its gross amount: estimated
     // 2 100 / (1 − 4,3 %) = 2 194,36 € over 3 months, (12 411,44 − 2 194,36 × 4) / 12
-    // = 302,83 €, marked as an estimate.
+    // = 302,83 €, marked as an estimate. Her AAH (rate of 80 %, continued past the legal
+    // age), in payment: 7 000 € of pension in N-2 and no earnings, min(1 016,05 − 7 000 / 12
+    // = 432,72 ; 1 016,05 − 700 of invalidity pension in M-1) = 316,05 € (L821-1).
     assert!(
         elig.iter().any(|r| r
-            .starts_with("CL005;non_eligible;0,00;false;false;indetermine;;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;eligible;302,83;true;")),
+            .starts_with("CL005;eligible;316,05;false;true;non_eligible;0,00;false;false;indetermine;;false;false;non_eligible;0,00;false;false;non_eligible;0,00;false;false;eligible;302,83;true;")),
         "{elig:?}"
     );
     assert!(sig.iter().any(|r| r.starts_with("CL005;aspa;prestation;eligible;302,83;Montant estimé")), "{sig:?}");
