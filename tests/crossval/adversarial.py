@@ -610,7 +610,49 @@ def generate(n, mois, seed, family_benefits):
             end = last_day(month_add(mois, draw.int(0, 6)))
             droits.append({"id_foyer": fid, "id_personne": adults[0]["id"], "prestation": "css", "date_debut": start,
                            "date_fin": end, "montant_mensuel": ""})
+    disability(Draw(seed * 7919 + 1), personnes)
     return {"foyers": foyers, "personnes": personnes, "ressources": ressources, "droits": droits, "evenements": evenements}
+
+
+# Incapacity rates drawn on purpose: either side of the 50 % (with a RSDAE) and 80 % edges.
+TAUX_EDGES = [49, 50, 51, 79, 80, 81]
+
+
+def disability(draw, personnes):
+    """The AAH's facts of the allocataires and conjoints, drawn after everything else
+    from a stream of their own (`draw`), so that adding them changed no other draw: the
+    incapacity rate (most invalides, some workers, job seekers and retirees, around 50 %
+    and 80 %), the RSDAE (known or not) of rates under 80 %, and the earned part of the
+    N-2 income (`revenus_activite_n2`): the whole of it for those who work, a part for
+    some who worked in N-2 and stopped, sometimes unknown."""
+    for row in personnes:
+        if row["role"] not in ("allocataire", "conjoint"):
+            continue
+        activite = row["activite"]
+        if activite == "invalide":
+            has_rate = draw.chance(0.9)
+        else:
+            has_rate = draw.chance(0.08)
+        taux = None
+        if has_rate:
+            taux = draw.pick(TAUX_EDGES) if draw.chance(0.5) else draw.int(50, 95)
+        row["taux_incapacite"] = str(taux) if taux is not None else ""
+        rsdae = None
+        if taux is not None and taux < 80:
+            rsdae = draw.pick([True, False, None], weights=[55, 35, 10])
+        elif taux is not None and draw.chance(0.2):
+            rsdae = draw.chance(0.5)
+        row["rsdae"] = flag(rsdae)
+        n2 = float(row["revenu_n2"].replace(",", ".")) if row["revenu_n2"] else None
+        if n2 is None or draw.chance(0.04):
+            row["revenus_activite_n2"] = ""
+            continue
+        if activite in ("salarie", "independant", "apprenti", "etudiant"):
+            part = 1.0
+        else:
+            stopped = {"chomeur": 0.5, "invalide": 0.3, "inactif": 0.3, "retraite": 0.1}.get(activite, 0.0)
+            part = draw.uniform(0.2, 1.0) if draw.chance(stopped) else 0.0
+        row["revenus_activite_n2"] = money(round(n2 * part, 2))
 
 
 COLUMNS = {
@@ -620,7 +662,8 @@ COLUMNS = {
                "date_cloture"],
     "personnes": ["id_personne", "id_foyer", "role", "date_naissance", "sexe", "nationalite", "sejour_regulier_5ans",
                   "sejour_regulier_10ans", "sejour_regulier", "activite", "enceinte", "taux_incapacite", "rsdae",
-                  "scolarise", "revenu_n2", "date_deces", "medecin_traitant", "complementaire_sante"],
+                  "scolarise", "revenu_n2", "date_deces", "medecin_traitant", "complementaire_sante",
+                  "revenus_activite_n2"],
     "ressources": ["id_personne", "mois", "nature", "montant", "montant_brut"],
     "droits": ["id_foyer", "id_personne", "prestation", "date_debut", "date_fin", "montant_mensuel"],
     "evenements": ["id_foyer", "id_personne", "type", "date", "source"],

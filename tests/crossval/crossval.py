@@ -6,8 +6,8 @@ Usage (run.sh prepares everything):
 
 `compare` turns each foyer of the extract into OpenFisca situations built from the facts
 of the extract only (never from reperage's results), lets OpenFisca compute the ASPA, the
-RSA, the prime d'activité, the CSS, the AF and the ASF of the month, and compares with reperage's
-`eligibilites`:
+RSA, the prime d'activité, the CSS, the family benefits, the housing aid and the AAH of
+the month, and compares with reperage's `eligibilites`:
 
 - among the foyers that matter: those either side finds eligible;
 - leaving apart the foyers reperage leaves undetermined (their share is capped);
@@ -194,7 +194,32 @@ def housing_inputs(ex, fid, p, mois, months):
     return ind
 
 
-def situations(ex, mois, shift=0, family_only=False, gross_invalidite=False, computed=(), housing=False):
+def earned_m1(ex, p, mois):
+    """The member's earnings (wages, self-employed income) of M-1: the fact that makes
+    the AAH evaluate his resources on the last quarter (R821-4-1) on both sides."""
+    return sum(v for n, v, _ in ex.resources[p["id_personne"]].get(month_add(mois, -1), []) if n in ("salaire", "independant"))
+
+
+def aah_inputs(ex, p, mois):
+    """The inputs OpenFisca-France's AAH reads for member `p`, from the extract: the
+    CDAPH's rate (a fraction; none known reads as 0, as reperage's rule reads it), the
+    RSDAE, the N-2 income split as the extract splits it (`revenus_activite_n2` as
+    salaries of N-2, the rest as income taxed as pensions), and whether the member
+    works: OpenFisca tests the taxable salary of M, reperage the earnings of M-1, so
+    OpenFisca is given the earnings of M-1 as M's taxable salary."""
+    year = int(mois[:4])
+    taux = num(p.get("taux_incapacite"))
+    n2 = num(p["revenu_n2"]) or 0.0
+    activite_n2 = num(p.get("revenus_activite_n2")) or 0.0
+    return {
+        "taux_incapacite": {mois: (taux or 0.0) / 100},
+        "aah_restriction_substantielle_durable_acces_emploi": {mois: truth(p.get("rsdae")) is True},
+        "salaire_imposable": {str(year - 2): activite_n2, mois: earned_m1(ex, p, mois)},
+        "revenu_assimile_pension": {str(year - 2): max(0.0, n2 - activite_n2)},
+    }
+
+
+def situations(ex, mois, shift=0, family_only=False, gross_invalidite=False, computed=(), housing=False, aah=False):
     """OpenFisca entities for every foyer of `ex`, from its facts.
 
     `shift` moves the history by that many months (the month m of the extract becomes
@@ -205,7 +230,8 @@ def situations(ex, mois, shift=0, family_only=False, gross_invalidite=False, com
     `housing` gives the housing aid's inputs instead of the monthly resources
     (`housing_inputs`), and the facts of the dwelling.
     `computed` names family benefits OpenFisca computes rather than takes from `droits`
-    (the AF, when they are what is compared)."""
+    (the AF, when they are what is compared). `aah` adds the AAH's inputs (`aah_inputs`)
+    and leaves the AAH of M to OpenFisca."""
     months = [month_add(mois, -k) for k in range(0, 16)]
     individus, familles, menages, foyers_fiscaux = {}, {}, {}, {}
     foyer_fiscal_autre = {}
@@ -262,6 +288,11 @@ def situations(ex, mois, shift=0, family_only=False, gross_invalidite=False, com
                     for m in months:
                         ind[code][month_add(m, shift)] = ex.paid(fid, code, m, person=p["id_personne"])
                     ind[code][mois] = ex.paid(fid, code, month_add(mois, -shift), person=p["id_personne"])
+            if aah:
+                # No AAH of M given for anyone (one person's would set the whole column).
+                del ind["aah"][mois]
+                if p["role"] in ("allocataire", "conjoint"):
+                    ind.update(aah_inputs(ex, p, mois))
             if fid in ex.adoption and ex.adoption[fid][1] == p["id_personne"]:
                 # The adopted child (the primes à l'adoption of OpenFisca).
                 ind["adoption"] = {m: True for m in months}
@@ -612,10 +643,10 @@ KNOWN_DIFFERENCES = {
         "compte les enfants de moins de 25 ans (simplification déclarée).",
     ),
     "age_openfisca_approche": (
-        "rsa,ppa,aspa,af,asf,paje_base,cf,paje_naissance,aide_logement",
+        "rsa,ppa,aspa,af,asf,paje_base,cf,paje_naissance,aide_logement,aah",
         "OpenFisca-France compte l'âge en années par jours / 365,2425 (plus un jour) : un enfant né le 2 d'un mois a "
-        "14 ou 20 ans dès le 1er du mois de son anniversaire, et les allocations familiales de l'extrait, tirées "
-        "d'OpenFisca, changent ce mois-là ; reperage compte l'âge au premier jour du mois (et la majoration due le "
+        "14 ou 20 ans dès le 1er du mois de son anniversaire (et 0 an dès le 1er du mois de sa naissance), et les "
+        "allocations familiales de l'extrait, tirées d'OpenFisca, changent ce mois-là ; reperage compte l'âge au premier jour du mois (et la majoration due le "
         "mois suivant l'anniversaire, L552-1).",
     ),
     "af_enfants_du_meme_age": (
@@ -639,7 +670,7 @@ KNOWN_DIFFERENCES = {
         "(L521-3, R521-1).",
     ),
     "af_enfant_remunere": (
-        "af,asf,paje_base,cf,ars,paje_naissance",
+        "af,asf,paje_base,cf,ars,paje_naissance,aah",
         "Un enfant de 16 à 20 ans dont le salaire des 6 derniers mois dépasse 55 % du SMIC : il n'est plus à charge "
         "(R512-2) ni n'ouvre droit à l'allocation forfaitaire ou à l'ASF, ce qu'OpenFisca applique et que reperage "
         "n'examine pas (simplification déclarée dans rules/af.toml et rules/asf.toml).",
@@ -718,6 +749,44 @@ KNOWN_DIFFERENCES = {
         "ars",
         "Les enfants à charge qui majorent le plafond de l'allocation : reperage les compte au mois évalué (août), "
         "OpenFisca-France en octobre, avec son âge en années ; un enfant qui a 20 ans entre les deux change le plafond.",
+    ),
+    "aah_neutralisation": (
+        "aah",
+        "CSS R821-4-4 : les revenus d'activité de N-2 d'un membre qui a cessé de travailler sans revenu de remplacement "
+        "ne sont pas pris en compte ; OpenFisca-France (aah_base_ressources_deconjugalisee) les abat de 30 % (R532-5) "
+        "dans tous les cas, et ne les abat pas du tout pour un étudiant.",
+    ),
+    "aah_chomage_abattu": (
+        "aah",
+        "CSS D821-9 : les abattements de 80 % et 40 % portent sur les revenus d'activité professionnelle ; dans "
+        "l'évaluation trimestrielle, OpenFisca-France y met aussi les allocations de chômage du trimestre.",
+    ),
+    "aah_abattement_cessation_trimestriel": (
+        "aah",
+        "CSS R532-5 : l'abattement de 30 % s'applique aux revenus d'activité d'une activité qui a cessé ; OpenFisca-France "
+        "l'applique aussi aux revenus du trimestre d'un membre qui travaille en M-1 dès qu'il a, ce mois-là, une pension "
+        "ou une allocation de chômage.",
+    ),
+    "aah_asi_trimestrielle": (
+        "aah",
+        "CSS L821-1 : l'AAH complète l'ASI jusqu'à son montant (reperage la déduit du montant maximal, comme OpenFisca) ; "
+        "dans l'évaluation trimestrielle, OpenFisca-France compte en plus l'ASI du trimestre dans les ressources.",
+    ),
+    "aah_age_legal_retraite": (
+        "aah",
+        "CSS L821-2 : l'AAH au titre de la RSDAE (taux de 50 à 79 %) prend fin à l'âge légal de départ à la retraite de "
+        "la génération (62 à 64 ans) ; reperage la laisse indéterminée de 62 à 64 ans et la refuse à 64 ans, "
+        "OpenFisca-France la verse jusqu'à 64 ans révolus (âge en années ≤ 64).",
+    ),
+    "aah_sejour": (
+        "aah",
+        "CSS L821-1 et D821-8 : l'étranger hors UE doit être en séjour régulier ; OpenFisca-France ne teste pas cette "
+        "condition.",
+    ),
+    "aah_aspa_non_deduite": (
+        "aah",
+        "CSS L821-1, al. 2 : l'AAH ne complète un avantage de vieillesse, l'ASPA comprise, que jusqu'à son montant ; "
+        "OpenFisca-France ne déduit que la pension d'invalidité et l'ASI, pas l'ASPA en paiement.",
     ),
     "af_outre_mer_un_enfant": (
         "rsa,ppa",
@@ -1045,6 +1114,10 @@ def tags_of(ex, fid, theirs, mois):
                and openfisca_age(p["date_naissance"], m) in (3, 5, 14, 18, 20, 21, 25, 28, 65)
                for p in people):
             tags.add("age_openfisca_approche")
+        # A child born on the 2nd of month m is 0 on the 1st for OpenFisca: the AF of m,
+        # drawn from OpenFisca, count it from that month (L552-1: from the next).
+        if any(age_months(p["date_naissance"], m) < 0 and openfisca_age(p["date_naissance"], m) == 0 for p in enfants):
+            tags.add("age_openfisca_approche")
     for m in reference:
         under_20 = [age_months(p["date_naissance"], m) // 12 for p in enfants if 0 <= age_months(p["date_naissance"], m) < 20 * 12]
         if len(under_20) == 2 and under_20[0] == under_20[1] and under_20[0] >= 14 and ex.paid(fid, "af", m) > 0:
@@ -1064,7 +1137,40 @@ def tags_of(ex, fid, theirs, mois):
         ex.in_payment(fid, c, mois) for c in ("al", "apl", "als")
     ):
         tags.add("rsa_aide_logement_a_demander")
-    return tags | af_tags(ex, fid, mois) | cf_tags(ex, fid, mois) | ars_tags(ex, fid, mois) | prime_tags(ex, fid, mois) | housing
+    return (tags | af_tags(ex, fid, mois) | cf_tags(ex, fid, mois) | ars_tags(ex, fid, mois) | prime_tags(ex, fid, mois) | housing
+            | aah_tags(ex, fid, mois))
+
+
+def aah_tags(ex, fid, mois):
+    """The known differences of the AAH that apply to a foyer, from its facts: for each
+    member with a rate of 50 % or more, how his resources are evaluated (on the quarter
+    if he has earnings in M-1, on N-2 otherwise) and what OpenFisca does differently."""
+    tags = set()
+    last = month_add(mois, -1)
+    last3 = [month_add(mois, -k) for k in (1, 2, 3)]
+    for p in ex.members[fid]:
+        if p["role"] not in ("allocataire", "conjoint") or (num(p.get("taux_incapacite")) or 0) < 50:
+            continue
+        rows = ex.resources[p["id_personne"]]
+        replacement_m1 = any(n in ("chomage", "retraite", "invalidite") and v > 0 for n, v, _ in rows.get(last, []))
+        if earned_m1(ex, p, mois) > 0:
+            if any(n == "chomage" and v > 0 for m in last3 for n, v, _ in rows.get(m, [])):
+                tags.add("aah_chomage_abattu")
+            if replacement_m1:
+                tags.add("aah_abattement_cessation_trimestriel")
+            if any(ex.paid(fid, "asi", m, person=p["id_personne"]) > 0 for m in last3):
+                tags.add("aah_asi_trimestrielle")
+        elif (num(p.get("revenus_activite_n2")) or 0) > 0 and not replacement_m1:
+            tags.add("aah_neutralisation")
+        if ((num(p.get("taux_incapacite")) or 0) < 80 and truth(p.get("rsdae")) is True
+                and age_months(p["date_naissance"], mois) >= 62 * 12 and openfisca_age(p["date_naissance"], mois) <= 64):
+            tags.add("aah_age_legal_retraite")
+        if (p["nationalite"] == "hors_ue" and truth(p.get("sejour_regulier")) is not True
+                and truth(p["sejour_regulier_5ans"]) is not True):
+            tags.add("aah_sejour")
+    if ex.paid(fid, "aspa", last) > 0:
+        tags.add("aah_aspa_non_deduite")
+    return tags
 
 
 def logement_tags(ex, fid, mois):
@@ -1271,6 +1377,8 @@ def openfisca_results(ex, mois):
                 out[fid]["paje_naissance"] = (float(v) > 0, float(v))
     for fid, v in housing_amounts.items():
         out[fid]["aide_logement"] = (float(v) > 0, float(v))
+    for fid, v in aah_amounts(ex, mois, tbs).items():
+        out[fid]["aah"] = (v > 0, v)
     # The CSS, on the history shifted by one month (décret n° 2021-1642: M-13 … M-2).
     shifted = situations(ex, mois, shift=1)
     sim = build_simulation(tbs, shifted)
@@ -1296,6 +1404,39 @@ def openfisca_results(ex, mois):
         # the ceiling part: known difference `css_plafond_arrondi`.
         out[fid]["css_plafond_arrondi"] = (plafond[i] - 1.5 < base[i] <= plafond[i], None)
     return out, sim
+
+
+SMIC = "marche_travail.salaire_minimum.smic.smic_b_horaire"
+
+
+def aah_amounts(ex, mois, tbs):
+    """The AAH of each foyer (the allocataire's plus the conjoint's), computed by
+    OpenFisca in a simulation of its own (`aah_inputs`). D821-9 abates earned income at
+    the SMIC in force on the last day of the reference period; OpenFisca reads the SMIC
+    of M. For a member evaluated on the quarter it is the same SMIC in the months
+    compared; for one evaluated on N-2 it is December N-2's: his AAH is taken from a
+    second simulation where OpenFisca's SMIC of M is its own value of December N-2
+    (docs/crossval.md, worked-around differences)."""
+    from openfisca_core import periods
+
+    situation = situations(ex, mois, aah=True)
+    persons = list(situation["individus"])
+    at_m = dict(zip(persons, build_simulation(tbs, situation).calculate("aah", mois)))
+    year = int(mois[:4])
+    december = tax_benefit_system(mois)
+    smic = parameter(december, SMIC)
+    smic.update(period=periods.period(f"month:{mois}"), value=smic(f"{year - 2}-12-01"))
+    december._parameters_at_instant_cache = {}
+    at_december = dict(zip(persons, build_simulation(december, situation).calculate("aah", mois)))
+    out = {}
+    for fid in ex.foyers:
+        total = 0.0
+        for p in ex.members[fid]:
+            if p["role"] in ("allocataire", "conjoint"):
+                pid = p["id_personne"]
+                total += float(at_m[pid] if earned_m1(ex, p, mois) > 0 else at_december[pid])
+        out[fid] = total
+    return out
 
 
 def pregnancy(ex, fid):
@@ -1355,13 +1496,15 @@ FAMILY_BENEFITS = ("af", "asf", "paje_base", "cf")
 
 def compared_benefits(mois):
     """The benefits compared for `mois`: the allocation de rentrée scolaire in August only;
-    in January, the housing aid only (its R0 of the year). The prime d'activité and the
+    in January, the housing aid only (its R0 of the year; the AAH's April revaluation is
+    compared in March and May). The prime d'activité and the
     complément familial of 2026-01 disagree with OpenFisca (gaps of about 7 € on the
     prime, complément familial ineligible on OpenFisca's side), which the first January
     run found and no session has explained yet (docs/crossval.md)."""
     if mois[5:7] == "01":
         return ["aide_logement"]
-    return (["aspa", "rsa", "ppa", "css", "af", "asf", "paje_base", "cf", "paje_naissance", "paje_adoption", "aide_logement"]
+    return (["aspa", "rsa", "ppa", "css", "af", "asf", "paje_base", "cf", "paje_naissance", "paje_adoption", "aide_logement",
+             "aah"]
             + (["ars"] if mois[5:7] == "08" else []))
 
 
