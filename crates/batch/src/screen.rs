@@ -284,9 +284,13 @@ pub fn signalements(compiled: &Compiled, rules: &RuleSet, eval: &DataFrame) -> P
         let Some(rule) = rules.rule(&cr.id) else { continue };
         let statut = col(cr.statut.as_str());
         let fires = fires(cr);
-        // The names of the leaf conditions whose value passes `test`, joined; `empty`
-        // for a rule without leaf conditions.
-        let leaves = |test: &dyn Fn(Expr) -> Expr, empty: &str| -> Expr {
+        // The leaf conditions whose value passes `test`, each as `label` gives it (its id
+        // or its title), joined by `sep`; `empty` for a rule without leaf conditions.
+        let leaves = |test: &dyn Fn(Expr) -> Expr,
+                      label: &dyn Fn(&reperage_rules::model::Def) -> String,
+                      sep: &str,
+                      empty: &str|
+         -> Expr {
             let names: Vec<Expr> = rule
                 .defs
                 .iter()
@@ -296,27 +300,30 @@ pub fn signalements(compiled: &Compiled, rules: &RuleSet, eval: &DataFrame) -> P
                 })
                 .map(|d| {
                     when(test(col(column(&cr.id, &d.name))))
-                        .then(lit(d.name.as_str()))
+                        .then(lit(label(d)))
                         .otherwise(lit(NULL).cast(DataType::String))
                 })
                 .collect();
-            if names.is_empty() { lit(empty.to_string()) } else { concat_str(names, ", ", true) }
+            if names.is_empty() { lit(empty.to_string()) } else { concat_str(names, sep, true) }
         };
-        // Reasons: the leaf conditions that held, or the missing inputs.
-        let held = leaves(&|c| c.eq(lit(true)), "");
+        let id = |d: &reperage_rules::model::Def| d.name.clone();
+        let title = |d: &reperage_rules::model::Def| if d.titre.is_empty() { d.name.clone() } else { d.titre.clone() };
+        let held = |c: Expr| c.eq(lit(true));
         // Without a missing input, an undetermined result comes from a case the rule says
         // it does not model (the literal `inconnu`): the conditions left unknown say which.
-        let unknown = leaves(&|c| c.is_null(), "?");
-        // An undetermined result names its missing inputs, and the months of resources
-        // the extract lacks for the foyer, if any (often the reason).
-        let months = when(col("mois_ressources_inconnus").is_not_null())
-            .then(concat_str([lit(" — mois de ressources inconnus : "), col("mois_ressources_inconnus")], "", true))
-            .otherwise(lit(""));
-        let motifs = when(statut.clone().eq(lit("indetermine")).and(col(cr.manquants.as_str()).is_not_null()))
-            .then(concat_str([lit("données manquantes : "), col(cr.manquants.as_str()), months], "", true))
-            .when(statut.clone().eq(lit("indetermine")))
-            .then(concat_str([lit("cas non modélisé : "), unknown], "", true))
-            .otherwise(held);
+        let unknown = |c: Expr| c.is_null();
+        let undetermined = statut.clone().eq(lit("indetermine"));
+        // `conditions`, for data teams: the ids of the leaf conditions that held, or of
+        // those left unknown.
+        let conditions =
+            when(undetermined.clone()).then(leaves(&unknown, &id, ", ", "?")).otherwise(leaves(&held, &id, ", ", ""));
+        // `motifs`, for agents: the same conditions by their titles. The missing inputs of
+        // an undetermined result are named by their titles once the rows are gathered
+        // (`motifs_manquants`), with the months of resources the extract lacks.
+        let motifs = when(undetermined.clone())
+            .then(concat_str([lit("cas non modélisé : "), leaves(&unknown, &title, " ; ", "?")], "", true))
+            .otherwise(leaves(&held, &title, " ; ", ""));
+        let manquants = when(undetermined).then(col(cr.manquants.as_str())).otherwise(lit(NULL).cast(DataType::String));
         let (montant, estimation) = match cr.kind {
             RuleKind::Prestation => {
                 let titre = rule.def("montant_estime").map_or(String::new(), |d| d.titre.clone());
@@ -345,8 +352,11 @@ pub fn signalements(compiled: &Compiled, rules: &RuleSet, eval: &DataFrame) -> P
             montant.alias("montant_mensuel_estime"),
             estimation.alias("estimation"),
             motifs.alias("motifs"),
+            conditions.alias("conditions"),
             lit(compiled.mois.to_string()).alias("mois"),
             versement.alias("versement"),
+            manquants.alias(MANQUANTS),
+            col("mois_ressources_inconnus").alias(MOIS_INCONNUS),
         ]));
     }
     if parts.is_empty() {
@@ -358,11 +368,52 @@ pub fn signalements(compiled: &Compiled, rules: &RuleSet, eval: &DataFrame) -> P
             Column::new_empty("montant_mensuel_estime".into(), &DataType::Float64),
             Column::new_empty("estimation".into(), &DataType::String),
             Column::new_empty("motifs".into(), &DataType::String),
+            Column::new_empty("conditions".into(), &DataType::String),
             Column::new_empty("mois".into(), &DataType::String),
             Column::new_empty("versement".into(), &DataType::String),
         ]);
     }
-    concat(parts, UnionArgs::default())?.sort(["id_foyer", "regle"], SortMultipleOptions::default()).collect()
+    let mut df =
+        concat(parts, UnionArgs::default())?.sort(["id_foyer", "regle"], SortMultipleOptions::default()).collect()?;
+    let motifs = motifs_manquants(rules, &df)?;
+    df.with_column(motifs)?;
+    Ok(df.drop_many([MANQUANTS, MOIS_INCONNUS]))
+}
+
+/// Temporary columns of the signalements: an undetermined result's missing inputs (ids),
+/// and the months of resources the foyer lacks.
+const MANQUANTS: &str = "__manquants";
+const MOIS_INCONNUS: &str = "__mois_inconnus";
+
+/// The `motifs` column, where an undetermined result's missing inputs are named by their
+/// titles (`données manquantes : Titre (id) ; …`), followed by the months of resources
+/// the extract lacks for the foyer, if any (often the reason); elsewhere as it is.
+fn motifs_manquants(rules: &RuleSet, df: &DataFrame) -> PolarsResult<Column> {
+    let titles: std::collections::HashMap<&str, &str> =
+        rules.inputs.values().map(|i| (i.name.as_str(), i.titre.as_str())).collect();
+    let motifs = df.column("motifs")?.str()?;
+    let manquants = df.column(MANQUANTS)?.str()?;
+    let mois = df.column(MOIS_INCONNUS)?.str()?;
+    let out: StringChunked = motifs
+        .iter()
+        .zip(manquants.iter())
+        .zip(mois.iter())
+        .map(|((motif, missing), months)| match missing {
+            Some(list) => {
+                let named: Vec<String> = list
+                    .split(", ")
+                    .map(|m| match titles.get(m) {
+                        Some(t) if !t.is_empty() => format!("{t} ({m})"),
+                        _ => m.to_string(),
+                    })
+                    .collect();
+                let months = months.map_or(String::new(), |m| format!(" — mois de ressources inconnus : {m}"));
+                Some(format!("données manquantes : {}{months}", named.join(" ; ")))
+            }
+            None => motif.map(str::to_string),
+        })
+        .collect();
+    Ok(out.with_name("motifs".into()).into_column())
 }
 
 /// The refused rows of one table, as written to `quarantaine/<table>.csv`.

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use reperage_batch::explain::Outcome;
 use reperage_batch::extract::ColonneAutorisee;
 use reperage_batch::output;
@@ -92,7 +92,11 @@ impl LectureArgs {
 #[derive(Subcommand)]
 enum Command {
     /// Screen an extract for a month: evaluate every rule on every foyer and write
-    /// signalements, eligibilites, quarantaine/ and manifest.json.
+    /// signalements, eligibilites, the contact lists, quarantaine/ and manifest.json.
+    /// For the caisse's data team, each month.
+    #[command(after_help = "Examples:
+  reperage screen --extract sample-data/synthetique --mois 2025-03 --out out/2025-03
+  reperage screen --extract sample-data/cas-limites --precedent sample-data/cas-limites-precedent --mois 2025-03 --out out/cas-limites --strict")]
     Screen {
         /// The extract folder (foyers, personnes, ressources, droits, evenements[, contacts]).
         #[arg(long)]
@@ -109,6 +113,7 @@ enum Command {
         out: PathBuf,
         #[command(flatten)]
         regles: ReglesArgs,
+        /// Output files as CSV (`;`, UTF-8 with BOM), Parquet, or both.
         #[arg(long, value_enum, default_value = "csv")]
         format: OutFormat,
         /// Fail (exit 2) when any input row is quarantined.
@@ -143,7 +148,10 @@ enum Command {
     /// Estimate non-take-up per benefit and territory for observatories: evaluate the
     /// rules like `screen` and write aggregates only (estimations, indetermination,
     /// manifest.json), small cells and those that would reveal them suppressed. No
-    /// foyer or person id in any output.
+    /// foyer or person id in any output. For observatories.
+    #[command(after_help = "Examples:
+  reperage estimer --extract sample-data/synthetique --mois 2025-03 --out out/estimations
+  reperage estimer --extract sample-data/synthetique --mois 2025-03 --out out/estimations --par departement,type_foyer --seuil-secret 20")]
     Estimer {
         #[command(flatten)]
         lecture: LectureArgs,
@@ -159,16 +167,20 @@ enum Command {
         #[arg(long = "seuil-secret", default_value_t = reperage_batch::estimations::SEUIL_SECRET,
               value_parser = clap::value_parser!(u64).range(1..))]
         seuil_secret: u64,
+        /// Output files as CSV (`;`, UTF-8 with BOM), Parquet, or both.
         #[arg(long, value_enum, default_value = "csv")]
         format: OutFormat,
     },
     /// Merge the --out folders of the N partitions of a run (`screen --partition K/N`)
     /// into the outputs one run writes: rows in id order, contact lists ranked and
     /// capped over the whole caisse, counts summed, every partition in the manifest.
+    #[command(after_help = "Example:
+  reperage fusionner run/parties/0 run/parties/1 run/parties/2 --out run/resultat")]
     Fusionner {
         /// The partitions' output folders, each partition exactly once, in any order.
         #[arg(required = true)]
         parts: Vec<PathBuf>,
+        /// Output folder of the merged run (replaced as a whole).
         #[arg(long)]
         out: PathBuf,
         /// The rules and campaigns the partitions ran with.
@@ -176,21 +188,27 @@ enum Command {
         regles: ReglesArgs,
     },
     /// Write a synthetic extract following the contract, with planted non-take-up and
-    /// its ground truth beside the extract (`<out>.verite.csv`).
+    /// its ground truth beside the extract (`<out>.verite.csv`). For testing and demos.
+    #[command(after_help = "Examples:
+  reperage generate --foyers 2000 --mois 2025-03 --seed 2025 --out sample-data/synthetique --precedent sample-data/synthetique-precedent
+  reperage generate --foyers 100000 --mois 2025-03 --out out/extrait --format parquet")]
     Generate {
         /// Number of foyers.
         #[arg(long)]
         foyers: usize,
-        /// Reference month YYYY-MM (resources cover the 12 months before).
+        /// Reference month YYYY-MM (resources cover the 14 months before).
         #[arg(long)]
         mois: String,
+        /// Random seed: the same seed gives the same extract, byte for byte.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Folder of the extract written (created; its ground truth beside it).
         #[arg(long)]
         out: PathBuf,
         /// Also write last month's extract of the same foyers here (for `screen --precedent`).
         #[arg(long)]
         precedent: Option<PathBuf>,
+        /// The extract's files as CSV or Parquet (`both` is refused: one format).
         #[arg(long, value_enum, default_value = "csv")]
         format: OutFormat,
         /// Also write the follow-up extracts of the K months after `--mois` beside the
@@ -213,7 +231,9 @@ enum Command {
     /// Follow the campaigns up: for each campaign, month of contact, rule and channel,
     /// the share of contacted and of control households whose right opened at M+1, M+2
     /// and M+3, the difference with its 95 % interval (Newcombe), the amounts now in
-    /// payment and the agents' outcomes (docs/campaigns.md).
+    /// payment and the agents' outcomes (docs/campaigns.md). For campaign teams.
+    #[command(after_help = "Example:
+  reperage suivi --extract extraits/2025-04 --extract extraits/2025-05 --mois 2025-05 --out out/suivi")]
     Suivi {
         /// A later extract (its `droits`); repeat for several months. The last one given
         /// is the latest: its `contacts` table is the history unless `--contacts` is given.
@@ -235,21 +255,45 @@ enum Command {
         #[arg(long = "colonne-autorisee", value_parser = parse_colonne)]
         colonnes_autorisees: Vec<ColonneAutorisee>,
     },
-    /// Explain the result of every rule for one foyer.
+    /// Explain one foyer's results: first a summary of a screen at most (each rule that
+    /// fires or is undetermined, the conditions that decided it and the missing data by
+    /// their titles, the parameter that sets its amount), then, on request, one rule's
+    /// full tree (--regle), the data the rules read (--situation), every rule (--tout).
+    #[command(after_help = "Examples:
+  reperage explain --extract sample-data/cas-limites --mois 2025-03 --foyer CL001
+  reperage explain --extract sample-data/cas-limites --mois 2025-03 --foyer CL001 --regle aspa --situation
+  reperage explain --extract sample-data/cas-limites --mois 2025-03 --foyer CL004 --format json")]
     Explain {
+        /// The extract folder the foyer is in.
         #[arg(long)]
         extract: PathBuf,
         /// Last month's extract, as for `screen`.
         #[arg(long)]
         precedent: Option<PathBuf>,
+        /// Reference month YYYY-MM.
         #[arg(long)]
         mois: String,
+        /// The foyer's id (`id_foyer`).
         #[arg(long)]
         foyer: String,
+        /// Rules folder (default: the catalog embedded in this binary).
         #[arg(long)]
         rules: Option<PathBuf>,
+        /// `text` (the summary, or what --regle, --situation, --tout ask) or `json` (every
+        /// rule, condition, variable, parameter and input).
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        /// Show this rule's full explanation instead of the summary: its condition tree
+        /// with each value, each legal text once where first needed, its variables,
+        /// parameters and simplifications. Repeatable.
+        #[arg(long = "regle", value_name = "ID")]
+        regles: Vec<String>,
+        /// Also show the data the shown rules read, with their values and titles.
+        #[arg(long)]
+        situation: bool,
+        /// Detail every rule in the summary, not only those that fire or are undetermined.
+        #[arg(long)]
+        tout: bool,
         /// Refuse to run (exit 1) when a parameter may be out of date for the month.
         #[arg(long)]
         parametres_a_jour: bool,
@@ -262,6 +306,8 @@ enum Command {
     /// decided; conditions never true or never false; the inputs most often missing and
     /// the rules they leave undetermined; every parameter value with its text. Aggregates
     /// only, small counts suppressed (docs/audit.md).
+    #[command(after_help = "Example:
+  reperage couverture --extract sample-data/synthetique --mois 2025-03 --out out/couverture")]
     Couverture {
         #[command(flatten)]
         lecture: LectureArgs,
@@ -279,6 +325,9 @@ enum Command {
     /// eligibility, signalements appearing and disappearing, the amount changes; the
     /// parameters and definitions that differ; the ids of the foyers whose status
     /// changed in a separate file (docs/audit.md).
+    #[command(after_help = "Examples:
+  reperage diff --extract sample-data/synthetique --mois 2025-05 --mois-avant 2025-03 --out out/diff
+  reperage diff --extract sample-data/synthetique --mois 2025-03 --rules-avant rules-v1 --rules-apres rules --out out/diff")]
     Diff {
         #[command(flatten)]
         lecture: LectureArgs,
@@ -299,8 +348,12 @@ enum Command {
     /// a search box, a page per rule (condition tree with legal texts, formulas with
     /// linked names, dated parameter values with sources, simplifications, test cases),
     /// the parameters and the situation's inputs. With `--couverture`, the population
-    /// coverage beside each condition.
+    /// coverage beside each condition. For auditors.
+    #[command(after_help = "Examples:
+  reperage doc --out out/site
+  reperage doc --out out/site --couverture out/couverture/couverture.csv")]
     Doc {
+        /// Folder the site is written to (index.html and its pages).
         #[arg(long)]
         out: PathBuf,
         /// Rules folder (default: the catalog embedded in this binary).
@@ -312,6 +365,9 @@ enum Command {
     },
     /// Check the rule and parameter files: syntax, names, types, cycles, legal bases,
     /// parameter values in force at the month.
+    #[command(after_help = "Examples:
+  reperage check --rules rules
+  reperage check --rules rules --mois 2026-05 --format json")]
     Check {
         /// Rules folder (default: the catalog embedded in this binary).
         #[arg(long)]
@@ -325,11 +381,17 @@ enum Command {
     },
     /// Print the rules catalog (Markdown, docs/rules-catalog.md): each rule, its legal
     /// bases, conditions and stated simplifications.
+    #[command(after_help = "Example:
+  reperage catalog --rules rules > docs/rules-catalog.md")]
     Catalog {
+        /// Rules folder (default: the catalog embedded in this binary).
         #[arg(long)]
         rules: Option<PathBuf>,
     },
     /// Run every test case written in the rule files.
+    #[command(after_help = "Examples:
+  reperage test --rules rules
+  reperage test --rules rules --couverture --couverture-min 100 --junit out/regles.xml")]
     Test {
         /// Rules folder (default: the catalog embedded in this binary).
         #[arg(long)]
@@ -344,6 +406,16 @@ enum Command {
         /// With `--couverture`: fail when a rule's coverage is below this percentage.
         #[arg(long, value_name = "PERCENT", requires = "couverture")]
         couverture_min: Option<f64>,
+    },
+    /// Print the shell completion script of reperage for bash, zsh, fish, elvish or
+    /// PowerShell.
+    #[command(after_help = "Examples:
+  reperage completions bash > ~/.local/share/bash-completion/completions/reperage
+  reperage completions zsh > ~/.zfunc/_reperage
+  reperage completions fish > ~/.config/fish/completions/reperage.fish")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
     },
 }
 
@@ -693,7 +765,19 @@ fn run(cli: Cli) -> Result<u8> {
             print_written(&r.fichiers_ecrits);
             Ok(0)
         }
-        Command::Explain { extract, precedent, mois, foyer, rules, format, parametres_a_jour, colonnes_autorisees } => {
+        Command::Explain {
+            extract,
+            precedent,
+            mois,
+            foyer,
+            rules,
+            format,
+            regles,
+            situation,
+            tout,
+            parametres_a_jour,
+            colonnes_autorisees,
+        } => {
             let mois = parse_mois(&mois)?;
             log_autorisees(&colonnes_autorisees);
             let rs = load_rules(&rules, mois)?;
@@ -709,7 +793,7 @@ fn run(cli: Cli) -> Result<u8> {
             print_stale(&stale, mois);
             match outcome {
                 Outcome::Evaluated(e) => match format {
-                    Format::Text => stdout(&e.to_string())?,
+                    Format::Text => stdout(&explanation_text(&e, &regles, situation, tout)?)?,
                     Format::Json => stdout(&format!("{}\n", serde_json::to_string_pretty(&e)?))?,
                 },
                 Outcome::Quarantined { motif } => {
@@ -789,6 +873,12 @@ fn run(cli: Cli) -> Result<u8> {
             eprintln!("{} pages written under {}", pages.len(), out.display());
             Ok(0)
         }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "reperage", &mut script);
+            stdout(&String::from_utf8_lossy(&script))?;
+            Ok(0)
+        }
         Command::Catalog { rules } => {
             let rs = load_rules(&rules, current_month())?;
             stdout(&reperage_rules::catalog::markdown(&rs))?;
@@ -836,7 +926,35 @@ fn run(cli: Cli) -> Result<u8> {
     }
 }
 
-/// The parameters that may be out of date for the month, one line each, on stderr.
+/// What `explain` prints as text: the summary, or the rules asked for; then, with
+/// `situation`, the data those rules read.
+fn explanation_text(
+    e: &reperage_rules::explain::Explanation,
+    regles: &[String],
+    situation: bool,
+    tout: bool,
+) -> Result<String> {
+    let mut text = String::new();
+    let shown: Vec<&str> = if regles.is_empty() {
+        text.push_str(&e.resume(tout));
+        e.shown(tout).iter().map(|r| r.id.as_str()).collect()
+    } else {
+        for id in regles {
+            let Some(detail) = e.detail(id) else {
+                let known: Vec<&str> = e.regles.iter().map(|r| r.id.as_str()).collect();
+                bail!("no rule `{id}` among the rules evaluated: {}", known.join(", "));
+            };
+            text.push_str(&detail);
+        }
+        regles.iter().map(String::as_str).collect()
+    };
+    if situation {
+        text.push('\n');
+        text.push_str(&e.situation_lue(&shown));
+    }
+    Ok(text)
+}
+
 fn out_format(f: OutFormat) -> output::Format {
     match f {
         OutFormat::Csv => output::Format::Csv,
@@ -852,6 +970,7 @@ fn print_written(files: &[String]) {
     }
 }
 
+/// The parameters that may be out of date for the month, one line each, on stderr.
 fn print_stale(stale: &[reperage_rules::StaleParameter], mois: Mois) {
     if stale.is_empty() {
         return;
@@ -863,6 +982,8 @@ fn print_stale(stale: &[reperage_rules::StaleParameter], mois: Mois) {
 }
 
 fn print_summary(r: &screen::Report) {
+    // The warnings printed, which the last line points to.
+    let mut warnings = usize::from(!r.parametres_perimes.is_empty());
     if let Some(mois) = Mois::parse(&r.mois) {
         print_stale(&r.parametres_perimes, mois);
     }
@@ -873,6 +994,7 @@ fn print_summary(r: &screen::Report) {
             h.premier_mois_lu, h.dernier_mois_lu
         );
         if h.premier_mois_extrait.as_deref().is_none_or(|s| s > h.premier_mois_lu.as_str()) {
+            warnings += 1;
             eprintln!(
                 "warning: the extract's resources start after {}: results that read the missing months are undetermined",
                 h.premier_mois_lu
@@ -913,6 +1035,7 @@ fn print_summary(r: &screen::Report) {
                 r.pic.map_or(String::new(), |p| format!("; peak {:.1} GiB", gb(p)))
             );
             if !m.tenu {
+                warnings += 1;
                 eprintln!(
                     "warning: even pieces of {} foyers do not fit in the memory budget; the run may exceed it",
                     m.foyers_par_partition
@@ -927,14 +1050,18 @@ fn print_summary(r: &screen::Report) {
         None => {}
     }
     if let Some((n, why)) = &r.sans_cse {
+        warnings += 1;
         eprintln!(
             "warning: Polars' common-subexpression elimination failed on {n} piece(s) ({why}); they were evaluated without it (same results, slower): please report it with the rules used"
         );
     }
+    // The names' column as wide as the longest name, so the figures line up.
+    let width =
+        r.signalements.keys().map(String::len).chain(r.campagnes.iter().map(|(c, _, _)| c.len())).max().unwrap_or(0);
     if !r.strict_stop {
         eprintln!("signalements per rule:");
         for (rule, n) in &r.signalements {
-            eprintln!("  {rule:<24} {n:>9}");
+            eprintln!("  {rule:<width$} {n:>9}");
         }
         if r.signalements.is_empty() {
             eprintln!("  (none)");
@@ -949,7 +1076,7 @@ fn print_summary(r: &screen::Report) {
                 } else {
                     String::new()
                 };
-                eprintln!("  {c:<24} {n:>9}{control}");
+                eprintln!("  {c:<width$} {n:>9}{control}");
             }
         }
     }
@@ -957,6 +1084,35 @@ fn print_summary(r: &screen::Report) {
     for f in &r.fichiers_ecrits {
         eprintln!("  {f}");
     }
+    eprintln!("{}", next_step(r, warnings));
+}
+
+/// One line: what to read first after a run.
+fn next_step(r: &screen::Report, warnings: usize) -> String {
+    let mut items = Vec::new();
+    let quarantined: u64 = r.comptes.iter().map(|c| c.quarantaines).sum();
+    if quarantined > 0 {
+        items.push(format!("quarantaine/ ({quarantined} rows set aside, each with its reason)"));
+    }
+    if warnings > 0 {
+        items.push(format!("the {warnings} warning(s) above"));
+    }
+    let lists = r
+        .fichiers_ecrits
+        .iter()
+        .filter(|f| {
+            f.contains("campagnes/")
+                && !["resume", "temoins", "non_retenus"].iter().any(|n| f.contains(&format!("/{n}.")))
+        })
+        .count();
+    if r.strict_stop {
+        items.push("manifest.json".to_string());
+    } else if lists > 0 {
+        items.push(format!("the {lists} contact list(s) under campagnes/ (campagnes/resume.csv: who was left out)"));
+    } else {
+        items.push("signalements.csv".to_string());
+    }
+    format!("next: read {}", items.join("; then "))
 }
 
 /// Writes to standard output. A reader that closes the pipe early (`| head`) is not an

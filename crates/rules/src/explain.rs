@@ -11,6 +11,9 @@ use crate::compile::{Compiled, UsedParam};
 use crate::date::Date;
 use crate::model::{DefBody, DefRole, LegalBasis, ParamValue, Rule, RuleKind, RuleSet, Simplification, Value, column};
 
+mod resume;
+pub use resume::LIGNES_MAX;
+
 /// One condition of the tree, with its value for the foyer.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Node {
@@ -49,12 +52,21 @@ pub struct RuleExplanation {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub versement_unique: bool,
     pub manquants: Vec<String>,
+    /// Whether the benefit is in payment (benefit rules only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub en_paiement: Option<Value>,
     pub base_legale: Vec<LegalBasis>,
     pub arbre: Node,
     /// Conditions defined by the rule but outside its eligibility tree.
     pub autres_conditions: Vec<Node>,
     pub variables: Vec<VariableValue>,
     pub parametres: Vec<UsedParam>,
+    /// The parameters the amount reads through this rule's own definitions, in the order
+    /// they are met from `montant_calcule` (the first sets it most directly).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parametres_du_montant: Vec<String>,
+    /// The situation inputs the rule reads, directly or through other definitions.
+    pub entrees: Vec<String>,
     pub simplifications: Vec<Simplification>,
 }
 
@@ -67,6 +79,8 @@ pub struct InputValue {
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Explanation {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_foyer: Option<String>,
     pub mois: String,
     pub situation: Vec<InputValue>,
     pub regles: Vec<RuleExplanation>,
@@ -113,6 +127,31 @@ fn node(rule: &Rule, name: &str, df: &DataFrame, row: usize, depth: usize) -> No
 fn tree_names(n: &Node, out: &mut std::collections::BTreeSet<String>) {
     out.insert(n.nom.clone());
     n.conditions.iter().for_each(|c| tree_names(c, out));
+}
+
+/// The parameters `montant_calcule` reads through the rule's own definitions (another
+/// rule's amount it reads is that rule's to explain), in the order met, each once.
+fn amount_params(rule: &Rule) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut todo = vec!["montant_calcule".to_string()];
+    while let Some(name) = todo.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        let Some(DefBody::Expr(e, _)) = rule.def(&name).map(|d| &d.body) else { continue };
+        for p in e.params() {
+            if !out.iter().any(|q| q == p) {
+                out.push(p.to_string());
+            }
+        }
+        // Depth first, in the order written.
+        let mut next: Vec<String> =
+            e.defs().into_iter().filter(|(r, _)| *r == rule.id).map(|(_, n)| n.to_string()).collect();
+        next.reverse();
+        todo.extend(next);
+    }
+    out
 }
 
 /// Explains row `row` of `df`, a frame produced by [`Compiled::apply`] (it holds the
@@ -165,16 +204,23 @@ pub fn explain(rs: &RuleSet, compiled: &Compiled, df: &DataFrame, row: usize) ->
                 montant: cell(df, &cr.montant, row),
                 versement_unique: rule.versement_unique,
                 manquants,
+                en_paiement: cr.en_paiement.as_ref().map(|c| cell(df, c, row)),
                 base_legale: rule.base_legale.clone(),
                 arbre,
                 autres_conditions,
                 variables,
                 parametres: compiled.params.iter().filter(|p| cr.params.contains(&p.id)).cloned().collect(),
+                parametres_du_montant: if cr.has_montant { amount_params(rule) } else { vec![] },
+                entrees: cr.inputs.iter().cloned().collect(),
                 simplifications: rule.simplifications.clone(),
             })
         })
         .collect();
-    Explanation { mois: compiled.mois.to_string(), situation, regles }
+    let id_foyer = match cell(df, "id_foyer", row) {
+        Value::Texte(t) => Some(t),
+        _ => None,
+    };
+    Explanation { id_foyer, mois: compiled.mois.to_string(), situation, regles }
 }
 
 /// A parameter value as French text, exactly as written in its file (shortest exact
@@ -203,7 +249,9 @@ fn mark(v: &Value) -> &'static str {
     }
 }
 
-fn write_node(out: &mut String, n: &Node, indent: usize) {
+/// Writes condition `n` and its children; each legal basis once (`cited` holds those
+/// already written, in the rule's header or higher in the tree).
+fn write_node(out: &mut String, n: &Node, indent: usize, cited: &mut std::collections::BTreeSet<String>) {
     let pad = "  ".repeat(indent);
     let _ = write!(out, "{pad}{} {} — {}", mark(&n.valeur), n.nom, n.titre);
     match n.forme {
@@ -217,10 +265,13 @@ fn write_node(out: &mut String, n: &Node, indent: usize) {
         let _ = writeln!(out, "{pad}            si : {}", one_line(e));
     }
     for b in &n.base_legale {
-        let _ = writeln!(out, "{pad}            base : {b}");
+        let text = b.to_string();
+        if cited.insert(text.clone()) {
+            let _ = writeln!(out, "{pad}            base : {text}");
+        }
     }
     for c in &n.conditions {
-        write_node(out, c, indent + 1);
+        write_node(out, c, indent + 1, cited);
     }
 }
 
@@ -261,13 +312,15 @@ impl fmt::Display for RuleExplanation {
         if !self.manquants.is_empty() {
             let _ = writeln!(out, "Données manquantes : {}", self.manquants.join(", "));
         }
+        let mut cited = std::collections::BTreeSet::new();
         for b in &self.base_legale {
+            cited.insert(b.to_string());
             let _ = writeln!(out, "Base légale : {b}");
         }
         out.push_str("Conditions :\n");
-        write_node(&mut out, &self.arbre, 1);
+        write_node(&mut out, &self.arbre, 1, &mut cited);
         for n in &self.autres_conditions {
-            write_node(&mut out, n, 1);
+            write_node(&mut out, n, 1, &mut cited);
         }
         if !self.variables.is_empty() {
             out.push_str("Variables :\n");
@@ -279,7 +332,9 @@ impl fmt::Display for RuleExplanation {
         }
         if !self.parametres.is_empty() {
             out.push_str("Paramètres :\n");
-            for p in &self.parametres {
+            // A parameter read at several dates by the rules of the run: each value once.
+            let mut shown = std::collections::BTreeSet::new();
+            for p in self.parametres.iter().filter(|p| shown.insert((p.id.as_str(), p.value.depuis.as_str()))) {
                 let unite = p.unite.as_deref().map_or(String::new(), |u| format!(" {u}"));
                 let _ = writeln!(
                     out,

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
-use crate::{generate, read_output, sample, screen};
+use crate::{generate, read_output, sample, screen, split_csv};
 
 /// `foyers.csv` of an extract: id → column → value.
 fn foyers(dir: &Path) -> HashMap<String, HashMap<String, String>> {
@@ -28,20 +28,6 @@ fn list(path: &Path) -> Vec<HashMap<String, String>> {
     let lines = read_output(path);
     let header: Vec<String> = lines[0].split(';').map(str::to_string).collect();
     lines[1..].iter().map(|l| header.iter().cloned().zip(split_csv(l)).collect()).collect()
-}
-
-/// Splits a `;` line whose fields may be quoted (motifs hold `;`).
-fn split_csv(line: &str) -> Vec<String> {
-    let mut out = vec![String::new()];
-    let mut quoted = false;
-    for c in line.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            ';' if !quoted => out.push(String::new()),
-            _ => out.last_mut().expect("field").push(c),
-        }
-    }
-    out
 }
 
 const CHANNELS: [&str; 4] = ["telephone", "sms", "email", "courrier"];

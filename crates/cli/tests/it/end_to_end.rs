@@ -1,7 +1,7 @@
 //! The main job on the committed sample data: schemas, counts, values computed by
 //! hand, determinism, formats, `explain` and `generate`.
 
-use crate::{files_of, read_manifest, read_output, reperage, sample, screen};
+use crate::{files_of, read_manifest, read_output, reperage, sample, screen, split_csv};
 
 #[test]
 fn screen_of_the_synthetic_sample_has_the_documented_schemas_and_counts() {
@@ -10,17 +10,54 @@ fn screen_of_the_synthetic_sample_has_the_documented_schemas_and_counts() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
     assert!(stderr.contains("foyers: 2000 read, 2000 evaluated, 0 quarantined"), "{stderr}");
+    // The summary's counts line up however long the rule names, and its last line says
+    // what to read next.
+    let counts: Vec<usize> = stderr
+        .lines()
+        .skip_while(|l| *l != "signalements per rule:")
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .map(str::len)
+        .collect();
+    assert!(counts.len() > 10 && counts.iter().all(|n| *n == counts[0]), "{stderr}");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(last.starts_with("next: read the ") && last.contains("contact list(s) under campagnes/"), "{last}");
 
     let sig = read_output(&out.path().join("signalements.csv"));
-    assert_eq!(sig[0], "id_foyer;regle;type;statut;montant_mensuel_estime;estimation;motifs;mois;versement");
+    assert_eq!(sig[0], "id_foyer;regle;type;statut;montant_mensuel_estime;estimation;motifs;conditions;mois;versement");
     assert!(sig.len() > 1, "the sample plants non-take-up: some foyers are flagged");
+    let rules =
+        reperage_rules::check(&reperage_rules::source::embedded(), reperage_rules::Mois::parse("2025-03").expect("m"))
+            .ruleset
+            .expect("rules");
+    let (mut in_words, mut missing_named) = (0, 0);
     for row in &sig[1..] {
-        let f: Vec<&str> = row.split(';').collect();
-        assert_eq!(f.len(), 9, "{row}");
-        assert!(matches!(f[3], "eligible" | "indetermine"), "{row}");
-        assert_eq!(f[7], "2025-03");
+        let f = split_csv(row);
+        assert_eq!(f.len(), 10, "{row}");
+        assert!(matches!(f[3].as_str(), "eligible" | "indetermine"), "{row}");
+        assert_eq!(f[8], "2025-03");
+        // `conditions` names the conditions by id, `motifs` the same by their titles; an
+        // undetermined result names its missing data by title, the id in brackets.
+        let rule = rules.rule(&f[1]).expect("a rule of the catalog");
+        if let Some(missing) = f[6].strip_prefix("données manquantes : ") {
+            for part in missing.split(" — ").next().expect("list").split(" ; ") {
+                let id = part.rsplit_once(" (").and_then(|(_, id)| id.strip_suffix(')')).expect("(id)");
+                assert!(part.starts_with(rules.inputs[id].titre.as_str()), "{part}");
+            }
+            missing_named += 1;
+        } else {
+            let text = f[6].strip_prefix("cas non modélisé : ").unwrap_or(&f[6]);
+            let titles: Vec<&str> = text.split(" ; ").collect();
+            let ids: Vec<&str> = f[7].split(", ").collect();
+            assert_eq!(titles.len(), ids.len(), "{row}");
+            for (title, id) in titles.iter().zip(&ids) {
+                let def = rule.def(id).unwrap_or_else(|| panic!("{id} is a condition of {}", f[1]));
+                assert_eq!(*title, def.titre, "{row}");
+            }
+            in_words += 1;
+        }
         // Monthly benefits say so; the primes are paid once; the CSS has no amount.
-        let expected = match f[1] {
+        let expected = match f[1].as_str() {
             "paje_naissance" | "paje_adoption" | "ars" => "unique",
             "css" => "",
             _ if f[2] == "prestation" => "mensuel",
@@ -28,8 +65,9 @@ fn screen_of_the_synthetic_sample_has_the_documented_schemas_and_counts() {
             _ if f[4].is_empty() => "",
             _ => "mensuel",
         };
-        assert_eq!(f[8], expected, "{row}");
+        assert_eq!(f[9], expected, "{row}");
     }
+    assert!(in_words > 100 && missing_named > 0, "{in_words} rows with conditions, {missing_named} with missing data");
     let elig = read_output(&out.path().join("eligibilites.csv"));
     assert_eq!(
         elig[0],
@@ -84,15 +122,16 @@ fn hand_written_cases_give_the_amounts_computed_by_hand() {
     assert!(sig.iter().any(|r| r.starts_with("CL003;aide_logement;prestation;eligible;220,00;")), "{sig:?}");
     // CL005 lives in La Réunion (97411): the overseas barèmes are not modelled.
     assert!(
-        sig.iter()
-            .any(|r| r.starts_with("CL005;aide_logement;prestation;indetermine;;;cas non modélisé : cas_modelise")),
+        sig.iter().any(|r| r.starts_with("CL005;aide_logement;prestation;indetermine;;;cas non modélisé : ")
+            && split_csv(r)[7] == "cas_modelise"),
         "{sig:?}"
     );
     // CL004: February 2025 resources missing: undetermined, the missing inputs and the
     // missing month named.
     assert!(
-        sig.iter().any(|r| r.starts_with("CL004;aspa;prestation;indetermine;;;données manquantes : ")
-            && r.contains("ressources_3m_couple")
+        sig.iter().any(|r| split_csv(r)[..4] == ["CL004", "aspa", "prestation", "indetermine"]
+            && split_csv(r)[6].starts_with("données manquantes : ")
+            && r.contains("(ressources_3m_couple)")
             && r.contains("mois de ressources inconnus : 2025-02")),
         "{sig:?}"
     );
@@ -241,36 +280,64 @@ fn parquet_and_csv_extracts_give_the_same_results() {
 #[test]
 fn explain_shows_conditions_values_and_parameters() {
     let extract = sample("cas-limites");
-    let run =
-        reperage(&["explain", "--extract", extract.to_str().expect("p"), "--mois", "2025-03", "--foyer", "CL001"], &[]);
-    let text = String::from_utf8_lossy(&run.stdout);
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    assert!(text.contains("ressources_3m_couple = 750"), "{text}");
-    assert!(text.contains("Résultat : eligible, montant mensuel estimé 784,29 €"), "{text}");
-    assert!(text.contains("aspa.plafond_personne_seule = 12411,44"), "{text}");
-    assert!(text.contains("Circulaire Cnav 2024-39"), "{text}");
-    let run = reperage(
-        &[
-            "explain",
-            "--extract",
-            extract.to_str().expect("p"),
-            "--mois",
-            "2025-03",
-            "--foyer",
-            "CL004",
-            "--format",
-            "json",
-        ],
-        &[],
+    let run_explain = |extra: &[&str]| {
+        let mut args = vec!["explain", "--extract", extract.to_str().expect("p"), "--mois", "2025-03"];
+        args.extend_from_slice(extra);
+        reperage(&args, &[])
+    };
+    let explain = |extra: &[&str]| {
+        let run = run_explain(extra);
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        String::from_utf8_lossy(&run.stdout).to_string()
+    };
+    // The summary: a screen at most; the ASPA the foyer does not claim, with the
+    // conditions that decided it by their titles and the parameter that sets its amount.
+    let summary = explain(&["--foyer", "CL001"]);
+    assert!(summary.lines().count() <= 60, "{summary}");
+    assert!(summary.starts_with("Foyer CL001 — mois de référence 2025-03\n"), "{summary}");
+    assert!(
+        summary.contains(
+            "aspa — Allocation de solidarité aux personnes âgées (ASPA) : éligible, 784,29 €/mois, non versé"
+        ),
+        "{summary}"
     );
+    assert!(summary.contains("    conditions remplies : "), "{summary}");
+    assert!(summary.contains("depuis le") && summary.contains("--regle aspa"), "{summary}");
+    assert!(!summary.contains("ressources_3m_couple = 750"), "the situation only on request: {summary}");
+    // One rule in full: its tree, its parameters with their sources, each legal text once.
+    let detail = explain(&["--foyer", "CL001", "--regle", "aspa"]);
+    assert!(detail.contains("Résultat : eligible, montant mensuel estimé 784,29 €"), "{detail}");
+    assert!(detail.contains("aspa.plafond_personne_seule = 12411,44"), "{detail}");
+    assert!(detail.contains("Circulaire Cnav 2024-39"), "{detail}");
+    let bases: Vec<&str> = detail.lines().filter(|l| l.trim_start().starts_with("base : ")).map(str::trim).collect();
+    let distinct: std::collections::BTreeSet<&str> = bases.iter().copied().collect();
+    assert_eq!(bases.len(), distinct.len(), "each legal text once: {bases:?}");
+    assert!(!detail.contains("== rsa"), "only the rule asked for");
+    // The data the rule reads, and not the others'.
+    let situation = explain(&["--foyer", "CL001", "--regle", "aspa", "--situation"]);
+    assert!(situation.contains("ressources_3m_couple = 750"), "{situation}");
+    assert!(!situation.contains("  loyer = "), "the rent is the housing aid's, not the ASPA's: {situation}");
+    // Every rule, with --tout: the non-eligible ones get their reason too.
+    let tout = explain(&["--foyer", "CL001", "--tout"]);
+    assert!(tout.lines().count() > summary.lines().count());
+    assert!(tout.contains("    condition non remplie : "), "{tout}");
+    // An undetermined result names the missing data by their titles.
+    let undetermined = explain(&["--foyer", "CL004"]);
+    assert!(
+        undetermined.contains("    manque : ") && undetermined.contains("(ressources_3m_couple)"),
+        "{undetermined}"
+    );
+    let unknown_rule = run_explain(&["--foyer", "CL001", "--regle", "rmi"]);
+    assert_eq!(unknown_rule.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown_rule.stderr).contains("no rule `rmi`"));
+    let run = run_explain(&["--foyer", "CL004", "--format", "json"]);
     let json: serde_json::Value = serde_json::from_slice(&run.stdout).expect("json");
     let regles = json["regles"].as_array().expect("rules");
     let aspa = regles.iter().find(|r| r["id"] == "aspa").expect("the ASPA is explained");
     assert_eq!(aspa["statut"], "indetermine");
     let manquants = aspa["manquants"].as_array().expect("list");
     assert!(manquants.iter().any(|m| m == "ressources_3m_couple"), "{manquants:?}");
-    let run =
-        reperage(&["explain", "--extract", extract.to_str().expect("p"), "--mois", "2025-03", "--foyer", "NOPE"], &[]);
+    let run = run_explain(&["--foyer", "NOPE"]);
     assert_eq!(run.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&run.stderr).contains("foyer `NOPE` is not in the extract"));
 }
@@ -400,7 +467,8 @@ fn life_events_from_two_extracts() {
     // A man of 68 without children: the separation opens neither ASF nor RSA, nothing
     // is at stake.
     assert!(
-        sig.iter().any(|r| r.starts_with("CL004;separation;evenement;eligible;0,00;;separation_enregistree")),
+        sig.iter().any(|r| r.starts_with("CL004;separation;evenement;eligible;0,00;;")
+            && split_csv(r)[7] == "separation_enregistree"),
         "{sig:?}"
     );
     assert!(!sig.iter().any(|r| r.starts_with("CL001;demenagement;") || r.starts_with("CL002;droit_arrete;")));

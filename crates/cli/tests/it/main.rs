@@ -5,6 +5,7 @@ mod bad_extracts;
 mod campaigns;
 mod crash;
 mod end_to_end;
+mod help;
 mod observatoire;
 mod partitions;
 mod privacy;
@@ -55,6 +56,20 @@ pub fn generate(out: &Path, foyers: &str, extra: &[&str]) {
 }
 
 /// A CSV output of the screen, without its BOM, as lines.
+/// Splits a `;` line whose fields may be quoted (motifs hold `;`).
+pub fn split_csv(line: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ';' if !quoted => out.push(String::new()),
+            _ => out.last_mut().expect("field").push(c),
+        }
+    }
+    out
+}
+
 pub fn read_output(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.trim_start_matches('\u{feff}').lines().map(str::to_string).collect()
