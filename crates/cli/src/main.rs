@@ -625,6 +625,14 @@ fn run(cli: Cli) -> Result<u8> {
             let report = result?;
             eprintln!("done in {:.1} s", started.elapsed().as_secs_f64());
             print_summary(&report);
+            if report.comptes.iter().any(|c| c.lus != c.utilises + c.quarantaines) {
+                // Every row is used or quarantined: a count that does not add up is a bug
+                // of reperage, and the outputs are not to be trusted.
+                eprintln!(
+                    "error: rows read ≠ used + quarantined (MISMATCH above): please report it with the extract's manifest.json"
+                );
+                return Ok(EXIT_FINDINGS);
+            }
             if let Some(p) = report.partie {
                 eprintln!(
                     "partition {} of {} (from 0): campaign candidates written to {}; merge the {} partitions with `reperage fusionner` for the contact lists",

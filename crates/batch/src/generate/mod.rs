@@ -158,8 +158,39 @@ struct Member {
     role: &'static str,
     naissance: Date,
     activite: Option<&'static str>,
+    /// The activity written in the extract when it is not the one the resources show
+    /// (a planted mismatch, [`plant_discordances`]).
+    declaree: Option<&'static str>,
     /// Monthly net income and its nature (None: no income, written as 0).
     revenu: Option<(&'static str, f64)>,
+}
+
+/// The mismatches planted between the activity a member of the couple declared and the
+/// resources the caisse receives (rule `ressources_a_valider`): for 3 % of them, an
+/// activity their resources contradict — a wage earner declared unemployed, inactive or a
+/// student, a person on unemployment benefit declared a wage earner, an inactive person
+/// declared retired or a wage earner. Drawn from a stream of their own (`rng`), so the
+/// rest of the sample does not move; the ground truth names the condition expected.
+fn plant_discordances(rng: &mut Rng, members: &mut [Member], id_foyer: &str, t: &mut Tables) {
+    for m in members.iter_mut().filter(|m| matches!(m.role, "allocataire" | "conjoint")) {
+        if !rng.chance(0.03) {
+            continue;
+        }
+        let (declaree, condition) = match (m.activite, m.revenu) {
+            (Some("salarie"), Some(("salaire", _))) => *rng.pick(&[
+                ("chomeur", "chomeur_salarie_sans_chomage"),
+                ("inactif", "inactif_avec_salaire_regulier"),
+                ("etudiant", "inactif_avec_salaire_regulier"),
+            ]),
+            (Some("chomeur"), Some(("chomage", _))) => ("salarie", "salarie_sans_salaire"),
+            (Some("inactif"), None) => {
+                *rng.pick(&[("retraite", "retraite_sans_pension"), ("salarie", "salarie_sans_salaire")])
+            }
+            _ => continue,
+        };
+        m.declaree = Some(declaree);
+        t.verite.push((id_foyer.to_string(), "ressources_a_valider", format!("{condition}_{}", m.role)));
+    }
 }
 
 /// Months of resources written before M (docs/extract.md: up to the 14 months before).
@@ -212,7 +243,9 @@ fn adult_profile(rng: &mut Rng, age: i64) -> (&'static str, Option<(&'static str
     }
 }
 
-fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
+/// One foyer: its rows drawn from `rng`, its planted mismatches of declared activity from
+/// `discordances` ([`plant_discordances`]).
+fn foyer(rng: &mut Rng, discordances: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
     let id = format!("F{index:07}");
     let (commune, zone, caisse) = *rng.pick(COMMUNES);
     let kind = rng.unit();
@@ -240,6 +273,7 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
         role: "allocataire",
         naissance: birth(rng, mois, age),
         activite: Some(act),
+        declaree: None,
         revenu: rev,
     });
     let age_conjoint = couple.then(|| (age + rng.range(-6, 6)).clamp(18, 99));
@@ -250,9 +284,11 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
             role: "conjoint",
             naissance: birth(rng, mois, a2),
             activite: Some(act),
+            declaree: None,
             revenu: rev,
         });
     }
+    plant_discordances(discordances, &mut members, &id, t);
     for k in 0..n_children {
         let max_age = (age - 18).clamp(0, 24);
         let a = rng.range(0, max_age);
@@ -263,7 +299,14 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
         } else {
             birth(rng, mois, a)
         };
-        members.push(Member { id: format!("{id}-{}", k + 3), role: "enfant", naissance, activite: None, revenu: None });
+        members.push(Member {
+            id: format!("{id}-{}", k + 3),
+            role: "enfant",
+            naissance,
+            activite: None,
+            declaree: None,
+            revenu: None,
+        });
     }
     if !couple && n_children == 0 && rng.chance(0.03) {
         let a = rng.range(60, 90);
@@ -272,6 +315,7 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
             role: "autre",
             naissance: birth(rng, mois, a),
             activite: Some("retraite"),
+            declaree: None,
             revenu: Some(("retraite", rng.amount(300.0, 900.0))),
         });
     }
@@ -355,7 +399,7 @@ fn foyer(rng: &mut Rng, mois: Mois, index: usize, t: &mut Tables) {
             sexe,
             nationalite.to_string(),
             b(adult.then(|| rng.chance(0.9))),
-            m.activite.unwrap_or("").to_string(),
+            m.declaree.or(m.activite).unwrap_or("").to_string(),
             // A declared pregnancy: a woman of the couple aged 18 to 45 (the draw is made
             // for every adult, so that the rest of the sample does not move).
             b(adult.then(|| {
@@ -902,6 +946,7 @@ fn generate_in_batches(
 ) -> Result<Vec<PathBuf>, GenerateError> {
     let mut rng = Rng::new(seed);
     let mut rng_precedent = Rng::new(seed ^ 0x7072_6563_6564_656e);
+    let mut rng_discordances = Rng::new(seed ^ 0x6469_7363_6f72_6465);
     let mut previous = precedent.map(|dir| ExtractWriter::create(dir, parquet)).transpose()?;
     let mut current = ExtractWriter::create(out, parquet)?;
     let truth_path = ground_truth_path(out);
@@ -912,7 +957,7 @@ fn generate_in_batches(
     for start in (0..n.max(1)).step_by(batch.max(1)) {
         let mut t = Tables::default();
         for i in start..n.min(start + batch.max(1)) {
-            foyer(&mut rng, mois, i + 1, &mut t);
+            foyer(&mut rng, &mut rng_discordances, mois, i + 1, &mut t);
         }
         if let Some(p) = &mut previous {
             p.append(previous_month(&t, mois, &mut rng_precedent))?;

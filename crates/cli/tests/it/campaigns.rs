@@ -74,7 +74,8 @@ fn default_campaigns_on_the_sample_respect_exclusions_cooldown_and_channels() {
     }
 
     let resume = list(&out.path().join("campagnes/resume.csv"));
-    assert_eq!(resume.len(), 5, "the five shipped campaigns");
+    assert_eq!(resume.len(), shipped_campaign_rules().len(), "every shipped campaign");
+    assert!(resume.iter().any(|r| r["campagne"] == "validation_ressources"), "{resume:?}");
     let mut listed_total = 0;
     for r in &resume {
         let n = |c: &str| r[c].parse::<u64>().expect(c);
@@ -91,7 +92,9 @@ fn default_campaigns_on_the_sample_respect_exclusions_cooldown_and_channels() {
         ("rupture_de_droits", vec!["sms", "email", "courrier"], 2),
         ("appel_fragilite", vec!["telephone", "courrier"], 3),
         ("cpam_acces_aux_soins", vec!["sms", "email", "courrier"], 6),
+        ("validation_ressources", vec!["telephone", "courrier"], 6),
     ];
+    assert_eq!(campaigns.len(), shipped_campaign_rules().len(), "every shipped campaign checked");
     // Each foyer's reasons: the rules of the campaigns that it is eligible for (a
     // benefit eligible and not in payment, an event that holds), from signalements.csv.
     let per_campaign = shipped_campaign_rules();
@@ -361,7 +364,7 @@ fn control_groups_hold_a_tenth_of_each_campaign_whatever_the_threads() {
     };
     let out = run(&[]);
     let resume = list(&out.path().join("campagnes/resume.csv"));
-    assert_eq!(resume.len(), 5);
+    assert_eq!(resume.len(), shipped_campaign_rules().len());
     let prevus = list(&out.path().join("contacts_prevus.csv"));
     let mut seen = std::collections::HashSet::new();
     for row in &prevus {

@@ -4,6 +4,7 @@ mod audit;
 mod bad_extracts;
 mod campaigns;
 mod crash;
+mod discordances;
 mod end_to_end;
 mod help;
 mod observatoire;
@@ -100,7 +101,7 @@ pub fn read_manifest(out: &Path) -> serde_json::Value {
 }
 
 /// Replaces the field `column` of a `;` CSV line.
-fn with_field(header: &str, line: &str, column: &str, value: &str) -> String {
+pub fn with_field(header: &str, line: &str, column: &str, value: &str) -> String {
     let at = header.split(';').position(|h| h == column).expect("column");
     let mut fields: Vec<&str> = line.split(';').collect();
     fields[at] = value;
