@@ -402,10 +402,7 @@ fn motifs_manquants(rules: &RuleSet, df: &DataFrame) -> PolarsResult<Column> {
             Some(list) => {
                 let named: Vec<String> = list
                     .split(", ")
-                    .map(|m| match titles.get(m) {
-                        Some(t) if !t.is_empty() => format!("{t} ({m})"),
-                        _ => m.to_string(),
-                    })
+                    .map(|m| reperage_rules::explain::titre_et_id(titles.get(m).copied().unwrap_or(""), m))
                     .collect();
                 let months = months.map_or(String::new(), |m| format!(" — mois de ressources inconnus : {m}"));
                 Some(format!("données manquantes : {}{months}", named.join(" ; ")))

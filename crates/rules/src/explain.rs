@@ -223,6 +223,12 @@ pub fn explain(rs: &RuleSet, compiled: &Compiled, df: &DataFrame, row: usize) ->
     Explanation { id_foyer, mois: compiled.mois.to_string(), situation, regles }
 }
 
+/// An input as a reader should see it: its title with its id in brackets (the id alone
+/// when it has no title), as `explain` and the signalements' `motifs` name missing data.
+pub fn titre_et_id(titre: &str, id: &str) -> String {
+    if titre.is_empty() { id.to_string() } else { format!("{titre} ({id})") }
+}
+
 /// A parameter value as French text, exactly as written in its file (shortest exact
 /// representation, decimal comma): a rate of 0,165 must not read 0,17.
 pub fn format_exact(n: f64) -> String {

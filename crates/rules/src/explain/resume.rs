@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::{Explanation, Node, RuleExplanation, format_number, param_value_text};
+use super::{Explanation, Node, RuleExplanation, format_number, param_value_text, titre_et_id};
 use crate::compile::UsedParam;
 use crate::model::{RuleKind, Value};
 
@@ -137,14 +137,8 @@ impl Explanation {
         decisive(&r.arbre, &mut leaves);
         if statut(r) == "indetermine" && !r.manquants.is_empty() {
             let titles = self.input_titles();
-            let missing: Vec<String> = r
-                .manquants
-                .iter()
-                .map(|m| match titles.get(m.as_str()) {
-                    Some(t) if !t.is_empty() => format!("{t} ({m})"),
-                    _ => m.clone(),
-                })
-                .collect();
+            let missing: Vec<String> =
+                r.manquants.iter().map(|m| titre_et_id(titles.get(m.as_str()).copied().unwrap_or(""), m)).collect();
             return format!("    manque : {}", named(&missing, "autres données"));
         }
         let titles: Vec<String> = leaves.iter().map(|n| title(n)).collect();
