@@ -402,6 +402,9 @@ pub fn fusionner(dirs: &[PathBuf], out: &Path, rules: &RuleSet) -> Result<Fusion
         let mut collecte = Collecte::new(rules);
         for p in &parts {
             collecte.add_written(rules, &p.dir.join(campagnes::CANDIDATS))?;
+            if rules.campagnes.iter().any(|c| c.liste == reperage_rules::model::Liste::Bailleurs) {
+                collecte.add_locataires(rules, &p.dir.join(campagnes::LOCATAIRES))?;
+            }
         }
         let lists = collecte.select(rules, mois);
         written.extend(campagnes::write(&lists, mois, &staging)?);

@@ -65,6 +65,8 @@ pub struct Report {
     /// Per campaign, in priority order: its id, the foyers listed and those in its
     /// control group.
     pub campagnes: Vec<(String, u64, u64)>,
+    /// Per landlord campaign, in priority order: its id and the landlords listed.
+    pub listes_bailleurs: Vec<(String, u64)>,
     /// The `--strict` run stopped at the quarantine: only `quarantaine/` was written.
     pub strict_stop: bool,
     /// Parameters whose value for the month may be out of date.
@@ -606,7 +608,13 @@ impl evaluation::Etapes for Screening<'_, '_> {
         }
         self.n_sig += sig.height();
         self.signalements.write(&mut sig)?;
-        self.collecte.add(self.opts.rules, compiled, &eval, extract.table(Table::Contacts))?;
+        self.collecte.add(
+            self.opts.rules,
+            compiled,
+            &eval,
+            extract.table(Table::Contacts),
+            extract.table(Table::Bailleurs),
+        )?;
         Ok(())
     }
 }
@@ -768,6 +776,7 @@ fn run(opts: &Options, phases: &mut Phases) -> Result<Report, ScreenError> {
         foyers_quarantaine: foyers_quarantaine.len() as u64,
         signalements: signalements_par_regle,
         campagnes: Vec::new(),
+        listes_bailleurs: Vec::new(),
         strict_stop,
         parametres_perimes: stale,
         historique_ressources: None,
@@ -795,6 +804,7 @@ fn run(opts: &Options, phases: &mut Phases) -> Result<Report, ScreenError> {
     // it writes its candidates, `fusionner` selects over all of them.
     let campagnes_manifest = if opts.partie.is_some() {
         written.push(collecte.write_candidats(opts.rules, &out.join(campagnes::CANDIDATS))?);
+        written.extend(collecte.write_locataires(opts.rules, &out.join(campagnes::LOCATAIRES))?);
         let counts = collecte.counts();
         serde_json::json!(
             opts.rules
@@ -810,8 +820,11 @@ fn run(opts: &Options, phases: &mut Phases) -> Result<Report, ScreenError> {
     } else {
         let lists = collecte.select(opts.rules, opts.mois);
         written.extend(campagnes::write(&lists, opts.mois, out)?);
-        for (c, sel) in &lists {
+        for (c, sel) in &lists.foyers {
             report.campagnes.push((c.id.clone(), sel.retenus.len() as u64, sel.temoins.len() as u64));
+        }
+        for (c, sel) in &lists.bailleurs {
+            report.listes_bailleurs.push((c.id.clone(), sel.retenus.len() as u64));
         }
         campaigns_manifest(&lists)
     };
@@ -857,9 +870,29 @@ fn run(opts: &Options, phases: &mut Phases) -> Result<Report, ScreenError> {
 
 /// The manifest's account of each campaign's contact list (a whole run's, or the merge
 /// of a partitioned one's).
-pub fn campaigns_manifest(lists: &[(reperage_rules::model::Campagne, campagnes::Selection)]) -> serde_json::Value {
+pub fn campaigns_manifest(listes: &campagnes::Listes) -> serde_json::Value {
+    let bailleurs = listes.bailleurs.iter().map(|(c, sel)| {
+        serde_json::json!({
+            "id": c.id,
+            "fichier": c.file,
+            "liste": c.liste,
+            "priorite": c.priorite,
+            "foyers_signales": sel.foyers_signales,
+            "foyers_sans_bailleur": sel.sans_bailleur,
+            "foyers_dossier_clos": sel.dossier_clos,
+            "foyers_sans_aide": sel.sans_aide,
+            "bailleurs_signales": sel.signales(),
+            "exclus": campagnes::bailleurs::EXCLUSIONS_BAILLEUR
+                .iter()
+                .map(|e| (*e, sel.count(e)))
+                .collect::<BTreeMap<_, _>>(),
+            "coupes_capacite": sel.count(campagnes::COUPE_CAPACITE),
+            "retenus": sel.retenus.len(),
+        })
+    });
     serde_json::json!(
-        lists
+        listes
+            .foyers
             .iter()
             .map(|(c, sel)| serde_json::json!({
                 "id": c.id,
@@ -873,6 +906,7 @@ pub fn campaigns_manifest(lists: &[(reperage_rules::model::Campagne, campagnes::
                 "temoins": sel.temoins.len(),
                 "retenus": sel.retenus.len(),
             }))
+            .chain(bailleurs)
             .collect::<Vec<_>>()
     )
 }

@@ -1064,8 +1064,14 @@ fn print_summary(r: &screen::Report) {
         );
     }
     // The names' column as wide as the longest name, so the figures line up.
-    let width =
-        r.signalements.keys().map(String::len).chain(r.campagnes.iter().map(|(c, _, _)| c.len())).max().unwrap_or(0);
+    let width = r
+        .signalements
+        .keys()
+        .map(String::len)
+        .chain(r.campagnes.iter().map(|(c, _, _)| c.len()))
+        .chain(r.listes_bailleurs.iter().map(|(c, _)| c.len()))
+        .max()
+        .unwrap_or(0);
     if !r.strict_stop {
         eprintln!("signalements per rule:");
         for (rule, n) in &r.signalements {
@@ -1085,6 +1091,14 @@ fn print_summary(r: &screen::Report) {
                     String::new()
                 };
                 eprintln!("  {c:<width$} {n:>9}{control}");
+            }
+        }
+        if !r.listes_bailleurs.is_empty() {
+            eprintln!(
+                "landlords listed per landlord campaign (campagnes/resume_bailleurs.csv says who was left out and why):"
+            );
+            for (c, n) in &r.listes_bailleurs {
+                eprintln!("  {c:<width$} {n:>9}");
             }
         }
     }
@@ -1110,7 +1124,9 @@ fn next_step(r: &screen::Report, warnings: usize) -> String {
         .iter()
         .filter(|f| {
             f.contains("campagnes/")
-                && !["resume", "temoins", "non_retenus"].iter().any(|n| f.contains(&format!("/{n}.")))
+                && !["resume", "resume_bailleurs", "temoins", "non_retenus"]
+                    .iter()
+                    .any(|n| f.contains(&format!("/{n}.")))
         })
         .count();
     if r.strict_stop {

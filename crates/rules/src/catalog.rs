@@ -102,19 +102,27 @@ pub fn markdown(rs: &RuleSet) -> String {
     if !rs.campagnes.is_empty() {
         out.push_str(
             "\n## Campaigns\n\nOutbound contact lists built from the rules' results (docs/campaigns.md).\n\n\
-             | priority | campaign | rules | channels (in order) | social worker | cooldown | capacity per agency | control group |\n\
-             |---|---|---|---|---|---|---|---|\n",
+             | priority | campaign | list of | rules | channels (in order) | social worker | cooldown | capacity per agency | control group |\n\
+             |---|---|---|---|---|---|---|---|---|\n",
         );
         for c in rs.campagnes_par_priorite() {
             let _ = writeln!(
                 out,
-                "| {} | `{}` — {} | {} | {} | {} | {} months | {} | {} |",
+                "| {} | `{}` — {} | {} | {} | {} | {} | {} months | {} | {} |",
                 c.priorite.map_or("—".to_string(), |p| p.to_string()),
                 c.id,
                 c.titre,
+                match c.liste {
+                    crate::model::Liste::Foyers => "households",
+                    crate::model::Liste::Bailleurs => "landlords",
+                },
                 c.regles.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", "),
                 c.canaux.join(", "),
-                if c.exclure_suivi_social { "excluded" } else { "kept" },
+                match (c.liste, c.exclure_suivi_social) {
+                    (crate::model::Liste::Bailleurs, _) => "—",
+                    (_, true) => "excluded",
+                    (_, false) => "kept",
+                },
                 c.delai_entre_contacts_mois,
                 c.capacite_par_agence,
                 if c.groupe_temoin > 0.0 { format!("{} %", c.groupe_temoin * 100.0) } else { "none".to_string() }
@@ -124,7 +132,8 @@ pub fn markdown(rs: &RuleSet) -> String {
             out,
             "\nA household is on one list at most each month: the campaign of highest priority that can reach \
              it takes it, with the other campaigns' reasons. A household contacted by any campaign is not \
-             contacted again within {} month(s) (`campagnes/_reglages.toml`).",
+             contacted again within {} month(s) (`campagnes/_reglages.toml`); so is a landlord. A landlord list \
+             names landlords, not households, and takes no part in the households' arbitration.",
             rs.reglages_campagnes.delai_minimum_entre_contacts_mois
         );
     }

@@ -389,6 +389,20 @@ impl Rule {
 /// of a contact, not a way to reach a foyer).
 pub const CANAUX: [&str; 4] = ["telephone", "sms", "email", "courrier"];
 
+/// The channels of a landlord (the `bailleurs` table): no SMS.
+pub const CANAUX_BAILLEUR: [&str; 3] = ["telephone", "email", "courrier"];
+
+/// Whom a campaign's list names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Liste {
+    /// One row per household (`id_foyer`).
+    Foyers,
+    /// One row per private landlord (`id_bailleur`) of the households its rules flag,
+    /// with how many of them and the housing aid at stake; no household id.
+    Bailleurs,
+}
+
 /// An outbound contact campaign (`rules/campagnes/<id>.toml`, docs/campaigns.md).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Campagne {
@@ -410,6 +424,8 @@ pub struct Campagne {
     /// Share (0 to 0.5) of the households the campaign would list that form its control
     /// group: drawn before capacity, not contacted, compared with by `reperage suivi`.
     pub groupe_temoin: f64,
+    /// Households (the default) or their landlords.
+    pub liste: Liste,
     pub file: String,
 }
 

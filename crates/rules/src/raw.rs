@@ -243,6 +243,9 @@ pub struct CampagneRaw {
     /// Share of the households the campaign would list that are drawn into a control
     /// group instead (not contacted).
     pub groupe_temoin: Option<Spanned<f64>>,
+    /// `foyers` (the default) or `bailleurs`: the list names the landlords of the
+    /// households the rules flag.
+    pub liste: Option<SString>,
 }
 
 /// `rules/campagnes/_reglages.toml`: settings shared by every campaign.

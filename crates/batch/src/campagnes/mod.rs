@@ -3,15 +3,17 @@
 //! written as one CSV per channel, with a summary and the planned contacts in the
 //! `contacts` table format (next month's history).
 
+pub mod bailleurs;
 mod select;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
-use reperage_rules::model::{CANAUX, Campagne, RuleKind, column};
+use reperage_rules::model::{CANAUX, Campagne, Liste, RuleKind, column};
 use reperage_rules::{Compiled, Date, Mois, RuleSet};
 
+use bailleurs::{FaitsBailleur, Locataires, SelectionBailleurs};
 use select::on_threads;
 pub use select::{
     AUTRE_CAMPAGNE, COUPE_CAPACITE, Candidat, EXCLUSIONS, NonRetenu, Raison, Retenu, Selection, TEMOIN, select,
@@ -34,12 +36,65 @@ pub enum CampaignError {
 /// candidates to, for `fusionner` to rank and cap them over the whole caisse.
 pub const CANDIDATS: &str = "candidats.jsonl";
 
+/// The file a partition writes the tenants of its landlord campaigns to, and, in
+/// partition 0, the landlords of the extract (`bailleurs` and the contacts with them).
+pub const LOCATAIRES: &str = "locataires.jsonl";
+
 /// One line of [`CANDIDATS`].
 #[derive(serde::Serialize, serde::Deserialize)]
 struct LigneCandidat {
     campagne: String,
     #[serde(flatten)]
     candidat: Candidat,
+}
+
+/// [`LigneCandidat`] as written, borrowing the candidate.
+#[derive(serde::Serialize)]
+struct LigneCandidatRef<'a> {
+    campagne: &'a str,
+    #[serde(flatten)]
+    candidat: &'a Candidat,
+}
+
+/// Writes one JSON object per line to `path` (amounts written so that they read back
+/// to the same bits).
+fn write_lines<T: serde::Serialize>(path: &Path, lines: impl Iterator<Item = T>) -> Result<PathBuf, CampaignError> {
+    let io = |e: std::io::Error| OutputError::Io { path: path.display().to_string(), source: e };
+    let mut text = String::new();
+    for line in lines {
+        text.push_str(&serde_json::to_string(&line).map_err(|e| io(std::io::Error::other(e)))?);
+        text.push('\n');
+    }
+    output::atomic_write(path, |f| {
+        use std::io::Write;
+        f.write_all(text.as_bytes()).map_err(io)
+    })?;
+    Ok(path.to_path_buf())
+}
+
+/// The lines of a file [`write_lines`] wrote, each with its line number.
+fn read_lines<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<(usize, T)>, CampaignError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| OutputError::Io { path: file.clone(), source: e })?;
+    text.lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let l = serde_json::from_str(line).map_err(|e| CampaignError::Candidats {
+                file: file.clone(),
+                line: i + 1,
+                why: e.to_string(),
+            })?;
+            Ok((i + 1, l))
+        })
+        .collect()
+}
+
+/// One line of [`LOCATAIRES`].
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum LigneLocataires {
+    Campagne { campagne: String, locataires: Locataires },
+    Bailleur { id_bailleur: String, faits: FaitsBailleur },
 }
 
 /// A rule as a campaign reads it: does it fire for a foyer (a benefit eligible and not
@@ -111,7 +166,8 @@ fn last_contacts(contacts: &DataFrame) -> PolarsResult<DerniersContacts> {
             .agg([col("date").max().cast(DataType::Int32).alias("date")])
             .collect()
     };
-    let df = latest(vec![col("id_foyer"), col("campagne")], lit(true))?;
+    let household = col("id_foyer").is_not_null();
+    let df = latest(vec![col("id_foyer"), col("campagne")], household.clone())?;
     let ids = df.column("id_foyer")?.str()?;
     let camps = df.column("campagne")?.str()?;
     let dates = df.column("date")?.i32()?;
@@ -121,7 +177,7 @@ fn last_contacts(contacts: &DataFrame) -> PolarsResult<DerniersContacts> {
             par_campagne.insert((f.to_string(), c.to_string()), Date::from_days(d).mois());
         }
     }
-    let df = latest(vec![col("id_foyer")], col("canal").cast(DataType::String).neq(lit(TEMOIN)))?;
+    let df = latest(vec![col("id_foyer")], household.and(col("canal").cast(DataType::String).neq(lit(TEMOIN))))?;
     let ids = df.column("id_foyer")?.str()?;
     let dates = df.column("date")?.i32()?;
     let toutes_campagnes = (0..df.height())
@@ -135,27 +191,48 @@ fn last_contacts(contacts: &DataFrame) -> PolarsResult<DerniersContacts> {
 /// capacity is a whole-caisse quantity, so selection waits for the last piece
 /// (candidates are few beside foyers).
 pub struct Collecte {
-    /// Per campaign of the rule set, in its order: the candidates so far, in id order.
+    /// Per campaign of the rule set, in its order: the candidates so far, in id order
+    /// (none for a landlord campaign).
     candidats: Vec<Vec<Candidat>>,
+    /// Per campaign: the tenants so far (a landlord campaign's only).
+    locataires: Vec<Locataires>,
+    /// The landlords of the extract, by id (from the one piece that holds them).
+    bailleurs: BTreeMap<String, FaitsBailleur>,
+}
+
+/// The lists of a month: households' and landlords', each in priority order.
+pub struct Listes {
+    pub foyers: Vec<(Campagne, Selection)>,
+    pub bailleurs: Vec<(Campagne, SelectionBailleurs)>,
 }
 
 impl Collecte {
     /// No candidate yet.
     pub fn new(rules: &RuleSet) -> Collecte {
-        Collecte { candidats: vec![Vec::new(); rules.campagnes.len()] }
+        let n = rules.campagnes.len();
+        Collecte {
+            candidats: vec![Vec::new(); n],
+            locataires: vec![Locataires::default(); n],
+            bailleurs: BTreeMap::new(),
+        }
     }
 
     /// Adds the candidates of one evaluation frame (one piece), with the `contacts` of
-    /// its foyers (their last contact per campaign, for the cooldown).
+    /// its foyers (their last contact per campaign, for the cooldown) and the landlords
+    /// the piece holds (`bailleurs` and the contacts with them: one piece holds all).
     pub fn add(
         &mut self,
         rules: &RuleSet,
         compiled: &Compiled,
         eval: &DataFrame,
         contacts: &DataFrame,
+        bailleurs: &DataFrame,
     ) -> Result<(), CampaignError> {
         if rules.campagnes.is_empty() {
             return Ok(());
+        }
+        if rules.campagnes.iter().any(|c| c.liste == Liste::Bailleurs) {
+            self.bailleurs.extend(bailleurs::faits(bailleurs, contacts)?);
         }
         let last = last_contacts(contacts)?;
         // The rules of every campaign, in priority order, each once: a foyer's row carries
@@ -169,9 +246,16 @@ impl Collecte {
             }
         }
         let needed: BTreeSet<&str> = order.iter().copied().collect();
+        let household_rules: BTreeSet<&str> = rules
+            .campagnes
+            .iter()
+            .filter(|c| c.liste == Liste::Foyers)
+            .flat_map(|c| c.regles.iter().map(String::as_str))
+            .collect();
         let (reasons, reason_exprs) = rule_reasons(compiled, rules, &needed);
         let mut cols = vec![
             col("id_foyer"),
+            col("id_bailleur"),
             col("agence").fill_null(lit("")),
             col("dossier_clos").fill_null(lit(false)),
             col("allocataire_decede").fill_null(lit(false)),
@@ -184,6 +268,7 @@ impl Collecte {
         let by_rule: BTreeMap<&str, &RuleReason> = reasons.iter().map(|r| (&*r.id, r)).collect();
 
         let ids = df.column("id_foyer")?.str()?;
+        let id_bailleur = df.column("id_bailleur")?.str()?;
         let agences = df.column("agence")?.str()?;
         let clos = df.column("dossier_clos")?.bool()?;
         let deces = df.column("allocataire_decede")?.bool()?;
@@ -219,7 +304,7 @@ impl Collecte {
             if !fired.contains(&true) {
                 continue;
             }
-            let raisons: Vec<Raison> = rule_cols
+            let toutes: Vec<Raison> = rule_cols
                 .iter()
                 .zip(&fired)
                 .filter(|(_, f)| **f)
@@ -232,10 +317,28 @@ impl Collecte {
                     date: d.and_then(|d| d.get(i)),
                 })
                 .collect();
+            // A household's row carries the reasons of the household lists only; a
+            // landlord list takes its own rules' (bailleurs.rs).
+            let raisons: Vec<Raison> = toutes.iter().filter(|r| household_rules.contains(&*r.regle)).cloned().collect();
             let id = ids.get(i).unwrap_or_default().to_string();
             let toutes_campagnes = last.toutes_campagnes.get(&id).copied();
-            for ((campagne, candidats), rules_of) in rules.campagnes.iter().zip(&mut self.candidats).zip(&members) {
+            let campaigns = rules.campagnes.iter().zip(&mut self.candidats).zip(&mut self.locataires).zip(&members);
+            for (((campagne, candidats), locataires), rules_of) in campaigns {
                 if !rules_of.iter().any(|&k| fired[k]) {
+                    continue;
+                }
+                if campagne.liste == Liste::Bailleurs {
+                    let locataire = bailleurs::Locataire {
+                        id_bailleur: id_bailleur.get(i).unwrap_or_default().to_string(),
+                        agence: agences.get(i).unwrap_or_default().to_string(),
+                        raisons: toutes
+                            .iter()
+                            .filter(|r| campagne.regles.iter().any(|x| *x == *r.regle))
+                            .cloned()
+                            .collect(),
+                    };
+                    let clos = clos.get(i).unwrap_or(false) || deces.get(i).unwrap_or(false);
+                    locataires.add(locataire, id_bailleur.get(i).is_some(), clos);
                     continue;
                 }
                 candidats.push(Candidat {
@@ -255,47 +358,76 @@ impl Collecte {
         Ok(())
     }
 
-    /// Candidates per campaign, in the rule set's order.
+    /// Candidates per campaign, in the rule set's order (for a landlord campaign, the
+    /// foyers its rules flag).
     pub fn counts(&self) -> Vec<u64> {
-        self.candidats.iter().map(|c| c.len() as u64).collect()
+        self.candidats.iter().zip(&self.locataires).map(|(c, l)| c.len() as u64 + l.foyers()).collect()
     }
 
     /// Writes the candidates so far to `path` ([`CANDIDATS`]): one JSON object per line,
     /// campaign after campaign, in id order within each (amounts written so that they
     /// read back to the same bits).
     pub fn write_candidats(&self, rules: &RuleSet, path: &Path) -> Result<PathBuf, CampaignError> {
-        let mut text = String::new();
-        for (campagne, candidats) in rules.campagnes.iter().zip(&self.candidats) {
-            for candidat in candidats {
-                let line = LigneCandidat { campagne: campagne.id.clone(), candidat: candidat.clone() };
-                let json = serde_json::to_string(&line).map_err(|e| OutputError::Io {
-                    path: path.display().to_string(),
-                    source: std::io::Error::other(e),
-                })?;
-                text.push_str(&json);
-                text.push('\n');
+        write_lines(path, self.candidats_lines(rules))
+    }
+
+    fn candidats_lines<'a>(&'a self, rules: &'a RuleSet) -> impl Iterator<Item = LigneCandidatRef<'a>> + 'a {
+        rules.campagnes.iter().zip(&self.candidats).flat_map(|(campagne, candidats)| {
+            candidats.iter().map(|candidat| LigneCandidatRef { campagne: &campagne.id, candidat })
+        })
+    }
+
+    /// Writes the tenants of the landlord campaigns and the landlords so far to `path`
+    /// ([`LOCATAIRES`]), when the rule set has a landlord campaign.
+    pub fn write_locataires(&self, rules: &RuleSet, path: &Path) -> Result<Option<PathBuf>, CampaignError> {
+        if !rules.campagnes.iter().any(|c| c.liste == Liste::Bailleurs) {
+            return Ok(None);
+        }
+        let campagnes = rules
+            .campagnes
+            .iter()
+            .zip(&self.locataires)
+            .filter(|(c, _)| c.liste == Liste::Bailleurs)
+            .map(|(c, l)| LigneLocataires::Campagne { campagne: c.id.clone(), locataires: l.clone() });
+        let bailleurs = self
+            .bailleurs
+            .iter()
+            .map(|(id, f)| LigneLocataires::Bailleur { id_bailleur: id.clone(), faits: f.clone() });
+        write_lines(path, campagnes.chain(bailleurs)).map(Some)
+    }
+
+    /// Adds what a partition wrote with [`Collecte::write_locataires`].
+    pub fn add_locataires(&mut self, rules: &RuleSet, path: &Path) -> Result<(), CampaignError> {
+        for (line, l) in read_lines::<LigneLocataires>(path)? {
+            match l {
+                LigneLocataires::Campagne { campagne, locataires } => {
+                    let at = rules.campagnes.iter().position(|c| c.id == campagne).ok_or_else(|| {
+                        CampaignError::Candidats {
+                            file: path.display().to_string(),
+                            line,
+                            why: format!("unknown campaign `{campagne}`"),
+                        }
+                    })?;
+                    self.locataires[at].append(locataires);
+                }
+                LigneLocataires::Bailleur { id_bailleur, faits } => {
+                    self.bailleurs.insert(id_bailleur, faits);
+                }
             }
         }
-        output::atomic_write(path, |f| {
-            use std::io::Write;
-            f.write_all(text.as_bytes()).map_err(|e| OutputError::Io { path: path.display().to_string(), source: e })
-        })?;
-        Ok(path.to_path_buf())
+        Ok(())
     }
 
     /// Adds the candidates a partition wrote with [`Collecte::write_candidats`]; the
     /// partitions must come in id order, as they are evaluated in one run.
     pub fn add_written(&mut self, rules: &RuleSet, path: &Path) -> Result<(), CampaignError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| OutputError::Io { path: file.clone(), source: e })?;
-        for (i, line) in text.lines().enumerate() {
-            let bad = |why: String| CampaignError::Candidats { file: file.clone(), line: i + 1, why };
-            let l: LigneCandidat = serde_json::from_str(line).map_err(|e| bad(e.to_string()))?;
-            let at = rules
-                .campagnes
-                .iter()
-                .position(|c| c.id == l.campagne)
-                .ok_or_else(|| bad(format!("unknown campaign `{}`", l.campagne)))?;
+        for (line, l) in read_lines::<LigneCandidat>(path)? {
+            let at =
+                rules.campagnes.iter().position(|c| c.id == l.campagne).ok_or_else(|| CampaignError::Candidats {
+                    file: path.display().to_string(),
+                    line,
+                    why: format!("unknown campaign `{}`", l.campagne),
+                })?;
             self.candidats[at].push(l.candidat);
         }
         Ok(())
@@ -304,13 +436,25 @@ impl Collecte {
     /// Every campaign's contact list and control group, in priority order ([`select`]:
     /// each campaign is ranked on a thread of its own — at 14 M foyers the lists took
     /// 38 s on one core, docs/performance.md — then they take households in turn).
-    pub fn select(self, rules: &RuleSet, mois: Mois) -> Vec<(Campagne, Selection)> {
-        let ordre = rules.campagnes_par_priorite();
+    /// Landlord lists (bailleurs.rs) are selected apart, each on its own.
+    pub fn select(self, rules: &RuleSet, mois: Mois) -> Listes {
+        let (foyers, proprios): (Vec<&Campagne>, Vec<&Campagne>) =
+            rules.campagnes_par_priorite().into_iter().partition(|c| c.liste == Liste::Foyers);
         let mut par_id: HashMap<&str, Vec<Candidat>> =
             rules.campagnes.iter().map(|c| c.id.as_str()).zip(self.candidats).collect();
-        let candidats = ordre.iter().map(|c| par_id.remove(c.id.as_str()).unwrap_or_default()).collect();
-        let selections = select(&ordre, &rules.reglages_campagnes, mois, candidats);
-        ordre.into_iter().cloned().zip(selections).collect()
+        let candidats = foyers.iter().map(|c| par_id.remove(c.id.as_str()).unwrap_or_default()).collect();
+        let selections = select(&foyers, &rules.reglages_campagnes, mois, candidats);
+        let locataires: HashMap<&str, &Locataires> =
+            rules.campagnes.iter().map(|c| c.id.as_str()).zip(&self.locataires).collect();
+        let bailleurs = proprios
+            .into_iter()
+            .map(|c| {
+                let none = Locataires::default();
+                let tenants = locataires.get(c.id.as_str()).copied().unwrap_or(&none);
+                (c.clone(), bailleurs::select(c, &rules.reglages_campagnes, mois, tenants, &self.bailleurs))
+            })
+            .collect();
+        Listes { foyers: foyers.into_iter().cloned().zip(selections).collect(), bailleurs }
     }
 }
 
@@ -405,9 +549,10 @@ fn write_lists(campagne: &Campagne, sel: &Selection, dir: &Path) -> Result<Vec<P
 /// Writes `campagnes/<id>/<canal>.csv`, `campagnes/<id>/non_retenus.csv`,
 /// `campagnes/<id>/temoins.csv`, `campagnes/resume.csv` and `contacts_prevus.csv` under
 /// `out`; returns the paths written. `selections` come in priority order.
-pub fn write(selections: &[(Campagne, Selection)], mois: Mois, out: &Path) -> Result<Vec<PathBuf>, CampaignError> {
+pub fn write(listes: &Listes, mois: Mois, out: &Path) -> Result<Vec<PathBuf>, CampaignError> {
+    let selections = &listes.foyers;
     let mut written = Vec::new();
-    if selections.is_empty() {
+    if selections.is_empty() && listes.bailleurs.is_empty() {
         return Ok(written);
     }
     let dir = out.join("campagnes");
@@ -429,28 +574,98 @@ pub fn write(selections: &[(Campagne, Selection)], mois: Mois, out: &Path) -> Re
     resume_cols.push(Column::new("coupes_capacite".into(), per(&|s| s.count(COUPE_CAPACITE))));
     resume_cols.push(Column::new("temoins".into(), per(&|s| s.temoins.len() as u64)));
     resume_cols.push(Column::new("retenus".into(), per(&|s| s.retenus.len() as u64)));
-    let p = dir.join("resume.csv");
-    output::write_csv(&mut DataFrame::new_infer_height(resume_cols)?, &p)?;
-    written.push(p);
+    if !selections.is_empty() {
+        let p = dir.join("resume.csv");
+        output::write_csv(&mut DataFrame::new_infer_height(resume_cols)?, &p)?;
+        written.push(p);
+    }
+    written.extend(write_landlord_lists(&listes.bailleurs, &dir)?);
 
     // Planned for the month after M: next month's run reads them as history. Control
     // households are there too (canal `temoin`), for the cooldown and `reperage suivi`.
     let planned = Date::from_days(mois.plus(1).first_day().to_days()).to_string();
-    let mut rows: Vec<(&str, &Candidat, &str)> = Vec::new();
+    let mut rows: Vec<Prevu> = Vec::new();
     for (c, s) in selections {
-        rows.extend(s.retenus.iter().map(|r| (c.id.as_str(), &r.candidat, r.canal)));
-        rows.extend(s.temoins.iter().map(|t| (c.id.as_str(), t, TEMOIN)));
+        rows.extend(s.retenus.iter().map(|r| Prevu::foyer(&c.id, &r.candidat, r.canal)));
+        rows.extend(s.temoins.iter().map(|t| Prevu::foyer(&c.id, t, TEMOIN)));
+    }
+    for (c, s) in &listes.bailleurs {
+        rows.extend(s.retenus.iter().map(|r| Prevu {
+            id_foyer: None,
+            id_bailleur: Some(r.bailleur.id_bailleur.as_str()),
+            campagne: c.id.as_str(),
+            canal: r.canal,
+            regles: bailleurs::regles(&r.bailleur),
+        }));
     }
     let mut prevus = df!(
-        "id_foyer" => rows.iter().map(|(_, c, _)| c.id_foyer.as_str()).collect::<Vec<_>>(),
-        "campagne" => rows.iter().map(|(id, _, _)| *id).collect::<Vec<_>>(),
+        "id_foyer" => rows.iter().map(|r| r.id_foyer).collect::<Vec<_>>(),
+        "campagne" => rows.iter().map(|r| r.campagne).collect::<Vec<_>>(),
         "date" => rows.iter().map(|_| planned.as_str()).collect::<Vec<_>>(),
-        "canal" => rows.iter().map(|(_, _, canal)| *canal).collect::<Vec<_>>(),
+        "canal" => rows.iter().map(|r| r.canal).collect::<Vec<_>>(),
         "resultat" => rows.iter().map(|_| None::<&str>).collect::<Vec<_>>(),
-        "regles" => rows.iter().map(|(_, c, _)| regles(c)).collect::<Vec<_>>(),
+        "regles" => rows.iter().map(|r| r.regles.as_str()).collect::<Vec<_>>(),
+        "id_bailleur" => rows.iter().map(|r| r.id_bailleur).collect::<Vec<_>>(),
     )?;
     let p = out.join("contacts_prevus.csv");
     output::write_csv(&mut prevus, &p)?;
+    written.push(p);
+    Ok(written)
+}
+
+/// A planned contact of `contacts_prevus.csv`: with a foyer, or with a landlord (no
+/// foyer named).
+struct Prevu<'a> {
+    id_foyer: Option<&'a str>,
+    id_bailleur: Option<&'a str>,
+    campagne: &'a str,
+    canal: &'a str,
+    regles: String,
+}
+
+impl<'a> Prevu<'a> {
+    fn foyer(campagne: &'a str, candidat: &'a Candidat, canal: &'a str) -> Prevu<'a> {
+        Prevu { id_foyer: Some(&candidat.id_foyer), id_bailleur: None, campagne, canal, regles: regles(candidat) }
+    }
+}
+
+/// Each landlord campaign's `<canal>.csv` and `non_retenus.csv` under `dir/<id>/`, and
+/// `dir/resume_bailleurs.csv`: per campaign, the foyers its rules flag, those left out
+/// before grouping (no known landlord, file closed), the landlords, why those not
+/// listed are not, and how many are.
+fn write_landlord_lists(lists: &[(Campagne, SelectionBailleurs)], dir: &Path) -> Result<Vec<PathBuf>, CampaignError> {
+    let mut written = Vec::new();
+    if lists.is_empty() {
+        return Ok(written);
+    }
+    for (campagne, sel) in lists {
+        for canal in &campagne.canaux {
+            let rows: Vec<&bailleurs::BailleurRetenu> =
+                sel.retenus.iter().filter(|r| r.canal == canal.as_str()).collect();
+            let p = dir.join(&campagne.id).join(format!("{canal}.csv"));
+            output::write_csv(&mut bailleurs::list_frame(&rows)?, &p)?;
+            written.push(p);
+        }
+        let p = dir.join(&campagne.id).join("non_retenus.csv");
+        output::write_csv(&mut bailleurs::left_out_frame(&sel.non_retenus)?, &p)?;
+        written.push(p);
+    }
+    let per = |f: &dyn Fn(&SelectionBailleurs) -> u64| lists.iter().map(|(_, s)| f(s)).collect::<Vec<_>>();
+    let mut cols = vec![
+        Column::new("campagne".into(), lists.iter().map(|(c, _)| c.id.as_str()).collect::<Vec<_>>()),
+        Column::new("foyers_signales".into(), per(&|s| s.foyers_signales)),
+        Column::new("foyers_sans_bailleur".into(), per(&|s| s.sans_bailleur)),
+        Column::new("foyers_dossier_clos".into(), per(&|s| s.dossier_clos)),
+        Column::new("foyers_sans_aide".into(), per(&|s| s.sans_aide)),
+        Column::new("bailleurs_signales".into(), per(&|s| s.signales())),
+    ];
+    for e in bailleurs::EXCLUSIONS_BAILLEUR {
+        cols.push(Column::new(format!("exclus_{e}").into(), per(&|s| s.count(e))));
+    }
+    cols.push(Column::new("coupes_capacite".into(), per(&|s| s.count(COUPE_CAPACITE))));
+    cols.push(Column::new("retenus".into(), per(&|s| s.retenus.len() as u64)));
+    let p = dir.join("resume_bailleurs.csv");
+    output::write_csv(&mut DataFrame::new_infer_height(cols)?, &p)?;
     written.push(p);
     Ok(written)
 }

@@ -150,27 +150,56 @@ fn exclusion_or_channel(
     if c.allocataire_decede {
         return Err("allocataire_decede");
     }
-    match c.opposition_contact {
-        Some(true) => return Err("opposition_contact"),
-        None => return Err("opposition_inconnue"),
-        Some(false) => {}
-    }
+    opposition(c.opposition_contact)?;
     if campagne.exclure_suivi_social && c.suivi_social == Some(true) {
         return Err("suivi_social");
     }
+    cooldowns(c.dernier_contact, c.dernier_contact_toutes_campagnes, campagne, reglages, mois)?;
+    channel(campagne, &CANAUX, &c.canaux)
+}
+
+/// Who refused contact, or may have (unknown), is not contacted (a household or a
+/// landlord alike).
+pub(super) fn opposition(opposition_contact: Option<bool>) -> Result<(), &'static str> {
+    match opposition_contact {
+        Some(true) => Err("opposition_contact"),
+        None => Err("opposition_inconnue"),
+        Some(false) => Ok(()),
+    }
+}
+
+/// The campaign's own cooldown from the last contact for it (`campagne`), then the
+/// shared one from the last contact by any campaign (`toutes`), in months.
+pub(super) fn cooldowns(
+    campagne_derniere: Option<Mois>,
+    toutes: Option<Mois>,
+    campagne: &Campagne,
+    reglages: &ReglagesCampagnes,
+    mois: Mois,
+) -> Result<(), &'static str> {
     let too_recent = |last: Option<Mois>, delai: u32| last.is_some_and(|l| mois.index() - l.index() < delai as i32);
-    if too_recent(c.dernier_contact, campagne.delai_entre_contacts_mois) {
+    if too_recent(campagne_derniere, campagne.delai_entre_contacts_mois) {
         return Err("delai_entre_contacts");
     }
-    if too_recent(c.dernier_contact_toutes_campagnes, reglages.delai_minimum_entre_contacts_mois) {
+    if too_recent(toutes, reglages.delai_minimum_entre_contacts_mois) {
         return Err("delai_entre_campagnes");
     }
+    Ok(())
+}
+
+/// The first of the campaign's channels that is usable: `usable[i]` tells whether
+/// `known[i]` is (unknown is not).
+pub(super) fn channel(
+    campagne: &Campagne,
+    known: &[&'static str],
+    usable: &[Option<bool>],
+) -> Result<&'static str, &'static str> {
     campagne
         .canaux
         .iter()
-        .filter_map(|want| CANAUX.iter().position(|c| c == want))
-        .find(|&i| c.canaux[i] == Some(true))
-        .map(|i| CANAUX[i])
+        .filter_map(|want| known.iter().position(|c| c == want))
+        .find(|&i| usable[i] == Some(true))
+        .map(|i| known[i])
         .ok_or("aucun_canal")
 }
 
@@ -179,10 +208,10 @@ fn exclusion_or_channel(
 /// always last, nor always in the control group. Made once per campaign and month,
 /// then continued with each id.
 #[derive(Clone, Copy)]
-struct Hache(u64);
+pub(super) struct Hache(u64);
 
 impl Hache {
-    fn new(purpose: &str, campagne: &str, mois: Mois) -> Hache {
+    pub(super) fn new(purpose: &str, campagne: &str, mois: Mois) -> Hache {
         Hache(0xcbf2_9ce4_8422_2325).then(format!("{purpose}|{campagne}|{mois}|").as_bytes())
     }
 
@@ -190,7 +219,7 @@ impl Hache {
         Hache(bytes.iter().fold(self.0, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)))
     }
 
-    fn of(self, id: &str) -> u64 {
+    pub(super) fn of(self, id: &str) -> u64 {
         self.then(id.as_bytes()).0
     }
 
@@ -340,6 +369,7 @@ mod tests {
             capacites: BTreeMap::from([("PETITE".to_string(), 1)]),
             priorite: None,
             groupe_temoin: 0.0,
+            liste: reperage_rules::model::Liste::Foyers,
             file: "campagnes/test.toml".into(),
         }
     }

@@ -6,8 +6,9 @@
 //! ```text
 //! foyers.id_foyer ─► the cut (crate::partitions::Coupe)
 //! foyers ∥ personnes ─► rows dealt by id_foyer; each person recorded (index below)
-//! ressources ∥ droits ∥ evenements ∥ contacts ─► ressources by their person's foyer,
-//!                                               the others by id_foyer
+//! ressources ∥ droits ∥ evenements ∥ contacts ∥ bailleurs ─► ressources by their
+//!     person's foyer, the others by id_foyer; bailleurs and a contact with a landlord
+//!     (no id_foyer) to the piece of rows of no foyer (partition 0, piece 0)
 //! refused rows ─► attributed to the piece of the foyer they belong to
 //! piece k ─► its frames (memory, or spill files) ─► validated (validate.rs)
 //! ```
@@ -416,7 +417,9 @@ fn route_with(
     let mut refus = Vec::new();
     // Two stages: `ressources` is routed by the persons `personnes` records.
     let first = [Table::Foyers, Table::Personnes];
-    let second = [Table::Ressources, Table::Droits, Table::Evenements, Table::Contacts];
+    // `bailleurs` has no `id_foyer`, nor has a contact with a landlord: their rows go
+    // where the rows of no known foyer go (`Coupe::sans_foyer`), one piece of one process.
+    let second = [Table::Ressources, Table::Droits, Table::Evenements, Table::Contacts, Table::Bailleurs];
     for stage in [&first[..], &second[..]] {
         let results = {
             let index = &mut personnes;

@@ -48,6 +48,7 @@ pub enum Table {
     Droits,
     Evenements,
     Contacts,
+    Bailleurs,
 }
 
 pub const STATUTS_LOGEMENT: &[&str] =
@@ -128,6 +129,8 @@ const FOYERS: &[ColumnDef] = &[
     col("canal_courrier", ColType::Booleen, false),
     col("date_ouverture", ColType::Date, false),
     col("date_cloture", ColType::Date, false),
+    // Extension: the pseudonymous id of the foyer's private landlord (`bailleurs`).
+    col("id_bailleur", ColType::Texte, false),
 ];
 
 const PERSONNES: &[ColumnDef] = &[
@@ -182,8 +185,11 @@ const EVENEMENTS: &[ColumnDef] = &[
     col("source", ColType::Texte, false),
 ];
 
+/// A contact is with a foyer or, for a landlord campaign, with a landlord: exactly one
+/// of `id_foyer` and `id_bailleur` (extension) is given (checked in validate.rs).
 const CONTACTS: &[ColumnDef] = &[
-    col("id_foyer", ColType::Texte, true),
+    col("id_foyer", ColType::Texte, false),
+    col("id_bailleur", ColType::Texte, false),
     col("campagne", ColType::Texte, true),
     col("date", ColType::Date, true),
     col("canal", ColType::Enum(CANAUX_CONTACT), true),
@@ -193,9 +199,26 @@ const CONTACTS: &[ColumnDef] = &[
     col("regles", ColType::Texte, false),
 ];
 
+/// Extension: the private landlords of the foyers (`foyers.id_bailleur`), as the
+/// landlord campaigns reach them.
+const BAILLEURS: &[ColumnDef] = &[
+    col("id_bailleur", ColType::Texte, true),
+    col("canal_telephone", ColType::Booleen, false),
+    col("canal_courrier", ColType::Booleen, false),
+    col("canal_email", ColType::Booleen, false),
+    col("opposition_contact", ColType::Booleen, false),
+];
+
 impl Table {
-    pub const ALL: [Table; 6] =
-        [Table::Foyers, Table::Personnes, Table::Ressources, Table::Droits, Table::Evenements, Table::Contacts];
+    pub const ALL: [Table; 7] = [
+        Table::Foyers,
+        Table::Personnes,
+        Table::Ressources,
+        Table::Droits,
+        Table::Evenements,
+        Table::Contacts,
+        Table::Bailleurs,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -205,6 +228,7 @@ impl Table {
             Table::Droits => "droits",
             Table::Evenements => "evenements",
             Table::Contacts => "contacts",
+            Table::Bailleurs => "bailleurs",
         }
     }
 
@@ -216,12 +240,13 @@ impl Table {
             Table::Droits => DROITS,
             Table::Evenements => EVENEMENTS,
             Table::Contacts => CONTACTS,
+            Table::Bailleurs => BAILLEURS,
         }
     }
 
-    /// Only `contacts` may be absent from an extract.
+    /// `contacts` and `bailleurs` may be absent from an extract.
     pub fn required(self) -> bool {
-        self != Table::Contacts
+        !matches!(self, Table::Contacts | Table::Bailleurs)
     }
 
     pub fn column(self, name: &str) -> Option<&'static ColumnDef> {

@@ -235,13 +235,31 @@ pub(super) fn validate(
         merge(reasons, after(&days(&evenements, "date")?, end, "date", "événement postérieur au mois de référence"));
     let evenements = refuse_rows(Table::Evenements, &evenements, &reasons, &mut refus)?;
 
-    // contacts
+    // contacts: with a foyer or with a landlord, exactly one of the two.
     let contacts = take(Table::Contacts);
-    let reasons = merge(
-        orphans(&strings(&contacts, "id_foyer")?, is_foyer, "id_foyer", "foyer inexistant dans la table foyers"),
-        after(&days(&contacts, "date")?, end, "date", "contact postérieur au mois de référence"),
-    );
+    let contact_foyers = strings(&contacts, "id_foyer")?;
+    let with_whom: Vec<(bool, bool)> = contact_foyers
+        .iter()
+        .zip(strings(&contacts, "id_bailleur")?)
+        .map(|(f, b)| (f.is_some(), b.is_some()))
+        .collect();
+    let mut reasons = reasons_where(&with_whom, |(foyer, bailleur)| match (foyer, bailleur) {
+        (true, true) => Some((
+            "id_bailleur",
+            String::new(),
+            "un contact est avec un foyer ou avec un bailleur, pas les deux".to_string(),
+        )),
+        (false, false) => Some(("id_foyer", String::new(), "id_foyer ou id_bailleur requis".to_string())),
+        _ => None,
+    });
+    reasons = merge(reasons, orphans(&contact_foyers, is_foyer, "id_foyer", "foyer inexistant dans la table foyers"));
+    reasons = merge(reasons, after(&days(&contacts, "date")?, end, "date", "contact postérieur au mois de référence"));
     let contacts = refuse_rows(Table::Contacts, &contacts, &reasons, &mut refus)?;
+
+    // bailleurs: all in one piece (routage.rs), so duplicates are those of the table.
+    let bailleurs = take(Table::Bailleurs);
+    let reasons = duplicates(&strings(&bailleurs, "id_bailleur")?, "id_bailleur", &Doublons::default());
+    let bailleurs = refuse_rows(Table::Bailleurs, &bailleurs, &reasons, &mut refus)?;
 
     // Foyers to quarantine as a whole: any refused row, or not exactly one allocataire.
     let mut quarantined: BTreeMap<String, String> = BTreeMap::new();
@@ -325,6 +343,8 @@ pub(super) fn validate(
     };
     finals.insert(Table::Ressources, refuse_rows(Table::Ressources, &ressources, &reasons, &mut refus)?);
     drop(quarantined_persons);
+    // A landlord belongs to no foyer: a quarantined tenant leaves it as it is.
+    finals.insert(Table::Bailleurs, bailleurs);
 
     // The rows of quarantined foyers, refused just above, belong to those foyers.
     for r in refus.iter_mut().filter(|r| r.rattache_a.is_none()) {

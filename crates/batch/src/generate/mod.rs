@@ -131,13 +131,17 @@ type DroitRow = (String, String, &'static str, String, String, Option<f64>);
 
 #[derive(Default)]
 struct Tables {
-    foyers: Vec<[String; 21]>,
+    foyers: Vec<[String; 22]>,
     personnes: Vec<[String; 19]>,
     /// (id_personne, mois, nature, montant, montant_brut)
     ressources: Vec<(String, String, &'static str, f64, Option<f64>)>,
     droits: Vec<DroitRow>,
     evenements: Vec<(String, String, &'static str, String, &'static str)>,
     contacts: Vec<(String, String, String, &'static str, &'static str)>,
+    /// The private landlords ([`bailleurs`]): (id_bailleur, telephone, courrier, email,
+    /// opposition), and the contacts with them (id_bailleur, campagne, date, canal, resultat).
+    bailleurs: Vec<[String; 5]>,
+    contacts_bailleurs: Vec<(String, String, String, &'static str, &'static str)>,
     verite: Vec<(String, &'static str, String)>,
 }
 
@@ -190,6 +194,101 @@ fn plant_discordances(rng: &mut Rng, members: &mut [Member], id_foyer: &str, t: 
         };
         m.declaree = Some(declaree);
         t.verite.push((id_foyer.to_string(), "ressources_a_valider", format!("{condition}_{}", m.role)));
+    }
+}
+
+/// About one private landlord per this many foyers: with the tenants a landlord has
+/// (four in eight foyers rent, most from a private landlord), most landlords have one to
+/// eight tenants, a few more.
+const FOYERS_PAR_BAILLEUR: usize = 12;
+
+/// The landlords of an extract of `n` foyers.
+fn bailleurs_count(n: usize) -> usize {
+    (n / FOYERS_PAR_BAILLEUR).max(1)
+}
+
+fn bailleur_id(k: usize) -> String {
+    format!("B{k:06}")
+}
+
+/// The private landlord of the foyer just drawn, and what makes its landlord worth a
+/// call: for a tenant of a private landlord (most of those whose dwelling is not
+/// conventionné, a few of the others), a landlord drawn among `pool` (the lowest ids
+/// more often, so that some have many tenants); then, for 4 % of them (25 % of the five
+/// largest landlords' tenants), a rent arrears reported by the landlord this month or
+/// last, for 20 % of the largest landlords' an indecent dwelling reported by the
+/// commune, and for 5 % of those without a housing
+/// aid in payment, an ALS or ALF that ended on the last day of M-1 (a suspended aid). Drawn
+/// from a stream of their own (`rng`): the rest of the extract does not move. The ground
+/// truth names each planted reason (`impaye_loyer`, `logement_indecent`,
+/// `aide_logement_suspendue`).
+fn plant_bailleur(rng: &mut Rng, mois: Mois, pool: usize, t: &mut Tables) {
+    let Some(f) = t.foyers.last_mut() else { return };
+    let locataire = matches!(f[7].as_str(), "locataire" | "locataire_meuble");
+    let prive = if f[9] == "1" { 0.1 } else { 0.8 };
+    if !locataire || !rng.chance(prive) {
+        return;
+    }
+    let u = rng.unit();
+    let k = 1 + ((u.powf(1.3) * pool as f64) as usize).min(pool - 1);
+    f[21] = bailleur_id(k);
+    let id = f[0].clone();
+    // The five largest landlords let run-down dwellings: more arrears, some indecent.
+    let marchand = k <= 5;
+    for (kind, p, source, regle) in [
+        ("impaye_loyer", if marchand { 0.25 } else { 0.04 }, "bailleur", "impaye_loyer"),
+        ("indecence_logement", if marchand { 0.2 } else { 0.0 }, "commune", "logement_indecent"),
+    ] {
+        if rng.chance(p) {
+            let when = mois.plus(-(rng.range(0, 1) as i32));
+            let date = Date::new(when.year, when.month, rng.range(1, 28) as u32).unwrap_or(when.first_day());
+            t.evenements.push((id.clone(), String::new(), kind, date.to_string(), source));
+            t.verite.push((id.clone(), regle, format!("{kind}_signale")));
+        }
+    }
+    let first = mois.first_day().to_string();
+    let aide_en_paiement = t
+        .droits
+        .iter()
+        .rev()
+        .take_while(|d| d.0 == id)
+        .any(|d| matches!(d.2, "al" | "apl" | "als") && (d.4.is_empty() || d.4 >= first));
+    if !aide_en_paiement && rng.chance(0.05) {
+        let code =
+            if t.personnes.iter().rev().take_while(|p| p[1] == id).any(|p| p[2] == "enfant") { "al" } else { "als" };
+        let (debut, fin) = (mois.plus(-13).first_day().to_string(), mois.plus(-1).last_day().to_string());
+        t.droits.push((id.clone(), String::new(), code, debut, fin, Some(rng.amount(80.0, 300.0))));
+        t.verite.push((id, "aide_logement_suspendue", "aide_suspendue".into()));
+    }
+}
+
+/// The `pool` landlords (a landlord without a tenant among the foyers drawn is still in
+/// the caisse's table), each from a stream of its own: reachable by phone for 80 %, by
+/// mail for all but a few unknown, by email for half; 5 % opposed to being contacted,
+/// 3 % unknown. A tenth were called by the landlord campaign in one of the six months
+/// before M (some within its three-month cooldown).
+fn bailleurs(seed: u64, mois: Mois, pool: usize, t: &mut Tables) {
+    for k in 1..=pool {
+        let mut rng = Rng::new(seed ^ 0x6261_696c_6c65_7572 ^ (k as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let id = bailleur_id(k);
+        let opposition = if rng.chance(0.03) { None } else { Some(rng.chance(0.05)) };
+        t.bailleurs.push([
+            id.clone(),
+            b(Some(rng.chance(0.8))),
+            b(if rng.chance(0.02) { None } else { Some(true) }),
+            b(Some(rng.chance(0.5))),
+            b(opposition),
+        ]);
+        if rng.chance(0.1) {
+            let when = mois.plus(-(rng.range(1, 6) as i32)).first_day();
+            t.contacts_bailleurs.push((
+                id,
+                "bailleurs_aide_logement".into(),
+                when.to_string(),
+                "telephone",
+                *rng.pick(&["joint", "injoignable"]),
+            ));
+        }
     }
 }
 
@@ -364,6 +463,8 @@ fn foyer(rng: &mut Rng, discordances: &mut Rng, mois: Mois, index: usize, t: &mu
         b(Some(channels[3])),
         opened.to_string(),
         if closed { mois.plus(-(rng.range(1, 12) as i32)).first_day().to_string() } else { String::new() },
+        // The private landlord: drawn apart ([`plant_bailleur`]).
+        String::new(),
     ]);
 
     // Resources of the 14 months before M (the CSS reads M-13 … M-2, docs/extract.md).
@@ -753,7 +854,7 @@ struct ExtractWriter {
     parquet: bool,
 }
 
-const TABLES: [&str; 6] = ["foyers", "personnes", "ressources", "droits", "evenements", "contacts"];
+const TABLES: [&str; 7] = ["foyers", "personnes", "ressources", "droits", "evenements", "contacts", "bailleurs"];
 
 impl ExtractWriter {
     fn create(out: &Path, parquet: bool) -> Result<ExtractWriter, GenerateError> {
@@ -847,6 +948,7 @@ fn frames(t: Tables) -> PolarsResult<Vec<(&'static str, DataFrame)>> {
         "canal_courrier",
         "date_ouverture",
         "date_cloture",
+        "id_bailleur",
     ];
     tables.push(("foyers", frame(&foyer_cols, t.foyers.into_iter().map(Vec::from).collect())?));
     let personne_cols = [
@@ -898,11 +1000,25 @@ fn frames(t: Tables) -> PolarsResult<Vec<(&'static str, DataFrame)>> {
             t.evenements.into_iter().map(|(f, p, k, d, s)| vec![f, p, k.to_string(), d, s.to_string()]).collect(),
         )?,
     ));
+    // A contact is with a foyer or with a landlord: the other id is empty.
+    let foyers =
+        t.contacts.into_iter().map(|(f, c, d, k, r)| vec![f, String::new(), c, d, k.to_string(), r.to_string()]);
+    let bailleurs = t
+        .contacts_bailleurs
+        .into_iter()
+        .map(|(b, c, d, k, r)| vec![String::new(), b, c, d, k.to_string(), r.to_string()]);
     tables.push((
         "contacts",
         frame(
-            &["id_foyer", "campagne", "date", "canal", "resultat"],
-            t.contacts.into_iter().map(|(f, c, d, k, r)| vec![f, c, d, k.to_string(), r.to_string()]).collect(),
+            &["id_foyer", "id_bailleur", "campagne", "date", "canal", "resultat"],
+            foyers.chain(bailleurs).collect(),
+        )?,
+    ));
+    tables.push((
+        "bailleurs",
+        frame(
+            &["id_bailleur", "canal_telephone", "canal_courrier", "canal_email", "opposition_contact"],
+            t.bailleurs.into_iter().map(Vec::from).collect(),
         )?,
     ));
     Ok(tables)
@@ -947,6 +1063,8 @@ fn generate_in_batches(
     let mut rng = Rng::new(seed);
     let mut rng_precedent = Rng::new(seed ^ 0x7072_6563_6564_656e);
     let mut rng_discordances = Rng::new(seed ^ 0x6469_7363_6f72_6465);
+    let mut rng_bailleurs = Rng::new(seed ^ 0x6c6f_6361_7461_6972);
+    let pool = bailleurs_count(n);
     let mut previous = precedent.map(|dir| ExtractWriter::create(dir, parquet)).transpose()?;
     let mut current = ExtractWriter::create(out, parquet)?;
     let truth_path = ground_truth_path(out);
@@ -958,6 +1076,11 @@ fn generate_in_batches(
         let mut t = Tables::default();
         for i in start..n.min(start + batch.max(1)) {
             foyer(&mut rng, &mut rng_discordances, mois, i + 1, &mut t);
+            plant_bailleur(&mut rng_bailleurs, mois, pool, &mut t);
+        }
+        // The landlords with the last batch: the table does not depend on the batches.
+        if start + batch.max(1) >= n {
+            bailleurs(seed, mois, pool, &mut t);
         }
         if let Some(p) = &mut previous {
             p.append(previous_month(&t, mois, &mut rng_precedent))?;
@@ -1004,7 +1127,7 @@ mod tests {
             runs.push((files(&dir), files(&out), files(&prev)));
         }
         let (_, out, prev) = &runs[0];
-        assert_eq!(out.len(), 6);
+        assert_eq!(out.len(), 7);
         // Last month's rights include housing aids that stopped (drawn for 1 % of the
         // foyers), whose place in the file is what batches could change.
         assert!(

@@ -92,8 +92,12 @@ pub fn generate_suivi(extract: &Path, mois: Mois, p: &Plantation) -> Result<Vec<
         p.rules.rules.iter().filter_map(|r| r.prestation.as_deref().map(|code| (code, r.id.as_str()))).collect();
 
     let prevus_lignes = lignes(&ecran.join("contacts_prevus.csv"))?;
+    let prevus_header = prevus_lignes.first().cloned().unwrap_or_default();
     let mut prevus: Vec<Prevu> = Vec::new();
-    for l in prevus_lignes.iter().skip(1).filter(|l| l.len() >= 6) {
+    // The households' planned contacts; a landlord's (no id_foyer) opens no right.
+    let (foyers, bailleurs): (Vec<&Vec<String>>, Vec<&Vec<String>>) =
+        prevus_lignes.iter().skip(1).filter(|l| l.len() >= 6).partition(|l| !l[0].is_empty());
+    for l in foyers {
         let prestation = l[5].split(", ").map(|r| prestations_en_jeu(p.rules, r)).find_map(|ps| ps.into_iter().next());
         prevus.push(Prevu {
             ligne: l.clone(),
@@ -174,21 +178,38 @@ pub fn generate_suivi(extract: &Path, mois: Mois, p: &Plantation) -> Result<Vec<
 
         // contacts: the history of M (with an empty `regles`), then the planned contacts,
         // the contacted ones with the outcome an agent noted.
+        // The planned contacts are written in the history's column order (it has
+        // `id_bailleur` second, `contacts_prevus.csv` last).
         let mut contacts: Vec<String> = Vec::new();
         let historique = extract.join("contacts.csv");
+        let mut header: Vec<String> = Vec::new();
         if historique.is_file() {
             for (i, l) in lignes(&historique)?.iter().enumerate() {
-                contacts.push(if i == 0 { l.join(";") + ";regles" } else { l.join(";") + ";" });
+                if i == 0 {
+                    header = l.clone();
+                }
+                contacts.push(l.join(";") + ";");
             }
-        } else {
-            contacts.push("id_foyer;campagne;date;canal;resultat;regles".to_string());
         }
+        if header.is_empty() {
+            header = ["id_foyer", "id_bailleur", "campagne", "date", "canal", "resultat"].map(String::from).to_vec();
+            contacts.push(header.join(";") + ";");
+        }
+        header.push("regles".to_string());
+        contacts[0] = header.join(";");
+        let in_order = |l: &[String]| -> String {
+            let value = |name: &String| prevus_header.iter().position(|h| h == name).and_then(|i| l.get(i));
+            header.iter().map(|name| value(name).map_or("", String::as_str)).collect::<Vec<_>>().join(";")
+        };
         for (pr, o) in prevus.iter().zip(&ouvre) {
             let mut l = pr.ligne.clone();
             if !pr.temoin {
                 l[4] = resultat(p.seed, &pr.id_foyer, *o).to_string();
             }
-            contacts.push(l.join(";"));
+            contacts.push(in_order(&l));
+        }
+        for l in &bailleurs {
+            contacts.push(in_order(l));
         }
         let to = dir.join("contacts.csv");
         std::fs::write(&to, contacts.join("\n") + "\n").map_err(io(&to))?;

@@ -442,6 +442,8 @@ fn query(frames: Vec<LazyFrame>, mois: Mois) -> LazyFrame {
         col(ID),
         col("caisse"),
         col("agence"),
+        // Not a rule input: the landlord campaigns group the foyers by it.
+        col("id_bailleur"),
         col("commune"),
         col("qpv"),
         col("age_allocataire_mois"),

@@ -33,12 +33,16 @@ fn list(path: &Path) -> Vec<HashMap<String, String>> {
 const CHANNELS: [&str; 4] = ["telephone", "sms", "email", "courrier"];
 
 /// The rules of each shipped campaign, read from their files (`regles = [ … ]`).
+/// The rules of each shipped household campaign (landlord lists are in bailleurs.rs).
 fn shipped_campaign_rules() -> BTreeMap<String, BTreeSet<String>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/campagnes");
     let mut out = BTreeMap::new();
     for entry in std::fs::read_dir(dir).expect("campaigns") {
         let path = entry.expect("entry").path();
         let text = std::fs::read_to_string(&path).expect("read");
+        if text.contains("\nliste = \"bailleurs\"") {
+            continue;
+        }
         let Some(start) = text.find("\nregles = [") else { continue };
         let list = &text[start..start + text[start..].find(']').expect("]")];
         let id = path.file_stem().expect("stem").to_string_lossy().to_string();
@@ -56,11 +60,18 @@ fn default_campaigns_on_the_sample_respect_exclusions_cooldown_and_channels() {
     let foyers = foyers(&extract);
     // Last contact month per (foyer, campaign) from the history.
     let mut last: HashMap<(String, String), String> = HashMap::new();
-    for l in &read_output(&extract.join("contacts.csv"))[1..] {
+    let contacts = read_output(&extract.join("contacts.csv"));
+    let at = |name: &str| contacts[0].split(';').position(|h| h == name).expect("column");
+    let (foyer, campagne, date) = (at("id_foyer"), at("campagne"), at("date"));
+    // A contact with a landlord (no id_foyer) is the landlord list's (bailleurs.rs).
+    for l in &contacts[1..] {
         let f: Vec<&str> = l.split(';').collect();
-        let e = last.entry((f[0].to_string(), f[1].to_string())).or_default();
-        if f[2][..7] > e[..] {
-            *e = f[2][..7].to_string();
+        if f[foyer].is_empty() {
+            continue;
+        }
+        let e = last.entry((f[foyer].to_string(), f[campagne].to_string())).or_default();
+        if f[date][..7] > e[..] {
+            *e = f[date][..7].to_string();
         }
     }
     let month_index = |m: &str| m[..4].parse::<i32>().expect("y") * 12 + m[5..7].parse::<i32>().expect("m");
@@ -168,8 +179,9 @@ fn default_campaigns_on_the_sample_respect_exclusions_cooldown_and_channels() {
         }
     }
     let prevus = read_output(&out.path().join("contacts_prevus.csv"));
-    assert_eq!(prevus[0], "id_foyer;campagne;date;canal;resultat;regles");
-    assert_eq!(prevus.len() - 1, planned, "one planned contact per listed foyer and campaign");
+    assert_eq!(prevus[0], "id_foyer;campagne;date;canal;resultat;regles;id_bailleur");
+    let households = prevus[1..].iter().filter(|l| !l.starts_with(';')).count();
+    assert_eq!(households, planned, "one planned contact per listed foyer and campaign");
     assert!(prevus[1..].iter().all(|l| l.split(';').nth(2) == Some("2025-04-01")));
 }
 
@@ -328,7 +340,8 @@ fn life_events_carry_the_family_benefits_at_stake_and_rank_the_events_list() {
     assert_eq!(ranked, [("CL101", "1", "393,68"), ("CL102", "2", "194,27")], "{list:?}");
 }
 
-/// The shipped campaigns, each with `groupe_temoin = share`, in a folder of their own.
+/// The shipped campaigns, each household list with `groupe_temoin = share`, in a folder
+/// of their own.
 pub fn campaigns_with_control_groups(share: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tmp");
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/campagnes");
@@ -336,7 +349,8 @@ pub fn campaigns_with_control_groups(share: &str) -> tempfile::TempDir {
         let path = entry.expect("entry").path();
         let mut text = std::fs::read_to_string(&path).expect("read");
         let name = path.file_name().expect("name").to_string_lossy().to_string();
-        if !name.starts_with('_') {
+        // A landlord list draws no control group (docs/campaigns.md).
+        if !name.starts_with('_') && !text.contains("\nliste = \"bailleurs\"") {
             text = text.replace("\n# groupe_temoin = 0.10\n", "\n");
             text.push_str(&format!("groupe_temoin = {share}\n"));
         }
@@ -367,7 +381,7 @@ fn control_groups_hold_a_tenth_of_each_campaign_whatever_the_threads() {
     assert_eq!(resume.len(), shipped_campaign_rules().len());
     let prevus = list(&out.path().join("contacts_prevus.csv"));
     let mut seen = std::collections::HashSet::new();
-    for row in &prevus {
+    for row in prevus.iter().filter(|r| !r["id_foyer"].is_empty()) {
         assert!(seen.insert(row["id_foyer"].clone()), "{} planned twice", row["id_foyer"]);
     }
     for r in &resume {

@@ -89,7 +89,7 @@ fn screen_of_the_synthetic_sample_has_the_documented_schemas_and_counts() {
     assert_eq!(manifest["mois"], "2025-03");
     assert_eq!(manifest["foyers"]["evalues"], 2000);
     assert_eq!(manifest["sorties"]["signalements"], (sig.len() - 1) as u64);
-    assert_eq!(manifest["extrait"].as_array().map(Vec::len), Some(6));
+    assert_eq!(manifest["extrait"].as_array().map(Vec::len), Some(7), "the six tables and the landlords");
     assert!(manifest["regles"].as_array().is_some_and(|r| r.iter().any(|f| f["fichier"] == "aspa.toml")));
     let sha = manifest["extrait"][0]["sha256"].as_str().expect("sha");
     assert_eq!(sha.len(), 64);
@@ -392,10 +392,12 @@ fn flagged_aspa_non_take_up_is_the_planted_one() {
         .filter_map(|l| l.split(';').next())
         .collect();
     let foyers = read_output(&sample("synthetique").join("foyers.csv"));
+    let cloture = foyers[0].split(';').position(|h| h == "date_cloture").expect("date_cloture");
     let closed: std::collections::BTreeSet<String> = foyers[1..]
         .iter()
-        .filter(|l| !l.ends_with(';'))
-        .filter_map(|l| l.split(';').next().map(str::to_string))
+        .map(|l| l.split(';').collect::<Vec<_>>())
+        .filter(|f| !f[cloture].is_empty())
+        .map(|f| f[0].to_string())
         .collect();
     let flagged: Vec<String> = read_output(&out.path().join("signalements.csv"))
         .into_iter()

@@ -2,6 +2,7 @@
 
 mod audit;
 mod bad_extracts;
+mod bailleurs;
 mod campaigns;
 mod crash;
 mod discordances;

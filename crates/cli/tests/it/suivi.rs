@@ -137,8 +137,10 @@ fn suivi_recovers_the_planted_take_up_of_contacted_and_control_households() {
         .and_then(|l| l.split(';').next())
         .expect("a control household")
         .to_string();
-    text.push_str("INCONNU;rendez_vous_des_droits;2025-04-01;telephone;joint;rsa\n");
-    text.push_str(&format!("{control};rupture_de_droits;2025-05-01;sms;joint;\n"));
+    // In the history's column order: id_foyer;id_bailleur;campagne;date;canal;resultat;regles.
+    assert!(text.starts_with("id_foyer;id_bailleur;campagne;date;canal;resultat;regles"), "{}", &text[..60]);
+    text.push_str("INCONNU;;rendez_vous_des_droits;2025-04-01;telephone;joint;rsa\n");
+    text.push_str(&format!("{control};;rupture_de_droits;2025-05-01;sms;joint;\n"));
     std::fs::write(&history, text).expect("write");
     let apart = tmp.path().join("suivi-apart");
     suivi(&["--extract", &m3, "--contacts", history.to_str().expect("utf-8"), "--mois", "2025-06"], &apart);

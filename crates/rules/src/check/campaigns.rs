@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::situation::is_identifier;
 use super::{Ctx, suggest};
 use crate::diag::{Diagnostics, Kind};
-use crate::model::{CANAUX, Campagne, ReglagesCampagnes, Rule};
+use crate::model::{CANAUX, CANAUX_BAILLEUR, Campagne, Liste, ReglagesCampagnes, Rule};
 use crate::raw::{CampagneRaw, ReglagesCampagnesRaw};
 
 /// Reads one campaign file; `None` when it has errors (reported in `diags`).
@@ -40,6 +40,20 @@ pub(crate) fn read_campaign(ctx: Ctx<'_>, rules: &[Rule], diags: &mut Diagnostic
         }
     }
 
+    let liste = match raw.liste.as_ref().map(|l| (l, l.get_ref().as_str())) {
+        None | Some((_, "foyers")) => Liste::Foyers,
+        Some((_, "bailleurs")) => Liste::Bailleurs,
+        Some((l, other)) => {
+            diags.push(ctx.error(
+                Kind::InvalidValue,
+                l.span(),
+                format!("unknown list `{other}` (expected `foyers` or `bailleurs`)"),
+            ));
+            Liste::Foyers
+        }
+    };
+    // A landlord is reached by the channels of the `bailleurs` table.
+    let usable: &[&str] = if liste == Liste::Bailleurs { &CANAUX_BAILLEUR } else { &CANAUX };
     let mut canaux = Vec::new();
     if raw.canaux.get_ref().is_empty() {
         diags.push(ctx.error(
@@ -50,11 +64,11 @@ pub(crate) fn read_campaign(ctx: Ctx<'_>, rules: &[Rule], diags: &mut Diagnostic
     }
     for c in raw.canaux.get_ref() {
         let name = c.get_ref();
-        if !CANAUX.contains(&name.as_str()) {
+        if !usable.contains(&name.as_str()) {
             diags.push(ctx.error(
                 Kind::InvalidValue,
                 c.span(),
-                format!("unknown channel `{name}` (expected one of {})", CANAUX.join(", ")),
+                format!("unknown channel `{name}` (expected one of {})", usable.join(", ")),
             ));
         } else if canaux.contains(name) {
             diags.push(ctx.error(Kind::DuplicateId, c.span(), format!("channel `{name}` is listed twice")));
@@ -106,6 +120,25 @@ pub(crate) fn read_campaign(ctx: Ctx<'_>, rules: &[Rule], diags: &mut Diagnostic
         }
     };
 
+    if liste == Liste::Bailleurs {
+        // The household's facts do not apply to its landlord, and a landlord is not a
+        // household `reperage suivi` follows.
+        if raw.exclure_suivi_social {
+            diags.push(ctx.error(
+                Kind::InvalidValue,
+                raw.id.span(),
+                "a landlord campaign (`liste = \"bailleurs\"`) cannot exclude households followed by a social worker: it contacts their landlords",
+            ));
+        }
+        if let Some(share) = raw.groupe_temoin.as_ref().filter(|s| *s.get_ref() > 0.0) {
+            diags.push(ctx.error(
+                Kind::InvalidValue,
+                share.span(),
+                "a landlord campaign (`liste = \"bailleurs\"`) draws no control group",
+            ));
+        }
+    }
+
     (diags.errors().count() == errors_before).then(|| Campagne {
         id,
         titre: raw.titre.get_ref().clone(),
@@ -118,6 +151,7 @@ pub(crate) fn read_campaign(ctx: Ctx<'_>, rules: &[Rule], diags: &mut Diagnostic
         capacites,
         priorite,
         groupe_temoin,
+        liste,
         file: ctx.path.to_string(),
     })
 }

@@ -64,3 +64,43 @@ fn a_campaign_folder_brings_its_own_settings() {
     let ids: Vec<&str> = replaced.campagnes.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids, ["b"]);
 }
+
+/// A landlord list: reached by telephone, email or mail (the `bailleurs` table has no
+/// SMS); no control group and no social-worker exclusion, which are households' facts.
+#[test]
+fn a_landlord_list_takes_the_landlords_channels_and_no_household_setting() {
+    let landlord = |extra: &str| {
+        format!(
+            "id = \"b\"\ntitre = \"b\"\nliste = \"bailleurs\"\nregles = [\"demo\"]\ncanaux = [\"telephone\", \"courrier\"]\n\
+             delai_entre_contacts_mois = 3\ncapacite_par_agence = 10\n{extra}"
+        )
+    };
+    let rs = checked(&with_file(base_files(), "campagnes/b.toml", &landlord("")), "2025-06");
+    assert_eq!(rs.campagnes[0].liste, reperage_rules::model::Liste::Bailleurs);
+    assert_eq!(
+        checked(&with_file(base_files(), "campagnes/a.toml", &campaign("a", None)), "2025-06").campagnes[0].liste,
+        reperage_rules::model::Liste::Foyers
+    );
+    for (extra, line, says) in [
+        ("groupe_temoin = 0.1\n", 8, "draws no control group"),
+        ("exclure_suivi_social = true\n", 1, "cannot exclude households followed"),
+    ] {
+        let c = check(&with_file(base_files(), "campagnes/b.toml", &landlord(extra)), mois("2025-06"));
+        let errors: Vec<_> = c.diagnostics.errors().collect();
+        assert_eq!(errors.len(), 1, "{}", c.diagnostics);
+        assert_eq!(errors[0].line, line, "{}", errors[0].message);
+        assert!(errors[0].message.contains(says), "{}", errors[0].message);
+    }
+    let sms = landlord("").replace("\"telephone\", \"courrier\"", "\"sms\"");
+    let c = check(&with_file(base_files(), "campagnes/b.toml", &sms), mois("2025-06"));
+    let errors: Vec<_> = c.diagnostics.errors().collect();
+    assert_eq!(errors.len(), 1, "{}", c.diagnostics);
+    assert!(errors[0].message.contains("unknown channel `sms` (expected one of telephone, email, courrier)"));
+    let other = landlord("").replace("\"bailleurs\"", "\"proprietaires\"");
+    let c = check(&with_file(base_files(), "campagnes/b.toml", &other), mois("2025-06"));
+    assert!(
+        c.diagnostics.errors().any(|e| e.line == 3 && e.message.contains("unknown list `proprietaires`")),
+        "{}",
+        c.diagnostics
+    );
+}
