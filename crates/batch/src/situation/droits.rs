@@ -50,6 +50,32 @@ impl Montant {
     }
 }
 
+/// A benefit paid per person, for the allocataire and for the conjoint: unknown for both
+/// as soon as a row in payment does not say whose it is.
+#[derive(Clone, Copy, Default)]
+struct ParMembre {
+    montants: [Montant; 2],
+    sans_role: u32,
+}
+
+impl ParMembre {
+    /// A row of `montant` for `fois` months, of the person of role `role` (`None`: the
+    /// row names no person of the foyer; an `enfant` or `autre` is left aside).
+    fn add(&mut self, role: Option<&str>, montant: Option<f64>, fois: f64) {
+        match role {
+            None => self.sans_role += 1,
+            Some("allocataire") => self.montants[0].add(montant, fois),
+            Some("conjoint") => self.montants[1].add(montant, fois),
+            Some(_) => {}
+        }
+    }
+
+    /// The amount of the allocataire (0) or of the conjoint (1).
+    fn value(&self, who: usize) -> Option<f64> {
+        if self.sans_role > 0 { None } else { self.montants[who].value() }
+    }
+}
+
 /// One benefit's rows of a foyer.
 #[derive(Clone, Default)]
 struct Prestation {
@@ -77,13 +103,11 @@ struct Droits {
     /// a foyer holds only those, not the dozens it has none of.
     prestations: Vec<(usize, Prestation)>,
     /// The AAH in payment in M-3 … M-1 (its monthly amount times its months there) of the
-    /// allocataire and of the conjoint; rows that say not whose it is.
-    aah_3m: [Montant; 2],
-    aah_sans_role: u32,
+    /// allocataire and of the conjoint.
+    aah_3m: ParMembre,
     /// The ASI in payment in M-1 of the allocataire and of the conjoint (the AAH is paid
-    /// only above it, L821-1 CSS); rows that say not whose it is.
-    asi_m1: [Montant; 2],
-    asi_sans_role: u32,
+    /// only above it, L821-1 CSS).
+    asi_m1: ParMembre,
     /// The earliest end of a right in payment in M.
     fin_prochaine: Option<i32>,
 }
@@ -181,24 +205,15 @@ pub(super) fn inputs(extract: &Extract, mois: Mois, rangs: &Rangs) -> PolarsResu
             p.css.add(montant, f64::from(n_css));
             p.css_mois += i64::from(n_css);
         }
+        let role = personne.and_then(|p| roles.get(p)).copied();
         if Some(c) == aah {
             let months = (1..=3).filter(|&k| paye(m - k)).count();
             if months > 0 {
-                match personne.and_then(|p| roles.get(p)) {
-                    None => droits.aah_sans_role += 1,
-                    Some(&"allocataire") => droits.aah_3m[0].add(montant, months as f64),
-                    Some(&"conjoint") => droits.aah_3m[1].add(montant, months as f64),
-                    Some(_) => {}
-                }
+                droits.aah_3m.add(role, montant, months as f64);
             }
         }
         if Some(c) == asi && paye(m - 1) {
-            match personne.and_then(|p| roles.get(p)) {
-                None => droits.asi_sans_role += 1,
-                Some(&"allocataire") => droits.asi_m1[0].add(montant, 1.0),
-                Some(&"conjoint") => droits.asi_m1[1].add(montant, 1.0),
-                Some(_) => {}
-            }
+            droits.asi_m1.add(role, montant, 1.0);
         }
     }
     frame(&foyers)
@@ -240,12 +255,10 @@ fn frame(foyers: &[Droits]) -> PolarsResult<DataFrame> {
             columns.push(number_column(format!("{code}_mois_m13_m2"), these, mois));
         }
     }
-    // Unknown when a row of the AAH in payment does not say whose it is.
+    // Unknown when a row in payment does not say whose it is (ParMembre).
     for (who, role) in ["allocataire", "conjoint"].iter().enumerate() {
-        let aah = |d: &Droits| if d.aah_sans_role > 0 { None } else { d.aah_3m[who].value() };
-        columns.push(number_column(format!("aah_montant_3m_{role}"), foyers, aah));
-        let asi = |d: &Droits| if d.asi_sans_role > 0 { None } else { d.asi_m1[who].value() };
-        columns.push(number_column(format!("asi_montant_m1_{role}"), foyers, asi));
+        columns.push(number_column(format!("aah_montant_3m_{role}"), foyers, |d| d.aah_3m.value(who)));
+        columns.push(number_column(format!("asi_montant_m1_{role}"), foyers, |d| d.asi_m1.value(who)));
     }
     columns.push(date_column("date_fin_droit_prochaine".into(), foyers, |d| d.fin_prochaine)?);
     DataFrame::new_infer_height(columns)

@@ -260,3 +260,27 @@ fn landlord_rows_are_validated_and_quarantined_like_the_others() {
     assert_eq!(b["lus"], n);
     assert_eq!(b["quarantaines"], 3);
 }
+
+/// The landlords' table is the one most likely to arrive with a real name or phone
+/// number: the privacy guard refuses it like any table (exit 3, nothing written).
+#[test]
+fn the_privacy_guard_examines_the_landlords_table() {
+    for (column, value) in [("nom", "Dupont"), ("joignable_au", "06 12 34 56 78")] {
+        let copy = copy_of_sample();
+        let path = copy.path().join("bailleurs.csv");
+        let lines = read_output(&path);
+        let text: Vec<String> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| if i == 0 { format!("{l};{column}") } else { format!("{l};{value}") })
+            .collect();
+        std::fs::write(&path, text.join("\n") + "\n").expect("write");
+        let out = tempfile::tempdir().expect("tmp");
+        let run = screen(copy.path(), "2025-03", out.path(), &[], &[]);
+        let err = String::from_utf8_lossy(&run.stderr).to_string();
+        assert_eq!(run.status.code(), Some(3), "{err}");
+        assert!(err.contains(&format!("table `bailleurs`, column `{column}`")), "{err}");
+        assert!(!err.contains(value), "the value is never shown");
+        assert_eq!(std::fs::read_dir(out.path()).expect("ls").count(), 0, "nothing written");
+    }
+}
