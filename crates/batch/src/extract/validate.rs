@@ -2,7 +2,9 @@
 //!
 //! After cell-level parsing (reader.rs), rows are refused for: duplicate ids, dates in
 //! the future or ages over 120, a right ending before it starts, orphans (a person whose
-//! foyer does not exist, a resource whose person does not exist, …), and foyers without
+//! foyer does not exist, a resource whose person does not exist, a contact with a
+//! landlord the `bailleurs` table does not hold, …), a contact with both a foyer and a
+//! landlord or neither, and foyers without
 //! exactly one allocataire. A foyer with any refused row is not evaluated (its rules
 //! would be computed on incomplete data): all its rows are quarantined with the reason.
 
@@ -235,7 +237,15 @@ pub(super) fn validate(
         merge(reasons, after(&days(&evenements, "date")?, end, "date", "événement postérieur au mois de référence"));
     let evenements = refuse_rows(Table::Evenements, &evenements, &reasons, &mut refus)?;
 
-    // contacts: with a foyer or with a landlord, exactly one of the two.
+    // bailleurs: all in one piece (routage.rs), so duplicates are those of the table.
+    let bailleurs = take(Table::Bailleurs);
+    let reasons = duplicates(&strings(&bailleurs, "id_bailleur")?, "id_bailleur", &Doublons::default());
+    let bailleurs = refuse_rows(Table::Bailleurs, &bailleurs, &reasons, &mut refus)?;
+    let bailleur_column = text_column(&bailleurs, "id_bailleur")?;
+    let bailleur_ids: HashSet<&str> = bailleur_column.iter().flatten().collect();
+
+    // contacts: with a foyer or with a landlord, exactly one of the two. A landlord's
+    // contact is in the piece of the `bailleurs` table (routage.rs).
     let contacts = take(Table::Contacts);
     let contact_foyers = strings(&contacts, "id_foyer")?;
     let with_whom: Vec<(bool, bool)> = contact_foyers
@@ -253,13 +263,17 @@ pub(super) fn validate(
         _ => None,
     });
     reasons = merge(reasons, orphans(&contact_foyers, is_foyer, "id_foyer", "foyer inexistant dans la table foyers"));
+    reasons = merge(
+        reasons,
+        orphans(
+            &strings(&contacts, "id_bailleur")?,
+            |id| bailleur_ids.contains(id),
+            "id_bailleur",
+            "bailleur inexistant dans la table bailleurs",
+        ),
+    );
     reasons = merge(reasons, after(&days(&contacts, "date")?, end, "date", "contact postérieur au mois de référence"));
     let contacts = refuse_rows(Table::Contacts, &contacts, &reasons, &mut refus)?;
-
-    // bailleurs: all in one piece (routage.rs), so duplicates are those of the table.
-    let bailleurs = take(Table::Bailleurs);
-    let reasons = duplicates(&strings(&bailleurs, "id_bailleur")?, "id_bailleur", &Doublons::default());
-    let bailleurs = refuse_rows(Table::Bailleurs, &bailleurs, &reasons, &mut refus)?;
 
     // Foyers to quarantine as a whole: any refused row, or not exactly one allocataire.
     let mut quarantined: BTreeMap<String, String> = BTreeMap::new();
@@ -344,6 +358,7 @@ pub(super) fn validate(
     finals.insert(Table::Ressources, refuse_rows(Table::Ressources, &ressources, &reasons, &mut refus)?);
     drop(quarantined_persons);
     // A landlord belongs to no foyer: a quarantined tenant leaves it as it is.
+    drop(bailleur_ids);
     finals.insert(Table::Bailleurs, bailleurs);
 
     // The rows of quarantined foyers, refused just above, belong to those foyers.

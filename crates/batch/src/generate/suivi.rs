@@ -142,8 +142,11 @@ pub fn generate_suivi(extract: &Path, mois: Mois, p: &Plantation) -> Result<Vec<
     for k in 1..=p.mois_suivis as i32 {
         let dir = root.join(mois.plus(k).to_string());
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-        for table in ["foyers", "personnes", "ressources", "evenements"] {
+        for table in ["foyers", "personnes", "ressources", "evenements", "bailleurs"] {
             let from = extract.join(format!("{table}.csv"));
+            if !from.is_file() {
+                continue;
+            }
             let to = dir.join(format!("{table}.csv"));
             std::fs::copy(&from, &to).map_err(io(&from))?;
             written.push(to);

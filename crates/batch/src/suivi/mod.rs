@@ -226,7 +226,9 @@ fn lier_contacts(fichier: &Path, dernier: &Path, dir: &Path) -> Result<(), Scree
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     let ext = if fichier.extension().is_some_and(|e| e == "parquet") { "parquet" } else { "csv" };
     let mut links = vec![(fichier.to_path_buf(), format!("contacts.{ext}"))];
-    for table in ["foyers", "personnes"] {
+    // The landlords too: a contact with a landlord is checked against them (and then
+    // left aside: suivi follows households).
+    for table in ["foyers", "personnes", "bailleurs"] {
         for ext in ["csv", "parquet"] {
             let p = dernier.join(format!("{table}.{ext}"));
             if p.is_file() {
@@ -313,7 +315,9 @@ pub fn run(opts: &Options) -> Result<Report, ScreenError> {
     let mut historique = None;
     for (i, dir) in opts.extraits.iter().enumerate() {
         let with_contacts = i + 1 == opts.extraits.len() && opts.contacts.is_none();
-        let only: Vec<Table> = base.iter().copied().chain(with_contacts.then_some(Table::Contacts)).collect();
+        // With the contacts, the landlords their landlord rows are checked against.
+        let contacts = [Table::Contacts, Table::Bailleurs];
+        let only: Vec<Table> = base.iter().copied().chain(contacts.into_iter().filter(|_| with_contacts)).collect();
         let e = lire(dir, opts.mois, &only, opts.colonnes_autorisees)?;
         fichiers.push(serde_json::json!({
             "dossier": dir.display().to_string(),
@@ -333,7 +337,7 @@ pub fn run(opts: &Options) -> Result<Report, ScreenError> {
         (None, Some(fichier)) => {
             let liens = out.join(".contacts");
             lier_contacts(fichier, dernier, &liens)?;
-            let only = [Table::Foyers, Table::Personnes, Table::Contacts];
+            let only = [Table::Foyers, Table::Personnes, Table::Contacts, Table::Bailleurs];
             let e = lire(&liens, opts.mois, &only, opts.colonnes_autorisees);
             let _ = std::fs::remove_dir_all(&liens);
             let e = e?;

@@ -241,6 +241,7 @@ fn landlord_rows_are_validated_and_quarantined_like_the_others() {
         &[
             &format!("F0000001;B000001;{CAMPAGNE};2025-01-15;telephone;joint"),
             &format!(";;{CAMPAGNE};2025-01-15;telephone;joint"),
+            &format!(";B999998;{CAMPAGNE};2025-01-15;telephone;joint"),
         ],
     );
     let out = screened(copy.path());
@@ -252,6 +253,7 @@ fn landlord_rows_are_validated_and_quarantined_like_the_others() {
     let motifs: Vec<&str> = q.iter().map(|r| r["motif"].as_str()).collect();
     assert!(motifs.contains(&"un contact est avec un foyer ou avec un bailleur, pas les deux"), "{motifs:?}");
     assert!(motifs.contains(&"id_foyer ou id_bailleur requis"), "{motifs:?}");
+    assert!(motifs.contains(&"bailleur inexistant dans la table bailleurs"), "{motifs:?}");
     // Counted: rows read = used + quarantined, in the manifest.
     let manifest = crate::read_manifest(out.path());
     let lignes = manifest["lignes"].as_array().expect("lignes");
