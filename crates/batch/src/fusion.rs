@@ -402,7 +402,7 @@ pub fn fusionner(dirs: &[PathBuf], out: &Path, rules: &RuleSet) -> Result<Fusion
         let mut collecte = Collecte::new(rules);
         for p in &parts {
             collecte.add_written(rules, &p.dir.join(campagnes::CANDIDATS))?;
-            if rules.campagnes.iter().any(|c| c.liste == reperage_rules::model::Liste::Bailleurs) {
+            if campagnes::has_landlord_lists(rules) {
                 collecte.add_locataires(rules, &p.dir.join(campagnes::LOCATAIRES))?;
             }
         }

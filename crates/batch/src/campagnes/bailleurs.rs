@@ -72,10 +72,7 @@ pub fn faits(bailleurs: &DataFrame, contacts: &DataFrame) -> PolarsResult<BTreeM
     }
     let ids = bailleurs.column("id_bailleur")?.str()?;
     let opposition = bailleurs.column("opposition_contact")?.bool()?;
-    let canaux: Vec<&BooleanChunked> = CANAUX_BAILLEUR
-        .iter()
-        .map(|c| bailleurs.column(&format!("canal_{c}")).and_then(|s| s.bool()))
-        .collect::<PolarsResult<_>>()?;
+    let canaux = super::canal_columns(bailleurs, &CANAUX_BAILLEUR)?;
     for i in 0..bailleurs.height() {
         let Some(id) = ids.get(i) else { continue };
         let faits = FaitsBailleur {

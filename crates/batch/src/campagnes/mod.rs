@@ -97,6 +97,16 @@ enum LigneLocataires {
     Bailleur { id_bailleur: String, faits: FaitsBailleur },
 }
 
+/// Whether the rule set has a landlord list (`liste = "bailleurs"`).
+pub fn has_landlord_lists(rules: &RuleSet) -> bool {
+    rules.campagnes.iter().any(|c| c.liste == Liste::Bailleurs)
+}
+
+/// The columns `canal_<c>` of `df` for the channels `canaux`, in their order.
+fn canal_columns<'a>(df: &'a DataFrame, canaux: &[&str]) -> PolarsResult<Vec<&'a BooleanChunked>> {
+    canaux.iter().map(|c| df.column(&format!("canal_{c}")).and_then(|s| s.bool())).collect()
+}
+
 /// A rule as a campaign reads it: does it fire for a foyer (a benefit eligible and not
 /// in payment, an event that holds), with which amount and date.
 struct RuleReason {
@@ -231,7 +241,8 @@ impl Collecte {
         if rules.campagnes.is_empty() {
             return Ok(());
         }
-        if rules.campagnes.iter().any(|c| c.liste == Liste::Bailleurs) {
+        let landlords = has_landlord_lists(rules);
+        if landlords {
             self.bailleurs.extend(bailleurs::faits(bailleurs, contacts)?);
         }
         let last = last_contacts(contacts)?;
@@ -274,10 +285,7 @@ impl Collecte {
         let deces = df.column("allocataire_decede")?.bool()?;
         let opposition = df.column("opposition_contact")?.bool()?;
         let suivi = df.column("suivi_social")?.bool()?;
-        let canaux: Vec<&BooleanChunked> = CANAUX
-            .iter()
-            .map(|c| df.column(&format!("canal_{c}")).and_then(|s| s.bool()))
-            .collect::<PolarsResult<_>>()?;
+        let canaux = canal_columns(&df, &CANAUX)?;
         type RuleCols<'a> = (&'a RuleReason, &'a BooleanChunked, Option<&'a Float64Chunked>, Option<&'a Int32Chunked>);
         let rule_cols: Vec<RuleCols> = order
             .iter()
@@ -318,8 +326,13 @@ impl Collecte {
                 })
                 .collect();
             // A household's row carries the reasons of the household lists only; a
-            // landlord list takes its own rules' (bailleurs.rs).
-            let raisons: Vec<Raison> = toutes.iter().filter(|r| household_rules.contains(&*r.regle)).cloned().collect();
+            // landlord list takes its own rules' (bailleurs.rs). Without landlord lists,
+            // they are all the household's.
+            let (raisons, toutes) = if landlords {
+                (toutes.iter().filter(|r| household_rules.contains(&*r.regle)).cloned().collect(), toutes)
+            } else {
+                (toutes, Vec::new())
+            };
             let id = ids.get(i).unwrap_or_default().to_string();
             let toutes_campagnes = last.toutes_campagnes.get(&id).copied();
             let campaigns = rules.campagnes.iter().zip(&mut self.candidats).zip(&mut self.locataires).zip(&members);
@@ -380,7 +393,7 @@ impl Collecte {
     /// Writes the tenants of the landlord campaigns and the landlords so far to `path`
     /// ([`LOCATAIRES`]), when the rule set has a landlord campaign.
     pub fn write_locataires(&self, rules: &RuleSet, path: &Path) -> Result<Option<PathBuf>, CampaignError> {
-        if !rules.campagnes.iter().any(|c| c.liste == Liste::Bailleurs) {
+        if !has_landlord_lists(rules) {
             return Ok(None);
         }
         let campagnes = rules
