@@ -412,6 +412,28 @@ mod tests {
         assert_eq!((b2.locataires, b2.agence.as_str(), motifs(b2).as_str()), (1, "A2", "impaye_loyer : 1 locataire"));
     }
 
+    /// On a tie of tenants, the landlord's agency is the first code; the shared delay
+    /// between campaigns counts a landlord's contact by any campaign.
+    #[test]
+    fn agency_tie_takes_the_first_code_and_the_shared_delay_applies() {
+        let tenants = Locataires {
+            locataires: vec![
+                locataire("B1", "A2", vec![raison("impaye_loyer", 100.0)]),
+                locataire("B1", "A1", vec![raison("impaye_loyer", 100.0)]),
+                locataire("B2", "A1", vec![raison("impaye_loyer", 100.0)]),
+            ],
+            ..Locataires::default()
+        };
+        let mut called = joignable();
+        called.dernier_contact_toutes_campagnes = Some(Mois::parse("2025-05").expect("m"));
+        let faits = BTreeMap::from([("B1".to_string(), joignable()), ("B2".to_string(), called)]);
+        let reglages = ReglagesCampagnes { delai_minimum_entre_contacts_mois: 2, file: None };
+        let sel = select(&campagne(), &reglages, mois(), &tenants, &faits);
+        assert_eq!(ids(&sel), ["B1"]);
+        assert_eq!(sel.retenus[0].bailleur.agence, "A1");
+        assert_eq!(sel.count("delai_entre_campagnes"), 1);
+    }
+
     #[test]
     fn opposition_unknown_landlord_cooldown_and_channel_exclude() {
         let mut opposed = joignable();
