@@ -7,7 +7,7 @@ use std::fmt::{self, Write as _};
 
 use polars::prelude::*;
 
-use crate::compile::{Compiled, UsedParam};
+use crate::compile::{Compiled, Reach, UsedParam};
 use crate::date::Date;
 use crate::model::{DefBody, DefRole, LegalBasis, ParamValue, Rule, RuleKind, RuleSet, Simplification, Value, column};
 
@@ -131,25 +131,15 @@ fn tree_names(n: &Node, out: &mut std::collections::BTreeSet<String>) {
 
 /// The parameters `montant_calcule` reads through the rule's own definitions (another
 /// rule's amount it reads is that rule's to explain), in the order met, each once.
-fn amount_params(rule: &Rule) -> Vec<String> {
+fn amount_params(rs: &RuleSet, rule: &Rule) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    let mut todo = vec!["montant_calcule".to_string()];
-    while let Some(name) = todo.pop() {
-        if !seen.insert(name.clone()) {
-            continue;
-        }
-        let Some(DefBody::Expr(e, _)) = rule.def(&name).map(|d| &d.body) else { continue };
+    let starts = vec![(rule.id.clone(), "montant_calcule".into())];
+    for e in crate::compile::reachable_exprs(rs, starts, Reach::OwnExpressions) {
         for p in e.params() {
             if !out.iter().any(|q| q == p) {
                 out.push(p.to_string());
             }
         }
-        // Depth first, in the order written.
-        let mut next: Vec<String> =
-            e.defs().into_iter().filter(|(r, _)| *r == rule.id).map(|(_, n)| n.to_string()).collect();
-        next.reverse();
-        todo.extend(next);
     }
     out
 }
@@ -210,7 +200,7 @@ pub fn explain(rs: &RuleSet, compiled: &Compiled, df: &DataFrame, row: usize) ->
                 autres_conditions,
                 variables,
                 parametres: compiled.params.iter().filter(|p| cr.params.contains(&p.id)).cloned().collect(),
-                parametres_du_montant: if cr.has_montant { amount_params(rule) } else { vec![] },
+                parametres_du_montant: if cr.has_montant { amount_params(rs, rule) } else { vec![] },
                 entrees: cr.inputs.iter().cloned().collect(),
                 simplifications: rule.simplifications.clone(),
             })

@@ -615,29 +615,47 @@ fn select_rules(rs: &RuleSet, only: Option<&[String]>) -> Result<BTreeSet<String
     Ok(selected)
 }
 
-/// Every expression read from the definitions `starts`, following references into
-/// other definitions (of the same rule or others), each once.
-pub(crate) fn reachable_exprs(rs: &RuleSet, starts: Vec<(String, String)>) -> Vec<&RExpr> {
+/// Which references a walk over definitions follows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// Every definition read, of any rule, conditions included.
+    Everything,
+    /// Only the expressions of the first start's rule: what an amount computes (another
+    /// rule's amount it reads is that rule's to explain; a condition it tests is the
+    /// eligibility's).
+    OwnExpressions,
+}
+
+/// Every expression read from the definitions `starts`, following references into other
+/// definitions as `reach` says, each once, depth first in the order written.
+pub(crate) fn reachable_exprs(rs: &RuleSet, starts: Vec<(String, String)>, reach: Reach) -> Vec<&RExpr> {
+    let own = starts.first().map(|(r, _)| r.clone()).unwrap_or_default();
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
-    let mut todo = starts;
+    // A stack: each definition's references are pushed in reverse, so popped as written.
+    let mut todo: Vec<(String, String)> = starts.into_iter().rev().collect();
+    let push = |todo: &mut Vec<(String, String)>, next: Vec<(String, String)>| {
+        todo.extend(next.into_iter().rev().filter(|(r, _)| reach == Reach::Everything || *r == own));
+    };
     while let Some((r, n)) = todo.pop() {
         if !seen.insert((r.clone(), n.clone())) {
             continue;
         }
         let Some(def) = rs.rule(&r).and_then(|x| x.def(&n)) else {
             // Derived outputs (`statut`, `montant`) read `eligible` and `montant_calcule`.
-            todo.push((r.clone(), "eligible".into()));
-            todo.push((r, "montant_calcule".into()));
+            push(&mut todo, vec![(r.clone(), "eligible".into()), (r, "montant_calcule".into())]);
             continue;
         };
         match &def.body {
             DefBody::Expr(e, _) => {
                 out.push(e);
-                todo.extend(e.defs().into_iter().map(|(r, n)| (r.to_string(), n.to_string())));
+                push(&mut todo, e.defs().into_iter().map(|(r, n)| (r.to_string(), n.to_string())).collect());
             }
-            DefBody::Toutes(cs) | DefBody::UneDe(cs) => todo.extend(cs.iter().map(|c| (r.clone(), c.clone()))),
-            DefBody::Non(c) => todo.push((r.clone(), c.clone())),
+            _ if reach == Reach::OwnExpressions => {}
+            DefBody::Toutes(cs) | DefBody::UneDe(cs) => {
+                push(&mut todo, cs.iter().map(|c| (r.clone(), c.clone())).collect())
+            }
+            DefBody::Non(c) => push(&mut todo, vec![(r.clone(), c.clone())]),
         }
     }
     out
@@ -648,7 +666,7 @@ fn inputs_and_params(rs: &RuleSet, rule: &crate::model::Rule) -> (BTreeSet<Strin
     let starts = rule.defs.iter().map(|d| (rule.id.clone(), d.name.clone())).collect();
     let mut inputs = BTreeSet::new();
     let mut params = BTreeSet::new();
-    for e in reachable_exprs(rs, starts) {
+    for e in reachable_exprs(rs, starts, Reach::Everything) {
         inputs.extend(e.inputs().into_iter().map(String::from));
         params.extend(e.params().into_iter().map(String::from));
     }
