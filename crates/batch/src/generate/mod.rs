@@ -654,7 +654,8 @@ fn foyer(rng: &mut Rng, discordances: &mut Rng, mois: Mois, index: usize, t: &mu
         if plante("aah") {
             t.verite.push((id.clone(), "aah", "droit_non_demande".into()));
         } else {
-            for (person, amount) in aah_drawn {
+            // An estimate of 0 € (resources at the ceiling or above) is no payment: no row.
+            for (person, amount) in aah_drawn.into_iter().filter(|(_, a)| *a >= 0.005) {
                 let amount = Some((amount * 100.0).round() / 100.0);
                 t.droits.push((id.clone(), person, "aah", start.clone(), String::new(), amount));
             }
