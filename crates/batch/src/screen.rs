@@ -38,6 +38,14 @@ pub enum ScreenError {
     StaleParameters { mois: Mois, stale: Vec<StaleParameter> },
 }
 
+impl ScreenError {
+    /// The privacy guard refused the extract (a direct identifier in a column): the
+    /// command line exits with a code of its own.
+    pub fn is_privacy(&self) -> bool {
+        matches!(self, ScreenError::Extract(ExtractError::Privacy(_)))
+    }
+}
+
 /// The months of resources the rules read, and what their absence left undetermined.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct HistoriqueRessources {
