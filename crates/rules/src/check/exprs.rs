@@ -6,8 +6,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::draft::{Draft, DraftBody, DraftDef, ExprSrc};
 use super::functions::BUILTIN_FUNCTIONS;
-use super::rules::{Draft, DraftBody, DraftDef, ExprSrc};
 use super::{Ctx, suggest};
 use crate::date::Date;
 use crate::diag::{Diagnostics, Kind};

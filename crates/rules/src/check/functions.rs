@@ -15,7 +15,7 @@ use std::ops::Range;
 use toml::Spanned;
 
 use super::Ctx;
-use super::rules::{ExprSrc, legal_bases};
+use super::draft::{ExprSrc, legal_bases};
 use super::situation::is_identifier;
 use crate::diag::{Diagnostics, Kind};
 use crate::expr::{Expr, ExprKind, Span};

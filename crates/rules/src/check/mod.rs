@@ -13,6 +13,7 @@
 
 mod campaigns;
 pub use campaigns::SUIVI_MOIS;
+mod draft;
 mod exprs;
 mod functions;
 mod params;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::rules::Draft;
+use super::draft::Draft;
 use super::{Ctx, suggest};
 use crate::date::{Date, Mois};
 use crate::diag::{Diagnostics, Kind};
