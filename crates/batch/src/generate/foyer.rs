@@ -160,27 +160,16 @@ fn composition(rng: &mut Rng, discordances: &mut Rng, mois: Mois, id: &str, t: &
     } else {
         rng.range(18, 61)
     };
-    let mut members = Vec::new();
-    let (act, rev) = adult_profile(rng, age);
-    members.push(Member {
-        id: format!("{id}-1"),
-        role: "allocataire",
-        naissance: birth(rng, mois, age),
-        activite: Some(act),
-        declaree: None,
-        revenu: rev,
-    });
+    // An adult of the couple: its activity and income, then its birth date.
+    let adult = |rng: &mut Rng, n: u8, role: &'static str, age: i64| {
+        let (act, rev) = adult_profile(rng, age);
+        let naissance = birth(rng, mois, age);
+        Member { id: format!("{id}-{n}"), role, naissance, activite: Some(act), declaree: None, revenu: rev }
+    };
+    let mut members = vec![adult(rng, 1, "allocataire", age)];
     let age_conjoint = couple.then(|| (age + rng.range(-6, 6)).clamp(18, 99));
     if let Some(a2) = age_conjoint {
-        let (act, rev) = adult_profile(rng, a2);
-        members.push(Member {
-            id: format!("{id}-2"),
-            role: "conjoint",
-            naissance: birth(rng, mois, a2),
-            activite: Some(act),
-            declaree: None,
-            revenu: rev,
-        });
+        members.push(adult(rng, 2, "conjoint", a2));
     }
     plant_discordances(discordances, &mut members, id, t);
     for k in 0..n_children {
