@@ -580,15 +580,7 @@ impl Typer<'_, '_> {
         args: &[Expr],
     ) -> Option<RExpr> {
         let arity = |n: usize| args.len() == n;
-        let bad_arity = |this: &mut Self, expected: &str| {
-            let span = this.dc.ctx.sub_span(&src.span, &src.text, &e.span);
-            this.diags.push(this.dc.ctx.error(
-                Kind::UnknownFunction,
-                span,
-                format!("`{name}` takes {expected}, given {}", args.len()),
-            ));
-            None
-        };
+        let bad_arity = |this: &mut Self, expected: &str| this.bad_arity(src, e, name, args.len(), expected);
         match name {
             "min" | "max" => {
                 if args.len() < 2 {
@@ -683,29 +675,7 @@ impl Typer<'_, '_> {
                 if !arity(2) {
                     return bad_arity(self, "2 arguments (param.x, value)");
                 }
-                let id = match &args[0].kind {
-                    ExprKind::Name(path) if path.first().is_some_and(|p| p == "param") => path[1..].join("."),
-                    _ => String::new(),
-                };
-                match self.scope.params.get(&id) {
-                    Some(p) if p.kind == ParamKind::Bareme => {}
-                    Some(_) => {
-                        self.mismatch(src, Some(&args[0]), format!("`{id}` is not a bareme"));
-                        return None;
-                    }
-                    None if id.is_empty() => {
-                        self.mismatch(
-                            src,
-                            Some(&args[0]),
-                            "the first argument of `bareme` is a parameter `param.x`".into(),
-                        );
-                        return None;
-                    }
-                    None => return None, // already reported as an unknown name
-                }
-                let x = self.expr(src, &args[1])?;
-                let x = self.expect(src, &args[1], x, Type::Nombre, "the value looked up in a bareme")?;
-                Some(RExpr::new(RKind::Bareme(id, Box::new(x)), Type::Nombre))
+                self.bareme(src, args)
             }
             "au_1er_janvier" | "au_mois_precedent" => {
                 let premier_janvier = name == "au_1er_janvier";
@@ -715,74 +685,7 @@ impl Typer<'_, '_> {
                 if !premier_janvier && !arity(2) {
                     return bad_arity(self, "2 arguments (param.x, k)");
                 }
-                let id = match &args[0].kind {
-                    ExprKind::Name(path) if path.first().is_some_and(|p| p == "param") => path[1..].join("."),
-                    _ => String::new(),
-                };
-                let ty = match self.scope.params.get(&id).map(|p| p.kind) {
-                    Some(ParamKind::Nombre) => Type::Nombre,
-                    Some(ParamKind::Booleen) => Type::Booleen,
-                    Some(ParamKind::Bareme) => {
-                        self.mismatch(
-                            src,
-                            Some(&args[0]),
-                            format!("`{id}` is a bareme: `{name}` reads a number or a boolean"),
-                        );
-                        return None;
-                    }
-                    None if id.is_empty() => {
-                        self.mismatch(
-                            src,
-                            Some(&args[0]),
-                            format!("the first argument of `{name}` is a parameter `param.x`"),
-                        );
-                        return None;
-                    }
-                    None => return None, // already reported as an unknown name
-                };
-                let when = if premier_janvier {
-                    // The years before M's year, a whole number written in the rule: 2
-                    // for the family benefits' year N-2.
-                    match args.get(1).map(|a| &a.kind) {
-                        None => Lecture::PremierJanvier(0),
-                        Some(ExprKind::Number(n)) if n.fract() == 0.0 && (0.0..=5.0).contains(n) => {
-                            Lecture::PremierJanvier(*n as u8)
-                        }
-                        Some(_) => {
-                            self.mismatch(
-                                src,
-                                Some(&args[1]),
-                                "the second argument of `au_1er_janvier` is a whole number of years from 0 to 5".into(),
-                            );
-                            return None;
-                        }
-                    }
-                } else {
-                    // The month is a whole number written in the rule (or a function's
-                    // argument that is one): the value is read when the rule is compiled.
-                    match &args[1].kind {
-                        ExprKind::Number(k) if k.fract() == 0.0 && (0.0..=24.0).contains(k) => {
-                            Lecture::MoisPrecedent(*k as u8)
-                        }
-                        ExprKind::Number(_) => {
-                            self.mismatch(
-                                src,
-                                Some(&args[1]),
-                                "the second argument of `au_mois_precedent` is a whole number of months from 0 to 24"
-                                    .into(),
-                            );
-                            return None;
-                        }
-                        // Computed for each foyer (the month a prime was due): read among
-                        // the months M … M-36 when the rule is evaluated.
-                        _ => {
-                            let k = self.expr(src, &args[1])?;
-                            let k = self.expect(src, &args[1], k, Type::Nombre, "the months of `au_mois_precedent`")?;
-                            return Some(RExpr::new(RKind::ParamAuMois(id, Box::new(k)), ty));
-                        }
-                    }
-                };
-                Some(RExpr::new(RKind::ParamLu(id, when), ty))
+                self.param_read(src, name, args)
             }
             _ => {
                 let hint = suggest(name, BUILTIN_FUNCTIONS.iter().copied());
@@ -795,5 +698,101 @@ impl Typer<'_, '_> {
                 None
             }
         }
+    }
+
+    /// A builtin called with the wrong number of arguments.
+    fn bad_arity(&mut self, src: &ExprSrc, e: &Expr, name: &str, given: usize, expected: &str) -> Option<RExpr> {
+        let span = self.dc.ctx.sub_span(&src.span, &src.text, &e.span);
+        self.diags.push(self.dc.ctx.error(
+            Kind::UnknownFunction,
+            span,
+            format!("`{name}` takes {expected}, given {given}"),
+        ));
+        None
+    }
+
+    /// The parameter `param.x` a builtin reads as its first argument, and its kind. `None`
+    /// when the argument is not a parameter (reported here) or an unknown one (reported
+    /// already as an unknown name).
+    fn param_argument(&mut self, src: &ExprSrc, arg: &Expr, name: &str) -> Option<(String, ParamKind)> {
+        let id = match &arg.kind {
+            ExprKind::Name(path) if path.first().is_some_and(|p| p == "param") => path[1..].join("."),
+            _ => String::new(),
+        };
+        match self.scope.params.get(&id).map(|p| p.kind) {
+            Some(kind) => Some((id, kind)),
+            None if id.is_empty() => {
+                self.mismatch(src, Some(arg), format!("the first argument of `{name}` is a parameter `param.x`"));
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// `bareme(param.x, value)`: the value looked up in a scale.
+    fn bareme(&mut self, src: &ExprSrc, args: &[Expr]) -> Option<RExpr> {
+        let (id, kind) = self.param_argument(src, &args[0], "bareme")?;
+        if kind != ParamKind::Bareme {
+            self.mismatch(src, Some(&args[0]), format!("`{id}` is not a bareme"));
+            return None;
+        }
+        let x = self.expr(src, &args[1])?;
+        let x = self.expect(src, &args[1], x, Type::Nombre, "the value looked up in a bareme")?;
+        Some(RExpr::new(RKind::Bareme(id, Box::new(x)), Type::Nombre))
+    }
+
+    /// `au_1er_janvier(param.x[, years])` and `au_mois_precedent(param.x, k)`: a number or
+    /// boolean parameter read at another date than the month's first day.
+    fn param_read(&mut self, src: &ExprSrc, name: &str, args: &[Expr]) -> Option<RExpr> {
+        let premier_janvier = name == "au_1er_janvier";
+        let (id, kind) = self.param_argument(src, &args[0], name)?;
+        let ty = match kind {
+            ParamKind::Nombre => Type::Nombre,
+            ParamKind::Booleen => Type::Booleen,
+            ParamKind::Bareme => {
+                self.mismatch(src, Some(&args[0]), format!("`{id}` is a bareme: `{name}` reads a number or a boolean"));
+                return None;
+            }
+        };
+        let when = if premier_janvier {
+            // The years before M's year, a whole number written in the rule: 2
+            // for the family benefits' year N-2.
+            match args.get(1).map(|a| &a.kind) {
+                None => Lecture::PremierJanvier(0),
+                Some(ExprKind::Number(n)) if n.fract() == 0.0 && (0.0..=5.0).contains(n) => {
+                    Lecture::PremierJanvier(*n as u8)
+                }
+                Some(_) => {
+                    self.mismatch(
+                        src,
+                        Some(&args[1]),
+                        "the second argument of `au_1er_janvier` is a whole number of years from 0 to 5".into(),
+                    );
+                    return None;
+                }
+            }
+        } else {
+            // The month is a whole number written in the rule (or a function's
+            // argument that is one): the value is read when the rule is compiled.
+            match &args[1].kind {
+                ExprKind::Number(k) if k.fract() == 0.0 && (0.0..=24.0).contains(k) => Lecture::MoisPrecedent(*k as u8),
+                ExprKind::Number(_) => {
+                    self.mismatch(
+                        src,
+                        Some(&args[1]),
+                        "the second argument of `au_mois_precedent` is a whole number of months from 0 to 24".into(),
+                    );
+                    return None;
+                }
+                // Computed for each foyer (the month a prime was due): read among
+                // the months M … M-36 when the rule is evaluated.
+                _ => {
+                    let k = self.expr(src, &args[1])?;
+                    let k = self.expect(src, &args[1], k, Type::Nombre, "the months of `au_mois_precedent`")?;
+                    return Some(RExpr::new(RKind::ParamAuMois(id, Box::new(k)), ty));
+                }
+            }
+        };
+        Some(RExpr::new(RKind::ParamLu(id, when), ty))
     }
 }
