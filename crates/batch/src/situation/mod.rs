@@ -437,6 +437,18 @@ fn query(frames: Vec<LazyFrame>, mois: Mois) -> LazyFrame {
         Err(e) => DataFrame::empty().lazy().select([lit(e.to_string()).alias(ID)]),
     };
 
+    let mut inputs = composition_inputs();
+    inputs.extend(ressources_inputs());
+    inputs.extend(droits_inputs());
+    inputs.extend(member_counts_inputs());
+    inputs.extend(PRECEDENT_INPUTS.map(col));
+    inputs.extend(dossier_inputs(mois));
+    // In id order: `foyers` is, and the joins keep its order.
+    joined.select(inputs)
+}
+
+/// The foyer's ids and place, its composition, and its members' attributes.
+fn composition_inputs() -> Vec<Expr> {
     let with_conjoint = col("nb_conjoints").fill_null(lit(0u32)).gt(lit(0u32));
     let mut inputs = vec![
         col(ID),
@@ -496,7 +508,12 @@ fn query(frames: Vec<LazyFrame>, mois: Mois) -> LazyFrame {
         .alias("revenu_n2_foyer"),
     );
 
-    // Resources (crate::situation::ressources).
+    inputs
+}
+
+/// The resource sums ([`ressources`]), over windows and month by month.
+fn ressources_inputs() -> Vec<Expr> {
+    let mut inputs = Vec::new();
     inputs.extend(RESSOURCES_INPUTS.iter().map(|c| col(*c)));
     inputs.extend(ressources::inputs_par_membre().into_iter().map(col));
     for k in 1..=ressources::MONTHS_BY_MONTH {
@@ -513,7 +530,12 @@ fn query(frames: Vec<LazyFrame>, mois: Mois) -> LazyFrame {
     }
     inputs.push(col("mois_ressources_inconnus"));
 
-    // Rights (crate::situation::droits).
+    inputs
+}
+
+/// The rights in payment and paid ([`droits`]), and the latest event of each type.
+fn droits_inputs() -> Vec<Expr> {
+    let mut inputs = Vec::new();
     for code in PRESTATIONS {
         for c in ["en_paiement", "montant_verse", "date_debut", "date_fin"] {
             inputs.push(col(format!("{code}_{c}")));
@@ -539,6 +561,13 @@ fn query(frames: Vec<LazyFrame>, mois: Mois) -> LazyFrame {
     for t in TYPES_EVENEMENT {
         inputs.push(col(format!("date_derniere_{t}")));
     }
+    inputs
+}
+
+/// Counts of members without a doctor or a complementary health cover, and the
+/// allocataire's death.
+fn member_counts_inputs() -> Vec<Expr> {
+    let mut inputs = Vec::new();
     // A count that is 0 while some members' answer is unknown is unknown.
     let count_or_unknown = |count: &str, unknown: &str| {
         when(col(count).fill_null(lit(0u32)).eq(lit(0u32)).and(col(unknown).fill_null(lit(0u32)).gt(lit(0u32))))
@@ -550,8 +579,14 @@ fn query(frames: Vec<LazyFrame>, mois: Mois) -> LazyFrame {
         count_or_unknown("_sans_complementaire", "_complementaire_inconnue").alias("nb_membres_sans_complementaire"),
     );
     inputs.push(col("_allocataire_decede").fill_null(lit(false)).alias("allocataire_decede"));
-    inputs.extend(PRECEDENT_INPUTS.map(col));
-    inputs.extend([
+    inputs
+}
+
+/// The dwelling, the dossier and the channels, as of the end of `mois`.
+fn dossier_inputs(mois: Mois) -> Vec<Expr> {
+    let end = mois.last_day().to_days();
+    let m = mois.index();
+    vec![
         col("statut_logement"),
         col("loyer"),
         col("zone_logement").cast(DataType::Float64),
@@ -568,9 +603,7 @@ fn query(frames: Vec<LazyFrame>, mois: Mois) -> LazyFrame {
         col("canal_email"),
         col("canal_courrier"),
         col("date_cloture").is_not_null().and(col("date_cloture").lt_eq(date(end))).alias("dossier_clos"),
-    ]);
-    // In id order: `foyers` is, and the joins keep its order.
-    joined.select(inputs)
+    ]
 }
 
 /// Resource inputs over windows (crate::situation::ressources), besides the per-month ones.
