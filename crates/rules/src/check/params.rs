@@ -1,12 +1,13 @@
 //! `parametres/*.toml`: parameters with dated values, each with its source.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use super::Ctx;
 use crate::date::{Date, Mois};
 use crate::diag::{Diagnostics, Kind};
 use crate::model::{DatedValue, ParamKind, ParamValue, Parameter, Scale};
-use crate::raw::{ParamFileRaw, ParamValueRaw};
+use crate::raw::{ParamFileRaw, ParamRaw, ParamValueRaw};
 
 /// Months between revaluations, by the name used in parameter files.
 fn revaluation_months(name: &str) -> Option<Option<u32>> {
@@ -42,125 +43,10 @@ pub(crate) fn check_param_file(
             ));
             continue;
         }
-        let kind = match p.kind.as_ref().map(|k| k.get_ref().as_str()) {
-            None | Some("nombre") => ParamKind::Nombre,
-            Some("booleen") => ParamKind::Booleen,
-            Some("bareme") => ParamKind::Bareme,
-            Some(other) => {
-                let span = p.kind.as_ref().map_or(key_span.clone(), |k| k.span());
-                diags.push(ctx.error(
-                    Kind::InvalidValue,
-                    span,
-                    format!("unknown parameter type `{other}` (expected nombre, booleen or bareme)"),
-                ));
-                continue;
-            }
-        };
-        let revalorisation_mois = match &p.revalorisation {
-            None => None,
-            Some(r) => match revaluation_months(r.get_ref()) {
-                Some(months) => months,
-                None => {
-                    diags.push(ctx.error(
-                        Kind::InvalidValue,
-                        r.span(),
-                        format!(
-                            "unknown revaluation period `{}` (expected annuelle, semestrielle, \
-                             trimestrielle, mensuelle or aucune)",
-                            r.get_ref()
-                        ),
-                    ));
-                    None
-                }
-            },
-        };
-
-        let mois_revalorisation = match &p.mois_revalorisation {
-            None => None,
-            Some(m) if (1..=12).contains(m.get_ref()) && revalorisation_mois.is_some() => Some(*m.get_ref() as u32),
-            Some(m) => {
-                let why = if revalorisation_mois.is_some() {
-                    "must be a month number from 1 to 12"
-                } else {
-                    "needs a periodic `revalorisation` (annuelle, semestrielle…)"
-                };
-                diags.push(ctx.error(Kind::InvalidValue, m.span(), format!("`mois_revalorisation` {why}")));
-                None
-            }
-        };
-        let revue = match (&p.verifie_le, &p.revue_mois) {
-            (None, None) => None,
-            (Some(d), Some(n)) => {
-                let date = match (d.get_ref().date, d.get_ref().time) {
-                    (Some(x), None) => Date::new(x.year as i32, x.month as u32, x.day as u32),
-                    _ => None,
-                };
-                match (date, *n.get_ref()) {
-                    (Some(date), n) if n > 0 => Some((date, n as u32)),
-                    (None, _) => {
-                        diags.push(ctx.error(
-                            Kind::InvalidValue,
-                            d.span(),
-                            "`verifie_le` must be a date such as 2026-11-30",
-                        ));
-                        None
-                    }
-                    _ => {
-                        diags.push(ctx.error(
-                            Kind::InvalidValue,
-                            n.span(),
-                            "`revue_mois` must be a positive number of months",
-                        ));
-                        None
-                    }
-                }
-            }
-            (Some(d), None) => {
-                diags.push(ctx.error(
-                    Kind::InvalidValue,
-                    d.span(),
-                    "`verifie_le` goes with `revue_mois` (months the check holds)",
-                ));
-                None
-            }
-            (None, Some(n)) => {
-                diags.push(ctx.error(
-                    Kind::InvalidValue,
-                    n.span(),
-                    "`revue_mois` goes with `verifie_le` (when the text was checked)",
-                ));
-                None
-            }
-        };
-
-        let mut valeurs: Vec<DatedValue> = Vec::new();
-        let mut previous: Option<Date> = None;
-        for v in &p.valeurs {
-            let span = v.span();
-            let Some(dated) = read_value(ctx, &id, kind, v.get_ref(), span.clone(), diags) else {
-                continue;
-            };
-            if let Some(prev) = previous {
-                let date_span = v.get_ref().depuis.span();
-                if dated.date == prev {
-                    diags.push(ctx.error(
-                        Kind::ValuesOutOfOrder,
-                        date_span,
-                        format!("parameter `{id}` has two values dated {}", dated.date),
-                    ));
-                    continue;
-                } else if dated.date < prev {
-                    diags.push(ctx.error(
-                        Kind::ValuesOutOfOrder,
-                        date_span,
-                        format!("values of `{id}` must be in increasing date order: {} comes after {prev}", dated.date),
-                    ));
-                    continue;
-                }
-            }
-            previous = Some(dated.date);
-            valeurs.push(dated);
-        }
+        let Some(kind) = param_kind(ctx, &p, key_span.clone(), diags) else { continue };
+        let (revalorisation_mois, mois_revalorisation) = revaluation(ctx, &p, diags);
+        let revue = review(ctx, &p, diags);
+        let valeurs = dated_values(ctx, &id, kind, &p, diags);
         let parameter = Parameter {
             id: id.clone(),
             titre: p.titre.into_inner(),
@@ -188,6 +74,144 @@ pub(crate) fn check_param_file(
         }
         params.insert(id, parameter);
     }
+}
+
+/// The parameter's type (`nombre` when not given); `None` for an unknown one (reported).
+fn param_kind(ctx: Ctx<'_>, p: &ParamRaw, key_span: Range<usize>, diags: &mut Diagnostics) -> Option<ParamKind> {
+    Some(match p.kind.as_ref().map(|k| k.get_ref().as_str()) {
+        None | Some("nombre") => ParamKind::Nombre,
+        Some("booleen") => ParamKind::Booleen,
+        Some("bareme") => ParamKind::Bareme,
+        Some(other) => {
+            let span = p.kind.as_ref().map_or(key_span, |k| k.span());
+            diags.push(ctx.error(
+                Kind::InvalidValue,
+                span,
+                format!("unknown parameter type `{other}` (expected nombre, booleen or bareme)"),
+            ));
+            return None;
+        }
+    })
+}
+
+/// The months between revaluations and the month of the year they fall in, as far as
+/// the file gives them right.
+fn revaluation(ctx: Ctx<'_>, p: &ParamRaw, diags: &mut Diagnostics) -> (Option<u32>, Option<u32>) {
+    let revalorisation_mois = match &p.revalorisation {
+        None => None,
+        Some(r) => match revaluation_months(r.get_ref()) {
+            Some(months) => months,
+            None => {
+                diags.push(ctx.error(
+                    Kind::InvalidValue,
+                    r.span(),
+                    format!(
+                        "unknown revaluation period `{}` (expected annuelle, semestrielle, \
+                         trimestrielle, mensuelle or aucune)",
+                        r.get_ref()
+                    ),
+                ));
+                None
+            }
+        },
+    };
+
+    let mois_revalorisation = match &p.mois_revalorisation {
+        None => None,
+        Some(m) if (1..=12).contains(m.get_ref()) && revalorisation_mois.is_some() => Some(*m.get_ref() as u32),
+        Some(m) => {
+            let why = if revalorisation_mois.is_some() {
+                "must be a month number from 1 to 12"
+            } else {
+                "needs a periodic `revalorisation` (annuelle, semestrielle…)"
+            };
+            diags.push(ctx.error(Kind::InvalidValue, m.span(), format!("`mois_revalorisation` {why}")));
+            None
+        }
+    };
+    (revalorisation_mois, mois_revalorisation)
+}
+
+/// When the parameter's text was last checked, and for how many months that holds.
+fn review(ctx: Ctx<'_>, p: &ParamRaw, diags: &mut Diagnostics) -> Option<(Date, u32)> {
+    match (&p.verifie_le, &p.revue_mois) {
+        (None, None) => None,
+        (Some(d), Some(n)) => {
+            let date = match (d.get_ref().date, d.get_ref().time) {
+                (Some(x), None) => Date::new(x.year as i32, x.month as u32, x.day as u32),
+                _ => None,
+            };
+            match (date, *n.get_ref()) {
+                (Some(date), n) if n > 0 => Some((date, n as u32)),
+                (None, _) => {
+                    diags.push(ctx.error(
+                        Kind::InvalidValue,
+                        d.span(),
+                        "`verifie_le` must be a date such as 2026-11-30",
+                    ));
+                    None
+                }
+                _ => {
+                    diags.push(ctx.error(
+                        Kind::InvalidValue,
+                        n.span(),
+                        "`revue_mois` must be a positive number of months",
+                    ));
+                    None
+                }
+            }
+        }
+        (Some(d), None) => {
+            diags.push(ctx.error(
+                Kind::InvalidValue,
+                d.span(),
+                "`verifie_le` goes with `revue_mois` (months the check holds)",
+            ));
+            None
+        }
+        (None, Some(n)) => {
+            diags.push(ctx.error(
+                Kind::InvalidValue,
+                n.span(),
+                "`revue_mois` goes with `verifie_le` (when the text was checked)",
+            ));
+            None
+        }
+    }
+}
+
+/// The dated values, each read and in strictly increasing date order (one out of order
+/// or dated twice is reported and left out).
+fn dated_values(ctx: Ctx<'_>, id: &str, kind: ParamKind, p: &ParamRaw, diags: &mut Diagnostics) -> Vec<DatedValue> {
+    let mut valeurs: Vec<DatedValue> = Vec::new();
+    let mut previous: Option<Date> = None;
+    for v in &p.valeurs {
+        let span = v.span();
+        let Some(dated) = read_value(ctx, id, kind, v.get_ref(), span.clone(), diags) else {
+            continue;
+        };
+        if let Some(prev) = previous {
+            let date_span = v.get_ref().depuis.span();
+            if dated.date == prev {
+                diags.push(ctx.error(
+                    Kind::ValuesOutOfOrder,
+                    date_span,
+                    format!("parameter `{id}` has two values dated {}", dated.date),
+                ));
+                continue;
+            } else if dated.date < prev {
+                diags.push(ctx.error(
+                    Kind::ValuesOutOfOrder,
+                    date_span,
+                    format!("values of `{id}` must be in increasing date order: {} comes after {prev}", dated.date),
+                ));
+                continue;
+            }
+        }
+        previous = Some(dated.date);
+        valeurs.push(dated);
+    }
+    valeurs
 }
 
 fn read_value(
