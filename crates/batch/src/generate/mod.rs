@@ -586,6 +586,32 @@ mod tests {
             .collect()
     }
 
+    /// The generator writes its tables from column lists of its own: each must name
+    /// exactly the contract's columns (extract/schema.rs), so that the two cannot drift.
+    /// `contacts.regles` is the one left out: the screen writes it (contacts_prevus.csv),
+    /// the follow-up generator copies it.
+    #[test]
+    fn every_generated_table_has_exactly_the_contract_columns() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let mois = Mois::parse("2025-03").expect("month");
+        let out = tmp.path().join("extrait");
+        generate(60, mois, 3, &out, None, false).expect("generate");
+        for table in crate::extract::Table::ALL {
+            let text = std::fs::read_to_string(out.join(format!("{}.csv", table.name()))).expect("table written");
+            let header = text.trim_start_matches('\u{feff}').lines().next().expect("header");
+            let mut written: Vec<&str> = header.split(';').collect();
+            let mut contract: Vec<&str> = table
+                .columns()
+                .iter()
+                .map(|c| c.name)
+                .filter(|n| (table.name(), *n) != ("contacts", "regles"))
+                .collect();
+            written.sort_unstable();
+            contract.sort_unstable();
+            assert_eq!(written, contract, "{}", table.name());
+        }
+    }
+
     #[test]
     fn the_extract_does_not_depend_on_the_batch_size() {
         let tmp = tempfile::tempdir().expect("tmp");
