@@ -38,6 +38,7 @@ echo "screen / bare scan of the same files: $(echo "scale=2; $SCREEN / $BARE" | 
 echo "screen without --precedent nor campaigns: $(measure "$BIN" screen --extract "$DIR/extrait" --mois 2025-03 --out "$DIR/out-seul" --campagnes "$DIR/aucune" --format "$FORMAT")"
 wc -l "$DIR/out/"*.csv 2>/dev/null || true
 cat "$DIR/out/campagnes/resume.csv"
+cat "$DIR/out/campagnes/resume_bailleurs.csv" 2>/dev/null || true
 
 # The same screen in one piece (the whole extract in memory at once) against the
 # default (pieces of at most 50,000 foyers): peak memory and time of each, and their
