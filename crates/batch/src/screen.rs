@@ -808,34 +808,7 @@ fn run(opts: &Options, phases: &mut Phases) -> Result<Report, ScreenError> {
     written.extend(signalements_out.finish()?);
     phases.start(Phase::Listes);
     report.historique_ressources = Some(resource_history(premier_mois_extrait, opts.mois, gaps));
-    // A partition cannot cap a campaign (capacity is per agency of the whole caisse):
-    // it writes its candidates, `fusionner` selects over all of them.
-    let campagnes_manifest = if opts.partie.is_some() {
-        written.push(collecte.write_candidats(opts.rules, &out.join(campagnes::CANDIDATS))?);
-        written.extend(collecte.write_locataires(opts.rules, &out.join(campagnes::LOCATAIRES))?);
-        let counts = collecte.counts();
-        serde_json::json!(
-            opts.rules
-                .campagnes
-                .iter()
-                .zip(counts)
-                .map(|(c, n)| serde_json::json!({
-                    "id": c.id,
-                    "candidats": n,
-                }))
-                .collect::<Vec<_>>()
-        )
-    } else {
-        let lists = collecte.select(opts.rules, opts.mois);
-        written.extend(campagnes::write(&lists, opts.mois, out)?);
-        for (c, sel) in &lists.foyers {
-            report.campagnes.push((c.id.clone(), sel.retenus.len() as u64, sel.temoins.len() as u64));
-        }
-        for (c, sel) in &lists.bailleurs {
-            report.listes_bailleurs.push((c.id.clone(), sel.retenus.len() as u64));
-        }
-        campaigns_manifest(&lists)
-    };
+    let campagnes_manifest = listes(collecte, opts, out, &mut written, &mut report)?;
     phases.start(Phase::Ecriture);
 
     let mut manifest = manifest_head("complet", opts, &fichiers);
@@ -874,6 +847,45 @@ fn run(opts: &Options, phases: &mut Phases) -> Result<Report, ScreenError> {
         m.extend(rest);
     }
     commit(out_dir, manifest, written, report)
+}
+
+/// The contact lists of the run, written and counted in `report`; or, in a partition,
+/// the candidates `fusionner` selects from. Returns their account for the manifest.
+fn listes(
+    collecte: campagnes::Collecte,
+    opts: &Options,
+    out: &Path,
+    written: &mut Vec<PathBuf>,
+    report: &mut Report,
+) -> Result<serde_json::Value, ScreenError> {
+    // A partition cannot cap a campaign (capacity is per agency of the whole caisse):
+    // it writes its candidates, `fusionner` selects over all of them.
+    Ok(if opts.partie.is_some() {
+        written.push(collecte.write_candidats(opts.rules, &out.join(campagnes::CANDIDATS))?);
+        written.extend(collecte.write_locataires(opts.rules, &out.join(campagnes::LOCATAIRES))?);
+        let counts = collecte.counts();
+        serde_json::json!(
+            opts.rules
+                .campagnes
+                .iter()
+                .zip(counts)
+                .map(|(c, n)| serde_json::json!({
+                    "id": c.id,
+                    "candidats": n,
+                }))
+                .collect::<Vec<_>>()
+        )
+    } else {
+        let lists = collecte.select(opts.rules, opts.mois);
+        written.extend(campagnes::write(&lists, opts.mois, out)?);
+        for (c, sel) in &lists.foyers {
+            report.campagnes.push((c.id.clone(), sel.retenus.len() as u64, sel.temoins.len() as u64));
+        }
+        for (c, sel) in &lists.bailleurs {
+            report.listes_bailleurs.push((c.id.clone(), sel.retenus.len() as u64));
+        }
+        campaigns_manifest(&lists)
+    })
 }
 
 /// The manifest's account of each campaign's contact list (a whole run's, or the merge
