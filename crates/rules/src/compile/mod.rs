@@ -402,106 +402,10 @@ impl Compiled {
         let mut nodes: BTreeMap<String, (Expr, Vec<String>)> = BTreeMap::new();
         let mut rules = Vec::new();
         for rule in rs.rules.iter().filter(|r| selected.contains(&r.id)) {
-            for def in &rule.defs {
-                let expr = match &def.body {
-                    DefBody::Expr(e, _) => ec.compile(e)?,
-                    DefBody::Toutes(cs) => kleene_and(cs.iter().map(|c| col(column(&rule.id, c))).collect()),
-                    DefBody::UneDe(cs) => kleene_or(cs.iter().map(|c| col(column(&rule.id, c))).collect()),
-                    DefBody::Non(c) => col(column(&rule.id, c)).not(),
-                };
-                let name = column(&rule.id, &def.name);
-                nodes.insert(name.clone(), (expr.alias(name.as_str()), body_deps(&rule.id, &def.body)));
-            }
-            let eligible = col(column(&rule.id, "eligible"));
-            let statut = column(&rule.id, "statut");
-            let statut_expr = when(eligible.clone().is_null())
-                .then(lit("indetermine"))
-                .when(eligible.clone())
-                .then(lit("eligible"))
-                .otherwise(lit("non_eligible"));
-            nodes.insert(statut.clone(), (statut_expr.alias(statut.as_str()), vec![column(&rule.id, "eligible")]));
-            let montant = column(&rule.id, "montant");
-            let (montant_expr, montant_deps) = if rule.has_montant {
-                let calcule = column(&rule.id, "montant_calcule");
-                let e = when(eligible.clone().is_null())
-                    .then(null_of(Type::Nombre))
-                    .when(eligible.clone())
-                    .then(col(calcule.as_str()))
-                    .otherwise(lit(0.0));
-                (e, vec![column(&rule.id, "eligible"), calcule])
-            } else {
-                (null_of(Type::Nombre), vec![])
-            };
-            nodes.insert(montant.clone(), (montant_expr.alias(montant.as_str()), montant_deps));
-            // The amount at stake: a benefit's amount when it is eligible and not in
-            // payment (0 when in payment or not eligible, unknown when undetermined); an
-            // event's amount, which is the amount at stake of the rights it opens.
-            let en_jeu = column(&rule.id, "montant_en_jeu");
-            let (en_jeu_expr, en_jeu_deps) = match (rule.kind, rule.has_en_paiement) {
-                (RuleKind::Prestation, true) => {
-                    let en_paiement = column(&rule.id, "en_paiement");
-                    let e = when(eligible.clone().is_null().or(col(en_paiement.as_str()).is_null()))
-                        .then(null_of(Type::Nombre))
-                        .when(eligible.clone().and(col(en_paiement.as_str()).not()))
-                        .then(col(montant.as_str()))
-                        .otherwise(lit(0.0));
-                    (e, vec![montant.clone(), column(&rule.id, "eligible"), en_paiement])
-                }
-                _ => (col(montant.as_str()), vec![montant.clone()]),
-            };
-            nodes.insert(en_jeu.clone(), (en_jeu_expr.alias(en_jeu.as_str()), en_jeu_deps));
-            let manquants = column(&rule.id, "manquants");
-
-            let (inputs, params) = inputs_and_params(rs, rule);
-            rules.push(CompiledRule {
-                id: rule.id.clone(),
-                kind: rule.kind,
-                prestation: rule.prestation.clone(),
-                statut,
-                montant,
-                has_montant: rule.has_montant,
-                montant_estime: rule.has_montant.then(|| column(&rule.id, "montant_estime")),
-                manquants,
-                en_paiement: rule.has_en_paiement.then(|| column(&rule.id, "en_paiement")),
-                conditions: rule
-                    .defs
-                    .iter()
-                    .filter(|d| d.role == crate::model::DefRole::Condition)
-                    .map(|d| column(&rule.id, &d.name))
-                    .collect(),
-                inputs,
-                params,
-            });
+            rules.push(compile_rule(&ec, rs, rule, &mut nodes)?);
         }
 
-        // Depth of each column: inputs are 0, a column is one more than its deepest dependency.
-        let mut depth: BTreeMap<String, usize> = BTreeMap::new();
-        fn depth_of(
-            name: &str,
-            nodes: &BTreeMap<String, (Expr, Vec<String>)>,
-            depth: &mut BTreeMap<String, usize>,
-        ) -> usize {
-            if let Some(d) = depth.get(name) {
-                return *d;
-            }
-            let d = match nodes.get(name) {
-                None => 0,
-                Some((_, deps)) => 1 + deps.iter().map(|x| depth_of(x, nodes, depth)).max().unwrap_or(0),
-            };
-            depth.insert(name.to_string(), d);
-            d
-        }
-        let names: Vec<String> = nodes.keys().cloned().collect();
-        let mut layers: Vec<Vec<Expr>> = Vec::new();
-        for name in names {
-            let d = depth_of(&name, &nodes, &mut depth);
-            if layers.len() < d {
-                layers.resize(d, Vec::new());
-            }
-            if let Some((expr, _)) = nodes.get(&name) {
-                layers[d - 1].push(expr.clone());
-            }
-        }
+        let layers = layers(&nodes);
 
         let mut inputs = BTreeMap::new();
         for r in &rules {
@@ -510,43 +414,7 @@ impl Compiled {
             }
         }
         let ids: BTreeSet<String> = rules.iter().map(|r| r.id.clone()).collect();
-        let mut reads: BTreeSet<(String, Lecture)> = BTreeSet::new();
-        for rule in rs.rules.iter().filter(|r| ids.contains(&r.id)) {
-            for def in &rule.defs {
-                if let DefBody::Expr(e, _) = &def.body {
-                    reads.extend(e.param_reads().into_iter().map(|(p, l)| (p.to_string(), l)));
-                }
-            }
-        }
-        // A read whose month depends on the foyer lists each value it may take, at the
-        // first month it is in force.
-        let reads: BTreeSet<(String, Lecture)> = reads
-            .into_iter()
-            .flat_map(|(id, when)| match when {
-                Lecture::MoisPrecedents => ec
-                    .param_runs(&id)
-                    .into_iter()
-                    .map(|(a, _, _)| (id.clone(), if a == 0 { Lecture::Mois } else { Lecture::MoisPrecedent(a) }))
-                    .collect::<Vec<_>>(),
-                when => vec![(id, when)],
-            })
-            .collect();
-        let params = reads
-            .iter()
-            .map(|(id, when)| {
-                let p = &rs.params[id];
-                let date = when.date(parametres);
-                let value = p.at(date).cloned().ok_or_else(|| CompileError::NoValueInForce(id.clone(), parametres))?;
-                Ok(UsedParam {
-                    id: id.clone(),
-                    titre: p.titre.clone(),
-                    unite: p.unite.clone(),
-                    file: p.file.clone(),
-                    lu_au: date.to_string(),
-                    value,
-                })
-            })
-            .collect::<Result<Vec<_>, CompileError>>()?;
+        let params = used_params(&ec, rs, &ids, parametres)?;
         let selected_rules: Vec<&crate::model::Rule> = rs.rules.iter().filter(|r| ids.contains(&r.id)).collect();
         let manquants = manquants::Missing::new(&ec, rs, &selected_rules, &inputs)?;
         Ok(Compiled { mois, inputs, rules, params, layers, manquants, plans: Default::default() })
@@ -613,6 +481,168 @@ fn select_rules(rs: &RuleSet, only: Option<&[String]>) -> Result<BTreeSet<String
         }
     }
     Ok(selected)
+}
+
+/// Compiles one rule: each definition's column into `nodes` (expression and
+/// dependencies), with the outputs every rule gets (`statut`, `montant`,
+/// `montant_en_jeu`); returns what the evaluation reads of it.
+fn compile_rule(
+    ec: &ExprCompiler<'_>,
+    rs: &RuleSet,
+    rule: &crate::model::Rule,
+    nodes: &mut BTreeMap<String, (Expr, Vec<String>)>,
+) -> Result<CompiledRule, CompileError> {
+    for def in &rule.defs {
+        let expr = match &def.body {
+            DefBody::Expr(e, _) => ec.compile(e)?,
+            DefBody::Toutes(cs) => kleene_and(cs.iter().map(|c| col(column(&rule.id, c))).collect()),
+            DefBody::UneDe(cs) => kleene_or(cs.iter().map(|c| col(column(&rule.id, c))).collect()),
+            DefBody::Non(c) => col(column(&rule.id, c)).not(),
+        };
+        let name = column(&rule.id, &def.name);
+        nodes.insert(name.clone(), (expr.alias(name.as_str()), body_deps(&rule.id, &def.body)));
+    }
+    let eligible = col(column(&rule.id, "eligible"));
+    let statut = column(&rule.id, "statut");
+    let statut_expr = when(eligible.clone().is_null())
+        .then(lit("indetermine"))
+        .when(eligible.clone())
+        .then(lit("eligible"))
+        .otherwise(lit("non_eligible"));
+    nodes.insert(statut.clone(), (statut_expr.alias(statut.as_str()), vec![column(&rule.id, "eligible")]));
+    let montant = column(&rule.id, "montant");
+    let (montant_expr, montant_deps) = if rule.has_montant {
+        let calcule = column(&rule.id, "montant_calcule");
+        let e = when(eligible.clone().is_null())
+            .then(null_of(Type::Nombre))
+            .when(eligible.clone())
+            .then(col(calcule.as_str()))
+            .otherwise(lit(0.0));
+        (e, vec![column(&rule.id, "eligible"), calcule])
+    } else {
+        (null_of(Type::Nombre), vec![])
+    };
+    nodes.insert(montant.clone(), (montant_expr.alias(montant.as_str()), montant_deps));
+    // The amount at stake: a benefit's amount when it is eligible and not in
+    // payment (0 when in payment or not eligible, unknown when undetermined); an
+    // event's amount, which is the amount at stake of the rights it opens.
+    let en_jeu = column(&rule.id, "montant_en_jeu");
+    let (en_jeu_expr, en_jeu_deps) = match (rule.kind, rule.has_en_paiement) {
+        (RuleKind::Prestation, true) => {
+            let en_paiement = column(&rule.id, "en_paiement");
+            let e = when(eligible.clone().is_null().or(col(en_paiement.as_str()).is_null()))
+                .then(null_of(Type::Nombre))
+                .when(eligible.clone().and(col(en_paiement.as_str()).not()))
+                .then(col(montant.as_str()))
+                .otherwise(lit(0.0));
+            (e, vec![montant.clone(), column(&rule.id, "eligible"), en_paiement])
+        }
+        _ => (col(montant.as_str()), vec![montant.clone()]),
+    };
+    nodes.insert(en_jeu.clone(), (en_jeu_expr.alias(en_jeu.as_str()), en_jeu_deps));
+    let manquants = column(&rule.id, "manquants");
+
+    let (inputs, params) = inputs_and_params(rs, rule);
+    Ok(CompiledRule {
+        id: rule.id.clone(),
+        kind: rule.kind,
+        prestation: rule.prestation.clone(),
+        statut,
+        montant,
+        has_montant: rule.has_montant,
+        montant_estime: rule.has_montant.then(|| column(&rule.id, "montant_estime")),
+        manquants,
+        en_paiement: rule.has_en_paiement.then(|| column(&rule.id, "en_paiement")),
+        conditions: rule
+            .defs
+            .iter()
+            .filter(|d| d.role == crate::model::DefRole::Condition)
+            .map(|d| column(&rule.id, &d.name))
+            .collect(),
+        inputs,
+        params,
+    })
+}
+
+/// The columns by layer: inputs are depth 0, a column is one more than its deepest
+/// dependency; each layer reads only the layers before it.
+fn layers(nodes: &BTreeMap<String, (Expr, Vec<String>)>) -> Vec<Vec<Expr>> {
+    let mut depth: BTreeMap<String, usize> = BTreeMap::new();
+    fn depth_of(
+        name: &str,
+        nodes: &BTreeMap<String, (Expr, Vec<String>)>,
+        depth: &mut BTreeMap<String, usize>,
+    ) -> usize {
+        if let Some(d) = depth.get(name) {
+            return *d;
+        }
+        let d = match nodes.get(name) {
+            None => 0,
+            Some((_, deps)) => 1 + deps.iter().map(|x| depth_of(x, nodes, depth)).max().unwrap_or(0),
+        };
+        depth.insert(name.to_string(), d);
+        d
+    }
+    let names: Vec<String> = nodes.keys().cloned().collect();
+    let mut layers: Vec<Vec<Expr>> = Vec::new();
+    for name in names {
+        let d = depth_of(&name, nodes, &mut depth);
+        if layers.len() < d {
+            layers.resize(d, Vec::new());
+        }
+        if let Some((expr, _)) = nodes.get(&name) {
+            layers[d - 1].push(expr.clone());
+        }
+    }
+
+    layers
+}
+
+/// Every parameter value the rules `ids` read, at the date each read names (from
+/// `parametres`, the month whose values are in force).
+fn used_params(
+    ec: &ExprCompiler<'_>,
+    rs: &RuleSet,
+    ids: &BTreeSet<String>,
+    parametres: Mois,
+) -> Result<Vec<UsedParam>, CompileError> {
+    let mut reads: BTreeSet<(String, Lecture)> = BTreeSet::new();
+    for rule in rs.rules.iter().filter(|r| ids.contains(&r.id)) {
+        for def in &rule.defs {
+            if let DefBody::Expr(e, _) = &def.body {
+                reads.extend(e.param_reads().into_iter().map(|(p, l)| (p.to_string(), l)));
+            }
+        }
+    }
+    // A read whose month depends on the foyer lists each value it may take, at the
+    // first month it is in force.
+    let reads: BTreeSet<(String, Lecture)> = reads
+        .into_iter()
+        .flat_map(|(id, when)| match when {
+            Lecture::MoisPrecedents => ec
+                .param_runs(&id)
+                .into_iter()
+                .map(|(a, _, _)| (id.clone(), if a == 0 { Lecture::Mois } else { Lecture::MoisPrecedent(a) }))
+                .collect::<Vec<_>>(),
+            when => vec![(id, when)],
+        })
+        .collect();
+    reads
+        .iter()
+        .map(|(id, when)| {
+            let p = &rs.params[id];
+            let date = when.date(parametres);
+            let value = p.at(date).cloned().ok_or_else(|| CompileError::NoValueInForce(id.clone(), parametres))?;
+            Ok(UsedParam {
+                id: id.clone(),
+                titre: p.titre.clone(),
+                unite: p.unite.clone(),
+                file: p.file.clone(),
+                lu_au: date.to_string(),
+                value,
+            })
+        })
+        .collect::<Result<Vec<_>, CompileError>>()
 }
 
 /// Which references a walk over definitions follows.
