@@ -612,6 +612,22 @@ mod tests {
         }
     }
 
+    /// An AAH in payment has an amount: a member of the AAH's profile whose estimate is
+    /// 0 € (resources at the ceiling or above) gets no row. The sample's draw (2,000
+    /// foyers, seed 2025) had two rows of 0,00 € before this was so.
+    #[test]
+    fn no_aah_is_paid_at_zero() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let mois = Mois::parse("2025-03").expect("month");
+        let out = tmp.path().join("extrait");
+        generate(2000, mois, 2025, &out, None, false).expect("generate");
+        let droits = std::fs::read_to_string(out.join("droits.csv")).expect("droits");
+        let aah: Vec<&str> = droits.lines().filter(|l| l.contains(";aah;")).collect();
+        assert!(aah.len() > 20, "the sample pays AAHs: {}", aah.len());
+        let zero: Vec<&&str> = aah.iter().filter(|l| l.ends_with(";0,00")).collect();
+        assert!(zero.is_empty(), "AAH rows of 0,00 €: {zero:?}");
+    }
+
     #[test]
     fn the_extract_does_not_depend_on_the_batch_size() {
         let tmp = tempfile::tempdir().expect("tmp");
